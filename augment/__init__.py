@@ -1,0 +1,17 @@
+"""augment: labelled synthetic images from a few real ones with GA-NTK.
+
+Sub-packages:
+  - :mod:`augment.ntk`: the analytic NNGP/NTK kernel engine (a neural-tangents-compatible ``stax``).
+  - :mod:`augment.gantk`: the GA-NTK discriminator, losses and direct-mode synthesis.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from augment.errors import AugmentError
+
+try:
+    __version__ = version("augment")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0+unknown"
+
+__all__ = ["AugmentError", "__version__"]
