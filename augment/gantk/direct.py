@@ -1,0 +1,280 @@
+"""Direct-mode GA-NTK synthesis: the synthetic pixels themselves are the parameters.
+
+One *problem* is one synthetic batch of ``n_s`` images optimised against real batches of ``n_r``
+images drawn from the real set of one class. :func:`synthesize` splits a request for M images
+into independent problems of equal size (so they share one compilation) and solves them in turn.
+
+Per step: ``loss, grad = value_and_grad(ga_ntk_loss)(Z)``; the optimiser (optax Adam, or the
+paper's plain gradient descent) proposes an update; optional Gaussian noise of standard deviation
+``noise / (1 + step)**0.55`` is added; pixels are clipped to [0, 1].
+
+Costs that are paid once: the NTK Gram matrix of the whole real set (real-vs-real blocks do not
+depend on Z), computed before the first step; each step gathers its (n_r, n_r) block. Steps run
+inside one compiled ``fori_loop`` per chunk of at most ``chunk_steps`` steps, with a traced trip
+count, so no step, chunk or problem recompiles.
+
+All randomness comes from the key passed in: the same key gives bit-identical images on CPU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from augment.errors import AugmentError
+from augment.gantk.architectures import ARCHITECTURES, discriminator
+from augment.gantk.discriminator import LOSSES, ga_ntk_loss
+
+Array = jax.Array
+OPTIMIZERS = ("adam", "gd")
+GRAM_BLOCK = 128  # rows of the real Gram matrix computed at a time
+
+
+@dataclass(frozen=True)
+class SynthesisConfig:
+    """Everything that decides what direct-mode synthesis computes (recorded in provenance).
+
+    Defaults follow the published GA-NTK settings (DESIGN.md section 1) for the discriminator, and
+    Adam on pixels for the optimiser (clean images within a few hundred steps, DESIGN.md section 3).
+    """
+
+    architecture: str = "paper-gray"
+    loss: str = "origin"
+    similarity_weight: float = 0.1
+    eta: float = 1e-2
+    t: float = 65536.0 * 2
+    diag_reg: float = 1e-5
+    optimizer: str = "adam"
+    learning_rate: float = 0.01
+    noise: float = 0.0
+    steps: int = 300
+    real_batch_size: int = 256
+    synthetic_batch_size: int = 256
+    chunk_steps: int = 25
+
+    def __post_init__(self):
+        checks = [
+            (self.architecture in ARCHITECTURES, f"architecture must be one of {sorted(ARCHITECTURES)}"),
+            (self.loss in LOSSES, f"loss must be one of {LOSSES}"),
+            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}"),
+            (self.steps >= 1, "steps must be at least 1"),
+            (self.real_batch_size >= 1, "the real batch size must be at least 1"),
+            (self.synthetic_batch_size >= 1, "the synthetic batch size must be at least 1"),
+            (self.chunk_steps >= 1, "chunk_steps must be at least 1"),
+            (self.learning_rate > 0, "the learning rate must be positive"),
+            (self.eta > 0 and self.t > 0, "eta and t must be positive"),
+            (self.diag_reg >= 0 and self.noise >= 0, "diag_reg and noise must not be negative"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise AugmentError(message)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class ProblemState(NamedTuple):
+    """State of one synthetic batch between steps."""
+
+    synthetic: Array  # (n_s, H, W, C) in [0, 1]
+    opt_state: optax.OptState
+    key: Array  # PRNG key for real-batch sampling and noise
+    step: Array  # () int32, steps taken
+
+
+class SynthesisResult(NamedTuple):
+    """What :func:`synthesize` returns.
+
+    Attributes:
+      images: (M, H, W, C) float32 in [0, 1].
+      realness: (M,) the discriminator's "real" prediction for each image after the last step,
+        against a real batch of the class.
+      loss_history: (problems, steps) loss at every step of every problem.
+      problem_index: (M,) which problem (synthetic batch) each image came from.
+    """
+
+    images: np.ndarray
+    realness: np.ndarray
+    loss_history: np.ndarray
+    problem_index: np.ndarray
+
+
+class CompiledProblem(NamedTuple):
+    """The jitted pieces of one configuration (see :func:`_compiled_problem`)."""
+
+    init_state: Callable  # (key, n_synthetic, image_shape) -> ProblemState
+    run_chunk: Callable  # (state, real_all, gram_all, num_steps) -> (state, (chunk_steps,) losses)
+    evaluate: Callable  # (synthetic, real_all, gram_all, key) -> (loss, (n_s,) realness)
+    gram: Callable  # (real_all,) -> (n, n) NTK of the real set
+
+
+ProgressFn = Callable[[int, int, int, int, float], None]
+"""``progress(problem, problems, steps_done, steps, last_loss)``, called after every chunk."""
+
+
+def _optimizer(config: SynthesisConfig) -> optax.GradientTransformation:
+    if config.optimizer == "adam":
+        return optax.adam(config.learning_rate)
+    return optax.sgd(config.learning_rate)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_problem(config: SynthesisConfig, image_size: int, n_real_total: int):
+    """The jitted pieces for one configuration and real-set size, shared by every problem."""
+    _, _, kernel_fn = discriminator(config.architecture, image_size)
+    optimizer = _optimizer(config)
+    n_real = min(config.real_batch_size, n_real_total)
+    resample = n_real_total > n_real
+
+    def real_batch(key, real_all, gram_all):
+        if not resample:
+            return real_all, gram_all
+        index = jax.random.choice(key, n_real_total, (n_real,), replace=False)
+        return real_all[index], gram_all[index][:, index]
+
+    def loss_fn(synthetic, real, gram):
+        return ga_ntk_loss(
+            kernel_fn,
+            synthetic,
+            real,
+            gram,
+            loss=config.loss,
+            eta=config.eta,
+            t=config.t,
+            diag_reg=config.diag_reg,
+            similarity_weight=config.similarity_weight,
+        )
+
+    value_and_grad = jax.value_and_grad(loss_fn, has_aux=True)
+
+    def step(state: ProblemState, real_all, gram_all):
+        key, batch_key, noise_key = jax.random.split(state.key, 3)
+        real, gram = real_batch(batch_key, real_all, gram_all)
+        (loss, _), grad = value_and_grad(state.synthetic, real, gram)
+        updates, opt_state = optimizer.update(grad, state.opt_state, state.synthetic)
+        synthetic = optax.apply_updates(state.synthetic, updates)
+        if config.noise > 0:
+            scale = config.noise / (1.0 + state.step.astype(synthetic.dtype)) ** 0.55
+            synthetic = synthetic + scale * jax.random.normal(noise_key, synthetic.shape, synthetic.dtype)
+        synthetic = jnp.clip(synthetic, 0.0, 1.0)
+        return ProblemState(synthetic, opt_state, key, state.step + 1), loss
+
+    def init_state(key, n_synthetic, image_shape):
+        init_key, state_key = jax.random.split(key)
+        synthetic = jax.random.uniform(init_key, (n_synthetic,) + image_shape, jnp.float32)
+        return ProblemState(synthetic, optimizer.init(synthetic), state_key, jnp.zeros((), jnp.int32))
+
+    @jax.jit
+    def run_chunk(state: ProblemState, real_all, gram_all, num_steps):
+        """Up to ``config.chunk_steps`` steps; ``num_steps`` is traced, so it never recompiles."""
+        history = jnp.full((config.chunk_steps,), jnp.nan, jnp.float32)
+
+        def body(i, carry):
+            state, history = carry
+            state, loss = step(state, real_all, gram_all)
+            return state, history.at[i].set(loss)
+
+        return jax.lax.fori_loop(0, num_steps, body, (state, history))
+
+    @jax.jit
+    def evaluate(synthetic, real_all, gram_all, key):
+        real, gram = real_batch(key, real_all, gram_all)
+        return loss_fn(synthetic, real, gram)
+
+    @jax.jit
+    def gram_rows(rows, real_all):
+        return kernel_fn(rows, real_all, "ntk")
+
+    @jax.jit
+    def gram_self(real_all):
+        return kernel_fn(real_all, None, "ntk")
+
+    def gram(real_all):
+        """(n, n) NTK of the whole real set, GRAM_BLOCK rows at a time to bound memory."""
+        if n_real_total <= GRAM_BLOCK:
+            return gram_self(real_all)
+        blocks = [gram_rows(real_all[i : i + GRAM_BLOCK], real_all) for i in range(0, n_real_total, GRAM_BLOCK)]
+        return jnp.concatenate(blocks, axis=0)
+
+    return CompiledProblem(jax.jit(init_state, static_argnums=(1, 2)), run_chunk, evaluate, gram)
+
+
+
+def plan_problems(n_synthetic: int, batch_size: int) -> tuple[int, int]:
+    """Split M images into ``problems`` equal batches of ``per_problem`` (the last few dropped).
+
+    Equal batches share one compilation; ``problems * per_problem - M < problems``.
+    """
+    if n_synthetic < 1:
+        raise AugmentError(f"the number of synthetic images must be at least 1, got {n_synthetic}")
+    problems = math.ceil(n_synthetic / batch_size)
+    return problems, math.ceil(n_synthetic / problems)
+
+
+def synthesize(
+    real_images,
+    n_synthetic: int,
+    config: SynthesisConfig,
+    key: Array,
+    progress: ProgressFn | None = None,
+) -> SynthesisResult:
+    """Synthesise ``n_synthetic`` images of one class from its real images (direct mode).
+
+    Args:
+      real_images: (n, S, S, C) real images of one class, values in [0, 1].
+      n_synthetic: M, the number of images wanted.
+      config: the synthesis settings.
+      key: a JAX PRNG key; the same key gives the same images.
+      progress: called after every chunk of steps (see :data:`ProgressFn`).
+
+    Raises:
+      AugmentError: bad shapes or values, or a loss that became NaN or infinite.
+    """
+    real = jnp.asarray(real_images, jnp.float32)
+    if real.ndim != 4 or real.shape[1] != real.shape[2] or real.shape[0] < 1:
+        raise AugmentError(f"real images must be (n, S, S, C) with n >= 1, got shape {real.shape}")
+    if not bool(jnp.all(jnp.isfinite(real))) or float(real.min()) < 0 or float(real.max()) > 1:
+        raise AugmentError("real image values must be finite and in [0, 1]")
+    problems, per_problem = plan_problems(n_synthetic, config.synthetic_batch_size)
+    image_shape = tuple(real.shape[1:])
+    compiled = _compiled_problem(config, image_shape[0], real.shape[0])
+    gram = compiled.gram(real)
+
+    images, realness, histories = [], [], []
+    for problem, problem_key in enumerate(jax.random.split(key, problems)):
+        init_key, eval_key = jax.random.split(problem_key)
+        state = compiled.init_state(init_key, per_problem, image_shape)
+        history = []
+        while len(history) < config.steps:
+            num_steps = min(config.chunk_steps, config.steps - len(history))
+            state, losses = compiled.run_chunk(state, real, gram, num_steps)
+            losses = np.asarray(losses[:num_steps])
+            history.extend(losses.tolist())
+            if not np.all(np.isfinite(losses)):
+                bad = len(history) - num_steps + int(np.argmin(np.isfinite(losses)))
+                raise AugmentError(
+                    f"the GA-NTK loss became {losses[~np.isfinite(losses)][0]} at step {bad + 1} "
+                    f"of problem {problem + 1}; lower the learning rate or raise diag_reg"
+                )
+            if progress is not None:
+                progress(problem, problems, len(history), config.steps, float(losses[-1]))
+        _, scores = compiled.evaluate(state.synthetic, real, gram, eval_key)
+        images.append(np.asarray(state.synthetic))
+        realness.append(np.asarray(scores))
+        histories.append(history)
+
+    problem_index = np.repeat(np.arange(problems), per_problem)[:n_synthetic]
+    return SynthesisResult(
+        images=np.concatenate(images)[:n_synthetic],
+        realness=np.concatenate(realness)[:n_synthetic],
+        loss_history=np.asarray(histories, np.float32),
+        problem_index=problem_index,
+    )

@@ -1,0 +1,136 @@
+"""The GA-NTK discriminator: the closed-form mean prediction of an NTK Gaussian process.
+
+Training an infinitely wide network by gradient descent on MSE for time ``t`` with learning rate
+``eta`` gives, on its own 2n training points (DESIGN.md section 1),
+
+    D(X u Z; t) = (I - exp(-eta * t * K / N)) y,        N = y.size,
+
+with ``K`` the (2n, 2n) NTK Gram matrix of the real batch X followed by the synthetic batch Z, and
+``y`` one-hot labels (real = class 1, synthetic = class 0). ``K`` is symmetrised and regularised by
+``diag_reg * mean(diag K)`` on the diagonal (the convention of neural-tangents'
+``predict.gradient_descent_mse``), and ``exp`` is computed through an eigendecomposition with
+negative round-off eigenvalues clamped to 0 (:func:`augment.ntk.linalg.psd_expm`).
+
+Synthesis minimises a loss of ``D`` against the target "real" for every point.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+from augment.ntk.blocks import cross_kernel_by_tiles, self_kernel_by_halves
+from augment.ntk.linalg import psd_expm
+
+Array = jax.Array
+
+REAL, SYNTHETIC = 1, 0
+LOSSES = ("origin", "mse", "similarity")
+
+
+def ntk_gp_train_prediction(
+    k: Array, y: Array, *, eta: float, t: float, diag_reg: float
+) -> Array:
+    """Mean prediction of the NTK-GP on its training points after training time ``t``.
+
+    Args:
+      k: (m, m) NTK Gram matrix of the training points.
+      y: (m, classes) targets.
+      eta: learning rate of the (continuous-time) gradient descent.
+      t: training time, in steps of ``eta``.
+      diag_reg: diagonal regulariser, relative to the mean of ``diag(k)``.
+
+    Returns:
+      (m, classes): ``(I - exp(-eta t K_reg / y.size)) y``.
+    """
+    m = k.shape[0]
+    k = 0.5 * (k + k.T)
+    k = k + diag_reg * (jnp.trace(k) / m) * jnp.eye(m, dtype=k.dtype)
+    decay = psd_expm(k, eta * t / y.size)
+    return y - decay @ y
+
+
+def one_hot_labels(n_real: int, n_synthetic: int, dtype=jnp.float32) -> Array:
+    """(n_real + n_synthetic, 2): real rows are class 1, synthetic rows class 0."""
+    labels = jnp.concatenate(
+        [jnp.full((n_real,), REAL), jnp.full((n_synthetic,), SYNTHETIC)]
+    )
+    return jax.nn.one_hot(labels, 2, dtype=dtype)
+
+
+def assemble_gram(k_real_real: Array, k_real_synthetic: Array, k_synthetic: Array) -> Array:
+    """[[K_rr, K_rs], [K_rs^T, K_ss]] as one (n_r + n_s, n_r + n_s) matrix."""
+    top = jnp.concatenate([k_real_real, k_real_synthetic], axis=1)
+    bottom = jnp.concatenate([k_real_synthetic.T, k_synthetic], axis=1)
+    return jnp.concatenate([top, bottom], axis=0)
+
+
+def origin_loss(prediction: Array) -> Array:
+    """Cross-entropy of ``softmax(D)`` against "real", averaged over all points."""
+    return -jnp.mean(jax.nn.log_softmax(prediction, axis=-1)[:, REAL])
+
+
+def mse_loss(prediction: Array) -> Array:
+    """Mean squared distance of ``D`` to the one-hot "real" target."""
+    target = jax.nn.one_hot(jnp.full(prediction.shape[:1], REAL), 2, dtype=prediction.dtype)
+    return jnp.mean((prediction - target) ** 2)
+
+
+def max_cosine_similarity(synthetic: Array, real: Array) -> Array:
+    """(n_s,): each synthetic image's largest cosine similarity to any real image (flattened)."""
+    s = synthetic.reshape(synthetic.shape[0], -1)
+    r = real.reshape(real.shape[0], -1)
+    s = s * jax.lax.rsqrt(jnp.sum(s * s, axis=1, keepdims=True) + 1e-12)
+    r = r * jax.lax.rsqrt(jnp.sum(r * r, axis=1, keepdims=True) + 1e-12)
+    return jnp.max(s @ r.T, axis=1)
+
+
+def ga_ntk_loss(
+    kernel_fn: Callable,
+    synthetic: Array,
+    real: Array,
+    k_real_real: Array,
+    *,
+    loss: str,
+    eta: float,
+    t: float,
+    diag_reg: float,
+    similarity_weight: float = 0.0,
+) -> tuple[Array, Array]:
+    """The single-level GA-NTK objective for one (real batch, synthetic batch) problem.
+
+    Args:
+      kernel_fn: a ``stax`` kernel function of the discriminator architecture.
+      synthetic: (n_s, H, W, C) synthetic images (the quantity being optimised).
+      real: (n_r, H, W, C) real images.
+      k_real_real: (n_r, n_r) NTK of the real batch; it does not depend on ``synthetic`` and is
+        computed once by the caller.
+      loss: "origin" (cross-entropy), "mse", or "similarity" (cross-entropy plus
+        ``similarity_weight`` times the mean of each synthetic image's largest cosine similarity
+        to the real batch).
+
+    Returns:
+      ``(loss value, realness)``: realness (n_s,) is D's prediction for the "real" class at each
+      synthetic image (about 0 = recognised as synthetic, about 1 = indistinguishable from real).
+    """
+    n_real, n_synthetic = real.shape[0], synthetic.shape[0]
+    k = assemble_gram(
+        k_real_real,
+        cross_kernel_by_tiles(kernel_fn, real, synthetic, "ntk"),
+        self_kernel_by_halves(kernel_fn, synthetic, "ntk"),
+    )
+    y = one_hot_labels(n_real, n_synthetic, synthetic.dtype)
+    prediction = ntk_gp_train_prediction(k, y, eta=eta, t=t, diag_reg=diag_reg)
+    if loss == "origin":
+        value = origin_loss(prediction)
+    elif loss == "mse":
+        value = mse_loss(prediction)
+    elif loss == "similarity":
+        value = origin_loss(prediction) + similarity_weight * jnp.mean(
+            max_cosine_similarity(synthetic, real)
+        )
+    else:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    return value, prediction[n_real:, REAL]

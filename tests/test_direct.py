@@ -1,0 +1,183 @@
+"""Direct-mode GA-NTK synthesis: the loss falls, determinism, one compilation, batching, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from augment.errors import AugmentError
+from augment.gantk import SynthesisConfig, plan_problems, synthesize
+from augment.gantk import direct
+from augment.gantk.architectures import discriminator
+from augment.gantk.discriminator import ga_ntk_loss, ntk_gp_train_prediction
+
+FAST = SynthesisConfig(steps=12, chunk_steps=5, synthetic_batch_size=8, real_batch_size=8)
+
+
+def test_loss_falls_on_a_small_real_set(threes):
+    config = dataclasses.replace(FAST, steps=80, chunk_steps=40)
+    result = synthesize(threes, 8, config, jax.random.PRNGKey(0))
+    history = result.loss_history[0]
+    assert history.shape == (80,)
+    assert history[-10:].mean() < history[:10].mean() - 0.02
+    assert result.images.shape == (8, 8, 8, 1) and result.images.dtype == np.float32
+    assert result.images.min() >= 0.0 and result.images.max() <= 1.0
+    assert result.realness.shape == (8,)
+    # the discriminator finds the optimised images more real than fresh noise
+    _, _, kernel_fn = discriminator(config.architecture, 8)
+    real = jnp.asarray(threes)
+    noise = jax.random.uniform(jax.random.PRNGKey(1), (8, 8, 8, 1))
+    score = jax.jit(
+        lambda z: ga_ntk_loss(
+            kernel_fn, z, real, kernel_fn(real, None, "ntk"),
+            loss="origin", eta=config.eta, t=config.t, diag_reg=config.diag_reg,
+        )[1]
+    )
+    noise_realness = score(noise)
+    assert result.realness.mean() > float(noise_realness.mean())
+
+
+def test_same_key_gives_bit_identical_images_and_another_key_does_not(threes):
+    first = synthesize(threes, 8, FAST, jax.random.PRNGKey(7))
+    second = synthesize(threes, 8, FAST, jax.random.PRNGKey(7))
+    other = synthesize(threes, 8, FAST, jax.random.PRNGKey(8))
+    np.testing.assert_array_equal(first.images, second.images)
+    np.testing.assert_array_equal(first.realness, second.realness)
+    np.testing.assert_array_equal(first.loss_history, second.loss_history)
+    assert not np.array_equal(first.images, other.images)
+
+
+def test_steps_chunks_and_problems_share_one_compilation(threes):
+    config = dataclasses.replace(FAST, steps=7, chunk_steps=3, loss="mse")  # chunks of 3, 3, 1
+    calls = []
+    result = synthesize(threes, 13, config, jax.random.PRNGKey(0), progress=lambda *a: calls.append(a))
+    compiled = direct._compiled_problem(config, 8, threes.shape[0])
+    assert compiled.run_chunk._cache_size() == 1
+    assert compiled.evaluate._cache_size() == 1
+    # 13 images in batches of at most 8: two problems of 7, one image dropped
+    assert result.images.shape[0] == 13 and result.loss_history.shape == (2, 7)
+    assert result.problem_index.tolist() == [0] * 7 + [1] * 6
+    assert [(c[0], c[2]) for c in calls] == [(0, 3), (0, 6), (0, 7), (1, 3), (1, 6), (1, 7)]
+
+
+def test_real_batches_are_resampled_from_a_larger_real_set(digits):
+    images, labels = digits
+    real = images[labels == 5][:20]
+    config = dataclasses.replace(FAST, real_batch_size=6)
+    result = synthesize(real, 8, config, jax.random.PRNGKey(0))
+    assert np.all(np.isfinite(result.loss_history))
+    # a fixed real batch would give a smooth history; resampled batches make the loss jump about
+    fixed = synthesize(real[:6], 8, config, jax.random.PRNGKey(0))
+    assert np.std(np.diff(result.loss_history[0])) > 2 * np.std(np.diff(fixed.loss_history[0]))
+
+
+def test_resampled_block_equals_the_kernel_of_the_sampled_images(digits):
+    """Gathering the real-vs-real block from the precomputed Gram matrix is exact."""
+    images, labels = digits
+    real = jnp.asarray(images[labels == 5][:10])
+    _, _, kernel_fn = discriminator("paper-gray", 8)
+    gram = direct._compiled_problem(FAST, 8, 10).gram(real)
+    index = jnp.array([7, 2, 9, 0])
+    direct_block = jax.jit(lambda x: kernel_fn(x, None, "ntk"))(real[index])
+    np.testing.assert_allclose(gram[index][:, index], direct_block, rtol=2e-5)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"optimizer": "gd", "learning_rate": 1000.0},
+        {"noise": 0.05},
+        {"loss": "similarity", "similarity_weight": 0.5},
+    ],
+    ids=["paper-gd", "noise", "similarity"],
+)
+def test_variants_run_and_keep_pixels_in_range(threes, change):
+    config = dataclasses.replace(FAST, steps=4, **change)
+    result = synthesize(threes, 4, config, jax.random.PRNGKey(0))
+    assert np.all(np.isfinite(result.loss_history))
+    assert result.images.min() >= 0.0 and result.images.max() <= 1.0
+
+
+def test_colour_images_with_the_rgb_architecture():
+    real = jax.random.uniform(jax.random.PRNGKey(3), (4, 16, 16, 3))
+    config = dataclasses.replace(FAST, steps=3, architecture="paper-rgb")
+    result = synthesize(real, 4, config, jax.random.PRNGKey(0))
+    assert result.images.shape == (4, 16, 16, 3)
+    assert np.all(np.isfinite(result.loss_history))
+
+
+def test_noise_changes_the_trajectory(threes):
+    quiet = synthesize(threes, 4, FAST, jax.random.PRNGKey(0))
+    noisy = synthesize(threes, 4, dataclasses.replace(FAST, noise=0.05), jax.random.PRNGKey(0))
+    assert not np.array_equal(quiet.images, noisy.images)
+
+
+def test_similarity_loss_adds_the_cosine_penalty(threes):
+    _, _, kernel_fn = discriminator("paper-gray", 8)
+    real = jnp.asarray(threes)
+    z = jax.random.uniform(jax.random.PRNGKey(0), (4, 8, 8, 1))
+    gram = kernel_fn(real, None, "ntk")
+    common = dict(eta=1e-2, t=131072.0, diag_reg=1e-5)
+    origin, _ = jax.jit(lambda z: ga_ntk_loss(kernel_fn, z, real, gram, loss="origin", **common))(z)
+    similar, _ = jax.jit(
+        lambda z: ga_ntk_loss(kernel_fn, z, real, gram, loss="similarity", similarity_weight=0.5, **common)
+    )(z)
+    flat_z, flat_r = z.reshape(4, -1), real.reshape(5, -1)
+    cosine = (flat_z @ flat_r.T) / jnp.outer(jnp.linalg.norm(flat_z, axis=1), jnp.linalg.norm(flat_r, axis=1))
+    np.testing.assert_allclose(similar - origin, 0.5 * cosine.max(axis=1).mean(), rtol=1e-5)
+
+
+def test_closed_form_limits():
+    """t = 0: D = 0; t large: D reaches the labels on a well-conditioned kernel."""
+    k = jnp.array([[2.0, 0.3, 0.1], [0.3, 1.5, 0.2], [0.1, 0.2, 1.0]])
+    y = jnp.eye(3)[:, :2]
+    np.testing.assert_allclose(ntk_gp_train_prediction(k, y, eta=1.0, t=0.0, diag_reg=0.0), 0.0, atol=1e-6)
+    np.testing.assert_allclose(ntk_gp_train_prediction(k, y, eta=1.0, t=1e4, diag_reg=0.0), y, atol=1e-5)
+
+
+def test_a_nan_loss_stops_with_a_clear_message(threes, monkeypatch):
+    def nan_loss(kernel_fn, synthetic, real, gram, **kwargs):
+        return jnp.sum(synthetic) * jnp.nan, jnp.zeros(synthetic.shape[0])
+
+    monkeypatch.setattr(direct, "ga_ntk_loss", nan_loss)
+    direct._compiled_problem.cache_clear()
+    try:
+        with pytest.raises(AugmentError, match=r"loss became nan at step 1 of problem 1"):
+            synthesize(threes, 4, dataclasses.replace(FAST, steps=3), jax.random.PRNGKey(0))
+    finally:
+        direct._compiled_problem.cache_clear()
+
+
+def test_plan_problems():
+    assert plan_problems(500, 256) == (2, 250)
+    assert plan_problems(256, 256) == (1, 256)
+    assert plan_problems(1, 256) == (1, 1)
+    with pytest.raises(AugmentError, match="at least 1"):
+        plan_problems(0, 256)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"optimizer": "lbfgs"}, "optimizer must be one of"),
+        ({"loss": "hinge"}, "loss must be one of"),
+        ({"steps": 0}, "steps must be at least 1"),
+        ({"architecture": "resnet"}, "architecture must be one of"),
+    ],
+)
+def test_bad_configuration_is_a_clear_error(change, message):
+    with pytest.raises(AugmentError, match=message):
+        dataclasses.replace(FAST, **change)
+
+
+def test_bad_real_images_are_a_clear_error(threes):
+    with pytest.raises(AugmentError, match=r"in \[0, 1\]"):
+        synthesize(threes * 3, 4, FAST, jax.random.PRNGKey(0))
+    with pytest.raises(AugmentError, match=r"\(n, S, S, C\)"):
+        synthesize(threes[:, :, :6], 4, FAST, jax.random.PRNGKey(0))
+    with pytest.raises(AugmentError, match="too small for the paper-gray discriminator"):
+        synthesize(np.zeros((3, 4, 4, 1), np.float32), 4, FAST, jax.random.PRNGKey(0))
