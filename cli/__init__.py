@@ -1,0 +1,1 @@
+"""The ``augment`` command line (installed as ``augment.cli``; see pyproject.toml)."""
