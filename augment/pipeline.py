@@ -115,7 +115,7 @@ def run_synth(
         "device": str(jax.devices()[0]),
         "command_line": command_line,
         "seed": seed,
-        "config": {**dataclasses.asdict(config), "n": n, "channels": channels},
+        "config": {**config.to_dict(), "n": n, "channels": channels},
         "working_size": [working_size, working_size, int(dataset.images.shape[-1])],
         "bit_depth": dataset.bit_depth,
         "started": started.isoformat(),
