@@ -13,6 +13,7 @@ Channels: 1 (luminance) or 3 (RGB); ``auto`` is 3 only if some input is colour. 
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,10 +80,10 @@ def find_images(folder: Path) -> list[tuple[Path, str]]:
     return found
 
 
-def _read(path: Path) -> tuple[np.ndarray, bool, int]:
-    """(H, W, 1 or 3) float32 in [0, 1], whether it is colour, and its bit depth."""
+def _read(path: Path, data: bytes) -> tuple[np.ndarray, bool, int]:
+    """Decode ``data`` (the bytes of ``path``): (H, W, 1 or 3) float32 in [0, 1], colour?, bit depth."""
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(data)) as image:
             image.load()
             mode = image.mode
             if mode in _SIXTEEN_BIT_MODES:
@@ -93,7 +94,7 @@ def _read(path: Path) -> tuple[np.ndarray, bool, int]:
             pixels = np.asarray(converted, dtype=np.float32) / 255.0
             return (pixels if colour else pixels[..., None]), colour, 8
     except (UnidentifiedImageError, OSError, ValueError) as error:
-        reason = "empty file" if path.stat().st_size == 0 else f"not a readable image ({error})"
+        reason = "empty file" if not data else f"not a readable image ({error})"
         raise AugmentError(f"cannot read {path}: {reason}") from None
 
 
@@ -121,7 +122,8 @@ def load_folder(folder: Path, size: int | None = None, channels: str = "auto") -
     if channels not in ("auto", "1", "3"):
         raise AugmentError(f"--channels must be auto, 1 or 3, got {channels!r}")
     entries = find_images(Path(folder))
-    read = [(path, class_name, *_read(path)) for path, class_name in entries]
+    contents = {path: path.read_bytes() for path, _ in entries}
+    read = [(path, class_name, *_read(path, contents[path])) for path, class_name in entries]
     if size is None:
         size = int(min(64, np.median([min(r[2].shape[:2]) for r in read])))
     if size < 1:
@@ -136,7 +138,7 @@ def load_folder(folder: Path, size: int | None = None, channels: str = "auto") -
             pixels = (pixels @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
         images.append(to_working_size(pixels, size))
         labels.append(class_names.index(class_name))
-        data = path.read_bytes()
+        data = contents[path]
         files.append(
             InputFile(
                 str(path.relative_to(folder)), class_name, hashlib.sha256(data).hexdigest(), len(data)
