@@ -21,7 +21,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
-from augment.ntk.blocks import cross_kernel_by_tiles, self_kernel_by_halves
+from augment.ntk.blocks import cross_kernel_by_tiles, self_kernel_by_halves, symmetric_from_blocks
 from augment.ntk.linalg import psd_expm
 
 Array = jax.Array
@@ -43,10 +43,10 @@ def ntk_gp_train_prediction(
       diag_reg: diagonal regulariser, relative to the mean of ``diag(k)``.
 
     Returns:
-      (m, classes): ``(I - exp(-eta t K_reg / y.size)) y``.
+      (m, classes): ``(I - exp(-eta t K_reg / y.size)) y``; only the symmetric part of ``k`` is
+      used (:func:`psd_expm` symmetrises it).
     """
     m = k.shape[0]
-    k = 0.5 * (k + k.T)
     k = k + diag_reg * (jnp.trace(k) / m) * jnp.eye(m, dtype=k.dtype)
     decay = psd_expm(k, eta * t / y.size)
     return y - decay @ y
@@ -58,13 +58,6 @@ def one_hot_labels(n_real: int, n_synthetic: int, dtype=jnp.float32) -> Array:
         [jnp.full((n_real,), REAL), jnp.full((n_synthetic,), SYNTHETIC)]
     )
     return jax.nn.one_hot(labels, 2, dtype=dtype)
-
-
-def assemble_gram(k_real_real: Array, k_real_synthetic: Array, k_synthetic: Array) -> Array:
-    """[[K_rr, K_rs], [K_rs^T, K_ss]] as one (n_r + n_s, n_r + n_s) matrix."""
-    top = jnp.concatenate([k_real_real, k_real_synthetic], axis=1)
-    bottom = jnp.concatenate([k_real_synthetic.T, k_synthetic], axis=1)
-    return jnp.concatenate([top, bottom], axis=0)
 
 
 def origin_loss(prediction: Array) -> Array:
@@ -116,7 +109,7 @@ def ga_ntk_loss(
       synthetic image (about 0 = recognised as synthetic, about 1 = indistinguishable from real).
     """
     n_real, n_synthetic = real.shape[0], synthetic.shape[0]
-    k = assemble_gram(
+    k = symmetric_from_blocks(
         k_real_real,
         cross_kernel_by_tiles(kernel_fn, real, synthetic, "ntk"),
         self_kernel_by_halves(kernel_fn, synthetic, "ntk"),

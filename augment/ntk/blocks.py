@@ -37,9 +37,13 @@ def self_kernel_by_halves(kernel_fn: Callable, x: Array, get: str = "ntk", level
     diagonal = jax.vmap(lambda block: self_kernel_by_halves(kernel_fn, block, get, levels - 1))(
         jnp.stack([a, b])
     )
-    off = kernel_fn(a, b, get)
-    top = jnp.concatenate([diagonal[0], off], axis=1)
-    bottom = jnp.concatenate([off.T, diagonal[1]], axis=1)
+    return symmetric_from_blocks(diagonal[0], kernel_fn(a, b, get), diagonal[1])
+
+
+def symmetric_from_blocks(top_left: Array, top_right: Array, bottom_right: Array) -> Array:
+    """``[[A, B], [B^T, C]]`` as one (n_a + n_c, n_a + n_c) matrix from A (n_a, n_a), B, C."""
+    top = jnp.concatenate([top_left, top_right], axis=1)
+    bottom = jnp.concatenate([top_right.T, bottom_right], axis=1)
     return jnp.concatenate([top, bottom], axis=0)
 
 
