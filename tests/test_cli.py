@@ -144,3 +144,19 @@ def test_the_cli_folder_installs_as_augment_cli_not_as_a_top_level_module():
     for directory in site.getsitepackages():
         assert not (pathlib.Path(directory) / "cli").exists()
         assert not (pathlib.Path(directory) / "cli.py").exists()
+
+
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        (["--channels", "2", "--out", "{d}/o.h5"], "error: --channels must be auto, 1 or 3, got '2'\n"),
+        (["--out", "{d}/nowhere/o.h5"], "error: cannot write {d}/nowhere/o.h5: folder {d}/nowhere does not exist\n"),
+        (["--out", "{d}", "--overwrite"], "error: {d} is a folder; give a file path ending in .h5\n"),
+    ],
+    ids=["channels", "missing-output-folder", "output-is-a-folder"],
+)
+def test_bad_options_and_unwritable_outputs_are_one_clear_line(runner, tmp_path, options, expected):
+    options = [o.format(d=tmp_path) for o in options]
+    result = runner.invoke(app, ["synth", str(SAMPLES), "--n", "3", *options, *FAST])
+    assert result.exit_code == 1
+    assert result.stderr == expected.format(d=tmp_path)
