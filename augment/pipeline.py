@@ -1,25 +1,47 @@
-"""``augment synth`` as a library call: every class is its own GA-NTK problem set."""
+"""``augment synth`` as a library call: read a folder, solve one GA-NTK problem set per class,
+write the dataset with its provenance, checkpointing as it goes so an interrupted run resumes."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import hashlib
+import json
 import math
 import platform
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 import jax
 import numpy as np
 
 import augment
+from augment.checkpoint import (
+    ClassResult,
+    checkpoint_path,
+    load_checkpoint,
+    save_checkpoint,
+)
 from augment.data import RealDataset, load_folder
 from augment.errors import AugmentError
-from augment.gantk import SynthesisConfig, synthesize
-from augment.output import FORMAT_NAME, FORMAT_VERSION, check_target, to_integer_pixels, write_h5
+from augment.gantk import ARCHITECTURES, SynthesisConfig, SynthesisSnapshot, synthesize
+from augment.output import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    SyntheticDataset,
+    check_target,
+    resolve_format,
+    to_integer_pixels,
+    write_output,
+)
+from augment.quality import nearest_real
+
+DEFAULT_N = 500
+DEVICES = ("auto", "cpu", "gpu")
 
 
 def split_across_classes(total: int, real_counts: list[int]) -> list[int]:
@@ -42,6 +64,42 @@ def split_across_classes(total: int, real_counts: list[int]) -> list[int]:
     return [p + 1 for p in parts]
 
 
+def resolve_device(name: str) -> jax.Device:
+    """``auto`` (JAX's default device), ``cpu`` or ``gpu``; a clear error when there is no GPU."""
+    if name not in DEVICES:
+        raise AugmentError(f"--device must be auto, cpu or gpu, got {name!r}")
+    if name == "auto":
+        return jax.devices()[0]
+    try:
+        return jax.devices(name)[0]
+    except (RuntimeError, IndexError):
+        raise AugmentError(
+            f"--device {name}: JAX finds no {name.upper()} on this machine "
+            "(install JAX's CUDA build as the README says, or use --device cpu)"
+        ) from None
+
+
+@dataclass(frozen=True)
+class SynthRequest:
+    """Everything ``augment synth`` was asked for (the CLI builds one from its options)."""
+
+    input_folder: Path
+    out: Path
+    config: SynthesisConfig = SynthesisConfig()
+    format: str | None = None
+    n: int | None = None
+    per_class: int | None = None
+    size: int | None = None
+    channels: str = "auto"
+    seed: int = 0
+    device: str = "auto"
+    overwrite: bool = False
+    resume: bool = False
+    on_bad_file: str = "fail"
+    checkpoint_seconds: float = 10.0
+    command_line: tuple[str, ...] = ()
+
+
 @dataclass
 class ClassSummary:
     class_name: str
@@ -51,86 +109,275 @@ class ClassSummary:
     seconds: float
 
 
+@dataclass
+class SynthReport:
+    """What a finished run wrote."""
+
+    out: Path
+    format: str
+    classes: list[ClassSummary]
+    skipped: list[tuple[str, str]]  # (path, reason)
+    resumed: bool
+
+
 ClassProgress = Callable[[str, int, int, int, int, float], None]
 """``progress(class_name, problem, problems, step, steps, loss)``."""
 
+Log = Callable[[str, str], None]
+"""``log(level, message)`` with level "warning" (always shown) or "info" (shown with --verbose)."""
 
-def synthesize_dataset(
+
+def _versions() -> dict[str, str]:
+    versions = {"augment": augment.__version__, "python": platform.python_version()}
+    for package in ("jax", "jaxlib", "numpy", "optax", "h5py", "pillow", "pydicom"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def _counts(request: SynthRequest, real_counts: list[int]) -> list[int]:
+    if request.per_class is not None:
+        if request.n is not None:
+            raise AugmentError("give --n or --per-class, not both")
+        if request.per_class < 1:
+            raise AugmentError(f"--per-class must be at least 1, got {request.per_class}")
+        return [request.per_class] * len(real_counts)
+    return split_across_classes(DEFAULT_N if request.n is None else request.n, real_counts)
+
+
+def _fingerprint(request: SynthRequest, dataset: RealDataset, counts: list[int]) -> str:
+    """Identifies what a run computes: a checkpoint resumes only the run with the same one."""
+    record = {
+        "mode": "direct",
+        "inputs": [(f.path, f.sha256, f.skipped is None) for f in dataset.files],
+        "shape": list(dataset.images.shape[1:]),
+        "config": request.config.to_dict(),
+        "seed": request.seed,
+        "counts": counts,
+    }
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def _loss_summary(history: np.ndarray, points: int = 21) -> dict:
+    """Per-class loss record for provenance: first/final/min and a coarse curve (mean over problems)."""
+    mean = history.mean(axis=0)
+    steps = np.unique(np.linspace(0, len(mean) - 1, min(points, len(mean))).round().astype(int))
+    return {
+        "problems": int(history.shape[0]),
+        "steps": int(history.shape[1]),
+        "first": float(mean[0]),
+        "final": float(mean[-1]),
+        "min": float(mean.min()),
+        "curve": [[int(s) + 1, float(mean[s])] for s in steps],
+    }
+
+
+def _check_size(request: SynthRequest) -> int:
+    minimum = ARCHITECTURES[request.config.architecture].min_size
+    if request.size is not None and request.size < minimum:
+        raise AugmentError(
+            f"--size {request.size} is too small for the {request.config.architecture} discriminator "
+            f"(it needs at least {minimum}); pass --size {minimum} or larger"
+        )
+    return minimum
+
+
+def _check_request(request: SynthRequest) -> tuple[Path, str, int, jax.Device]:
+    """Everything that can be checked before reading or computing: (out, format, min size, device)."""
+    out = Path(request.out)
+    fmt = resolve_format(out, request.format)
+    check_target(out, fmt, request.overwrite)
+    input_folder = Path(request.input_folder)
+    if fmt == "png" and input_folder.is_dir() and out.resolve().is_relative_to(input_folder.resolve()):
+        raise AugmentError(
+            f"{out} is inside the input folder; its PNGs would be read as real images next time"
+        )
+    min_size = _check_size(request)
+    device = resolve_device(request.device)
+    if request.checkpoint_seconds < 0:
+        raise AugmentError(f"--checkpoint-every must not be negative, got {request.checkpoint_seconds}")
+    if request.n is not None and request.per_class is None and request.n < 1:
+        raise AugmentError(f"--n must be at least 1, got {request.n}")
+    if checkpoint_path(out).exists() and not request.resume:
+        raise AugmentError(
+            f"{checkpoint_path(out)} holds an interrupted run; pass --resume to continue it, "
+            "or delete it to start again"
+        )
+    return out, fmt, min_size, device
+
+
+def _synthesize_classes(
+    request: SynthRequest,
     dataset: RealDataset,
     counts: list[int],
-    config: SynthesisConfig,
-    seed: int,
-    progress: ClassProgress | None = None,
-):
-    """Synthesise ``counts[k]`` images for each class ``k``; returns images, labels, realness, summaries."""
-    root = jax.random.PRNGKey(seed)
-    images, labels, realness, summaries = [], [], [], []
+    fingerprint: str,
+    checkpoint_file: Path,
+    progress: ClassProgress | None,
+    log: Log,
+) -> tuple[dict[int, ClassResult], bool]:
+    """One GA-NTK problem set per class, checkpointed; returns the class results and resumed?."""
+    finished: dict[int, ClassResult] = {}
+    current: tuple[int, SynthesisSnapshot, float] | None = None
+    if checkpoint_file.exists():
+        finished, current = load_checkpoint(checkpoint_file, fingerprint)
+        log("info", f"resuming from {checkpoint_file}: {len(finished)} classes finished")
+    resumed = checkpoint_file.exists()
+    root = jax.random.PRNGKey(request.seed)
+    last_save = time.perf_counter()
     for k, (class_name, count) in enumerate(zip(dataset.class_names, counts)):
-        real = dataset.images[dataset.labels == k]
+        if k in finished:
+            continue
+        resume, seconds_before = None, 0.0
+        if current is not None and current[0] == k:
+            _, resume, seconds_before = current
         start = time.perf_counter()
+
+        def save(snapshot, k=k, start=start, seconds_before=seconds_before):
+            # After every finished problem; within a problem at most every checkpoint_seconds.
+            nonlocal last_save
+            now = time.perf_counter()
+            if snapshot.state is not None and now - last_save < request.checkpoint_seconds:
+                return
+            last_save = now
+            save_checkpoint(
+                checkpoint_file, fingerprint, finished, (k, snapshot, seconds_before + now - start)
+            )
+
         report = None
         if progress is not None:
             report = lambda p, ps, s, ss, loss, name=class_name: progress(name, p, ps, s, ss, loss)  # noqa: E731
-        result = synthesize(real, count, config, jax.random.fold_in(root, k), report)
-        images.append(result.images)
-        labels.append(np.full(count, k, np.int64))
-        realness.append(result.realness)
-        summaries.append(
-            ClassSummary(class_name, len(real), count, float(result.loss_history[:, -1].mean()),
-                         time.perf_counter() - start)
-        )
-    return np.concatenate(images), np.concatenate(labels), np.concatenate(realness), summaries
+        try:
+            result = synthesize(
+                dataset.images[dataset.labels == k], count, request.config, jax.random.fold_in(root, k),
+                report, resume=resume, checkpoint=save,
+            )  # fmt: skip
+        except AugmentError as error:
+            kept = f"; the last checkpoint is kept in {checkpoint_file}" if checkpoint_file.exists() else ""
+            raise AugmentError(f"class {class_name!r}: {error}{kept}") from None
+        seconds = seconds_before + time.perf_counter() - start
+        finished[k] = ClassResult(result.images, result.realness, result.loss_history, seconds)
+        save_checkpoint(checkpoint_file, fingerprint, finished, None)
+    return finished, resumed
+
+
+def _provenance(request, fmt, device, dataset, counts, fingerprint, classes, started, resumed, quality):
+    size, channels = dataset.images.shape[1], dataset.images.shape[-1]
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "run_id": fingerprint[:16],
+        "mode": "direct",
+        "versions": _versions(),
+        "device": str(device),
+        "platform": f"{platform.system()} {platform.machine()} ({sys.platform})",
+        "command_line": list(request.command_line),
+        "seed": request.seed,
+        "config": {
+            **request.config.to_dict(),
+            "n": int(sum(counts)),
+            "per_class": request.per_class,
+            "size": request.size,
+            "channels": request.channels,
+            "on_bad_file": request.on_bad_file,
+            "device": request.device,
+            "format": fmt,
+        },
+        "working_size": [int(size), int(size), int(channels)],
+        "bit_depth": dataset.bit_depth,
+        "intensity": {
+            "rule": "fixed by bit depth; monochrome DICOM by the dataset window",
+            "dicom_window": dataset.dicom_window,
+        },
+        "resize": "centre square crop, then antialiased bilinear resize",
+        "started": started.isoformat(),
+        "finished": _dt.datetime.now(_dt.UTC).isoformat(),
+        "resumed": resumed,
+        "inputs": [
+            {k: v for k, v in dataclasses.asdict(f).items() if not (k == "skipped" and v is None)}
+            for f in dataset.files
+        ],
+        "ignored_files": list(dataset.ignored),
+        "classes": classes,
+        "quality": quality,
+    }
 
 
 def run_synth(
-    input_folder: Path,
-    out: Path,
-    *,
-    n: int,
-    size: int | None,
-    channels: str,
-    config: SynthesisConfig,
-    seed: int,
-    overwrite: bool,
-    command_line: list[str],
-    progress: ClassProgress | None = None,
-) -> list[ClassSummary]:
-    """Read ``input_folder``, synthesise ``n`` images across its classes, write ``out`` (HDF5)."""
-    check_target(out, overwrite)
-    started = _dt.datetime.now(_dt.timezone.utc)
-    dataset = load_folder(input_folder, size, channels)
-    working_size = dataset.images.shape[1]
-    counts = split_across_classes(n, [int(np.sum(dataset.labels == k)) for k in range(len(dataset.class_names))])
-    images, labels, realness, summaries = synthesize_dataset(dataset, counts, config, seed, progress)
-    provenance = {
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
-        "mode": "direct",
-        "versions": {
-            "augment": augment.__version__,
-            "jax": jax.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
+    request: SynthRequest, progress: ClassProgress | None = None, log: Log | None = None
+) -> SynthReport:
+    """Read ``request.input_folder``, synthesise per class, write ``request.out``.
+
+    Checks everything that can be checked (output path, options, device) before reading or
+    computing anything. Progress is checkpointed next to the output (see
+    :mod:`augment.checkpoint`); with ``request.resume`` an existing checkpoint of the same run is
+    continued, giving the same result as an uninterrupted run. The checkpoint is removed once the
+    output is in place.
+    """
+    log = log or (lambda level, message: None)
+    out, fmt, min_size, device = _check_request(request)
+    started = _dt.datetime.now(_dt.UTC)
+    input_folder = Path(request.input_folder)
+    dataset = load_folder(input_folder, request.size, request.channels, request.on_bad_file, min_size)
+    for skipped in dataset.skipped:
+        log("warning", f"skipped {input_folder / skipped.path}: {skipped.skipped}")
+    for ignored in dataset.ignored:
+        log("info", f"ignored {input_folder / ignored} (not an image or DICOM file)")
+    real_counts = [int(np.sum(dataset.labels == k)) for k in range(len(dataset.class_names))]
+    counts = _counts(request, real_counts)
+    size, channels = dataset.images.shape[1], dataset.images.shape[-1]
+    log("info", f"device {device}; working size {size}x{size}x{channels}, {dataset.bit_depth}-bit")
+    for name, real, count in zip(dataset.class_names, real_counts, counts):
+        log("info", f"class {name}: {real} real images -> {count} synthetic")
+
+    fingerprint = _fingerprint(request, dataset, counts)
+    checkpoint_file = checkpoint_path(out)
+    with jax.default_device(device):
+        finished, resumed = _synthesize_classes(
+            request, dataset, counts, fingerprint, checkpoint_file, progress, log
+        )
+
+    order = range(len(dataset.class_names))
+    images = to_integer_pixels(np.concatenate([finished[k].images for k in order]), dataset.bit_depth)
+    realness = np.concatenate([finished[k].realness for k in order]).astype(np.float32)
+    top = 65535.0 if dataset.bit_depth == 16 else 255.0
+    real_stored = to_integer_pixels(dataset.images, dataset.bit_depth) / top
+    nearest_index, nearest_distance = nearest_real(images / top, real_stored)
+    summaries = [
+        ClassSummary(name, real_counts[k], counts[k], float(finished[k].loss_history[:, -1].mean()),
+                     finished[k].seconds)
+        for k, name in enumerate(dataset.class_names)
+    ]  # fmt: skip
+    quality = {
+        "realness_mean": float(realness.mean()),
+        "nearest_real_distance": {
+            "min": float(nearest_distance.min()),
+            "median": float(np.median(nearest_distance)),
+            "max": float(nearest_distance.max()),
+            "unit": "RMS pixel difference, intensities in [0, 1]",
         },
-        "device": str(jax.devices()[0]),
-        "command_line": command_line,
-        "seed": seed,
-        "config": {**config.to_dict(), "n": n, "channels": channels},
-        "working_size": [working_size, working_size, int(dataset.images.shape[-1])],
-        "bit_depth": dataset.bit_depth,
-        "started": started.isoformat(),
-        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
-        "inputs": [dataclasses.asdict(f) for f in dataset.files],
-        "classes": [dataclasses.asdict(s) for s in summaries],
-        "platform": sys.platform,
     }
-    write_h5(
-        out,
-        images=to_integer_pixels(images, dataset.bit_depth),
-        labels=labels,
+    classes = [
+        {**dataclasses.asdict(s), "loss": _loss_summary(finished[k].loss_history)}
+        for k, s in enumerate(summaries)
+    ]
+    provenance = _provenance(
+        request, fmt, device, dataset, counts, fingerprint, classes, started, resumed, quality
+    )
+    synthetic = SyntheticDataset(
+        images=images,
+        labels=np.concatenate([np.full(counts[k], k, np.int64) for k in order]),
         class_names=dataset.class_names,
         realness=realness,
+        nearest_real_index=nearest_index,
+        nearest_real_distance=nearest_distance,
+        real_sources=dataset.sources,
         provenance=provenance,
-        overwrite=overwrite,
     )
-    return summaries
+    try:
+        write_output(out, synthetic, fmt)
+    except OSError as error:
+        raise AugmentError(f"cannot write {out}: {error.strerror or error}") from None
+    checkpoint_file.unlink(missing_ok=True)
+    return SynthReport(out, fmt, summaries, [(f.path, f.skipped) for f in dataset.skipped], resumed)

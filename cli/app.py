@@ -1,23 +1,31 @@
 """``augment``: a thin Typer app over the library. It parses, calls, and maps errors to messages.
 
 Every :class:`augment.errors.AugmentError` becomes one line ``error: <message>`` on stderr and
-exit code 1, with no traceback.
+exit code 1, with no traceback. Ctrl-C exits with code 130 and leaves no output behind (the
+checkpoint stays, for ``--resume``).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from augment import __version__
 from augment.errors import AugmentError
+
 
 @contextmanager
 def user_errors():
@@ -27,6 +35,12 @@ def user_errors():
     except AugmentError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        typer.echo(
+            "interrupted; nothing was written (run again with --resume to continue)",
+            err=True,
+        )
+        raise typer.Exit(130) from None
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0])
@@ -40,53 +54,154 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     """Turn a folder of a few real images into a larger labelled synthetic dataset (GA-NTK)."""
 
 
+def _progress_bar(console: Console, quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[step]}"),
+        TextColumn("{task.fields[loss]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+    )
+
+
 @app.command()
 def synth(
-    input_folder: Path = typer.Argument(..., metavar="INPUT", help="Folder of images; sub-folders are classes."),
-    n: int = typer.Option(500, "--n", help="Total synthetic images, split across classes by their real counts."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output .h5 file [default: <INPUT name>-synthetic.h5]."),
-    size: Optional[int] = typer.Option(None, "--size", help="Square working size [default: median shorter side, at most 64]."),
-    channels: str = typer.Option("auto", "--channels", help="auto, 1 or 3."),
+    input_folder: Path = typer.Argument(
+        ..., metavar="INPUT", help="Folder of images; sub-folders are classes."
+    ),
+    n: int | None = typer.Option(
+        None,
+        "--n",
+        help="Total synthetic images, split across classes by their real counts [default: 500].",
+    ),
+    per_class: int | None = typer.Option(
+        None, "--per-class", help="Synthetic images per class (instead of --n)."
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Output .h5 file or PNG folder [default: <INPUT name>-synthetic.h5].",
+    ),
+    format: str | None = typer.Option(
+        None, "--format", help="h5 or png [default: from the suffix of --out]."
+    ),
+    size: int | None = typer.Option(
+        None,
+        "--size",
+        help="Square working size [default: median shorter side, at most 32].",
+    ),
+    channels: str = typer.Option("auto", "--channels", help="auto (3 only if an input is colour), 1 or 3."),
     steps: int = typer.Option(300, "--steps", help="Optimisation steps per synthetic batch."),
     batch_size: int = typer.Option(256, "--batch-size", help="Synthetic images per GA-NTK problem."),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same images on CPU."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or gpu."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its checkpoint."),
+    on_bad_file: str = typer.Option(
+        "fail",
+        "--on-bad-file",
+        help="fail: stop at an unreadable file; skip: leave it out.",
+    ),
+    checkpoint_every: float = typer.Option(
+        10.0, "--checkpoint-every", help="Seconds between checkpoints within a batch (0: every chunk of steps)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar or summary."),
+    verbose: bool = typer.Option(False, "--verbose", help="Say what is read, skipped and decided."),
 ) -> None:
-    """Synthesise labelled images from the real images in INPUT and write them to an HDF5 file."""
+    """Synthesise labelled images from the real images in INPUT and write an HDF5 file or PNG folder."""
     from augment.gantk import SynthesisConfig
-    from augment.pipeline import run_synth
+    from augment.pipeline import SynthRequest, run_synth
 
-    target = out if out is not None else Path(f"{input_folder.resolve().name}-synthetic.h5")
     console = Console(stderr=True, quiet=quiet)
-    with user_errors(), Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[loss]}"),
-        TimeRemainingColumn(), console=console, disable=quiet,
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(class_name, problem, problems, step, total, loss):
-            if class_name not in tasks:
-                tasks[class_name] = bar.add_task(class_name, total=problems * total, loss="")
-            bar.update(
-                tasks[class_name], completed=problem * total + step, loss=f"loss {loss:.4f}",
-                description=f"{class_name} batch {problem + 1}/{problems}",
-            )
-
-        config = SynthesisConfig(steps=steps, synthetic_batch_size=batch_size)
-        summaries = run_synth(
-            input_folder, target, n=n, size=size, channels=channels, config=config, seed=seed,
-            overwrite=overwrite, command_line=["augment", *sys.argv[1:]], progress=progress,
+    with user_errors():
+        if out is None:
+            suffix = "" if format == "png" else ".h5"
+            out = Path(f"{input_folder.resolve().name}-synthetic{suffix}")
+        request = SynthRequest(
+            input_folder=input_folder,
+            out=out,
+            format=format,
+            n=n,
+            per_class=per_class,
+            size=size,
+            channels=channels,
+            seed=seed,
+            device=device,
+            overwrite=overwrite,
+            resume=resume,
+            on_bad_file=on_bad_file,
+            checkpoint_seconds=checkpoint_every,
+            command_line=("augment", *sys.argv[1:]),
+            config=SynthesisConfig(steps=steps, synthetic_batch_size=batch_size),
         )
-    table = Table("class", "real", "synthetic", "final loss", "seconds", title=f"wrote {target}")
-    for s in summaries:
-        table.add_row(s.class_name, str(s.real), str(s.synthetic), f"{s.final_loss:.4f}", f"{s.seconds:.1f}")
+
+        def log(level: str, message: str) -> None:
+            if level == "warning":
+                typer.echo(f"warning: {message}", err=True)
+            elif verbose:
+                console.print(message, markup=False, highlight=False)
+
+        with _progress_bar(console, quiet) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(class_name, problem, problems, step, total, loss):
+                if class_name not in tasks:
+                    tasks[class_name] = bar.add_task(class_name, total=problems * total, step="", loss="")
+                bar.update(
+                    tasks[class_name],
+                    completed=problem * total + step,
+                    description=f"{class_name} batch {problem + 1}/{problems}",
+                    step=f"step {step}/{total}",
+                    loss=f"loss {loss:.4f}",
+                )
+
+            report = run_synth(request, progress, log)
+    table = Table(
+        "class",
+        "real",
+        "synthetic",
+        "final loss",
+        "seconds",
+        title=f"wrote {report.out}",
+    )
+    for s in report.classes:
+        table.add_row(
+            s.class_name,
+            str(s.real),
+            str(s.synthetic),
+            f"{s.final_loss:.4f}",
+            f"{s.seconds:.1f}",
+        )
     console.print(table)
+
+
+@app.command()
+def inspect(
+    path: Path = typer.Argument(..., help="An HDF5 file or PNG folder written by augment synth."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full provenance as JSON."),
+) -> None:
+    """Summarise a synthetic dataset: classes, size, how it was made, quality figures."""
+    from augment.inspection import summary_lines
+    from augment.output import read_output
+
+    with user_errors():
+        dataset = read_output(path)
+    if as_json:
+        typer.echo(json.dumps(dataset.provenance, indent=1))
+        return
+    for line in summary_lines(path, dataset):
+        typer.echo(line)
 
 
 def main() -> None:

@@ -1,21 +1,31 @@
-"""The `augment synth` command end to end, through Typer's CliRunner, and its HDF5 output."""
+"""`augment synth` and `augment inspect` end to end through Typer's CliRunner: outputs, options,
+and one exact error line (exit code 1, no traceback) for every user mistake."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pathlib
+import shutil
 
 import h5py
+import jax
 import numpy as np
+import pydicom
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from augment.checkpoint import checkpoint_path
 from augment.cli.app import app
+from augment.gantk import direct
 from augment.pipeline import split_across_classes
 
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
+DICOM_FILES = pathlib.Path(pydicom.__file__).parent / "data" / "test_files"
+# --n 3 over the three sample classes is one image per class: every test below that uses it
+# shares one compilation (one synthetic image against six real ones).
 FAST = ["--steps", "6", "--batch-size", "8", "--quiet"]
 
 
@@ -24,44 +34,116 @@ def runner():
     return CliRunner()
 
 
+def synth(runner, *args):
+    return runner.invoke(app, ["synth", *map(str, args)])
+
+
 def test_synth_on_the_bundled_samples_writes_a_complete_file(runner, tmp_path):
     out = tmp_path / "digits.h5"
-    result = runner.invoke(app, ["synth", str(SAMPLES), "--n", "10", "--out", str(out), *FAST])
+    result = synth(runner, SAMPLES, "--n", 3, "--out", out, *FAST)
     assert result.exit_code == 0, result.output
+    assert result.stdout == "" and result.stderr == ""  # --quiet
     with h5py.File(out) as f:
         assert f.attrs["format"] == "augment.synthetic"
-        assert f.attrs["format_version"] == "0.1"
+        assert f.attrs["format_version"] == "1.0"
         images, labels = f["images"][:], f["labels"][:]
-        assert images.shape == (10, 8, 8, 1) and images.dtype == np.uint8
+        assert images.shape == (3, 8, 8, 1) and images.dtype == np.uint8
+        assert labels.tolist() == [0, 1, 2]
         assert [s.decode() for s in f["class_names"][:]] == ["digit-0", "digit-1", "digit-7"]
-        assert sorted(np.bincount(labels).tolist()) == [3, 3, 4]  # 10 split over 6 + 6 + 6 real
-        assert f["realness"].shape == (10,)
+        assert f["realness"].shape == (3,)
+        assert f["real_sources"].shape == (18, 2)
+        nearest, distance = f["nearest_real_index"][:], f["nearest_real_distance"][:]
         provenance = json.loads(f["provenance"][()])
-    assert provenance["seed"] == 0 and provenance["config"]["steps"] == 6
-    assert provenance["working_size"] == [8, 8, 1]
+    # the stored nearest-real figures agree with a brute-force search over the real files
+    real = np.stack([np.asarray(Image.open(SAMPLES / i["path"]), np.float64) / 255 for i in provenance["inputs"]])
+    brute = np.sqrt(((images[:, None, ..., 0] / 255.0 - real[None]) ** 2).mean(axis=(2, 3)))
+    np.testing.assert_array_equal(nearest, brute.argmin(1))
+    np.testing.assert_allclose(distance, brute.min(1), rtol=1e-5)
+
+    assert provenance["seed"] == 0 and provenance["config"]["steps"] == 6 and provenance["mode"] == "direct"
+    assert set(provenance["versions"]) >= {"augment", "jax", "jaxlib", "numpy", "python"}
+    assert provenance["working_size"] == [8, 8, 1] and provenance["device"] == str(jax.devices()[0])
+    assert provenance["command_line"][0] == "augment"  # then this process's arguments (pytest's here)
     first = provenance["inputs"][0]
     data = (SAMPLES / first["path"]).read_bytes()
-    assert first["sha256"] == hashlib.sha256(data).hexdigest() and first["class_name"] == "digit-0"
+    assert first == {
+        "path": "digit-0/0_00.png", "class_name": "digit-0", "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data), "frames": 1,
+    }
     assert len(provenance["inputs"]) == 18
-    assert not list(tmp_path.glob(".*partial"))  # no temporary file left behind
+    loss = provenance["classes"][0]["loss"]
+    assert loss["steps"] == 6 and loss["curve"][-1][0] == 6 and loss["final"] == loss["curve"][-1][1]
+    assert provenance["started"] <= provenance["finished"]
+    assert not list(tmp_path.glob(".*")) and not checkpoint_path(out).exists()  # nothing left behind
 
 
 def test_same_seed_gives_identical_images(runner, tmp_path):
-    outs = [tmp_path / "a.h5", tmp_path / "b.h5"]
-    for out in outs:
-        result = runner.invoke(app, ["synth", str(SAMPLES), "--n", "6", "--out", str(out), "--seed", "3", *FAST])
+    outs = [tmp_path / "a.h5", tmp_path / "b.h5", tmp_path / "c.h5"]
+    for out, seed in zip(outs, [3, 3, 4]):
+        result = synth(runner, SAMPLES, "--n", 3, "--out", out, "--seed", seed, *FAST)
         assert result.exit_code == 0, result.output
-    with h5py.File(outs[0]) as a, h5py.File(outs[1]) as b:
+    with h5py.File(outs[0]) as a, h5py.File(outs[1]) as b, h5py.File(outs[2]) as c:
         np.testing.assert_array_equal(a["images"][:], b["images"][:])
+        assert not np.array_equal(a["images"][:], c["images"][:])
+
+
+def test_png_output_is_an_image_folder_and_inspect_reads_it(runner, tmp_path):
+    out = tmp_path / "pngs"
+    result = synth(runner, SAMPLES, "--per-class", 2, "--out", out, *FAST)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["digit-0", "digit-1", "digit-7", "manifest.json"]
+    assert sorted(p.name for p in (out / "digit-1").iterdir()) == ["digit-1_00000.png", "digit-1_00001.png"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["provenance"]["config"]["per_class"] == 2 and len(manifest["images"]) == 6
+    with Image.open(out / "digit-7" / "digit-7_00001.png") as image:
+        assert image.size == (8, 8)
+        tag = json.loads(image.text["augment"])
+    assert tag == {"run": manifest["provenance"]["run_id"], "index": 5, "class": "digit-7"}
+
+    shown = runner.invoke(app, ["inspect", str(out)])
+    assert shown.exit_code == 0, shown.output
+    assert f"{out}: augment.synthetic 1.0 (PNG folder), mode direct" in shown.stdout
+    assert "images: 6 of 8x8x1 uint8" in shown.stdout
+    assert "  digit-1  2 synthetic from 6 real" in shown.stdout
+    assert "inputs: 18 files, 0 skipped" in shown.stdout
+    assert "quality: realness mean" in shown.stdout
+    as_json = runner.invoke(app, ["inspect", str(out), "--json"])
+    assert json.loads(as_json.stdout) == manifest["provenance"]
+
+
+def test_inspect_an_h5_file_and_the_default_output_name(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = synth(runner, SAMPLES, "--n", 3, *FAST)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "digits-synthetic.h5"
+    assert out.is_file()
+    shown = runner.invoke(app, ["inspect", str(out)])
+    assert shown.exit_code == 0 and "(HDF5)" in shown.stdout and "seed: 0;" in shown.stdout
+    with h5py.File(out) as f:
+        assert json.loads(runner.invoke(app, ["inspect", str(out), "--json"]).stdout) == json.loads(
+            f["provenance"][()]
+        )
+    bad = runner.invoke(app, ["inspect", str(tmp_path / "nothing.h5")])
+    assert bad.exit_code == 1 and bad.stderr == f"error: not found: {tmp_path}/nothing.h5\n"
+
+
+def test_progress_summary_and_verbose(runner, tmp_path):
+    result = synth(runner, SAMPLES, "--n", 3, "--out", tmp_path / "o.h5", "--steps", 6, "--batch-size", 8, "--verbose")
+    assert result.exit_code == 0, result.output
+    assert "working size 8x8x1, 8-bit" in result.stderr
+    assert "class digit-1: 6 real images -> 1 synthetic" in result.stderr
+    assert "wrote" in result.stderr and "final loss" in result.stderr  # the summary table
 
 
 def test_existing_output_is_left_untouched_without_overwrite(runner, tmp_path):
     out = tmp_path / "taken.h5"
     out.write_bytes(b"precious")
-    result = runner.invoke(app, ["synth", str(SAMPLES), "--n", "3", "--out", str(out), *FAST])
+    result = synth(runner, SAMPLES, "--n", 3, "--out", out, *FAST)
     assert result.exit_code == 1
     assert result.stderr == f"error: {out} already exists; pass --overwrite to replace it\n"
     assert out.read_bytes() == b"precious"
+    result = synth(runner, SAMPLES, "--n", 3, "--out", out, "--overwrite", *FAST)
+    assert result.exit_code == 0 and h5py.is_hdf5(out)
 
 
 @pytest.mark.parametrize(
@@ -71,40 +153,65 @@ def test_existing_output_is_left_untouched_without_overwrite(runner, tmp_path):
         (lambda d: (d / "file.png").write_bytes(b"x") and d / "file.png",
          "error: input must be a folder of images, got a file: {d}/file.png\n"),
         (lambda d: (d / "empty").mkdir() or d / "empty",
-         "error: no images in {d}/empty (looked for .bmp, .jpeg, .jpg, .png, .tif, .tiff directly "
-         "inside it and in its sub-folders)\n"),
+         "error: no images in {d}/empty (looked for .bmp, .dcm, .dicom, .jpeg, .jpg, .png, .tif, .tiff and "
+         "DICOM files directly inside it and in its sub-folders)\n"),
+        (lambda d: (d / "notes").mkdir() or (d / "notes" / "a.txt").write_text("x") and d / "notes",
+         "error: no images in {d}/notes (looked for .bmp, .dcm, .dicom, .jpeg, .jpg, .png, .tif, .tiff and "
+         "DICOM files directly inside it and in its sub-folders)\n"),
     ],
-    ids=["missing", "file", "empty"],
+    ids=["missing", "file", "empty", "no-images"],
 )
 def test_bad_input_is_one_clear_line(runner, tmp_path, make, expected):
     path = make(tmp_path)
-    result = runner.invoke(app, ["synth", str(path), "--out", str(tmp_path / "o.h5"), *FAST])
+    result = synth(runner, path, "--out", tmp_path / "o.h5", *FAST)
     assert result.exit_code == 1
     assert result.stderr == expected.format(d=tmp_path)
     assert "Traceback" not in result.output
 
 
-def test_unreadable_file_is_named(runner, tmp_path):
+def test_unreadable_files_stop_the_run_or_are_skipped_and_recorded(runner, tmp_path):
     folder = tmp_path / "scans"
-    folder.mkdir()
-    Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "good.png")
-    (folder / "broken.png").write_bytes(b"")
-    result = runner.invoke(app, ["synth", str(folder), "--out", str(tmp_path / "o.h5"), *FAST])
-    assert result.exit_code == 1
-    assert result.stderr == f"error: cannot read {folder}/broken.png: empty file\n"
-
-
-def test_non_positive_n_and_too_small_size(runner, tmp_path):
-    result = runner.invoke(app, ["synth", str(SAMPLES), "--n", "0", "--out", str(tmp_path / "o.h5"), *FAST])
-    assert result.exit_code == 1 and result.stderr == "error: --n must be at least 1, got 0\n"
-    result = runner.invoke(
-        app, ["synth", str(SAMPLES), "--size", "4", "--out", str(tmp_path / "o.h5"), *FAST]
-    )
+    shutil.copytree(SAMPLES / "digit-0", folder / "zero")
+    shutil.copytree(SAMPLES / "digit-1", folder / "one")
+    (folder / "zero" / "broken.png").write_bytes(b"")
+    shutil.copy(DICOM_FILES / "MR_truncated.dcm", folder / "one" / "cut.dcm")
+    out = tmp_path / "o.h5"
+    result = synth(runner, folder, "--n", 2, "--out", out, *FAST)
     assert result.exit_code == 1
     assert result.stderr == (
-        "error: working size 4 is too small for the paper-gray discriminator (needs at least 8x8)\n"
+        f"error: cannot read {folder}/one/cut.dcm: truncated or corrupt DICOM pixel data (The number of "
+        "bytes of pixel data is less than expected (8130 vs 8192 bytes)) (pass --on-bad-file skip to leave "
+        "unreadable files out)\n"
     )
-    assert not (tmp_path / "o.h5").exists()
+    assert not out.exists()
+    result = synth(runner, folder, "--n", 2, "--out", out, "--on-bad-file", "skip", *FAST)
+    assert result.exit_code == 0, result.output
+    assert f"warning: skipped {folder}/zero/broken.png: empty file (0 bytes)\n" in result.stderr
+    with h5py.File(out) as f:
+        inputs = {i["path"]: i for i in json.loads(f["provenance"][()])["inputs"]}
+    assert inputs["zero/broken.png"]["skipped"] == "empty file (0 bytes)" and inputs["zero/broken.png"]["frames"] == 0
+    assert inputs["one/cut.dcm"]["skipped"].startswith("truncated or corrupt DICOM")
+    assert "skipped" not in inputs["zero/0_00.png"]
+
+
+def test_dicom_classes_single_and_multi_frame(runner, tmp_path):
+    folder = tmp_path / "dicom"
+    (folder / "ct").mkdir(parents=True)
+    (folder / "mr").mkdir()
+    shutil.copy(DICOM_FILES / "CT_small.dcm", folder / "ct" / "a.dcm")
+    shutil.copy(DICOM_FILES / "rtdose.dcm", folder / "ct" / "dose.dcm")  # 15 frames
+    shutil.copy(DICOM_FILES / "MR_small.dcm", folder / "mr" / "IM0001")  # no suffix: found by magic
+    out = tmp_path / "o.h5"
+    result = synth(runner, folder, "--n", 2, "--size", 8, "--out", out, *FAST)
+    assert result.exit_code == 0, result.output
+    with h5py.File(out) as f:
+        assert f["images"].dtype == np.uint16 and f["images"].shape == (2, 8, 8, 1)
+        assert f["real_sources"].shape == (17, 2)
+        provenance = json.loads(f["provenance"][()])
+    frames = {i["path"]: i["frames"] for i in provenance["inputs"]}
+    assert frames == {"ct/a.dcm": 1, "ct/dose.dcm": 15, "mr/IM0001": 1}
+    assert [c["real"] for c in provenance["classes"]] == [16, 1]
+    assert provenance["bit_depth"] == 16 and provenance["intensity"]["dicom_window"] is not None
 
 
 def test_mixed_sizes_and_modes_are_brought_to_one_working_size(runner, tmp_path):
@@ -113,14 +220,163 @@ def test_mixed_sizes_and_modes_are_brought_to_one_working_size(runner, tmp_path)
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 255, (20, 12), dtype=np.uint8)).save(folder / "gray.png")
     Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(folder / "colour.png")
-    Image.fromarray(rng.integers(0, 65535, (10, 14), dtype=np.uint16)).save(folder / "deep.png")
+    Image.fromarray(rng.integers(0, 65535, (10, 14), dtype=np.uint16)).save(folder / "deep.tif")
+    Image.fromarray(rng.integers(0, 255, (9, 9, 4), dtype=np.uint8)).save(folder / "alpha.png")
     out = tmp_path / "o.h5"
-    result = runner.invoke(app, ["synth", str(folder), "--n", "2", "--size", "8", "--out", str(out), *FAST])
+    result = synth(runner, folder, "--n", 1, "--size", 8, "--out", out, *FAST)
     assert result.exit_code == 0, result.output
     with h5py.File(out) as f:
-        assert f["images"].shape == (2, 8, 8, 3)  # one colour input makes channels auto = 3
+        assert f["images"].shape == (1, 8, 8, 3)  # one colour input makes channels auto = 3
         assert f["images"].dtype == np.uint16  # a 16-bit input keeps 16-bit output
         assert [s.decode() for s in f["class_names"][:]] == ["mixed"]
+
+
+def test_non_positive_counts_and_too_small_size(runner, tmp_path):
+    out = tmp_path / "o.h5"
+    result = synth(runner, SAMPLES, "--n", 0, "--out", out, *FAST)
+    assert result.exit_code == 1 and result.stderr == "error: --n must be at least 1, got 0\n"
+    result = synth(runner, SAMPLES, "--per-class", 0, "--out", out, *FAST)
+    assert result.exit_code == 1 and result.stderr == "error: --per-class must be at least 1, got 0\n"
+    result = synth(runner, SAMPLES, "--per-class", 2, "--n", 5, "--out", out, *FAST)
+    assert result.exit_code == 1 and result.stderr == "error: give --n or --per-class, not both\n"
+    result = synth(runner, SAMPLES, "--size", 4, "--out", out, *FAST)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: --size 4 is too small for the paper-gray discriminator (it needs at least 8); "
+        "pass --size 8 or larger\n"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.skipif(bool(jax.devices()[0].platform == "gpu"), reason="this machine has a GPU")
+def test_device_gpu_without_a_gpu_is_a_clear_error(runner, tmp_path):
+    result = synth(runner, SAMPLES, "--device", "gpu", "--out", tmp_path / "o.h5", *FAST)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: --device gpu: JAX finds no GPU on this machine (install JAX's CUDA build as the README "
+        "says, or use --device cpu)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        (["--channels", "2", "--out", "{d}/o.h5"], "error: --channels must be auto, 1 or 3, got '2'\n"),
+        (["--device", "tpu9", "--out", "{d}/o.h5"], "error: --device must be auto, cpu or gpu, got 'tpu9'\n"),
+        (["--on-bad-file", "ignore", "--out", "{d}/o.h5"], "error: --on-bad-file must be fail or skip, got 'ignore'\n"),
+        (["--format", "tiff", "--out", "{d}/o.h5"], "error: --format must be h5 or png, got 'tiff'\n"),
+        (["--out", "{d}/o.zip"], "error: cannot tell the output format from 'o.zip'; end --out with .h5 for "
+         "HDF5, give a folder name without a suffix for PNGs, or pass --format h5|png\n"),
+        (["--out", "{d}/nowhere/o.h5"], "error: cannot write {d}/nowhere/o.h5: folder {d}/nowhere does not exist\n"),
+        (["--out", "{d}/f.txt/o.h5"], "error: cannot write {d}/f.txt/o.h5: {d}/f.txt is a file, not a folder\n"),
+        (["--out", "{d}", "--overwrite", "--format", "h5"], "error: {d} is a folder; give a file path ending in .h5\n"),
+        (["--out", "{d}", "--overwrite"], "error: {d} is a folder that augment did not write; refusing to replace it\n"),
+        (["--out", "{d}/f.txt", "--format", "png", "--overwrite"],
+         "error: {d}/f.txt is a file; PNG output needs a folder path\n"),
+    ],
+    ids=["channels", "device", "on-bad-file", "format", "suffix", "missing-folder", "parent-is-file",
+         "h5-is-a-folder", "user-folder", "png-is-a-file"],
+)
+def test_bad_options_and_unwritable_outputs_are_one_clear_line(runner, tmp_path, options, expected):
+    (tmp_path / "f.txt").write_text("a user's file")
+    options = [o.format(d=tmp_path) for o in options]
+    result = synth(runner, SAMPLES, "--n", 3, *options, *FAST)
+    assert result.exit_code == 1
+    assert result.stderr == expected.format(d=tmp_path)
+    assert (tmp_path / "f.txt").read_text() == "a user's file"
+
+
+def test_png_output_inside_the_input_folder_is_refused(runner, tmp_path):
+    folder = tmp_path / "scans"
+    shutil.copytree(SAMPLES, folder)
+    result = synth(runner, folder, "--out", folder / "synthetic", *FAST)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {folder}/synthetic is inside the input folder; its PNGs would be read as real images next time\n"
+    )
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into read-only folders")
+def test_read_only_output_folder(runner, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    result = synth(runner, SAMPLES, "--out", locked / "o.h5", *FAST)
+    assert result.exit_code == 1
+    assert result.stderr == f"error: cannot write {locked}/o.h5: folder {locked} is not writable\n"
+
+
+class _NanAfterFirstChunk:
+    """Wraps a compiled problem so that its second chunk of steps reports a NaN loss."""
+
+    def __init__(self, compiled):
+        self.compiled, self.calls = compiled, 0
+
+    def __call__(self, *args):
+        return self.compiled._replace(run_chunk=self.run_chunk)
+
+    def run_chunk(self, state, real, gram, num_steps):
+        self.calls += 1
+        state, losses = self.compiled.run_chunk(state, real, gram, num_steps)
+        return state, (losses * np.nan if self.calls == 2 else losses)
+
+
+def test_a_nan_loss_stops_with_a_clear_message_and_keeps_the_last_checkpoint(runner, tmp_path, monkeypatch):
+    original = direct._compiled_problem
+    monkeypatch.setattr(direct, "_compiled_problem", lambda *a: _NanAfterFirstChunk(original(*a))())
+    out = tmp_path / "o.h5"
+    result = synth(runner, SAMPLES, "--n", 3, "--out", out, "--steps", 50, "--checkpoint-every", 0, "--quiet")
+    assert result.exit_code == 1
+    kept = checkpoint_path(out)
+    assert result.stderr == (
+        "error: class 'digit-0': the GA-NTK loss became nan at step 26 of problem 1; lower the learning "
+        f"rate or raise diag_reg; the last checkpoint is kept in {kept}\n"
+    )
+    assert not out.exists() and kept.exists()
+    with np.load(kept) as data:
+        meta = json.loads(str(data["meta"]))
+    assert meta["current"]["class"] == 0 and len(meta["current"]["history"]) == 25
+
+
+def test_a_checkpoint_is_resumed_only_when_asked_and_only_by_the_same_run(runner, tmp_path, monkeypatch):
+    out = tmp_path / "o.h5"
+    checkpoint = checkpoint_path(out)
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("augment.pipeline.synthesize", interrupt)
+    result = synth(runner, SAMPLES, "--n", 3, "--out", out, *FAST)
+    assert result.exit_code == 130
+    assert result.stderr == "interrupted; nothing was written (run again with --resume to continue)\n"
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+
+    checkpoint.write_bytes(b"left by an earlier run")
+    result = synth(runner, SAMPLES, "--n", 3, "--out", out, *FAST)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {checkpoint} holds an interrupted run; pass --resume to continue it, or delete it to start again\n"
+    )
+    result = synth(runner, SAMPLES, "--n", 3, "--out", out, "--resume", *FAST)
+    assert result.exit_code == 1 and result.stderr.startswith(f"error: cannot read the checkpoint {checkpoint}")
+
+    checkpoint.unlink()
+    result = synth(runner, SAMPLES, "--n", 3, "--out", out, "--resume", *FAST)  # nothing to resume: a fresh run
+    assert result.exit_code == 0, result.output
+    with h5py.File(out) as f:
+        first = f["images"][:]
+    # a checkpoint of another run (another seed) is refused
+    from augment.checkpoint import save_checkpoint
+
+    save_checkpoint(checkpoint, "f" * 64, {}, None)
+    result = synth(runner, SAMPLES, "--n", 3, "--out", tmp_path / "o.h5", "--resume", "--overwrite", *FAST)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: the checkpoint {checkpoint} belongs to a different run (other inputs or settings); run the "
+        "original command with --resume, or delete the checkpoint to start again\n"
+    )
+    with h5py.File(out) as f:
+        np.testing.assert_array_equal(f["images"][:], first)
 
 
 def test_split_across_classes():
@@ -144,19 +400,3 @@ def test_the_cli_folder_installs_as_augment_cli_not_as_a_top_level_module():
     for directory in site.getsitepackages():
         assert not (pathlib.Path(directory) / "cli").exists()
         assert not (pathlib.Path(directory) / "cli.py").exists()
-
-
-@pytest.mark.parametrize(
-    "options, expected",
-    [
-        (["--channels", "2", "--out", "{d}/o.h5"], "error: --channels must be auto, 1 or 3, got '2'\n"),
-        (["--out", "{d}/nowhere/o.h5"], "error: cannot write {d}/nowhere/o.h5: folder {d}/nowhere does not exist\n"),
-        (["--out", "{d}", "--overwrite"], "error: {d} is a folder; give a file path ending in .h5\n"),
-    ],
-    ids=["channels", "missing-output-folder", "output-is-a-folder"],
-)
-def test_bad_options_and_unwritable_outputs_are_one_clear_line(runner, tmp_path, options, expected):
-    options = [o.format(d=tmp_path) for o in options]
-    result = runner.invoke(app, ["synth", str(SAMPLES), "--n", "3", *options, *FAST])
-    assert result.exit_code == 1
-    assert result.stderr == expected.format(d=tmp_path)

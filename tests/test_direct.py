@@ -55,7 +55,7 @@ def test_steps_chunks_and_problems_share_one_compilation(threes):
     config = dataclasses.replace(FAST, steps=7, chunk_steps=3, loss="mse")  # chunks of 3, 3, 1
     calls = []
     result = synthesize(threes, 13, config, jax.random.PRNGKey(0), progress=lambda *a: calls.append(a))
-    compiled = direct._compiled_problem(config, 8, threes.shape[0])
+    compiled = direct._compiled_problem(dataclasses.replace(config, steps=1), 8, threes.shape[0])
     assert compiled.run_chunk._cache_size() == 1
     assert compiled.evaluate._cache_size() == 1
     # 13 images in batches of at most 8: two problems of 7, one image dropped

@@ -21,8 +21,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -62,16 +63,25 @@ class SynthesisConfig:
 
     def __post_init__(self):
         checks = [
-            (self.architecture in ARCHITECTURES, f"architecture must be one of {sorted(ARCHITECTURES)}"),
+            (
+                self.architecture in ARCHITECTURES,
+                f"architecture must be one of {sorted(ARCHITECTURES)}",
+            ),
             (self.loss in LOSSES, f"loss must be one of {LOSSES}"),
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}"),
             (self.steps >= 1, "steps must be at least 1"),
             (self.real_batch_size >= 1, "the real batch size must be at least 1"),
-            (self.synthetic_batch_size >= 1, "the synthetic batch size must be at least 1"),
+            (
+                self.synthetic_batch_size >= 1,
+                "the synthetic batch size must be at least 1",
+            ),
             (self.chunk_steps >= 1, "chunk_steps must be at least 1"),
             (self.learning_rate > 0, "the learning rate must be positive"),
             (self.eta > 0 and self.t > 0, "eta and t must be positive"),
-            (self.diag_reg >= 0 and self.noise >= 0, "diag_reg and noise must not be negative"),
+            (
+                self.diag_reg >= 0 and self.noise >= 0,
+                "diag_reg and noise must not be negative",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -201,11 +211,12 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, n_real_total: in
         """(n, n) NTK of the whole real set, GRAM_BLOCK rows at a time to bound memory."""
         if n_real_total <= GRAM_BLOCK:
             return gram_self(real_all)
-        blocks = [gram_rows(real_all[i : i + GRAM_BLOCK], real_all) for i in range(0, n_real_total, GRAM_BLOCK)]
+        blocks = [
+            gram_rows(real_all[i : i + GRAM_BLOCK], real_all) for i in range(0, n_real_total, GRAM_BLOCK)
+        ]
         return jnp.concatenate(blocks, axis=0)
 
     return CompiledProblem(jax.jit(init_state, static_argnums=(1, 2)), run_chunk, evaluate, gram)
-
 
 
 def plan_problems(n_synthetic: int, batch_size: int) -> tuple[int, int]:
@@ -219,12 +230,38 @@ def plan_problems(n_synthetic: int, batch_size: int) -> tuple[int, int]:
     return problems, math.ceil(n_synthetic / problems)
 
 
+@dataclass
+class SynthesisSnapshot:
+    """Where the synthesis of one class stands, to checkpoint and resume it bit for bit.
+
+    Attributes:
+      images, realness, histories: per finished problem, (per_problem, H, W, C) images,
+        (per_problem,) realness and its losses (steps,).
+      state: the leaves of the :class:`ProblemState` of the problem under way (numpy arrays, in
+        ``jax.tree_util`` order), or None between problems.
+      history: that problem's losses so far.
+    """
+
+    images: list[np.ndarray] = dataclasses.field(default_factory=list)
+    realness: list[np.ndarray] = dataclasses.field(default_factory=list)
+    histories: list[list[float]] = dataclasses.field(default_factory=list)
+    state: list[np.ndarray] | None = None
+    history: list[float] = dataclasses.field(default_factory=list)
+
+
+CheckpointFn = Callable[[SynthesisSnapshot], None]
+"""``checkpoint(snapshot)``, called after every chunk of steps and after every problem."""
+
+
 def synthesize(
     real_images,
     n_synthetic: int,
     config: SynthesisConfig,
     key: Array,
     progress: ProgressFn | None = None,
+    *,
+    resume: SynthesisSnapshot | None = None,
+    checkpoint: CheckpointFn | None = None,
 ) -> SynthesisResult:
     """Synthesise ``n_synthetic`` images of one class from its real images (direct mode).
 
@@ -234,9 +271,13 @@ def synthesize(
       config: the synthesis settings.
       key: a JAX PRNG key; the same key gives the same images.
       progress: called after every chunk of steps (see :data:`ProgressFn`).
+      resume: a snapshot from an interrupted call with the same arguments; the result is then
+        identical to that of an uninterrupted call.
+      checkpoint: called with a snapshot after every chunk and every finished problem.
 
     Raises:
-      AugmentError: bad shapes or values, or a loss that became NaN or infinite.
+      AugmentError: bad shapes or values, a snapshot that does not fit, or a loss that became
+        NaN or infinite (the last snapshot passed to ``checkpoint`` is the last good state).
     """
     real = jnp.asarray(real_images, jnp.float32)
     if real.ndim != 4 or real.shape[1] != real.shape[2] or real.shape[0] < 1:
@@ -245,36 +286,70 @@ def synthesize(
         raise AugmentError("real image values must be finite and in [0, 1]")
     problems, per_problem = plan_problems(n_synthetic, config.synthetic_batch_size)
     image_shape = tuple(real.shape[1:])
-    compiled = _compiled_problem(config, image_shape[0], real.shape[0])
+    # The step count does not change what is compiled: one compilation serves every --steps.
+    compiled = _compiled_problem(dataclasses.replace(config, steps=1), image_shape[0], real.shape[0])
     gram = compiled.gram(real)
 
-    images, realness, histories = [], [], []
+    snapshot = (
+        SynthesisSnapshot()
+        if resume is None
+        else dataclasses.replace(
+            resume,
+            images=list(resume.images),
+            realness=list(resume.realness),
+            histories=list(resume.histories),
+        )
+    )
+    if len(snapshot.images) > problems or any(
+        i.shape != (per_problem, *image_shape) for i in snapshot.images
+    ):
+        raise AugmentError("the checkpoint does not match this request (problem count or image shape differ)")
     for problem, problem_key in enumerate(jax.random.split(key, problems)):
+        if problem < len(snapshot.images):
+            continue  # finished before the interruption
         init_key, eval_key = jax.random.split(problem_key)
         state = compiled.init_state(init_key, per_problem, image_shape)
-        history = []
+        history: list[float] = []
+        if snapshot.state is not None:
+            leaves, treedef = jax.tree_util.tree_flatten(state)
+            if len(leaves) != len(snapshot.state) or any(
+                np.shape(a) != np.shape(b) for a, b in zip(leaves, snapshot.state)
+            ):
+                raise AugmentError("the checkpoint does not match this request (optimiser state differs)")
+            state = jax.tree_util.tree_unflatten(
+                treedef,
+                [jnp.asarray(v, dtype=a.dtype) for a, v in zip(leaves, snapshot.state)],
+            )
+            history = list(snapshot.history)
         while len(history) < config.steps:
             num_steps = min(config.chunk_steps, config.steps - len(history))
             state, losses = compiled.run_chunk(state, real, gram, num_steps)
             losses = np.asarray(losses[:num_steps])
-            history.extend(losses.tolist())
             if not np.all(np.isfinite(losses)):
-                bad = len(history) - num_steps + int(np.argmin(np.isfinite(losses)))
+                bad = len(history) + int(np.argmin(np.isfinite(losses)))
                 raise AugmentError(
                     f"the GA-NTK loss became {losses[~np.isfinite(losses)][0]} at step {bad + 1} "
                     f"of problem {problem + 1}; lower the learning rate or raise diag_reg"
                 )
+            history.extend(losses.tolist())
+            if checkpoint is not None:
+                snapshot.state = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(state)]
+                snapshot.history = list(history)
+                checkpoint(snapshot)
             if progress is not None:
                 progress(problem, problems, len(history), config.steps, float(losses[-1]))
         _, scores = compiled.evaluate(state.synthetic, real, gram, eval_key)
-        images.append(np.asarray(state.synthetic))
-        realness.append(np.asarray(scores))
-        histories.append(history)
+        snapshot.images.append(np.asarray(state.synthetic))
+        snapshot.realness.append(np.asarray(scores))
+        snapshot.histories.append(history)
+        snapshot.state, snapshot.history = None, []
+        if checkpoint is not None:
+            checkpoint(snapshot)
 
     problem_index = np.repeat(np.arange(problems), per_problem)[:n_synthetic]
     return SynthesisResult(
-        images=np.concatenate(images)[:n_synthetic],
-        realness=np.concatenate(realness)[:n_synthetic],
-        loss_history=np.asarray(histories, np.float32),
+        images=np.concatenate(snapshot.images)[:n_synthetic],
+        realness=np.concatenate(snapshot.realness)[:n_synthetic],
+        loss_history=np.asarray(snapshot.histories, np.float32),
         problem_index=problem_index,
     )

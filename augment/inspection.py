@@ -1,0 +1,44 @@
+"""Human-readable summary of a synthetic dataset (what ``augment inspect`` prints)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from augment.output import SyntheticDataset
+
+
+def summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
+    """Counts per class, size, dtype, seed, versions, inputs and quality figures, one fact per line."""
+    p = dataset.provenance
+    kind = "PNG folder" if Path(path).is_dir() else "HDF5"
+    n, h, w, c = dataset.images.shape if dataset.images.ndim == 4 else (0, 0, 0, 0)
+    lines = [
+        f"{path}: {p.get('format')} {p.get('format_version')} ({kind}), mode {p.get('mode')}, run {p.get('run_id')}",
+        f"images: {n} of {h}x{w}x{c} {dataset.images.dtype}",
+        "classes:",
+    ]
+    real = {entry["class_name"]: entry.get("real") for entry in p.get("classes", [])}
+    counts = np.bincount(dataset.labels, minlength=len(dataset.class_names))
+    width = max((len(name) for name in dataset.class_names), default=0)
+    for name, count in zip(dataset.class_names, counts):
+        lines.append(f"  {name:<{width}}  {count} synthetic from {real.get(name, '?')} real")
+    versions = ", ".join(f"{k} {v}" for k, v in p.get("versions", {}).items() if v)
+    lines += [
+        f"seed: {p.get('seed')}; device: {p.get('device')}; started {p.get('started')}, finished {p.get('finished')}",
+        f"versions: {versions}",
+        f"command: {' '.join(p.get('command_line', []))}",
+    ]
+    inputs = p.get("inputs", [])
+    skipped = [i for i in inputs if i.get("skipped")]
+    lines.append(f"inputs: {len(inputs)} files, {len(skipped)} skipped (sha256 of each in the provenance)")
+    lines += [f"  skipped {i['path']}: {i['skipped']}" for i in skipped]
+    if n:
+        d = dataset.nearest_real_distance
+        lines.append(
+            f"quality: realness mean {float(np.mean(dataset.realness)):.3f}; nearest-real distance "
+            f"min {float(d.min()):.3f}, median {float(np.median(d)):.3f}, max {float(d.max()):.3f} "
+            "(RMS pixel difference, intensities in [0, 1])"
+        )
+    return lines
