@@ -100,6 +100,12 @@ def check_target(path: Path, format: str, overwrite: bool) -> None:
         raise AugmentError(f"cannot write {path}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise AugmentError(f"cannot write {path}: folder {parent} is not writable")
+    probe = parent / f".{path.name}.{os.getpid()}.probe"
+    try:  # permissions are not the whole story (read-only mounts, special file systems)
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        probe.unlink()
+    except OSError as error:
+        raise AugmentError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def to_integer_pixels(images: np.ndarray, bit_depth: int) -> np.ndarray:
