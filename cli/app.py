@@ -103,7 +103,7 @@ def synth(
     ),
     channels: str = typer.Option("auto", "--channels", help="auto (3 only if an input is colour), 1 or 3."),
     steps: int = typer.Option(300, "--steps", help="Optimisation steps per synthetic batch."),
-    batch_size: int = typer.Option(256, "--batch-size", help="Synthetic images per GA-NTK problem."),
+    batch_size: int = typer.Option(32, "--batch-size", help="Synthetic images per GA-NTK problem."),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same images on CPU."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or gpu."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),

@@ -58,7 +58,7 @@ class SynthesisConfig:
     noise: float = 0.0
     steps: int = 300
     real_batch_size: int = 256
-    synthetic_batch_size: int = 256
+    synthetic_batch_size: int = 32
     chunk_steps: int = 25
 
     def __post_init__(self):
