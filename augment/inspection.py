@@ -41,4 +41,12 @@ def summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
             f"min {float(d.min()):.3f}, median {float(np.median(d)):.3f}, max {float(d.max()):.3f} "
             "(RMS pixel difference, intensities in [0, 1])"
         )
+        quality = p.get("quality", {})
+        ratio, threshold = quality.get("privacy_ratio"), quality.get("near_copy_threshold")
+        lines.append(
+            f"near-copies: {int(np.sum(dataset.near_copy))} of {n}"
+            + (f" (closer than {threshold:.4f} to a real image)" if threshold is not None else "")
+            + "; privacy ratio "
+            + (f"{ratio:.3f} ({quality.get('privacy_reference')} reference)" if ratio is not None else "n/a")
+        )
     return lines

@@ -41,6 +41,8 @@ class SyntheticDataset:
       realness: (N,) float32 discriminator "real" score of each image.
       nearest_real_index: (N,) int64 index of the closest real image (order of ``real_sources``).
       nearest_real_distance: (N,) float32 RMS pixel distance to it, in [0, 1] intensity units.
+      near_copy: (N,) bool: closer to a real image than 95% of the real images are to each other
+        (the threshold is in the provenance, ``quality.near_copy_threshold``).
       real_sources: (R, 2) int64: for each real image, its input file (index into
         ``provenance["inputs"]``) and frame.
       provenance: the JSON-serialisable record of how the dataset was made.
@@ -52,6 +54,7 @@ class SyntheticDataset:
     realness: np.ndarray
     nearest_real_index: np.ndarray
     nearest_real_distance: np.ndarray
+    near_copy: np.ndarray
     real_sources: np.ndarray
     provenance: dict
 
@@ -161,6 +164,7 @@ def write_h5(path: Path, dataset: SyntheticDataset) -> None:
                 data=np.asarray(dataset.nearest_real_distance, np.float32),
                 **gzip,
             )
+            f.create_dataset("near_copy", data=np.asarray(dataset.near_copy, bool), **gzip)
             f.create_dataset(
                 "real_sources",
                 data=np.asarray(dataset.real_sources, np.int64).reshape(-1, 2),
@@ -218,6 +222,7 @@ def write_png(path: Path, dataset: SyntheticDataset) -> None:
                     "realness": float(dataset.realness[i]),
                     "nearest_real_index": int(dataset.nearest_real_index[i]),
                     "nearest_real_distance": float(dataset.nearest_real_distance[i]),
+                    "near_copy": bool(dataset.near_copy[i]),
                 }
             )
         manifest = {
@@ -262,6 +267,7 @@ def _read_h5(path: Path) -> SyntheticDataset:
                 realness=f["realness"][:],
                 nearest_real_index=f["nearest_real_index"][:],
                 nearest_real_distance=f["nearest_real_distance"][:],
+                near_copy=f["near_copy"][:].astype(bool),
                 real_sources=f["real_sources"][:],
                 provenance=json.loads(f["provenance"][()]),
             )
@@ -293,6 +299,7 @@ def _read_png(path: Path) -> SyntheticDataset:
         realness=np.asarray([r["realness"] for r in table], np.float32),
         nearest_real_index=np.asarray([r["nearest_real_index"] for r in table], np.int64),
         nearest_real_distance=np.asarray([r["nearest_real_distance"] for r in table], np.float32),
+        near_copy=np.asarray([r["near_copy"] for r in table], bool),
         real_sources=np.asarray(manifest["real_sources"], np.int64).reshape(-1, 2),
         provenance=manifest["provenance"],
     )

@@ -38,9 +38,10 @@ from augment.output import (
     to_integer_pixels,
     write_output,
 )
-from augment.quality import nearest_real
+from augment.quality import NEAR_COPY_PERCENTILE, privacy
 
 DEFAULT_N = 500
+NEAR_COPY_WARNING = 0.05  # warn when more than this fraction of the images are near-copies
 DEVICES = ("auto", "cpu", "gpu")
 
 
@@ -343,7 +344,17 @@ def run_synth(
     realness = np.concatenate([finished[k].realness for k in order]).astype(np.float32)
     top = 65535.0 if dataset.bit_depth == 16 else 255.0
     real_stored = to_integer_pixels(dataset.images, dataset.bit_depth) / top
-    nearest_index, nearest_distance = nearest_real(images / top, real_stored)
+    novelty = privacy(images / top, real_stored)  # against the training images, leave-one-out reference
+    nearest_distance = novelty["dcr"]
+    near_copy = np.zeros(len(images), bool)
+    near_copy[novelty["near_copies"]] = True
+    if novelty["near_copy_fraction"] > NEAR_COPY_WARNING:
+        log(
+            "warning",
+            f"{novelty['near_copy_fraction']:.0%} of the synthetic images are near-copies of a real image "
+            f"(closer than {100 - NEAR_COPY_PERCENTILE:.0f}% of the real images are to each other); "
+            "check them with augment evaluate before sharing the data",
+        )
     summaries = [
         ClassSummary(name, real_counts[k], counts[k], float(finished[k].loss_history[:, -1].mean()),
                      finished[k].seconds)
@@ -357,6 +368,10 @@ def run_synth(
             "max": float(nearest_distance.max()),
             "unit": "RMS pixel difference, intensities in [0, 1]",
         },
+        "privacy_ratio": novelty["privacy_ratio"],
+        "privacy_reference": novelty["reference"],
+        "near_copy_threshold": novelty["near_copy_threshold"],
+        "near_copy_fraction": novelty["near_copy_fraction"],
     }
     classes = [
         {**dataclasses.asdict(s), "loss": _loss_summary(finished[k].loss_history)}
@@ -370,8 +385,9 @@ def run_synth(
         labels=np.concatenate([np.full(counts[k], k, np.int64) for k in order]),
         class_names=dataset.class_names,
         realness=realness,
-        nearest_real_index=nearest_index,
+        nearest_real_index=novelty["nearest"],
         nearest_real_distance=nearest_distance,
+        near_copy=near_copy,
         real_sources=dataset.sources,
         provenance=provenance,
     )

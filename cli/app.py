@@ -204,6 +204,33 @@ def inspect(
         typer.echo(line)
 
 
+@app.command()
+def evaluate(
+    synthetic: Path = typer.Argument(..., metavar="SYNTHETIC", help="HDF5 file or PNG folder written by synth."),
+    real: Path = typer.Option(..., "--real", help="The real (training) folder the synthetic data came from."),
+    holdout: Path | None = typer.Option(None, "--holdout", help="Real images not used for synthesis."),
+    as_json: bool = typer.Option(False, "--json", help="Print every figure as JSON."),
+    report: Path | None = typer.Option(None, "--report", help="Write an HTML report (and PNGs) to this folder."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing report folder."),
+    on_bad_file: str = typer.Option("fail", "--on-bad-file", help="fail or skip unreadable real files."),
+) -> None:
+    """How useful and how novel SYNTHETIC is: privacy ratio, near-copies, PRDC, KID, utility."""
+    from augment import evaluation
+
+    with user_errors():
+        if report is not None and report.exists() and not overwrite:
+            raise AugmentError(f"{report} already exists; pass --overwrite to replace it")
+        result = evaluation.evaluate(synthetic, real, holdout, on_bad_file=on_bad_file)
+        page = evaluation.write_report(result, report, overwrite) if report is not None else None
+    if as_json:
+        typer.echo(json.dumps(result.figures, indent=1))
+    else:
+        for line in evaluation.summary_lines(result):
+            typer.echo(line)
+    if page is not None:
+        typer.echo(f"report: {page}", err=True)
+
+
 def main() -> None:
     """Console entry point."""
     app()

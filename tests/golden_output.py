@@ -16,6 +16,7 @@ def golden_dataset() -> SyntheticDataset:
         realness=np.array([0.25, 0.5, 0.75, 1.0, 0.125], np.float32),
         nearest_real_index=np.array([1, 0, 2, 2, 3], np.int64),
         nearest_real_distance=np.array([0.5, 0.25, 0.125, 0.0625, 0.75], np.float32),
+        near_copy=np.array([False, False, True, True, False]),
         real_sources=np.array([[0, 0], [1, 0], [2, 0], [2, 1]], np.int64),
         provenance={
             "format": "augment.synthetic",

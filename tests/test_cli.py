@@ -418,3 +418,68 @@ def test_the_cli_folder_installs_as_augment_cli_not_as_a_top_level_module():
     for directory in site.getsitepackages():
         assert not (pathlib.Path(directory) / "cli").exists()
         assert not (pathlib.Path(directory) / "cli.py").exists()
+
+
+def test_synth_flags_near_copies_and_warns(runner, tmp_path):
+    """300 Adam steps on six real digits make near-copies (DESIGN.md section 3): flagged and warned."""
+    out = tmp_path / "o.h5"
+    result = synth(runner, SAMPLES, "--n", 3, "--out", out, "--steps", 300, "--batch-size", 8, "--quiet")
+    assert result.exit_code == 0, result.output
+    with h5py.File(out) as f:
+        near, distance = f["near_copy"][:], f["nearest_real_distance"][:]
+        quality = json.loads(f["provenance"][()])["quality"]
+    assert near.all() and (distance < quality["near_copy_threshold"]).all()
+    assert quality["near_copy_fraction"] == 1.0 and quality["privacy_reference"] == "leave-one-out"
+    assert (
+        "warning: 100% of the synthetic images are near-copies of a real image (closer than 95% of the real "
+        "images are to each other); check them with augment evaluate before sharing the data\n"
+    ) in result.stderr
+
+
+@pytest.fixture
+def holdout_digits(tmp_path, digits):
+    """Held-out real digits of the sample classes (0, 1, 7), none of them in samples/."""
+    images, labels = digits
+    folder = tmp_path / "holdout"
+    for digit in (0, 1, 7):
+        (folder / f"digit-{digit}").mkdir(parents=True)
+        for i, image in enumerate(images[labels == digit][20:40]):
+            Image.fromarray(np.round(image[..., 0] * 255).astype(np.uint8)).save(folder / f"digit-{digit}" / f"{i}.png")
+    return folder
+
+
+def test_evaluate_prints_json_and_writes_a_report(runner, tmp_path, holdout_digits):
+    out = tmp_path / "o.h5"
+    assert synth(runner, SAMPLES, "--per-class", 4, "--out", out, *FAST).exit_code == 0
+    result = runner.invoke(
+        app, ["evaluate", str(out), "--real", str(SAMPLES), "--holdout", str(holdout_digits), "--json",
+              "--report", str(tmp_path / "report")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["counts"] == {"synthetic": 12, "train": 18, "holdout": 60}
+    assert figures["privacy"]["reference"] == "holdout"
+    assert figures["features"]["space"] == "random-conv-v1"
+    for space in (figures["pixel"], figures["features"]):
+        assert 0 <= space["precision"] <= 1 and 0 <= space["coverage"] <= 1 and space["subset_size"] == 12
+    utility = figures["utility"]["svc"]
+    assert set(utility) == {"real", "real+synthetic", "synthetic"} and 0.5 < utility["real"] <= 1
+    assert result.stderr == f"report: {tmp_path}/report/index.html\n"
+
+    # the report: a page, and pictures whose tiles are the images themselves (8x8 upscaled to 64)
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert "class-0.png" in page and "nearest.png" in page and "privacy ratio" in page
+    grid = np.asarray(Image.open(tmp_path / "report" / "class-1.png").convert("L"))
+    assert grid.shape == (2 * 68 + 4, 6 * 68 + 4)  # rows: 6 real, then 4 synthetic; 4 px gaps
+    first_real = np.asarray(Image.open(SAMPLES / "digit-1" / "1_00.png"))
+    np.testing.assert_array_equal(grid[4:68, 4:68], np.kron(first_real, np.ones((8, 8), np.uint8)))
+    pairs = np.asarray(Image.open(tmp_path / "report" / "nearest.png").convert("L"))
+    assert pairs.shape[1] == 2 * 68 + 4
+
+    summary = runner.invoke(app, ["evaluate", str(out), "--real", str(SAMPLES)])
+    assert summary.exit_code == 0 and "privacy ratio" in summary.stdout and "leave-one-out" in summary.stdout
+    again = runner.invoke(app, ["evaluate", str(out), "--real", str(SAMPLES), "--report", str(tmp_path / "report")])
+    assert again.exit_code == 1
+    assert again.stderr == f"error: {tmp_path}/report already exists; pass --overwrite to replace it\n"
+    missing = runner.invoke(app, ["evaluate", str(tmp_path / "none.h5"), "--real", str(SAMPLES)])
+    assert missing.exit_code == 1 and missing.stderr == f"error: not found: {tmp_path}/none.h5\n"

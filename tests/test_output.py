@@ -34,6 +34,8 @@ def assert_same(a: SyntheticDataset, b: SyntheticDataset) -> None:
     np.testing.assert_array_equal(a.realness, b.realness)
     np.testing.assert_array_equal(a.nearest_real_index, b.nearest_real_index)
     np.testing.assert_array_equal(a.nearest_real_distance, b.nearest_real_distance)
+    assert a.near_copy.dtype == bool
+    np.testing.assert_array_equal(a.near_copy, b.near_copy)
     np.testing.assert_array_equal(a.real_sources, b.real_sources)
     assert a.provenance == b.provenance
 
@@ -54,6 +56,7 @@ def test_the_golden_file_layout_is_what_docs_format_md_says():
         assert f["nearest_real_index"].dtype == np.int64
         assert f["nearest_real_distance"].dtype == np.float32
         assert f["real_sources"].shape == (4, 2)
+        assert f["near_copy"].dtype == bool and f["near_copy"][:].tolist() == [False, False, True, True, False]
         assert json.loads(f["provenance"][()])["seed"] == 3
 
 
