@@ -570,3 +570,71 @@ def GlobalAvgPool():
         )
 
     return _layer(init_fn, apply_fn, update)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finite-width only: layers for generator networks (their kernels are not needed)
+
+
+def _finite_only(name: str) -> KernelUpdate:
+    def update(k: Kernel) -> Kernel:
+        raise AugmentError(f"{name} is for finite networks (generators) only; it has no kernel here")
+
+    return update
+
+
+def Reshape(shape: Sequence[int]):
+    """Reshape the non-batch axes to ``shape`` (for example a Dense output to (h, w, c))."""
+    shape = tuple(int(d) for d in shape)
+
+    def init_fn(key, input_shape):
+        if math.prod(input_shape[1:]) != math.prod(shape):
+            raise AugmentError(f"cannot reshape {tuple(input_shape[1:])} to {shape}")
+        return (input_shape[0], *shape), ()
+
+    def apply_fn(params, x, **kwargs):
+        return x.reshape(x.shape[0], *shape)
+
+    return _layer(init_fn, apply_fn, _finite_only("Reshape"))
+
+
+def Upsample(factor: int = 2):
+    """Nearest-neighbour upsampling of (n, H, W, C) by ``factor`` along H and W."""
+
+    def init_fn(key, input_shape):
+        n, h, w, c = input_shape
+        return (n, h * factor, w * factor, c), ()
+
+    def apply_fn(params, x, **kwargs):
+        return jnp.repeat(jnp.repeat(x, factor, axis=1), factor, axis=2)
+
+    return _layer(init_fn, apply_fn, _finite_only("Upsample"))
+
+
+def CenterCrop(size: int):
+    """Crop (n, H, W, C) to the central (size, size) square."""
+
+    def init_fn(key, input_shape):
+        n, h, w, c = input_shape
+        if size > min(h, w):
+            raise AugmentError(f"cannot crop {h}x{w} to {size}x{size}")
+        return (n, size, size, c), ()
+
+    def apply_fn(params, x, **kwargs):
+        top, left = (x.shape[1] - size) // 2, (x.shape[2] - size) // 2
+        return x[:, top : top + size, left : left + size]
+
+    return _layer(init_fn, apply_fn, _finite_only("CenterCrop"))
+
+
+def Sigmoid():
+    """Elementwise logistic function, mapping to (0, 1): the output layer of an image generator."""
+
+    def init_fn(key, input_shape):
+        return tuple(input_shape), ()
+
+    def apply_fn(params, x, **kwargs):
+        return jax.nn.sigmoid(x)
+
+    return _layer(init_fn, apply_fn, _finite_only("Sigmoid"))
+
