@@ -33,6 +33,7 @@ import optax
 from augment.errors import AugmentError
 from augment.gantk.architectures import ARCHITECTURES, discriminator
 from augment.gantk.discriminator import LOSSES, ga_ntk_loss
+from augment.gantk.loop import restore, run_steps
 
 Array = jax.Array
 OPTIMIZERS = ("adam", "gd")
@@ -311,33 +312,21 @@ def synthesize(
         state = compiled.init_state(init_key, per_problem, image_shape)
         history: list[float] = []
         if snapshot.state is not None:
-            leaves, treedef = jax.tree_util.tree_flatten(state)
-            if len(leaves) != len(snapshot.state) or any(
-                np.shape(a) != np.shape(b) for a, b in zip(leaves, snapshot.state)
-            ):
-                raise AugmentError("the checkpoint does not match this request (optimiser state differs)")
-            state = jax.tree_util.tree_unflatten(
-                treedef,
-                [jnp.asarray(v, dtype=a.dtype) for a, v in zip(leaves, snapshot.state)],
-            )
+            state = restore(state, snapshot.state, "optimiser state")
             history = list(snapshot.history)
-        while len(history) < config.steps:
-            num_steps = min(config.chunk_steps, config.steps - len(history))
-            state, losses = compiled.run_chunk(state, real, gram, num_steps)
-            losses = np.asarray(losses[:num_steps])
-            if not np.all(np.isfinite(losses)):
-                bad = len(history) + int(np.argmin(np.isfinite(losses)))
-                raise AugmentError(
-                    f"the GA-NTK loss became {losses[~np.isfinite(losses)][0]} at step {bad + 1} "
-                    f"of problem {problem + 1}; lower the learning rate or raise diag_reg"
-                )
-            history.extend(losses.tolist())
+
+        def after_chunk(state, history, problem=problem):
             if checkpoint is not None:
                 snapshot.state = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(state)]
                 snapshot.history = list(history)
                 checkpoint(snapshot)
             if progress is not None:
-                progress(problem, problems, len(history), config.steps, float(losses[-1]))
+                progress(problem, problems, len(history), config.steps, history[-1])
+
+        state = run_steps(
+            lambda state, n: compiled.run_chunk(state, real, gram, n), state, history, config.steps,
+            config.chunk_steps, lambda step, problem=problem: f"step {step} of problem {problem + 1}", after_chunk,
+        )  # fmt: skip
         _, scores = compiled.evaluate(state.synthetic, real, gram, eval_key)
         snapshot.images.append(np.asarray(state.synthetic))
         snapshot.realness.append(np.asarray(scores))

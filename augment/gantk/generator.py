@@ -30,6 +30,7 @@ import optax
 from augment.errors import AugmentError
 from augment.gantk.architectures import ARCHITECTURES, discriminator
 from augment.gantk.discriminator import LOSSES, ga_ntk_loss
+from augment.gantk.loop import restore, run_steps
 from augment.ntk import stax
 
 Array = jax.Array
@@ -212,26 +213,19 @@ def train_generator(
     state = compiled.init_state(key)
     history: list[float] = []
     if resume is not None:
-        leaves, treedef = jax.tree_util.tree_flatten(state)
-        if len(leaves) != len(resume.state) or any(np.shape(a) != np.shape(b) for a, b in zip(leaves, resume.state)):
-            raise AugmentError("the checkpoint does not match this generator (architecture or sizes differ)")
-        state = jax.tree_util.tree_unflatten(treedef, [jnp.asarray(v, a.dtype) for a, v in zip(leaves, resume.state)])
+        state = restore(state, resume.state, "generator architecture or size")
         history = list(resume.history)
-    while len(history) < config.steps:
-        num_steps = min(config.chunk_steps, config.steps - len(history))
-        state, losses = compiled.run_chunk(state, real, gram, num_steps)
-        losses = np.asarray(losses[:num_steps])
-        if not np.all(np.isfinite(losses)):
-            bad = len(history) + int(np.argmin(np.isfinite(losses)))
-            raise AugmentError(
-                f"the GA-NTK loss became {losses[~np.isfinite(losses)][0]} at generator step {bad + 1}; "
-                "lower the learning rate or raise diag_reg"
-            )
-        history.extend(losses.tolist())
+
+    def after_chunk(state, history):
         if checkpoint is not None:
             checkpoint(GeneratorSnapshot([np.asarray(v) for v in jax.tree_util.tree_leaves(state)], list(history)))
         if progress is not None:
-            progress(len(history), config.steps, float(losses[-1]))
+            progress(len(history), config.steps, history[-1])
+
+    state = run_steps(
+        lambda state, n: compiled.run_chunk(state, real, gram, n), state, history, config.steps,
+        config.chunk_steps, lambda step: f"generator step {step}", after_chunk,
+    )  # fmt: skip
     return TrainedGenerator(
         jax.tree_util.tree_map(np.asarray, state.params), image_shape, config, np.asarray(history, np.float32)
     )

@@ -1,0 +1,53 @@
+"""The chunked training loop shared by direct mode and generator mode: restore a state from a
+snapshot, run steps chunk by chunk, stop clearly on a non-finite loss, report after each chunk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from augment.errors import AugmentError
+
+State = TypeVar("State")
+
+
+def restore(fresh: State, leaves: list[np.ndarray], what: str) -> State:
+    """``fresh`` with its leaves replaced by the saved ``leaves`` (same order, shapes and dtypes)."""
+    template, treedef = jax.tree_util.tree_flatten(fresh)
+    if len(template) != len(leaves) or any(np.shape(a) != np.shape(b) for a, b in zip(template, leaves)):
+        raise AugmentError(f"the checkpoint does not match this request ({what} differs)")
+    return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(v, a.dtype) for a, v in zip(template, leaves)])
+
+
+def run_steps(
+    run_chunk: Callable[[State, int], tuple[State, jax.Array]],
+    state: State,
+    history: list[float],
+    steps: int,
+    chunk_steps: int,
+    where: Callable[[int], str],
+    after_chunk: Callable[[State, list[float]], None],
+) -> State:
+    """Advance ``state`` until ``history`` holds ``steps`` losses, ``chunk_steps`` at a time.
+
+    ``run_chunk(state, n)`` runs n steps and returns (state, losses); ``where(step)`` names a
+    1-based step for the error message; ``after_chunk(state, history)`` is called after every
+    chunk whose losses are all finite (so a NaN leaves the last good state with the caller).
+    """
+    while len(history) < steps:
+        num_steps = min(chunk_steps, steps - len(history))
+        state, losses = run_chunk(state, num_steps)
+        losses = np.asarray(losses[:num_steps])
+        if not np.all(np.isfinite(losses)):
+            bad = len(history) + int(np.argmin(np.isfinite(losses)))
+            raise AugmentError(
+                f"the GA-NTK loss became {losses[~np.isfinite(losses)][0]} at {where(bad + 1)}; "
+                "lower the learning rate or raise diag_reg"
+            )
+        history.extend(losses.tolist())
+        after_chunk(state, history)
+    return state
