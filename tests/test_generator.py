@@ -79,3 +79,50 @@ def test_bad_settings_are_clear_errors(threes):
         GeneratorConfig(z_dim=0)
     with pytest.raises(AugmentError, match="1 or 3 channels"):
         generator_network(8, 2)
+
+
+@pytest.fixture(scope="module")
+def trained(threes):
+    return train_generator(threes, dataclasses.replace(FAST, steps=10), jax.random.PRNGKey(2))
+
+
+def test_save_then_load_gives_the_same_samples(tmp_path, trained):
+    from augment.gantk.saved import load_generators, save_generators
+
+    save_generators(tmp_path / "gen", {"three": trained, "also-three": trained}, {"seed": 2})
+    generators, manifest = load_generators(tmp_path / "gen")
+    assert list(generators) == ["three", "also-three"] and manifest["provenance"] == {"seed": 2}
+    assert manifest["format"] == "augment.generator" and manifest["image_shape"] == [8, 8, 1]
+    np.testing.assert_array_equal(
+        sample(generators["three"], 6, jax.random.PRNGKey(9)), sample(trained, 6, jax.random.PRNGKey(9))
+    )
+    with pytest.raises(AugmentError, match="already exists; pass --overwrite"):
+        save_generators(tmp_path / "gen", {"three": trained}, {})
+
+
+def test_damaged_foreign_and_newer_generators_are_clear_errors(tmp_path, trained):
+    import json
+
+    from augment.gantk.saved import load_generators, save_generators
+
+    with pytest.raises(AugmentError, match="is not a saved generator"):
+        load_generators(tmp_path)
+    save_generators(tmp_path / "gen", {"three": trained}, {})
+    weights = tmp_path / "gen" / "class-0.npz"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    with pytest.raises(AugmentError, match="damaged or was replaced"):
+        load_generators(tmp_path / "gen")
+    save_generators(tmp_path / "gen", {"three": trained}, {}, overwrite=True)
+    manifest_path = tmp_path / "gen" / "generator.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["config"]["base_channels"] = 64  # the weights no longer fit the described network
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(AugmentError, match="does not fit the generator"):
+        load_generators(tmp_path / "gen")
+    manifest["format_version"] = "2.0"
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(AugmentError, match="generator format version 2.0; this augment reads 1.x"):
+        load_generators(tmp_path / "gen")
+    manifest_path.write_text("{not json")
+    with pytest.raises(AugmentError, match="cannot read"):
+        load_generators(tmp_path / "gen")

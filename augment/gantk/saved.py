@@ -1,0 +1,123 @@
+"""Trained generators on disk: a folder a lab can keep and draw more images from later.
+
+Layout (format ``augment.generator``, version :data:`GENERATOR_FORMAT_VERSION`)::
+
+    GEN/
+      generator.json      format, version, image shape, GeneratorConfig, classes, provenance
+      class-<k>.npz       the parameters of class k's generator: arrays leaf_0 ... leaf_{L-1}
+                          in jax.tree_util order of the network built from the config
+
+``generator.json`` lists, per class, its name, weight file and that file's sha256, so a damaged or
+swapped file is caught on loading. The folder is written under a temporary name and renamed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from augment.errors import AugmentError
+from augment.gantk.generator import GeneratorConfig, TrainedGenerator, generator_network
+
+GENERATOR_FORMAT = "augment.generator"
+GENERATOR_FORMAT_VERSION = "1.0"
+MANIFEST = "generator.json"
+
+
+def _template(image_shape: tuple[int, int, int], config: GeneratorConfig):
+    size, _, channels = image_shape
+    init_fn, _ = generator_network(size, channels, config.z_dim, config.base_channels)
+    _, params = jax.eval_shape(lambda key: init_fn(key, (-1, config.z_dim)), jax.random.PRNGKey(0))
+    return jax.tree_util.tree_flatten(params)
+
+
+def save_generators(path: Path, generators: dict[str, TrainedGenerator], provenance: dict, overwrite: bool = False):
+    """Write one generator per class (all of the same shape and config) to the folder ``path``."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise AugmentError(f"{path} already exists; pass --overwrite to replace it")
+    if not generators:
+        raise AugmentError("there is no generator to save")
+    first = next(iter(generators.values()))
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir()
+    try:
+        classes = []
+        for k, (name, generator) in enumerate(generators.items()):
+            if generator.image_shape != first.image_shape or generator.config != first.config:
+                raise AugmentError("all generators saved together must share image shape and configuration")
+            buffer = io.BytesIO()
+            leaves = jax.tree_util.tree_leaves(generator.params)
+            np.savez(buffer, **{f"leaf_{i}": np.asarray(leaf) for i, leaf in enumerate(leaves)})
+            data = buffer.getvalue()
+            (temporary / f"class-{k}.npz").write_bytes(data)
+            classes.append({
+                "name": name, "file": f"class-{k}.npz", "sha256": hashlib.sha256(data).hexdigest(),
+                "final_loss": float(generator.loss_history[-1]) if len(generator.loss_history) else None,
+            })  # fmt: skip
+        manifest = {
+            "format": GENERATOR_FORMAT,
+            "format_version": GENERATOR_FORMAT_VERSION,
+            "image_shape": list(first.image_shape),
+            "config": first.config.to_dict(),
+            "classes": classes,
+            "provenance": provenance,
+        }
+        (temporary / MANIFEST).write_text(json.dumps(manifest, indent=1))
+        if path.exists():
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        os.replace(temporary, path)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def load_generators(path: Path) -> tuple[dict[str, TrainedGenerator], dict]:
+    """Read a folder written by :func:`save_generators`: ({class: generator}, manifest).
+
+    Raises AugmentError naming the problem for a missing, foreign, newer, damaged or mismatched file.
+    """
+    path = Path(path)
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise AugmentError(f"{path} is not a saved generator (no {MANIFEST})") from None
+    except (OSError, ValueError) as error:
+        raise AugmentError(f"cannot read {path / MANIFEST}: {error}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != GENERATOR_FORMAT:
+        raise AugmentError(f"{path} is not a saved augment generator")
+    version = str(manifest.get("format_version"))
+    if version.split(".")[0] != GENERATOR_FORMAT_VERSION.split(".")[0]:
+        raise AugmentError(
+            f"{path} has generator format version {version}; this augment reads "
+            f"{GENERATOR_FORMAT_VERSION.split('.')[0]}.x"
+        )
+    try:
+        fields = {f.name for f in dataclasses.fields(GeneratorConfig)}
+        config = GeneratorConfig(**{k: v for k, v in manifest["config"].items() if k in fields})
+        image_shape = tuple(int(d) for d in manifest["image_shape"])
+        template, treedef = _template(image_shape, config)
+        generators = {}
+        for entry in manifest["classes"]:
+            data = (path / entry["file"]).read_bytes()
+            if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+                raise AugmentError(f"{path / entry['file']} is damaged or was replaced (sha256 differs)")
+            with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+                leaves = [arrays[f"leaf_{i}"] for i in range(len(template))]
+            if any(leaf.shape != t.shape for leaf, t in zip(leaves, template)):
+                raise AugmentError(f"{path / entry['file']} does not fit the generator its manifest describes")
+            generators[entry["name"]] = TrainedGenerator(
+                jax.tree_util.tree_unflatten(treedef, leaves), image_shape, config, np.zeros(0, np.float32)
+            )
+    except (KeyError, TypeError, ValueError, OSError, zipfile.BadZipFile) as error:
+        raise AugmentError(f"cannot read the generator in {path}: {error}") from None
+    return generators, manifest
