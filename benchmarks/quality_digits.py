@@ -8,7 +8,7 @@ distance of the extra images to their closest training image over the same for t
 images), the near-copy fraction (extra images closer than the 5th percentile of the held-out
 distances) and the wall time to make the extra images.
 
-Run by hand (about 5 minutes on 2 CPU cores):
+Run by hand (about 17 minutes on 2 CPU cores, 15 of them training the generators):
 
     .venv/bin/python benchmarks/quality_digits.py --out benchmarks/quality_digits.json \
         --figure benchmarks/quality_digits.png
@@ -32,6 +32,7 @@ from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
 from augment.gantk import SynthesisConfig, synthesize
+from augment.gantk.generator import GeneratorConfig, sample, train_generator
 from augment.quality import privacy
 
 SEEDS = (0, 1, 2, 3, 4)
@@ -74,6 +75,23 @@ def ga_ntk(config: SynthesisConfig) -> Callable:
     return make
 
 
+SAMPLING_SECONDS: dict[str, float] = {}  # method -> seconds to sample 1 000 images per class (last seed)
+
+
+def ga_ntk_generator(config: GeneratorConfig, name: str) -> Callable:
+    def make(real, labels, count, seed):
+        per_class = count // 10
+        key = jax.random.PRNGKey(seed)
+        generators = [train_generator(real[labels == c], config, jax.random.fold_in(key, c)) for c in range(10)]
+        images = [sample(g, per_class, jax.random.fold_in(key, 100 + c)) for c, g in enumerate(generators)]
+        start = time.perf_counter()
+        sample(generators[0], 1000, jax.random.fold_in(key, 1000))
+        SAMPLING_SECONDS[name] = time.perf_counter() - start
+        return np.concatenate(images), np.repeat(np.arange(10), per_class)
+
+    return make
+
+
 def combined(*makers: Callable) -> Callable:
     def make(real, labels, count, seed):
         parts = [m(real, labels, count, seed) for m in makers]
@@ -91,6 +109,11 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
     "GA-NTK direct, 50 steps": (ga_ntk(dataclasses.replace(DEFAULT, steps=50)), SYNTHETIC, "stopped early"),
     "GA-NTK direct, t=16384": (ga_ntk(dataclasses.replace(DEFAULT, t=16384.0)), SYNTHETIC, "less-trained D"),
     "GA-NTK direct + classic 200": (combined(ga_ntk(DEFAULT), classic), SYNTHETIC, "both sets added"),
+    "GA-NTK generator, 300 steps": (
+        ga_ntk_generator(GeneratorConfig(steps=300), "GA-NTK generator, 300 steps"),
+        SYNTHETIC,
+        "one generator per class, GeneratorConfig(steps=300)",
+    ),
 }
 
 
@@ -111,6 +134,8 @@ def run(method: str, seed: int, images, labels) -> dict:
     fit_x, fit_y = np.concatenate([flat(real), flat(extra)]), np.concatenate([real_labels, extra_labels])
     accuracy = SVC().fit(fit_x, fit_y).score(flat(images[holdout]), labels[holdout])
     row = {"method": method, "seed": seed, "accuracy": accuracy, "seconds": seconds, "extra": len(extra)}
+    if method in SAMPLING_SECONDS:
+        row["sample_1000_seconds"] = SAMPLING_SECONDS[method]
     if len(extra):
         figures = privacy(extra, real, images[holdout])
         row |= {"privacy_ratio": figures["privacy_ratio"], "near_copy_fraction": figures["near_copy_fraction"]}
