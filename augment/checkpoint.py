@@ -10,13 +10,13 @@ kill at any moment leaves either the previous checkpoint or the new one, never a
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from augment.atomic import move_into_place, remove, temporary_path
 from augment.errors import AugmentError
 from augment.gantk import SynthesisSnapshot
 
@@ -76,14 +76,13 @@ def save_checkpoint(
             "history": list(snapshot.history),
         }
     arrays["meta"] = np.array(json.dumps(meta))
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    temporary = temporary_path(path)
     try:
         with open(temporary, "wb") as handle:
             np.savez(handle, **arrays)
-        os.replace(temporary, path)
+        move_into_place(temporary, path)
     finally:
-        if temporary.exists():
-            temporary.unlink()
+        remove(temporary)
 
 
 def load_checkpoint(

@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from augment.atomic import move_into_place, remove, temporary_path
 from augment.data import RealDataset, load_folder
 from augment.errors import AugmentError
-from augment.output import SyntheticDataset, read_output
+from augment.output import from_integer_pixels, read_output
 from augment.quality import FEATURES, kid, prdc, privacy, random_conv_features
 
 
@@ -44,11 +43,6 @@ class Evaluation:
     dcr: np.ndarray  # (N,)
     nearest: np.ndarray  # (N,) indices into train
     near_copies: np.ndarray  # indices into synthetic, closest first
-
-
-def _as_float(dataset: SyntheticDataset) -> np.ndarray:
-    top = 65535.0 if dataset.images.dtype == np.uint16 else 255.0
-    return dataset.images.astype(np.float32) / top
 
 
 def _labels_in(real: RealDataset, class_names: tuple[str, ...]) -> np.ndarray:
@@ -96,7 +90,7 @@ def evaluate(
 ) -> Evaluation:
     """Compute every figure of the module docstring (``holdout_folder`` enables utility)."""
     synthetic_data = read_output(synthetic_path)
-    synthetic = _as_float(synthetic_data)
+    synthetic = from_integer_pixels(synthetic_data.images)
     if len(synthetic) == 0:
         raise AugmentError(f"{synthetic_path} holds no images")
     size, channels = synthetic.shape[1], synthetic.shape[-1]
@@ -227,8 +221,8 @@ def write_report(evaluation: Evaluation, folder: Path, overwrite: bool = False, 
         raise AugmentError(f"{folder} is a file; --report needs a folder path")
     size = evaluation.synthetic.shape[1]
     cell = max(_CELL, size)
-    temporary = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
-    shutil.rmtree(temporary, ignore_errors=True)
+    temporary = temporary_path(folder)
+    remove(temporary)
     temporary.mkdir(parents=True)
     try:
         sections = []
@@ -266,9 +260,7 @@ Distances (RMS, intensities in [0, 1]): {html.escape(distances)}.</p>
 </body></html>
 """
         (temporary / "index.html").write_text(page)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(temporary, folder)
+        move_into_place(temporary, folder)
     finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+        remove(temporary)
     return folder / "index.html"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from augment.atomic import move_into_place, remove, temporary_path
 from augment.errors import AugmentError
 
 FORMAT_NAME = "augment.synthetic"
@@ -117,34 +117,15 @@ def to_integer_pixels(images: np.ndarray, bit_depth: int) -> np.ndarray:
     return np.round(np.clip(images, 0.0, 1.0) * top).astype(dtype)
 
 
-def _temporary(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.partial")
-
-
-def _move_into_place(temporary: Path, path: Path) -> None:
-    """Rename ``temporary`` to ``path``; an existing ``path`` is swapped out, then removed."""
-    if not path.exists():
-        os.replace(temporary, path)
-        return
-    old = path.with_name(f".{path.name}.{os.getpid()}.old")
-    os.replace(path, old)
-    os.replace(temporary, path)
-    if old.is_dir():
-        shutil.rmtree(old)
-    else:
-        old.unlink()
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    elif path.exists():
-        path.unlink()
+def from_integer_pixels(images: np.ndarray) -> np.ndarray:
+    """uint8 or uint16 pixels -> float32 in [0, 1] (the inverse of :func:`to_integer_pixels`)."""
+    top = 65535.0 if images.dtype == np.uint16 else 255.0
+    return images.astype(np.float32) / top
 
 
 def write_h5(path: Path, dataset: SyntheticDataset) -> None:
     """Write ``dataset`` to one HDF5 file at ``path``, atomically (layout in docs/format.md)."""
-    temporary = _temporary(path)
+    temporary = temporary_path(path)
     try:
         with h5py.File(temporary, "w") as f:
             f.attrs["format"] = FORMAT_NAME
@@ -175,9 +156,9 @@ def write_h5(path: Path, dataset: SyntheticDataset) -> None:
                 data=json.dumps(dataset.provenance, indent=1),
                 dtype=h5py.string_dtype(),
             )
-        _move_into_place(temporary, path)
+        move_into_place(temporary, path)
     finally:
-        _remove(temporary)
+        remove(temporary)
 
 
 def png_name(class_name: str, index: int) -> str:
@@ -195,7 +176,7 @@ def write_png(path: Path, dataset: SyntheticDataset) -> None:
     if images.dtype == np.uint16 and images.shape[-1] == 3:
         raise AugmentError("PNG output cannot hold 16-bit colour images; use --format h5 or --channels 1")
     run_id = dataset.provenance.get("run_id", "")
-    temporary = _temporary(path)
+    temporary = temporary_path(path)
     try:
         temporary.mkdir()
         for name in dataset.class_names:
@@ -236,9 +217,9 @@ def write_png(path: Path, dataset: SyntheticDataset) -> None:
             "provenance": dataset.provenance,
         }
         (temporary / MANIFEST).write_text(json.dumps(manifest, indent=1))
-        _move_into_place(temporary, path)
+        move_into_place(temporary, path)
     finally:
-        _remove(temporary)
+        remove(temporary)
 
 
 def write_output(path: Path, dataset: SyntheticDataset, format: str) -> None:

@@ -34,6 +34,7 @@ from augment.output import (
     FORMAT_VERSION,
     SyntheticDataset,
     check_target,
+    from_integer_pixels,
     resolve_format,
     to_integer_pixels,
     write_output,
@@ -342,9 +343,9 @@ def run_synth(
     order = range(len(dataset.class_names))
     images = to_integer_pixels(np.concatenate([finished[k].images for k in order]), dataset.bit_depth)
     realness = np.concatenate([finished[k].realness for k in order]).astype(np.float32)
-    top = 65535.0 if dataset.bit_depth == 16 else 255.0
-    real_stored = to_integer_pixels(dataset.images, dataset.bit_depth) / top
-    novelty = privacy(images / top, real_stored)  # against the training images, leave-one-out reference
+    real_stored = from_integer_pixels(to_integer_pixels(dataset.images, dataset.bit_depth))
+    # against the training images as stored, leave-one-out reference
+    novelty = privacy(from_integer_pixels(images), real_stored)
     nearest_distance = novelty["dcr"]
     near_copy = np.zeros(len(images), bool)
     near_copy[novelty["near_copies"]] = True

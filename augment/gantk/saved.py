@@ -17,14 +17,13 @@ import dataclasses
 import hashlib
 import io
 import json
-import os
-import shutil
 import zipfile
 from pathlib import Path
 
 import jax
 import numpy as np
 
+from augment.atomic import move_into_place, remove, temporary_path
 from augment.errors import AugmentError
 from augment.gantk.generator import GeneratorConfig, TrainedGenerator, generator_network
 
@@ -48,8 +47,8 @@ def save_generators(path: Path, generators: dict[str, TrainedGenerator], provena
     if not generators:
         raise AugmentError("there is no generator to save")
     first = next(iter(generators.values()))
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    shutil.rmtree(temporary, ignore_errors=True)
+    temporary = temporary_path(path)
+    remove(temporary)
     temporary.mkdir()
     try:
         classes = []
@@ -74,11 +73,9 @@ def save_generators(path: Path, generators: dict[str, TrainedGenerator], provena
             "provenance": provenance,
         }
         (temporary / MANIFEST).write_text(json.dumps(manifest, indent=1))
-        if path.exists():
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
-        os.replace(temporary, path)
+        move_into_place(temporary, path)
     finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+        remove(temporary)
 
 
 def load_generators(path: Path) -> tuple[dict[str, TrainedGenerator], dict]:
