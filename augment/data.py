@@ -110,13 +110,16 @@ class _Decoded:
     dataset_scaled: bool  # monochrome DICOM: scaled later over the whole dataset
 
 
-def _is_dicom(path: Path) -> bool:
+def _is_dicom(path: Path, head: bytes | None = None) -> bool:
+    """A DICOM suffix, or no suffix and the ``DICM`` magic at byte 128 (read from ``head`` if given)."""
     if path.suffix.lower() in DICOM_SUFFIXES:
         return True
     if path.suffix:
         return False
-    with path.open("rb") as handle:
-        return handle.read(132)[128:132] == b"DICM"
+    if head is None:
+        with path.open("rb") as handle:
+            head = handle.read(132)
+    return head[128:132] == b"DICM"
 
 
 def find_images(folder: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
@@ -238,7 +241,7 @@ def _decode_dicom(data: bytes) -> _Decoded:
 def _decode(path: Path, data: bytes) -> _Decoded:
     if not data:
         raise _BadFile("empty file (0 bytes)")
-    return _decode_dicom(data) if _is_dicom(path) else _decode_pillow(data)
+    return _decode_dicom(data) if _is_dicom(path, data) else _decode_pillow(data)
 
 
 def to_working_size(pixels: np.ndarray, size: int) -> np.ndarray:
