@@ -119,6 +119,7 @@ def test_inspect_an_h5_file_and_the_default_output_name(runner, tmp_path, monkey
     assert out.is_file()
     shown = runner.invoke(app, ["inspect", str(out)])
     assert shown.exit_code == 0 and "(HDF5)" in shown.stdout and "seed: 0;" in shown.stdout
+    assert "near-copies: " in shown.stdout and "privacy ratio" in shown.stdout
     with h5py.File(out) as f:
         assert json.loads(runner.invoke(app, ["inspect", str(out), "--json"]).stdout) == json.loads(
             f["provenance"][()]
@@ -265,6 +266,7 @@ def test_device_gpu_without_a_gpu_is_a_clear_error(runner, tmp_path):
         (["--device", "tpu9", "--out", "{d}/o.h5"], "error: --device must be auto, cpu or gpu, got 'tpu9'\n"),
         (["--on-bad-file", "ignore", "--out", "{d}/o.h5"], "error: --on-bad-file must be fail or skip, got 'ignore'\n"),
         (["--format", "tiff", "--out", "{d}/o.h5"], "error: --format must be h5 or png, got 'tiff'\n"),
+        (["--checkpoint-every", "-1", "--out", "{d}/o.h5"], "error: --checkpoint-every must not be negative, got -1.0\n"),
         (["--out", "{d}/o.zip"], "error: cannot tell the output format from 'o.zip'; end --out with .h5 for "
          "HDF5, give a folder name without a suffix for PNGs, or pass --format h5|png\n"),
         (["--out", "{d}/nowhere/o.h5"], "error: cannot write {d}/nowhere/o.h5: folder {d}/nowhere does not exist\n"),
@@ -274,7 +276,7 @@ def test_device_gpu_without_a_gpu_is_a_clear_error(runner, tmp_path):
         (["--out", "{d}/f.txt", "--format", "png", "--overwrite"],
          "error: {d}/f.txt is a file; PNG output needs a folder path\n"),
     ],
-    ids=["channels", "device", "on-bad-file", "format", "suffix", "missing-folder", "parent-is-file",
+    ids=["channels", "device", "on-bad-file", "format", "checkpoint-every", "suffix", "missing-folder", "parent-is-file",
          "h5-is-a-folder", "user-folder", "png-is-a-file"],
 )
 def test_bad_options_and_unwritable_outputs_are_one_clear_line(runner, tmp_path, options, expected):
@@ -481,5 +483,10 @@ def test_evaluate_prints_json_and_writes_a_report(runner, tmp_path, holdout_digi
     again = runner.invoke(app, ["evaluate", str(out), "--real", str(SAMPLES), "--report", str(tmp_path / "report")])
     assert again.exit_code == 1
     assert again.stderr == f"error: {tmp_path}/report already exists; pass --overwrite to replace it\n"
+    replaced = runner.invoke(
+        app, ["evaluate", str(out), "--real", str(SAMPLES), "--report", str(tmp_path / "report"), "--overwrite"]
+    )
+    assert replaced.exit_code == 0 and "privacy ratio" in (tmp_path / "report" / "index.html").read_text()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary or swapped-out folder
     missing = runner.invoke(app, ["evaluate", str(tmp_path / "none.h5"), "--real", str(SAMPLES)])
     assert missing.exit_code == 1 and missing.stderr == f"error: not found: {tmp_path}/none.h5\n"
