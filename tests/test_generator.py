@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import jax
 import numpy as np
@@ -89,15 +90,20 @@ def trained(threes):
 def test_save_then_load_gives_the_same_samples(tmp_path, trained):
     from augment.gantk.saved import load_generators, save_generators
 
-    save_generators(tmp_path / "gen", {"three": trained, "also-three": trained}, {"seed": 2})
-    generators, manifest = load_generators(tmp_path / "gen")
+    written = save_generators(tmp_path / "gen", {"three": trained, "also-three": trained}, {"seed": 2})
+    generators, manifest, manifest_sha256 = load_generators(tmp_path / "gen")
+    assert manifest_sha256 == hashlib.sha256((tmp_path / "gen" / "generator.json").read_bytes()).hexdigest()
     assert list(generators) == ["three", "also-three"] and manifest["provenance"] == {"seed": 2}
+    assert written == manifest_sha256
     assert manifest["format"] == "augment.generator" and manifest["image_shape"] == [8, 8, 1]
     np.testing.assert_array_equal(
         sample(generators["three"], 6, jax.random.PRNGKey(9)), sample(trained, 6, jax.random.PRNGKey(9))
     )
     with pytest.raises(AugmentError, match="already exists; pass --overwrite"):
         save_generators(tmp_path / "gen", {"three": trained}, {})
+    (tmp_path / "other").mkdir()
+    with pytest.raises(AugmentError, match="is not a saved generator; refusing to replace it"):
+        save_generators(tmp_path / "other", {"three": trained}, {}, overwrite=True)
 
 
 def test_damaged_foreign_and_newer_generators_are_clear_errors(tmp_path, trained):

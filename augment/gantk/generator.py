@@ -92,12 +92,25 @@ def generator_network(size: int, channels: int, z_dim: int = 64, base_channels: 
     width = base_channels
     for _ in range(doublings):
         width = max(32, width // 2)
-        layers += [stax.Upsample(2), stax.Conv(width, (3, 3), padding="SAME", W_std=relu_std, b_std=1.0), stax.Relu()]
+        layers += [
+            stax.Upsample(2),
+            stax.Conv(width, (3, 3), padding="SAME", W_std=relu_std, b_std=1.0),
+            stax.Relu(),
+        ]
     layers += [stax.Conv(channels, (3, 3), padding="SAME", W_std=1.0, b_std=1.0), stax.Sigmoid()]
     if start * 2**doublings != size:
         layers.append(stax.CenterCrop(size))
     init_fn, apply_fn, _ = stax.serial(*layers)
     return init_fn, apply_fn
+
+
+def parameter_layout(image_shape: tuple[int, int, int], config: GeneratorConfig):
+    """``(leaves, treedef)`` of the generator's parameters: leaves are ``jax.ShapeDtypeStruct``
+    in ``jax.tree_util`` order; ``jax.tree_util.tree_unflatten(treedef, arrays)`` rebuilds them."""
+    size, _, channels = (int(d) for d in image_shape)
+    init_fn, _ = generator_network(size, channels, config.z_dim, config.base_channels)
+    _, params = jax.eval_shape(lambda key: init_fn(key, (-1, config.z_dim)), jax.random.PRNGKey(0))
+    return jax.tree_util.tree_flatten(params)
 
 
 class GeneratorState(NamedTuple):
@@ -129,6 +142,7 @@ class _Compiled(NamedTuple):
     run_chunk: Callable
     gram: Callable
     apply: Callable
+    realness: Callable  # (images (batch_size, S, S, C), real_all, gram_all, key) -> (batch_size,)
 
 
 @functools.lru_cache(maxsize=8)
@@ -151,17 +165,21 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, int, int], n_real
 
     value_and_grad = jax.value_and_grad(loss_fn)
 
+    def real_batch(key, real_all, gram_all):
+        if n_real_total <= n_real:
+            return real_all, gram_all
+        index = jax.random.choice(key, n_real_total, (n_real,), replace=False)
+        return real_all[index], gram_all[index][:, index]
+
     def step(state: GeneratorState, real_all, gram_all):
         key, z_key, batch_key = jax.random.split(state.key, 3)
-        if n_real_total > n_real:
-            index = jax.random.choice(batch_key, n_real_total, (n_real,), replace=False)
-            real, gram = real_all[index], gram_all[index][:, index]
-        else:
-            real, gram = real_all, gram_all
+        real, gram = real_batch(batch_key, real_all, gram_all)
         z = jax.random.normal(z_key, (config.batch_size, config.z_dim))
         loss, grad = value_and_grad(state.params, z, real, gram)
         updates, opt_state = optimizer.update(grad, state.opt_state, state.params)
-        return GeneratorState(optax.apply_updates(state.params, updates), opt_state, key, state.step + 1), loss
+        return GeneratorState(
+            optax.apply_updates(state.params, updates), opt_state, key, state.step + 1
+        ), loss
 
     jitted_step = jax.jit(step)
 
@@ -181,8 +199,17 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, int, int], n_real
         _, params = init_fn(init_key, (-1, config.z_dim))
         return GeneratorState(params, optimizer.init(params), state_key, jnp.zeros((), jnp.int32))
 
+    @jax.jit
+    def realness(images, real_all, gram_all, key):
+        real, gram = real_batch(key, real_all, gram_all)
+        _, prediction = ga_ntk_loss(
+            kernel_fn, images, real, gram, loss=config.loss, eta=config.eta, t=config.t,
+            diag_reg=config.diag_reg, similarity_weight=config.similarity_weight,
+        )  # fmt: skip
+        return prediction
+
     gram = jax.jit(lambda real: kernel_fn(real, None, "ntk"))
-    return _Compiled(init_state, run_chunk, gram, jax.jit(apply_fn))
+    return _Compiled(init_state, run_chunk, gram, jax.jit(apply_fn), realness)
 
 
 def train_generator(
@@ -218,7 +245,9 @@ def train_generator(
 
     def after_chunk(state, history):
         if checkpoint is not None:
-            checkpoint(GeneratorSnapshot([np.asarray(v) for v in jax.tree_util.tree_leaves(state)], list(history)))
+            checkpoint(
+                GeneratorSnapshot([np.asarray(v) for v in jax.tree_util.tree_leaves(state)], list(history))
+            )
         if progress is not None:
             progress(len(history), config.steps, history[-1])
 
@@ -244,3 +273,38 @@ def sample(generator: TrainedGenerator, n: int, key: Array, batch: int = 1024) -
 @functools.lru_cache(maxsize=8)
 def _sampler(size: int, channels: int, z_dim: int, base_channels: int):
     return jax.jit(generator_network(size, channels, z_dim, base_channels)[1])
+
+
+def generate(generator: TrainedGenerator, n: int, real_images, key: Array) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` samples and their realness, as ``augment synth --mode generator`` writes them.
+
+    Realness is the discriminator's "real" prediction for each sample when it is trained, as in
+    training, on one generator batch (``config.batch_size`` samples) against a real batch of the
+    class. The samples are drawn in whole batches, so the images are the first ``n`` rows of
+    ``sample(generator, n rounded up to whole batches, key)``.
+
+    Args:
+      generator: a trained generator.
+      n: the number of images wanted.
+      real_images: (r, S, S, C) the real images of its class, in [0, 1].
+      key: a JAX PRNG key.
+
+    Returns:
+      images (n, S, S, C) float32 in (0, 1), realness (n,) float32.
+    """
+    if n < 1:
+        raise AugmentError(f"the number of images must be at least 1, got {n}")
+    config = generator.config
+    real = jnp.asarray(real_images, jnp.float32)
+    compiled = _compiled(dataclasses.replace(config, steps=1), generator.image_shape, real.shape[0])
+    batches = math.ceil(n / config.batch_size)
+    sample_key, score_key = jax.random.split(key)
+    images = sample(generator, batches * config.batch_size, sample_key)
+    gram = compiled.gram(real)
+    scores = [
+        np.asarray(
+            compiled.realness(images[b * config.batch_size : (b + 1) * config.batch_size], real, gram, k)
+        )
+        for b, k in enumerate(jax.random.split(score_key, batches))
+    ]
+    return images[:n], np.concatenate(scores)[:n].astype(np.float32)

@@ -19,31 +19,51 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import jax
 import numpy as np
 
 from augment.atomic import move_into_place, remove, temporary_path
 from augment.errors import AugmentError
-from augment.gantk.generator import GeneratorConfig, TrainedGenerator, generator_network
+from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
 
 GENERATOR_FORMAT = "augment.generator"
 GENERATOR_FORMAT_VERSION = "1.0"
 MANIFEST = "generator.json"
 
 
-def _template(image_shape: tuple[int, int, int], config: GeneratorConfig):
-    size, _, channels = image_shape
-    init_fn, _ = generator_network(size, channels, config.z_dim, config.base_channels)
-    _, params = jax.eval_shape(lambda key: init_fn(key, (-1, config.z_dim)), jax.random.PRNGKey(0))
-    return jax.tree_util.tree_flatten(params)
+class SavedGenerators(NamedTuple):
+    """What :func:`load_generators` read: {class: generator}, the manifest, and its sha256."""
+
+    generators: dict[str, TrainedGenerator]
+    manifest: dict
+    manifest_sha256: str
 
 
-def save_generators(path: Path, generators: dict[str, TrainedGenerator], provenance: dict, overwrite: bool = False):
-    """Write one generator per class (all of the same shape and config) to the folder ``path``."""
+def check_generator_target(path: Path, overwrite: bool) -> None:
+    """Refuse, before any work, a generator folder that cannot or must not be written."""
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise AugmentError(f"{path} already exists; pass --overwrite to replace it")
+    if path.exists() or path.is_symlink():
+        if not overwrite:
+            raise AugmentError(f"{path} already exists; pass --overwrite to replace it")
+        if not (path.is_dir() and (path / MANIFEST).is_file()):
+            raise AugmentError(f"{path} is not a saved generator; refusing to replace it")
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise AugmentError(f"cannot write {path}: folder {parent} does not exist")
+
+
+def save_generators(
+    path: Path, generators: dict[str, TrainedGenerator], provenance: dict, overwrite: bool = False
+) -> str:
+    """Write one generator per class (all of the same shape and config) to the folder ``path``.
+
+    Returns the sha256 of the written ``generator.json`` (which lists each weight file's sha256,
+    so it identifies the whole generator).
+    """
+    path = Path(path)
+    check_generator_target(path, overwrite)
     if not generators:
         raise AugmentError("there is no generator to save")
     first = next(iter(generators.values()))
@@ -72,21 +92,24 @@ def save_generators(path: Path, generators: dict[str, TrainedGenerator], provena
             "classes": classes,
             "provenance": provenance,
         }
-        (temporary / MANIFEST).write_text(json.dumps(manifest, indent=1))
+        text = json.dumps(manifest, indent=1).encode()
+        (temporary / MANIFEST).write_bytes(text)
         move_into_place(temporary, path)
     finally:
         remove(temporary)
+    return hashlib.sha256(text).hexdigest()
 
 
-def load_generators(path: Path) -> tuple[dict[str, TrainedGenerator], dict]:
-    """Read a folder written by :func:`save_generators`: ({class: generator}, manifest).
+def load_generators(path: Path) -> SavedGenerators:
+    """Read a folder written by :func:`save_generators`.
 
     Raises AugmentError naming the problem for a missing, foreign, newer, damaged or mismatched file.
     """
     path = Path(path)
     try:
-        manifest = json.loads((path / MANIFEST).read_text())
-    except FileNotFoundError:
+        text = (path / MANIFEST).read_bytes()
+        manifest = json.loads(text)
+    except (FileNotFoundError, NotADirectoryError):
         raise AugmentError(f"{path} is not a saved generator (no {MANIFEST})") from None
     except (OSError, ValueError) as error:
         raise AugmentError(f"cannot read {path / MANIFEST}: {error}") from None
@@ -102,7 +125,7 @@ def load_generators(path: Path) -> tuple[dict[str, TrainedGenerator], dict]:
         fields = {f.name for f in dataclasses.fields(GeneratorConfig)}
         config = GeneratorConfig(**{k: v for k, v in manifest["config"].items() if k in fields})
         image_shape = tuple(int(d) for d in manifest["image_shape"])
-        template, treedef = _template(image_shape, config)
+        template, treedef = parameter_layout(image_shape, config)
         generators = {}
         for entry in manifest["classes"]:
             data = (path / entry["file"]).read_bytes()
@@ -111,10 +134,14 @@ def load_generators(path: Path) -> tuple[dict[str, TrainedGenerator], dict]:
             with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
                 leaves = [arrays[f"leaf_{i}"] for i in range(len(template))]
             if any(leaf.shape != t.shape for leaf, t in zip(leaves, template)):
-                raise AugmentError(f"{path / entry['file']} does not fit the generator its manifest describes")
+                raise AugmentError(
+                    f"{path / entry['file']} does not fit the generator its manifest describes"
+                )
             generators[entry["name"]] = TrainedGenerator(
                 jax.tree_util.tree_unflatten(treedef, leaves), image_shape, config, np.zeros(0, np.float32)
             )
     except (KeyError, TypeError, ValueError, OSError, zipfile.BadZipFile) as error:
         raise AugmentError(f"cannot read the generator in {path}: {error}") from None
-    return generators, manifest
+    if not generators:
+        raise AugmentError(f"{path / MANIFEST} lists no class")
+    return SavedGenerators(generators, manifest, hashlib.sha256(text).hexdigest())
