@@ -19,7 +19,10 @@ def summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
         f"images: {n} of {h}x{w}x{c} {dataset.images.dtype}",
         "classes:",
     ]
-    real = {entry["class_name"]: entry.get("real") for entry in p.get("classes", [])}
+    generator = p.get("generator")
+    sampled = p.get("mode") == "sample"
+    trained_on = generator.get("training", {}) if sampled else p
+    real = {entry["class_name"]: entry.get("real") for entry in trained_on.get("classes", [])}
     counts = np.bincount(dataset.labels, minlength=len(dataset.class_names))
     width = max((len(name) for name in dataset.class_names), default=0)
     for name, count in zip(dataset.class_names, counts):
@@ -30,11 +33,21 @@ def summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
         f"versions: {versions}",
         f"command: {' '.join(p.get('command_line', []))}",
     ]
-    inputs = p.get("inputs", [])
+    if generator is not None:
+        lines.append(
+            f"generator: {generator.get('path')} (generator.json sha256 {generator.get('manifest_sha256')})"
+            + (f", trained by run {trained_on.get('run_id')}" if sampled else "")
+        )
+    inputs = trained_on.get("inputs", [])
     skipped = [i for i in inputs if i.get("skipped")]
-    lines.append(f"inputs: {len(inputs)} files, {len(skipped)} skipped (sha256 of each in the provenance)")
+    lines.append(
+        f"{'training inputs' if sampled else 'inputs'}: {len(inputs)} files, {len(skipped)} skipped "
+        "(sha256 of each in the provenance)"
+    )
     lines += [f"  skipped {i['path']}: {i['skipped']}" for i in skipped]
-    if n:
+    if sampled:
+        lines.append(f"quality: not computed ({p.get('quality', {}).get('reason')})")
+    elif n:
         d = dataset.nearest_real_distance
         lines.append(
             f"quality: realness mean {float(np.mean(dataset.realness)):.3f}; nearest-real distance "

@@ -23,7 +23,7 @@ from augment.atomic import move_into_place, remove, temporary_path
 from augment.errors import AugmentError
 
 FORMAT_NAME = "augment.synthetic"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 FORMATS = ("h5", "png")
 H5_SUFFIXES = (".h5", ".hdf5", ".he5")
 MANIFEST = "manifest.json"

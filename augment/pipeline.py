@@ -1,5 +1,6 @@
-"""``augment synth`` as a library call: read a folder, solve one GA-NTK problem set per class,
-write the dataset with its provenance, checkpointing as it goes so an interrupted run resumes."""
+"""``augment synth`` as a library call: read a folder, solve one GA-NTK problem set per class (direct
+mode) or train one generator per class and sample it (generator mode), write the dataset with its
+provenance, checkpointing as it goes so an interrupted run resumes."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ from augment.checkpoint import (
 from augment.data import RealDataset, load_folder
 from augment.errors import AugmentError
 from augment.gantk import ARCHITECTURES, SynthesisConfig, SynthesisSnapshot, synthesize
+from augment.gantk.generator import (
+    GeneratorConfig,
+    GeneratorSnapshot,
+    TrainedGenerator,
+    generate,
+    parameter_layout,
+    train_generator,
+)
+from augment.gantk.saved import check_generator_target, save_generators
 from augment.output import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -44,6 +54,7 @@ from augment.quality import NEAR_COPY_PERCENTILE, privacy
 DEFAULT_N = 500
 NEAR_COPY_WARNING = 0.05  # warn when more than this fraction of the images are near-copies
 DEVICES = ("auto", "cpu", "gpu")
+MODES = ("direct", "generator")
 
 
 def split_across_classes(total: int, real_counts: list[int]) -> list[int]:
@@ -83,11 +94,19 @@ def resolve_device(name: str) -> jax.Device:
 
 @dataclass(frozen=True)
 class SynthRequest:
-    """Everything ``augment synth`` was asked for (the CLI builds one from its options)."""
+    """Everything ``augment synth`` was asked for (the CLI builds one from its options).
+
+    ``mode`` picks which configuration is used: ``config`` in direct mode, ``generator`` in
+    generator mode; ``save_generator`` (generator mode only) is a folder to keep the trained
+    generators in (see :mod:`augment.gantk.saved`).
+    """
 
     input_folder: Path
     out: Path
     config: SynthesisConfig = SynthesisConfig()
+    mode: str = "direct"
+    generator: GeneratorConfig = GeneratorConfig()
+    save_generator: Path | None = None
     format: str | None = None
     n: int | None = None
     per_class: int | None = None
@@ -120,6 +139,7 @@ class SynthReport:
     classes: list[ClassSummary]
     skipped: list[tuple[str, str]]  # (path, reason)
     resumed: bool
+    saved_generator: Path | None = None
 
 
 ClassProgress = Callable[[str, int, int, int, int, float], None]
@@ -129,7 +149,8 @@ Log = Callable[[str, str], None]
 """``log(level, message)`` with level "warning" (always shown) or "info" (shown with --verbose)."""
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
+    """Versions of augment, Python and the libraries that decide what is computed and written."""
     versions = {"augment": augment.__version__, "python": platform.python_version()}
     for package in ("jax", "jaxlib", "numpy", "optax", "h5py", "pillow", "pydicom"):
         try:
@@ -139,23 +160,28 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _counts(request: SynthRequest, real_counts: list[int]) -> list[int]:
-    if request.per_class is not None:
-        if request.n is not None:
+def synthetic_counts(n: int | None, per_class: int | None, real_counts: list[int]) -> list[int]:
+    """Images per class for ``--n`` (split by the real counts, default 500) or ``--per-class``."""
+    if per_class is not None:
+        if n is not None:
             raise AugmentError("give --n or --per-class, not both")
-        if request.per_class < 1:
-            raise AugmentError(f"--per-class must be at least 1, got {request.per_class}")
-        return [request.per_class] * len(real_counts)
-    return split_across_classes(DEFAULT_N if request.n is None else request.n, real_counts)
+        if per_class < 1:
+            raise AugmentError(f"--per-class must be at least 1, got {per_class}")
+        return [per_class] * len(real_counts)
+    return split_across_classes(DEFAULT_N if n is None else n, real_counts)
+
+
+def _active_config(request: SynthRequest) -> SynthesisConfig | GeneratorConfig:
+    return request.generator if request.mode == "generator" else request.config
 
 
 def _fingerprint(request: SynthRequest, dataset: RealDataset, counts: list[int]) -> str:
     """Identifies what a run computes: a checkpoint resumes only the run with the same one."""
     record = {
-        "mode": "direct",
+        "mode": request.mode,
         "inputs": [(f.path, f.sha256, f.skipped is None) for f in dataset.files],
         "shape": list(dataset.images.shape[1:]),
-        "config": request.config.to_dict(),
+        "config": _active_config(request).to_dict(),
         "seed": request.seed,
         "counts": counts,
     }
@@ -177,10 +203,11 @@ def _loss_summary(history: np.ndarray, points: int = 21) -> dict:
 
 
 def _check_size(request: SynthRequest) -> int:
-    minimum = ARCHITECTURES[request.config.architecture].min_size
+    architecture = _active_config(request).architecture
+    minimum = ARCHITECTURES[architecture].min_size
     if request.size is not None and request.size < minimum:
         raise AugmentError(
-            f"--size {request.size} is too small for the {request.config.architecture} discriminator "
+            f"--size {request.size} is too small for the {architecture} discriminator "
             f"(it needs at least {minimum}); pass --size {minimum} or larger"
         )
     return minimum
@@ -188,6 +215,12 @@ def _check_size(request: SynthRequest) -> int:
 
 def _check_request(request: SynthRequest) -> tuple[Path, str, int, jax.Device]:
     """Everything that can be checked before reading or computing: (out, format, min size, device)."""
+    if request.mode not in MODES:
+        raise AugmentError(f"--mode must be direct or generator, got {request.mode!r}")
+    if request.save_generator is not None:
+        if request.mode != "generator":
+            raise AugmentError("--save-generator needs --mode generator (direct mode trains no generator)")
+        check_generator_target(request.save_generator, request.overwrite)
     out = Path(request.out)
     fmt = resolve_format(out, request.format)
     check_target(out, fmt, request.overwrite)
@@ -210,6 +243,20 @@ def _check_request(request: SynthRequest) -> tuple[Path, str, int, jax.Device]:
     return out, fmt, min_size, device
 
 
+def _direct_class(request, real, count, key, report, resume, save) -> ClassResult:
+    result = synthesize(real, count, request.config, key, report, resume=resume, checkpoint=save)
+    return ClassResult(result.images, result.realness, result.loss_history, 0.0)
+
+
+def _generator_class(request, real, count, key, report, resume, save) -> ClassResult:
+    train_key, sample_key = jax.random.split(key)
+    progress = None if report is None else (lambda step, steps, loss: report(0, 1, step, steps, loss))
+    trained = train_generator(real, request.generator, train_key, progress, resume=resume, checkpoint=save)
+    images, realness = generate(trained, count, real, sample_key)
+    leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(trained.params)]
+    return ClassResult(images, realness, trained.loss_history[None, :], 0.0, leaves)
+
+
 def _synthesize_classes(
     request: SynthRequest,
     dataset: RealDataset,
@@ -219,9 +266,11 @@ def _synthesize_classes(
     progress: ClassProgress | None,
     log: Log,
 ) -> tuple[dict[int, ClassResult], bool]:
-    """One GA-NTK problem set per class, checkpointed; returns the class results and resumed?."""
+    """Per class, one GA-NTK problem set (direct) or one trained generator (generator mode),
+    checkpointed; returns the class results and whether the run was resumed."""
+    run_class = _generator_class if request.mode == "generator" else _direct_class
     finished: dict[int, ClassResult] = {}
-    current: tuple[int, SynthesisSnapshot, float] | None = None
+    current: tuple[int, SynthesisSnapshot | GeneratorSnapshot, float] | None = None
     if checkpoint_file.exists():
         finished, current = load_checkpoint(checkpoint_file, fingerprint)
         log("info", f"resuming from {checkpoint_file}: {len(finished)} classes finished")
@@ -251,33 +300,36 @@ def _synthesize_classes(
         if progress is not None:
             report = lambda p, ps, s, ss, loss, name=class_name: progress(name, p, ps, s, ss, loss)  # noqa: E731
         try:
-            result = synthesize(
-                dataset.images[dataset.labels == k], count, request.config, jax.random.fold_in(root, k),
-                report, resume=resume, checkpoint=save,
-            )  # fmt: skip
+            result = run_class(
+                request,
+                dataset.images[dataset.labels == k],
+                count,
+                jax.random.fold_in(root, k),
+                report,
+                resume,
+                save,
+            )
         except AugmentError as error:
             kept = f"; the last checkpoint is kept in {checkpoint_file}" if checkpoint_file.exists() else ""
             raise AugmentError(f"class {class_name!r}: {error}{kept}") from None
-        seconds = seconds_before + time.perf_counter() - start
-        finished[k] = ClassResult(result.images, result.realness, result.loss_history, seconds)
+        finished[k] = dataclasses.replace(result, seconds=seconds_before + time.perf_counter() - start)
         save_checkpoint(checkpoint_file, fingerprint, finished, None)
     return finished, resumed
 
 
-def _provenance(request, fmt, device, dataset, counts, fingerprint, classes, started, resumed, quality):
+def _provenance(request, fmt, device, dataset, counts, fingerprint, classes, started, resumed):
+    """How the run was made (without the output's own format keys and quality figures)."""
     size, channels = dataset.images.shape[1], dataset.images.shape[-1]
     return {
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
         "run_id": fingerprint[:16],
-        "mode": "direct",
-        "versions": _versions(),
+        "mode": request.mode,
+        "versions": versions(),
         "device": str(device),
         "platform": f"{platform.system()} {platform.machine()} ({sys.platform})",
         "command_line": list(request.command_line),
         "seed": request.seed,
         "config": {
-            **request.config.to_dict(),
+            **_active_config(request).to_dict(),
             "n": int(sum(counts)),
             "per_class": request.per_class,
             "size": request.size,
@@ -302,7 +354,6 @@ def _provenance(request, fmt, device, dataset, counts, fingerprint, classes, sta
         ],
         "ignored_files": list(dataset.ignored),
         "classes": classes,
-        "quality": quality,
     }
 
 
@@ -327,7 +378,7 @@ def run_synth(
     for ignored in dataset.ignored:
         log("info", f"ignored {input_folder / ignored} (not an image or DICOM file)")
     real_counts = [int(np.sum(dataset.labels == k)) for k in range(len(dataset.class_names))]
-    counts = _counts(request, real_counts)
+    counts = synthetic_counts(request.n, request.per_class, real_counts)
     size, channels = dataset.images.shape[1], dataset.images.shape[-1]
     log("info", f"device {device}; working size {size}x{size}x{channels}, {dataset.bit_depth}-bit")
     for name, real, count in zip(dataset.class_names, real_counts, counts):
@@ -378,9 +429,25 @@ def run_synth(
         {**dataclasses.asdict(s), "loss": _loss_summary(finished[k].loss_history)}
         for k, s in enumerate(summaries)
     ]
-    provenance = _provenance(
-        request, fmt, device, dataset, counts, fingerprint, classes, started, resumed, quality
-    )
+    provenance = _provenance(request, fmt, device, dataset, counts, fingerprint, classes, started, resumed)
+    if request.save_generator is not None:
+        image_shape = tuple(int(d) for d in dataset.images.shape[1:])
+        _, treedef = parameter_layout(image_shape, request.generator)
+        generators = {
+            name: TrainedGenerator(
+                jax.tree_util.tree_unflatten(treedef, finished[k].generator_leaves),
+                image_shape,
+                request.generator,
+                finished[k].loss_history[0],
+            )
+            for k, name in enumerate(dataset.class_names)
+        }
+        manifest_sha256 = save_generators(request.save_generator, generators, provenance, request.overwrite)
+        provenance["generator"] = {
+            "path": str(Path(request.save_generator).resolve()),
+            "manifest_sha256": manifest_sha256,
+        }
+    provenance = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **provenance, "quality": quality}
     synthetic = SyntheticDataset(
         images=images,
         labels=np.concatenate([np.full(counts[k], k, np.int64) for k in order]),
@@ -397,4 +464,5 @@ def run_synth(
     except OSError as error:
         raise AugmentError(f"cannot write {out}: {error.strerror or error}") from None
     checkpoint_file.unlink(missing_ok=True)
-    return SynthReport(out, fmt, summaries, [(f.path, f.skipped) for f in dataset.skipped], resumed)
+    skipped = [(f.path, f.skipped) for f in dataset.skipped]
+    return SynthReport(out, fmt, summaries, skipped, resumed, request.save_generator)

@@ -7,6 +7,7 @@ checkpoint stays, for ``--resume``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from contextlib import contextmanager
@@ -61,7 +62,18 @@ def main_options(
     """Turn a folder of a few real images into a larger labelled synthetic dataset (GA-NTK)."""
 
 
-def _progress_bar(console: Console, quiet: bool) -> Progress:
+@contextmanager
+def _progress_bar(console: Console, quiet: bool):
+    """A rich progress bar that appears with its first task (so an early error is one line alone)."""
+    bar = _new_progress_bar(console, quiet)
+    try:
+        yield bar
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+
+
+def _new_progress_bar(console: Console, quiet: bool) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -102,8 +114,25 @@ def synth(
         help="Square working size [default: median shorter side, at most 32].",
     ),
     channels: str = typer.Option("auto", "--channels", help="auto (3 only if an input is colour), 1 or 3."),
-    steps: int = typer.Option(300, "--steps", help="Optimisation steps per synthetic batch."),
-    batch_size: int = typer.Option(32, "--batch-size", help="Synthetic images per GA-NTK problem."),
+    mode: str = typer.Option(
+        "direct",
+        "--mode",
+        help="direct: optimise the pixels; generator: train a generator per class and sample it.",
+    ),
+    steps: int | None = typer.Option(
+        None, "--steps", help="Steps per synthetic batch (direct) or per generator [default: 300 / 1000]."
+    ),
+    batch_size: int | None = typer.Option(
+        None,
+        "--batch-size",
+        help="Synthetic images per GA-NTK problem (direct) or generator batch [default: 32 / 64].",
+    ),
+    save_generator: Path | None = typer.Option(
+        None,
+        "--save-generator",
+        help="Keep the trained generators in this folder (--mode generator).",
+        metavar="PATH",
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same images on CPU."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or gpu."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
@@ -114,13 +143,16 @@ def synth(
         help="fail: stop at an unreadable file; skip: leave it out.",
     ),
     checkpoint_every: float = typer.Option(
-        10.0, "--checkpoint-every", help="Seconds between checkpoints within a batch (0: every chunk of steps)."
+        10.0,
+        "--checkpoint-every",
+        help="Seconds between checkpoints within a batch (0: every chunk of steps).",
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar or summary."),
     verbose: bool = typer.Option(False, "--verbose", help="Say what is read, skipped and decided."),
 ) -> None:
     """Synthesise labelled images from the real images in INPUT and write an HDF5 file or PNG folder."""
     from augment.gantk import SynthesisConfig
+    from augment.gantk.generator import GeneratorConfig
     from augment.pipeline import SynthRequest, run_synth
 
     console = Console(stderr=True, quiet=quiet)
@@ -143,8 +175,18 @@ def synth(
             on_bad_file=on_bad_file,
             checkpoint_seconds=checkpoint_every,
             command_line=("augment", *sys.argv[1:]),
-            config=SynthesisConfig(steps=steps, synthetic_batch_size=batch_size),
+            mode=mode,
+            save_generator=save_generator,
         )
+        chosen = {"steps": steps} if steps is not None else {}
+        if mode == "generator":
+            generator = GeneratorConfig(
+                **chosen, **({"batch_size": batch_size} if batch_size is not None else {})
+            )
+            request = dataclasses.replace(request, generator=generator)
+        else:
+            batch = {"synthetic_batch_size": batch_size} if batch_size is not None else {}
+            request = dataclasses.replace(request, config=SynthesisConfig(**chosen, **batch))
 
         def log(level: str, message: str) -> None:
             if level == "warning":
@@ -156,12 +198,16 @@ def synth(
             tasks: dict[str, int] = {}
 
             def progress(class_name, problem, problems, step, total, loss):
+                if not tasks:
+                    bar.start()
                 if class_name not in tasks:
                     tasks[class_name] = bar.add_task(class_name, total=problems * total, step="", loss="")
                 bar.update(
                     tasks[class_name],
                     completed=problem * total + step,
-                    description=f"{class_name} batch {problem + 1}/{problems}",
+                    description=f"{class_name} generator"
+                    if mode == "generator"
+                    else f"{class_name} batch {problem + 1}/{problems}",
                     step=f"step {step}/{total}",
                     loss=f"loss {loss:.4f}",
                 )
@@ -183,6 +229,42 @@ def synth(
             f"{s.final_loss:.4f}",
             f"{s.seconds:.1f}",
         )
+    console.print(table)
+    if report.saved_generator is not None:
+        console.print(f"saved the generators to {report.saved_generator}", markup=False, highlight=False)
+
+
+@app.command()
+def sample(
+    generator: Path = typer.Argument(
+        ..., metavar="GENERATOR", help="A folder written by synth --save-generator."
+    ),
+    n: int | None = typer.Option(
+        None, "--n", help="Total images, split across classes like synth's --n [default: 500]."
+    ),
+    per_class: int | None = typer.Option(None, "--per-class", help="Images per class (instead of --n)."),
+    out: Path = typer.Option(..., "--out", help="Output .h5 file or PNG folder."),
+    format: str | None = typer.Option(
+        None, "--format", help="h5 or png [default: from the suffix of --out]."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same images."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or gpu."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
+    quiet: bool = typer.Option(False, "--quiet", help="No summary."),
+) -> None:
+    """Draw new images from saved generators, without the real data."""
+    from augment.sampling import SampleRequest, run_sample
+
+    console = Console(stderr=True, quiet=quiet)
+    with user_errors():
+        request = SampleRequest(
+            generator=generator, out=out, n=n, per_class=per_class, format=format, seed=seed, device=device,
+            overwrite=overwrite, command_line=("augment", *sys.argv[1:]),
+        )  # fmt: skip
+        report = run_sample(request)
+    table = Table("class", "synthetic", title=f"wrote {report.out} from {generator}")
+    for name, count in report.counts.items():
+        table.add_row(name, str(count))
     console.print(table)
 
 
@@ -206,11 +288,15 @@ def inspect(
 
 @app.command()
 def evaluate(
-    synthetic: Path = typer.Argument(..., metavar="SYNTHETIC", help="HDF5 file or PNG folder written by synth."),
+    synthetic: Path = typer.Argument(
+        ..., metavar="SYNTHETIC", help="HDF5 file or PNG folder written by synth."
+    ),
     real: Path = typer.Option(..., "--real", help="The real (training) folder the synthetic data came from."),
     holdout: Path | None = typer.Option(None, "--holdout", help="Real images not used for synthesis."),
     as_json: bool = typer.Option(False, "--json", help="Print every figure as JSON."),
-    report: Path | None = typer.Option(None, "--report", help="Write an HTML report (and PNGs) to this folder."),
+    report: Path | None = typer.Option(
+        None, "--report", help="Write an HTML report (and PNGs) to this folder."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing report folder."),
     on_bad_file: str = typer.Option("fail", "--on-bad-file", help="fail or skip unreadable real files."),
 ) -> None:

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from augment.checkpoint import checkpoint_path
 from augment.cli.app import app
 from augment.gantk import direct
+from augment.output import FORMAT_VERSION
 from augment.pipeline import split_across_classes
 
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
@@ -45,7 +46,7 @@ def test_synth_on_the_bundled_samples_writes_a_complete_file(runner, tmp_path):
     assert result.stdout == "" and result.stderr == ""  # --quiet
     with h5py.File(out) as f:
         assert f.attrs["format"] == "augment.synthetic"
-        assert f.attrs["format_version"] == "1.0"
+        assert f.attrs["format_version"] == FORMAT_VERSION
         images, labels = f["images"][:], f["labels"][:]
         assert images.shape == (3, 8, 8, 1) and images.dtype == np.uint8
         assert labels.tolist() == [0, 1, 2]
@@ -102,7 +103,7 @@ def test_png_output_is_an_image_folder_and_inspect_reads_it(runner, tmp_path):
 
     shown = runner.invoke(app, ["inspect", str(out)])
     assert shown.exit_code == 0, shown.output
-    assert f"{out}: augment.synthetic 1.0 (PNG folder), mode direct" in shown.stdout
+    assert f"{out}: augment.synthetic {FORMAT_VERSION} (PNG folder), mode direct" in shown.stdout
     assert "images: 6 of 8x8x1 uint8" in shown.stdout
     assert "  digit-1  2 synthetic from 6 real" in shown.stdout
     assert "inputs: 18 files, 0 skipped" in shown.stdout

@@ -1,0 +1,135 @@
+"""``augment sample`` as a library call: draw new images from saved generators, without the real data.
+
+The output is an ordinary ``augment.synthetic`` dataset (HDF5 or PNG) of mode ``"sample"``. With no
+real images at hand, the per-image figures that need them are absent: ``realness`` and
+``nearest_real_distance`` are NaN, ``nearest_real_index`` is -1, ``near_copy`` is false and
+``real_sources`` is empty; ``augment evaluate OUT --real FOLDER`` computes the novelty figures
+against the training folder. The provenance links to the generator (its path and the sha256 of its
+``generator.json``, which lists the sha256 of every weight file) and carries its training provenance.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import platform
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from augment.errors import AugmentError
+from augment.gantk.generator import sample
+from augment.gantk.saved import load_generators
+from augment.output import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    SyntheticDataset,
+    check_target,
+    resolve_format,
+    to_integer_pixels,
+    write_output,
+)
+from augment.pipeline import resolve_device, synthetic_counts, versions
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    """Everything ``augment sample`` was asked for."""
+
+    generator: Path
+    out: Path
+    n: int | None = None
+    per_class: int | None = None
+    format: str | None = None
+    seed: int = 0
+    device: str = "auto"
+    overwrite: bool = False
+    command_line: tuple[str, ...] = ()
+
+
+@dataclass
+class SampleReport:
+    out: Path
+    format: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _training_real_counts(manifest: dict, class_names: list[str]) -> list[int]:
+    """Real images per class at training time (from the training provenance), 1 where unknown."""
+    recorded = {c.get("class_name"): c.get("real") for c in manifest.get("provenance", {}).get("classes", [])}
+    return [int(recorded.get(name) or 1) for name in class_names]
+
+
+def run_sample(request: SampleRequest) -> SampleReport:
+    """Load ``request.generator``, draw the requested images per class, write ``request.out``.
+
+    Class k's images are ``sample(generator_k, count_k, fold_in(PRNGKey(seed), k))``: the same
+    seed gives the same images.
+    """
+    out = Path(request.out)
+    fmt = resolve_format(out, request.format)
+    check_target(out, fmt, request.overwrite)
+    device = resolve_device(request.device)
+    if request.n is not None and request.per_class is None and request.n < 1:
+        raise AugmentError(f"--n must be at least 1, got {request.n}")
+    started = _dt.datetime.now(_dt.UTC)
+    generators, manifest, manifest_sha256 = load_generators(Path(request.generator))
+    class_names = list(generators)
+    counts = synthetic_counts(request.n, request.per_class, _training_real_counts(manifest, class_names))
+    training = manifest.get("provenance", {})
+    bit_depth = int(training.get("bit_depth", 8))
+    root = jax.random.PRNGKey(request.seed)
+    with jax.default_device(device):
+        images = [
+            sample(generators[name], count, jax.random.fold_in(root, k))
+            for k, (name, count) in enumerate(zip(class_names, counts))
+        ]
+    total = int(sum(counts))
+    run = {"generator": manifest_sha256, "seed": request.seed, "counts": counts}
+    provenance = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "run_id": hashlib.sha256(json.dumps(run, sort_keys=True).encode()).hexdigest()[:16],
+        "mode": "sample",
+        "versions": versions(),
+        "device": str(device),
+        "platform": f"{platform.system()} {platform.machine()} ({sys.platform})",
+        "command_line": list(request.command_line),
+        "seed": request.seed,
+        "config": {"n": total, "per_class": request.per_class, "device": request.device, "format": fmt},
+        "working_size": list(manifest["image_shape"]),
+        "bit_depth": bit_depth,
+        "started": started.isoformat(),
+        "finished": _dt.datetime.now(_dt.UTC).isoformat(),
+        "generator": {
+            "path": str(Path(request.generator).resolve()),
+            "manifest_sha256": manifest_sha256,
+            "format_version": manifest.get("format_version"),
+            "training": training,
+        },
+        "classes": [{"class_name": name, "synthetic": count} for name, count in zip(class_names, counts)],
+        "quality": {
+            "computed": False,
+            "reason": "sampled without the real data; run augment evaluate OUT --real FOLDER",
+        },
+    }
+    dataset = SyntheticDataset(
+        images=to_integer_pixels(np.concatenate(images), bit_depth),
+        labels=np.concatenate([np.full(count, k, np.int64) for k, count in enumerate(counts)]),
+        class_names=tuple(class_names),
+        realness=np.full(total, np.nan, np.float32),
+        nearest_real_index=np.full(total, -1, np.int64),
+        nearest_real_distance=np.full(total, np.nan, np.float32),
+        near_copy=np.zeros(total, bool),
+        real_sources=np.zeros((0, 2), np.int64),
+        provenance=provenance,
+    )
+    try:
+        write_output(out, dataset, fmt)
+    except OSError as error:
+        raise AugmentError(f"cannot write {out}: {error.strerror or error}") from None
+    return SampleReport(out, fmt, dict(zip(class_names, counts)))
