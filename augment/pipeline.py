@@ -49,7 +49,7 @@ from augment.output import (
     to_integer_pixels,
     write_output,
 )
-from augment.quality import NEAR_COPY_PERCENTILE, privacy
+from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, privacy
 
 DEFAULT_N = 500
 NEAR_COPY_WARNING = 0.05  # warn when more than this fraction of the images are near-copies
@@ -189,15 +189,22 @@ def _fingerprint(request: SynthRequest, dataset: RealDataset, counts: list[int])
 
 
 def _loss_summary(history: np.ndarray, points: int = 21) -> dict:
-    """Per-class loss record for provenance: first/final/min and a coarse curve (mean over problems)."""
-    mean = history.mean(axis=0)
+    """Per-class loss record for provenance: first/final/min and a coarse curve (mean over the
+    problems still running at each step), and how many steps the problems ran (NaN losses mark
+    the steps after a novelty stop)."""
+    ran = np.isfinite(history).sum(axis=1)
+    longest = max(int(ran.max()), 1)
+    mean = np.nanmean(history[:, :longest], axis=0)
+    final = np.mean([h[n - 1] for h, n in zip(history, ran) if n > 0])
     steps = np.unique(np.linspace(0, len(mean) - 1, min(points, len(mean))).round().astype(int))
     return {
         "problems": int(history.shape[0]),
         "steps": int(history.shape[1]),
+        "steps_run": {"min": int(ran.min()), "median": float(np.median(ran)), "max": int(ran.max())},
+        "stopped_early": int(np.sum(ran < history.shape[1])),
         "first": float(mean[0]),
-        "final": float(mean[-1]),
-        "min": float(mean.min()),
+        "final": float(final),
+        "min": float(np.nanmin(mean)),
         "curve": [[int(s) + 1, float(mean[s])] for s in steps],
     }
 
@@ -243,12 +250,15 @@ def _check_request(request: SynthRequest) -> tuple[Path, str, int, jax.Device]:
     return out, fmt, min_size, device
 
 
-def _direct_class(request, real, count, key, report, resume, save) -> ClassResult:
-    result = synthesize(real, count, request.config, key, report, resume=resume, checkpoint=save)
+def _direct_class(request, real, count, key, report, resume, save, near_copy_threshold) -> ClassResult:
+    result = synthesize(
+        real, count, request.config, key, report, resume=resume, checkpoint=save,
+        near_copy_threshold=near_copy_threshold,
+    )  # fmt: skip
     return ClassResult(result.images, result.realness, result.loss_history, 0.0)
 
 
-def _generator_class(request, real, count, key, report, resume, save) -> ClassResult:
+def _generator_class(request, real, count, key, report, resume, save, near_copy_threshold) -> ClassResult:
     train_key, sample_key = jax.random.split(key)
     progress = None if report is None else (lambda step, steps, loss: report(0, 1, step, steps, loss))
     trained = train_generator(real, request.generator, train_key, progress, resume=resume, checkpoint=save)
@@ -265,6 +275,7 @@ def _synthesize_classes(
     checkpoint_file: Path,
     progress: ClassProgress | None,
     log: Log,
+    near_copy_threshold: float | None,
 ) -> tuple[dict[int, ClassResult], bool]:
     """Per class, one GA-NTK problem set (direct) or one trained generator (generator mode),
     checkpointed; returns the class results and whether the run was resumed."""
@@ -308,6 +319,7 @@ def _synthesize_classes(
                 report,
                 resume,
                 save,
+                near_copy_threshold,
             )
         except AugmentError as error:
             kept = f"; the last checkpoint is kept in {checkpoint_file}" if checkpoint_file.exists() else ""
@@ -386,15 +398,17 @@ def run_synth(
 
     fingerprint = _fingerprint(request, dataset, counts)
     checkpoint_file = checkpoint_path(out)
+    # the real images as the output stores them: the novelty stop and the near-copy flags use these
+    real_stored = from_integer_pixels(to_integer_pixels(dataset.images, dataset.bit_depth))
     with jax.default_device(device):
         finished, resumed = _synthesize_classes(
-            request, dataset, counts, fingerprint, checkpoint_file, progress, log
-        )
+            request, dataset, counts, fingerprint, checkpoint_file, progress, log,
+            leave_one_out_threshold(real_stored),
+        )  # fmt: skip
 
     order = range(len(dataset.class_names))
     images = to_integer_pixels(np.concatenate([finished[k].images for k in order]), dataset.bit_depth)
     realness = np.concatenate([finished[k].realness for k in order]).astype(np.float32)
-    real_stored = from_integer_pixels(to_integer_pixels(dataset.images, dataset.bit_depth))
     # against the training images as stored, leave-one-out reference
     novelty = privacy(from_integer_pixels(images), real_stored)
     nearest_distance = novelty["dcr"]
@@ -407,11 +421,11 @@ def run_synth(
             f"(closer than {100 - NEAR_COPY_PERCENTILE:.0f}% of the real images are to each other); "
             "check them with augment evaluate before sharing the data",
         )
+    losses = [_loss_summary(finished[k].loss_history) for k in order]
     summaries = [
-        ClassSummary(name, real_counts[k], counts[k], float(finished[k].loss_history[:, -1].mean()),
-                     finished[k].seconds)
+        ClassSummary(name, real_counts[k], counts[k], losses[k]["final"], finished[k].seconds)
         for k, name in enumerate(dataset.class_names)
-    ]  # fmt: skip
+    ]
     quality = {
         "realness_mean": float(realness.mean()),
         "nearest_real_distance": {
@@ -425,10 +439,7 @@ def run_synth(
         "near_copy_threshold": novelty["near_copy_threshold"],
         "near_copy_fraction": novelty["near_copy_fraction"],
     }
-    classes = [
-        {**dataclasses.asdict(s), "loss": _loss_summary(finished[k].loss_history)}
-        for k, s in enumerate(summaries)
-    ]
+    classes = [{**dataclasses.asdict(s), "loss": losses[k]} for k, s in enumerate(summaries)]
     provenance = _provenance(request, fmt, device, dataset, counts, fingerprint, classes, started, resumed)
     if request.save_generator is not None:
         image_shape = tuple(int(d) for d in dataset.images.shape[1:])

@@ -62,6 +62,14 @@ def leave_one_out_dcr(real: np.ndarray) -> np.ndarray:
     return d.min(axis=1)
 
 
+def leave_one_out_threshold(train: np.ndarray) -> float | None:
+    """The near-copy distance without a holdout: the 5th percentile of the leave-one-out nearest
+    distances among the training images (None with fewer than two)."""
+    if len(train) < 2:
+        return None
+    return float(np.percentile(leave_one_out_dcr(train), NEAR_COPY_PERCENTILE))
+
+
 def privacy(synthetic: np.ndarray, train: np.ndarray, holdout: np.ndarray | None = None) -> dict:
     """DCR figures, privacy ratio and near-copies of ``synthetic`` against the ``train`` images.
 
@@ -126,7 +134,9 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict:
     }
 
 
-def kid(real: np.ndarray, fake: np.ndarray, subsets: int = 100, subset_size: int = 100, seed: int = 0) -> dict:
+def kid(
+    real: np.ndarray, fake: np.ndarray, subsets: int = 100, subset_size: int = 100, seed: int = 0
+) -> dict:
     """Kernel inception distance in any feature space: unbiased MMD^2, kernel (x.y / d + 1)^3.
 
     The subset size is lowered to the smaller set (at least 2 are needed); returns the mean and

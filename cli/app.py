@@ -127,6 +127,17 @@ def synth(
         "--batch-size",
         help="Synthetic images per GA-NTK problem (direct) or generator batch [default: 32 / 64].",
     ),
+    augment_real_to: int = typer.Option(
+        200,
+        "--augment-real-to",
+        help="Direct mode: the discriminator sees this many random small rotations and shifts of each "
+        "class's real images (0: the real images only).",
+    ),
+    novelty_stop: bool = typer.Option(
+        True,
+        "--novelty-stop/--no-novelty-stop",
+        help="Direct mode: end a batch before more than 10% of its images become near-copies of a real one.",
+    ),
     save_generator: Path | None = typer.Option(
         None,
         "--save-generator",
@@ -186,7 +197,10 @@ def synth(
             request = dataclasses.replace(request, generator=generator)
         else:
             batch = {"synthetic_batch_size": batch_size} if batch_size is not None else {}
-            request = dataclasses.replace(request, config=SynthesisConfig(**chosen, **batch))
+            config = SynthesisConfig(
+                **chosen, **batch, augment_real_to=augment_real_to, novelty_stop=novelty_stop
+            )
+            request = dataclasses.replace(request, config=config)
 
         def log(level: str, message: str) -> None:
             if level == "warning":

@@ -15,7 +15,10 @@ from augment.gantk import direct
 from augment.gantk.architectures import discriminator
 from augment.gantk.discriminator import ga_ntk_loss, ntk_gp_train_prediction
 
-FAST = SynthesisConfig(steps=12, chunk_steps=5, synthetic_batch_size=8, real_batch_size=8)
+# The mechanics tests run on the plain real set, without augmentation or novelty stop (tested below).
+FAST = SynthesisConfig(
+    steps=12, chunk_steps=5, synthetic_batch_size=8, real_batch_size=8, augment_real_to=0, novelty_stop=False
+)
 
 
 def test_loss_falls_on_a_small_real_set(threes):

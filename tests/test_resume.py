@@ -23,7 +23,7 @@ from augment.cli.app import app
 from augment.gantk import SynthesisConfig, SynthesisSnapshot, synthesize
 
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
-CONFIG = SynthesisConfig(steps=12, chunk_steps=5, synthetic_batch_size=4, real_batch_size=8)
+CONFIG = SynthesisConfig(steps=12, chunk_steps=5, synthetic_batch_size=4, real_batch_size=8, augment_real_to=0)
 
 
 class Stop(Exception):
@@ -57,7 +57,10 @@ def test_a_snapshot_of_another_request_is_refused(threes):
 
 def test_killing_a_real_process_and_resuming_gives_the_uninterrupted_result(tmp_path):
     """SIGKILL mid-run leaves no output (only the checkpoint); --resume finishes to the same images."""
-    options = ["--n", "12", "--batch-size", "4", "--steps", "4000", "--seed", "2", "--quiet"]
+    # the plain real set (no augmentation, no novelty stop) keeps 4000 steps quick; the stop is
+    # resumed in tests/test_novelty.py
+    options = ["--n", "12", "--batch-size", "4", "--steps", "4000", "--seed", "2", "--quiet",
+               "--augment-real-to", "0", "--no-novelty-stop"]  # fmt: skip
     out = tmp_path / "killed.h5"
     checkpoint = checkpoint_path(out)
     command = [sys.executable, "-m", "augment.cli", "synth", str(SAMPLES), "--out", str(out), *options,

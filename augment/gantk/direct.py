@@ -8,6 +8,16 @@ Per step: ``loss, grad = value_and_grad(ga_ntk_loss)(Z)``; the optimiser (optax 
 paper's plain gradient descent) proposes an update; optional Gaussian noise of standard deviation
 ``noise / (1 + step)**0.55`` is added; pixels are clipped to [0, 1].
 
+Two defaults keep the images from becoming copies of the real ones (DESIGN.md section 3; measured
+in ``benchmarks/RESULTS.md``):
+
+- the real side of the loss is an *augmented real set*: ``augment_real_to`` random small
+  rotations and shifts of the class's real images (:mod:`augment.gantk.augmentation`), so the
+  discriminator's target is the class under small pose changes rather than the few real images;
+- a *novelty stop*: after every chunk of steps, the share of the batch's images that are
+  near-copies (closer to a real image than ``near_copy_threshold``) is measured, and the first
+  chunk that takes it above ``max_near_copy_fraction`` is undone and ends that batch.
+
 Costs that are paid once: the NTK Gram matrix of the whole real set (real-vs-real blocks do not
 depend on Z), computed before the first step; each step gathers its (n_r, n_r) block. Steps run
 inside one compiled ``fori_loop`` per chunk of at most ``chunk_steps`` steps, with a traced trip
@@ -33,11 +43,14 @@ import optax
 from augment.errors import AugmentError
 from augment.gantk.architectures import ARCHITECTURES, discriminator
 from augment.gantk.discriminator import LOSSES, ga_ntk_loss
+from augment.gantk.augmentation import augmented_real_set
 from augment.gantk.loop import restore, run_steps
+from augment.quality import leave_one_out_threshold, pairwise_rms_distance
 
 Array = jax.Array
 OPTIMIZERS = ("adam", "gd")
 GRAM_BLOCK = 128  # rows of the real Gram matrix computed at a time
+AUGMENTATION_STREAM = 0x617567  # fold_in constant: the augmentation's key, apart from the problems'
 
 
 @dataclass(frozen=True)
@@ -60,7 +73,12 @@ class SynthesisConfig:
     steps: int = 300
     real_batch_size: int = 256
     synthetic_batch_size: int = 32
-    chunk_steps: int = 25
+    chunk_steps: int = 10
+    augment_real_to: int = 200
+    augment_rotation: float = 12.0
+    augment_shift: float = 0.125
+    novelty_stop: bool = True
+    max_near_copy_fraction: float = 0.1
 
     def __post_init__(self):
         checks = [
@@ -82,6 +100,14 @@ class SynthesisConfig:
             (
                 self.diag_reg >= 0 and self.noise >= 0,
                 "diag_reg and noise must not be negative",
+            ),
+            (
+                self.augment_real_to >= 0 and self.augment_rotation >= 0 and self.augment_shift >= 0,
+                "the real-set augmentation's size, rotation and shift must not be negative",
+            ),
+            (
+                0 <= self.max_near_copy_fraction <= 1,
+                "max_near_copy_fraction must be between 0 and 1",
             ),
         ]
         for ok, message in checks:
@@ -108,14 +134,17 @@ class SynthesisResult(NamedTuple):
       images: (M, H, W, C) float32 in [0, 1].
       realness: (M,) the discriminator's "real" prediction for each image after the last step,
         against a real batch of the class.
-      loss_history: (problems, steps) loss at every step of every problem.
+      loss_history: (problems, steps) loss at every step of every problem; NaN after the step
+        at which the novelty stop ended a problem.
       problem_index: (M,) which problem (synthetic batch) each image came from.
+      steps_run: (problems,) the steps each problem ran (fewer than ``steps`` when stopped).
     """
 
     images: np.ndarray
     realness: np.ndarray
     loss_history: np.ndarray
     problem_index: np.ndarray
+    steps_run: np.ndarray
 
 
 class CompiledProblem(NamedTuple):
@@ -263,6 +292,7 @@ def synthesize(
     *,
     resume: SynthesisSnapshot | None = None,
     checkpoint: CheckpointFn | None = None,
+    near_copy_threshold: float | None = None,
 ) -> SynthesisResult:
     """Synthesise ``n_synthetic`` images of one class from its real images (direct mode).
 
@@ -275,6 +305,9 @@ def synthesize(
       resume: a snapshot from an interrupted call with the same arguments; the result is then
         identical to that of an uninterrupted call.
       checkpoint: called with a snapshot after every chunk and every finished problem.
+      near_copy_threshold: the RMS distance below which an image counts as a near-copy of a real
+        one, for the novelty stop. Default: the 5th percentile of the leave-one-out nearest
+        distances among ``real_images`` (no novelty stop with a single real image).
 
     Raises:
       AugmentError: bad shapes or values, a snapshot that does not fit, or a loss that became
@@ -287,9 +320,29 @@ def synthesize(
         raise AugmentError("real image values must be finite and in [0, 1]")
     problems, per_problem = plan_problems(n_synthetic, config.synthetic_batch_size)
     image_shape = tuple(real.shape[1:])
+    originals = np.asarray(real)
+    if config.augment_real_to > 0:
+        count = max(config.augment_real_to, real.shape[0])
+        real = augmented_real_set(
+            jax.random.fold_in(key, AUGMENTATION_STREAM),
+            real,
+            count,
+            config.augment_rotation,
+            config.augment_shift,
+        )
     # The step count does not change what is compiled: one compilation serves every --steps.
     compiled = _compiled_problem(dataclasses.replace(config, steps=1), image_shape[0], real.shape[0])
     gram = compiled.gram(real)
+    if near_copy_threshold is None:
+        near_copy_threshold = leave_one_out_threshold(originals)
+    accept = None
+    if config.novelty_stop and near_copy_threshold is not None:
+
+        def accept(state: ProblemState) -> bool:
+            if int(state.step) <= config.chunk_steps:
+                return True  # the first chunk always stands: no batch ends as its initial noise
+            distance = pairwise_rms_distance(np.asarray(state.synthetic), originals).min(axis=1)
+            return float(np.mean(distance < near_copy_threshold)) <= config.max_near_copy_fraction
 
     snapshot = (
         SynthesisSnapshot()
@@ -323,9 +376,10 @@ def synthesize(
             if progress is not None:
                 progress(problem, problems, len(history), config.steps, history[-1])
 
-        state = run_steps(
+        state, _ = run_steps(
             lambda state, n: compiled.run_chunk(state, real, gram, n), state, history, config.steps,
             config.chunk_steps, lambda step, problem=problem: f"step {step} of problem {problem + 1}", after_chunk,
+            accept,
         )  # fmt: skip
         _, scores = compiled.evaluate(state.synthetic, real, gram, eval_key)
         snapshot.images.append(np.asarray(state.synthetic))
@@ -336,9 +390,13 @@ def synthesize(
             checkpoint(snapshot)
 
     problem_index = np.repeat(np.arange(problems), per_problem)[:n_synthetic]
+    loss_history = np.full((problems, config.steps), np.nan, np.float32)
+    for p, losses in enumerate(snapshot.histories):
+        loss_history[p, : len(losses)] = losses
     return SynthesisResult(
         images=np.concatenate(snapshot.images)[:n_synthetic],
         realness=np.concatenate(snapshot.realness)[:n_synthetic],
-        loss_history=np.asarray(snapshot.histories, np.float32),
+        loss_history=loss_history,
         problem_index=problem_index,
+        steps_run=np.asarray([len(h) for h in snapshot.histories], np.int64),
     )

@@ -251,7 +251,7 @@ def train_generator(
         if progress is not None:
             progress(len(history), config.steps, history[-1])
 
-    state = run_steps(
+    state, _ = run_steps(
         lambda state, n: compiled.run_chunk(state, real, gram, n), state, history, config.steps,
         config.chunk_steps, lambda step: f"generator step {step}", after_chunk,
     )  # fmt: skip

@@ -31,16 +31,22 @@ def run_steps(
     chunk_steps: int,
     where: Callable[[int], str],
     after_chunk: Callable[[State, list[float]], None],
-) -> State:
+    accept: Callable[[State], bool] | None = None,
+) -> tuple[State, bool]:
     """Advance ``state`` until ``history`` holds ``steps`` losses, ``chunk_steps`` at a time.
 
     ``run_chunk(state, n)`` runs n steps and returns (state, losses); ``where(step)`` names a
     1-based step for the error message; ``after_chunk(state, history)`` is called after every
     chunk whose losses are all finite (so a NaN leaves the last good state with the caller).
+    ``accept(state)``, when given, judges every new state: the first one it rejects ends the
+    run, which then returns the state before that chunk (and its history).
+
+    Returns:
+      (state, stopped): the final state, and whether ``accept`` ended the run early.
     """
     while len(history) < steps:
         num_steps = min(chunk_steps, steps - len(history))
-        state, losses = run_chunk(state, num_steps)
+        new_state, losses = run_chunk(state, num_steps)
         losses = np.asarray(losses[:num_steps])
         if not np.all(np.isfinite(losses)):
             bad = len(history) + int(np.argmin(np.isfinite(losses)))
@@ -48,6 +54,9 @@ def run_steps(
                 f"the GA-NTK loss became {losses[~np.isfinite(losses)][0]} at {where(bad + 1)}; "
                 "lower the learning rate or raise diag_reg"
             )
+        if accept is not None and not accept(new_state):
+            return state, True
+        state = new_state
         history.extend(losses.tolist())
         after_chunk(state, history)
-    return state
+    return state, False

@@ -1,0 +1,129 @@
+"""The two copy-avoiding defaults of direct mode: the augmented real set and the novelty stop."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.ndimage
+
+from augment.errors import AugmentError
+from augment.gantk import SynthesisConfig, SynthesisSnapshot, synthesize
+from augment.gantk.augmentation import _affine, augmented_real_set, random_poses
+from augment.quality import leave_one_out_threshold, pairwise_rms_distance
+
+# Without augmentation, five real threes are copied within about 60 Adam steps: the stop must act.
+COPYING = SynthesisConfig(
+    steps=120, chunk_steps=10, synthetic_batch_size=8, real_batch_size=8, augment_real_to=0,
+    max_near_copy_fraction=0.1,
+)  # fmt: skip
+
+
+def test_a_quarter_turn_and_a_whole_pixel_shift_move_pixels_exactly():
+    image = jnp.asarray(np.random.default_rng(0).uniform(size=(6, 6, 2)), jnp.float32)
+    turned = _affine(image, jnp.float32(math.pi / 2), jnp.zeros(2))
+    # output (y, x) reads source (x', -y') about the centre: a quarter turn, same as numpy's rot90 of axes (1, 0)
+    np.testing.assert_allclose(turned, np.rot90(np.asarray(image), k=1, axes=(1, 0)), atol=1e-5)
+    shifted = _affine(image, jnp.float32(0.0), jnp.asarray([1.0, -2.0]))
+    expected = np.asarray(image)[np.clip(np.arange(6) - 1, 0, 5)][:, np.clip(np.arange(6) + 2, 0, 5)]
+    np.testing.assert_allclose(shifted, expected, atol=1e-6)  # edge pixels repeated beyond the border
+
+
+def test_the_augmented_set_cycles_through_the_real_images_and_is_keyed(threes):
+    same = augmented_real_set(jax.random.PRNGKey(0), threes, 12, rotation=0.0, shift=0.0)
+    np.testing.assert_allclose(same, threes[np.arange(12) % 5], atol=1e-6)
+    a = augmented_real_set(jax.random.PRNGKey(1), threes, 12, rotation=12.0, shift=0.125)
+    b = augmented_real_set(jax.random.PRNGKey(1), threes, 12, rotation=12.0, shift=0.125)
+    c = augmented_real_set(jax.random.PRNGKey(2), threes, 12, rotation=12.0, shift=0.125)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c) and a.shape == (12, 8, 8, 1)
+    assert float(a.min()) >= 0.0 and float(a.max()) <= 1.0
+    # each image is its source under the drawn pose, as scipy's independent affine resampler makes it
+    angles, shifts = random_poses(jax.random.PRNGKey(1), 12, 12.0, 0.125 * 8)
+    assert np.all(np.abs(np.rad2deg(angles)) <= 12.0) and np.all(np.abs(shifts) <= 1.0)
+    centre = np.full(2, 3.5)
+    for j, (angle, shift) in enumerate(zip(np.asarray(angles, np.float64), np.asarray(shifts, np.float64))):
+        matrix = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        expected = scipy.ndimage.affine_transform(
+            threes[j % 5, ..., 0].astype(np.float64),
+            matrix,
+            centre - matrix @ (centre + shift),
+            order=1,
+            mode="nearest",
+        )
+        np.testing.assert_allclose(a[j, ..., 0], expected, atol=1e-5)
+    with pytest.raises(AugmentError, match="at least the 5 real images"):
+        augmented_real_set(jax.random.PRNGKey(0), threes, 4, rotation=12.0, shift=0.1)
+
+
+def test_the_novelty_stop_keeps_the_last_state_before_too_many_near_copies(threes):
+    key = jax.random.PRNGKey(3)
+    threshold = leave_one_out_threshold(threes)
+    chunks: list[np.ndarray] = []  # the images after every chunk of an unstopped run
+
+    def keep(snapshot: SynthesisSnapshot):
+        if snapshot.state is not None:
+            chunks.append(np.asarray(snapshot.state[0]))
+
+    free = synthesize(threes, 8, dataclasses.replace(COPYING, novelty_stop=False), key, checkpoint=keep)
+    stopped = synthesize(threes, 8, COPYING, key)
+    (ran,) = stopped.steps_run
+    assert 10 < ran < 120, "the stop should act on this real set (it copies within 120 steps)"
+    assert np.all(np.isfinite(stopped.loss_history[0, :ran])) and np.all(
+        np.isnan(stopped.loss_history[0, ran:])
+    )
+    np.testing.assert_array_equal(stopped.loss_history[0, :ran], free.loss_history[0, :ran])
+
+    def near_fraction(images):
+        return np.mean(pairwise_rms_distance(images, threes).min(axis=1) < threshold)
+
+    # the kept images are those after `ran` steps of the unstopped run, and the next chunk is the one refused
+    np.testing.assert_array_equal(stopped.images, chunks[ran // 10 - 1])
+    assert near_fraction(chunks[ran // 10 - 1]) <= 0.1 < near_fraction(chunks[ran // 10])
+    # a threshold of 0 never stops; the stop can be turned off
+    assert synthesize(threes, 8, COPYING, key, near_copy_threshold=0.0).steps_run.tolist() == [120]
+
+
+def test_a_run_resumed_after_a_novelty_stop_equals_the_uninterrupted_one(threes):
+    key = jax.random.PRNGKey(3)
+    config = dataclasses.replace(COPYING, synthetic_batch_size=4)  # two problems
+    whole = synthesize(threes, 8, config, key)
+    assert whole.steps_run.max() < 120
+    saved = []
+
+    class Stop(Exception):
+        pass
+
+    def checkpoint(snapshot):
+        saved.append(
+            dataclasses.replace(snapshot, images=list(snapshot.images), histories=list(snapshot.histories))
+        )
+        if len(snapshot.images) == 1 and snapshot.state is not None:
+            raise Stop  # within the second problem, after the first one was stopped
+
+    with pytest.raises(Stop):
+        synthesize(threes, 8, config, key, checkpoint=checkpoint)
+    resumed = synthesize(threes, 8, config, key, resume=saved[-1])
+    np.testing.assert_array_equal(resumed.images, whole.images)
+    np.testing.assert_array_equal(resumed.loss_history, whole.loss_history)
+    np.testing.assert_array_equal(resumed.steps_run, whole.steps_run)
+
+
+def test_the_defaults_do_not_copy_the_real_images(threes):
+    """The shipped defaults on five threes: no synthetic image is a near-copy (with the stop off
+    and no augmentation, most are; see COPYING)."""
+    config = dataclasses.replace(SynthesisConfig(), synthetic_batch_size=8)
+    result = synthesize(threes, 8, config, jax.random.PRNGKey(0))
+    distance = pairwise_rms_distance(result.images, threes).min(axis=1)
+    assert np.mean(distance < leave_one_out_threshold(threes)) <= config.max_near_copy_fraction
+    copying = synthesize(
+        threes, 8, dataclasses.replace(COPYING, steps=300, novelty_stop=False), jax.random.PRNGKey(0)
+    )
+    assert (
+        np.mean(pairwise_rms_distance(copying.images, threes).min(axis=1) < leave_one_out_threshold(threes))
+        > 0.5
+    )
