@@ -8,7 +8,7 @@ distance of the extra images to their closest training image over the same for t
 images), the near-copy fraction (extra images closer than the 5th percentile of the held-out
 distances) and the wall time to make the extra images.
 
-Run by hand (about 17 minutes on 2 CPU cores, 15 of them training the generators):
+Run by hand (about 30 minutes on 2 CPU cores, 15 of them training the generators):
 
     .venv/bin/python benchmarks/quality_digits.py --out benchmarks/quality_digits.json \
         --figure benchmarks/quality_digits.png
@@ -33,7 +33,7 @@ from sklearn.svm import SVC
 
 from augment.gantk import SynthesisConfig, synthesize
 from augment.gantk.generator import GeneratorConfig, sample, train_generator
-from augment.quality import privacy
+from augment.quality import leave_one_out_threshold, privacy
 
 SEEDS = (0, 1, 2, 3, 4)
 REAL_PER_CLASS = 5
@@ -63,16 +63,52 @@ def classic(real: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tupl
     return np.stack(out), np.asarray(out_labels)
 
 
+GA_NTK_SECONDS: dict[int, float] = {}  # seed -> seconds GA-NTK direct (defaults) took: the DCGAN's budget
+_MADE: dict[tuple, tuple[np.ndarray, np.ndarray, float]] = {}  # (config, seed, count) -> images, labels, s
+
+
 def ga_ntk(config: SynthesisConfig) -> Callable:
+    """GA-NTK direct mode per class, the near-copy threshold from the training images (as synth does).
+
+    Results are kept, so "GA-NTK + classic" reuses the defaults' images instead of making them again
+    (its seconds are then the defaults' plus classic's)."""
+
     def make(real, labels, count, seed):
-        per_class = count // 10
-        images = [
-            synthesize(real[labels == c], per_class, config, jax.random.fold_in(jax.random.PRNGKey(seed), c)).images
-            for c in range(10)
-        ]
-        return np.concatenate(images), np.repeat(np.arange(10), per_class)
+        if (config, seed, count) not in _MADE:
+            start = time.perf_counter()
+            per_class = count // 10
+            threshold = leave_one_out_threshold(real)
+            images = [
+                synthesize(
+                    real[labels == c], per_class, config, jax.random.fold_in(jax.random.PRNGKey(seed), c),
+                    near_copy_threshold=threshold,
+                ).images
+                for c in range(10)
+            ]  # fmt: skip
+            made = (np.concatenate(images), np.repeat(np.arange(10), per_class), time.perf_counter() - start)
+            _MADE[(config, seed, count)] = made
+            if config == DEFAULT:
+                GA_NTK_SECONDS[seed] = made[2]
+        images, made_labels, seconds = _MADE[(config, seed, count)]
+        return images, made_labels, seconds
 
     return make
+
+
+def dcgan(real, labels, count, seed):
+    """A class-conditional DCGAN trained for as long as GA-NTK direct (defaults) took on this seed."""
+    from dcgan import train_dcgan
+
+    if seed not in GA_NTK_SECONDS:
+        ga_ntk(DEFAULT)(real, labels, count, seed)
+    key = jax.random.PRNGKey(seed)
+    sample_fn, steps = train_dcgan(real, labels, 10, GA_NTK_SECONDS[seed], key)
+    DCGAN_STEPS[seed] = steps
+    wanted = np.repeat(np.arange(10), count // 10)
+    return sample_fn(wanted, jax.random.fold_in(key, 1)), wanted
+
+
+DCGAN_STEPS: dict[int, int] = {}
 
 
 SAMPLING_SECONDS: dict[str, float] = {}  # method -> seconds to sample 1 000 images per class (last seed)
@@ -82,7 +118,9 @@ def ga_ntk_generator(config: GeneratorConfig, name: str) -> Callable:
     def make(real, labels, count, seed):
         per_class = count // 10
         key = jax.random.PRNGKey(seed)
-        generators = [train_generator(real[labels == c], config, jax.random.fold_in(key, c)) for c in range(10)]
+        generators = [
+            train_generator(real[labels == c], config, jax.random.fold_in(key, c)) for c in range(10)
+        ]
         images = [sample(g, per_class, jax.random.fold_in(key, 100 + c)) for c, g in enumerate(generators)]
         start = time.perf_counter()
         sample(generators[0], 1000, jax.random.fold_in(key, 1000))
@@ -94,21 +132,46 @@ def ga_ntk_generator(config: GeneratorConfig, name: str) -> Callable:
 
 def combined(*makers: Callable) -> Callable:
     def make(real, labels, count, seed):
+        start = time.perf_counter()
         parts = [m(real, labels, count, seed) for m in makers]
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        # a maker that reused earlier images reports the seconds they took as a third element
+        seconds = time.perf_counter() - start + sum(p[2] for p in parts if len(p) > 2)
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), seconds
 
     return make
 
 
 DEFAULT = SynthesisConfig()
+# Before the copy-avoiding defaults (real images only, no novelty stop, chunks of 25 steps).
+PLAIN = dataclasses.replace(DEFAULT, augment_real_to=0, novelty_stop=False, chunk_steps=25)
 METHODS: dict[str, tuple[Callable | None, int, str]] = {
     "real only": (None, 0, "the 50 real images"),
     "classic 200": (classic, 200, "rotation ±12°, shift ±1 px"),
     "classic 1000": (classic, 1000, "rotation ±12°, shift ±1 px"),
     "GA-NTK direct (defaults)": (ga_ntk(DEFAULT), SYNTHETIC, "SynthesisConfig() as shipped"),
-    "GA-NTK direct, 50 steps": (ga_ntk(dataclasses.replace(DEFAULT, steps=50)), SYNTHETIC, "stopped early"),
-    "GA-NTK direct, t=16384": (ga_ntk(dataclasses.replace(DEFAULT, t=16384.0)), SYNTHETIC, "less-trained D"),
+    "GA-NTK direct, augmentation only": (
+        ga_ntk(dataclasses.replace(DEFAULT, novelty_stop=False)),
+        SYNTHETIC,
+        "no novelty stop",
+    ),
+    "GA-NTK direct, novelty stop only": (
+        ga_ntk(dataclasses.replace(DEFAULT, augment_real_to=0)),
+        SYNTHETIC,
+        "no real-set augmentation",
+    ),
+    "GA-NTK direct, plain": (ga_ntk(PLAIN), SYNTHETIC, "neither (the defaults before this change)"),
+    "GA-NTK direct, plain, 50 steps": (
+        ga_ntk(dataclasses.replace(PLAIN, steps=50)),
+        SYNTHETIC,
+        "stopped early",
+    ),
+    "GA-NTK direct, plain, t=16384": (
+        ga_ntk(dataclasses.replace(PLAIN, t=16384.0)),
+        SYNTHETIC,
+        "less-trained D",
+    ),
     "GA-NTK direct + classic 200": (combined(ga_ntk(DEFAULT), classic), SYNTHETIC, "both sets added"),
+    "DCGAN, GA-NTK's time": (dcgan, SYNTHETIC, "class-conditional, trained as long as the defaults took"),
     "GA-NTK generator, 300 steps": (
         ga_ntk_generator(GeneratorConfig(steps=300), "GA-NTK generator, 300 steps"),
         SYNTHETIC,
@@ -125,8 +188,9 @@ def run(method: str, seed: int, images, labels) -> dict:
     if make is None:
         extra, extra_labels = np.zeros((0, 8, 8, 1), np.float32), np.zeros(0, np.int64)
     else:
-        extra, extra_labels = make(real, real_labels, count, seed)
-    seconds = time.perf_counter() - start
+        made = make(real, real_labels, count, seed)
+        extra, extra_labels = made[0], made[1]
+    seconds = made[2] if make is not None and len(made) > 2 else time.perf_counter() - start
 
     def flat(a):
         return np.asarray(a, np.float64).reshape(len(a), 64)
@@ -136,9 +200,14 @@ def run(method: str, seed: int, images, labels) -> dict:
     row = {"method": method, "seed": seed, "accuracy": accuracy, "seconds": seconds, "extra": len(extra)}
     if method in SAMPLING_SECONDS:
         row["sample_1000_seconds"] = SAMPLING_SECONDS[method]
+    if make is dcgan:
+        row["dcgan_steps"] = DCGAN_STEPS[seed]
     if len(extra):
         figures = privacy(extra, real, images[holdout])
-        row |= {"privacy_ratio": figures["privacy_ratio"], "near_copy_fraction": figures["near_copy_fraction"]}
+        row |= {
+            "privacy_ratio": figures["privacy_ratio"],
+            "near_copy_fraction": figures["near_copy_fraction"],
+        }
     return row
 
 
@@ -196,13 +265,18 @@ def figure(table: list[dict], path: str) -> None:
     width, height, margin = 900, 560, 70
     picture = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(picture)
-    points = [(t["privacy_ratio"][0], t["gain_points"][0], t["method"]) for t in table if t["privacy_ratio"][0]]
+    points = [
+        (t["privacy_ratio"][0], t["gain_points"][0], t["method"]) for t in table if t["privacy_ratio"][0]
+    ]
     x_max = max(2.2, max(p[0] for p in points) * 1.1)
     gains = [p[1] for p in points] + [0.0, 4.0]
     y_min, y_max = min(gains) - 0.5, max(gains) + 0.5
 
     def at(x, y):
-        return (margin + (width - 2 * margin) * x / x_max, height - margin - (height - 2 * margin) * (y - y_min) / (y_max - y_min))
+        return (
+            margin + (width - 2 * margin) * x / x_max,
+            height - margin - (height - 2 * margin) * (y - y_min) / (y_max - y_min),
+        )
 
     draw.line([at(0, y_min), at(x_max, y_min)], fill="black")
     draw.line([at(0, y_min), at(0, y_max)], fill="black")
@@ -242,7 +316,9 @@ def main() -> None:
     print(markdown(table))
     if args.out:
         with open(args.out, "w") as handle:
-            json.dump({"rows": rows, "table": table, "devices": [str(d) for d in jax.devices()]}, handle, indent=1)
+            json.dump(
+                {"rows": rows, "table": table, "devices": [str(d) for d in jax.devices()]}, handle, indent=1
+            )
     if args.figure:
         figure(table, args.figure)
 

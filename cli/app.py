@@ -127,16 +127,17 @@ def synth(
         "--batch-size",
         help="Synthetic images per GA-NTK problem (direct) or generator batch [default: 32 / 64].",
     ),
-    augment_real_to: int = typer.Option(
-        200,
+    augment_real_to: int | None = typer.Option(
+        None,
         "--augment-real-to",
         help="Direct mode: the discriminator sees this many random small rotations and shifts of each "
-        "class's real images (0: the real images only).",
+        "class's real images (0: the real images only) [default: 200].",
     ),
-    novelty_stop: bool = typer.Option(
-        True,
+    novelty_stop: bool | None = typer.Option(
+        None,
         "--novelty-stop/--no-novelty-stop",
-        help="Direct mode: end a batch before more than 10% of its images become near-copies of a real one.",
+        help="Direct mode: end a batch before more than 10% of its images become near-copies of a real one "
+        "[default: on].",
     ),
     save_generator: Path | None = typer.Option(
         None,
@@ -190,6 +191,10 @@ def synth(
             save_generator=save_generator,
         )
         chosen = {"steps": steps} if steps is not None else {}
+        guards = {"augment_real_to": augment_real_to, "novelty_stop": novelty_stop}
+        guards = {name: value for name, value in guards.items() if value is not None}
+        if mode == "generator" and guards:
+            raise AugmentError("--augment-real-to and --novelty-stop apply to --mode direct only")
         if mode == "generator":
             generator = GeneratorConfig(
                 **chosen, **({"batch_size": batch_size} if batch_size is not None else {})
@@ -197,9 +202,7 @@ def synth(
             request = dataclasses.replace(request, generator=generator)
         else:
             batch = {"synthetic_batch_size": batch_size} if batch_size is not None else {}
-            config = SynthesisConfig(
-                **chosen, **batch, augment_real_to=augment_real_to, novelty_stop=novelty_stop
-            )
+            config = SynthesisConfig(**chosen, **batch, **guards)
             request = dataclasses.replace(request, config=config)
 
         def log(level: str, message: str) -> None:

@@ -432,7 +432,10 @@ def test_synth_flags_near_copies_and_warns(runner, tmp_path):
     assert result.exit_code == 0, result.output
     with h5py.File(out) as f:
         near, distance = f["near_copy"][:], f["nearest_real_distance"][:]
-        quality = json.loads(f["provenance"][()])["quality"]
+        provenance = json.loads(f["provenance"][()])
+    quality, config = provenance["quality"], provenance["config"]
+    assert config["augment_real_to"] == 0 and config["novelty_stop"] is False
+    assert provenance["classes"][0]["loss"]["steps_run"] == {"min": 300, "median": 300.0, "max": 300}
     assert near.all() and (distance < quality["near_copy_threshold"]).all()
     assert quality["near_copy_fraction"] == 1.0 and quality["privacy_reference"] == "leave-one-out"
     assert (

@@ -1,0 +1,92 @@
+"""How `augment synth` scales with --n: wall time and peak memory at 32x32 on the CPU.
+
+Each --n runs as its own `python -m augment.cli synth` process on the same folder (two classes of
+15 digits from scikit-learn, upscaled to 40x40 PNGs, worked at 32x32), so peak memory is that
+process's high-water mark (``os.wait4``). Reported: wall time, the synthesis seconds recorded in
+the provenance (classes summed), peak RSS, seconds per image, and the exponent k of a least-squares
+fit time ~ n^k on log-log axes (k = 1 is linear; fixed costs such as start-up and compilation pull
+it below 1, so it is also given for the synthesis seconds).
+
+Run by hand (about 10 minutes on 2 CPU cores):
+
+    .venv/bin/python benchmarks/scaling.py --out benchmarks/scaling.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+from PIL import Image
+from sklearn.datasets import load_digits
+
+SIZES = (128, 256, 512, 1024)
+
+
+def make_folder(root: Path) -> Path:
+    digits = load_digits()
+    folder = root / "scans"
+    for digit in (3, 8):
+        (folder / f"digit-{digit}").mkdir(parents=True)
+        for i, image in enumerate(digits.images[digits.target == digit][:15]):
+            pixels = (image / 16.0 * 255).astype(np.uint8)
+            Image.fromarray(pixels).resize((40, 40), Image.BILINEAR).save(folder / f"digit-{digit}" / f"{i:02d}.png")
+    return folder
+
+
+def run(folder: Path, out: Path, n: int, steps: int) -> dict:
+    command = [sys.executable, "-m", "augment.cli", "synth", str(folder), "--n", str(n), "--out", str(out),
+               "--steps", str(steps), "--size", "32", "--quiet", "--device", "cpu"]  # fmt: skip
+    start = time.perf_counter()
+    process = subprocess.Popen(command)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"{' '.join(command)} failed with status {status}")
+    with h5py.File(out) as f:
+        provenance = json.loads(f["provenance"][()])
+    synthesis = sum(c["seconds"] for c in provenance["classes"])
+    return {"n": n, "wall_seconds": wall, "synthesis_seconds": synthesis, "peak_rss_mib": usage.ru_maxrss / 1024,
+            "seconds_per_image": wall / n}  # fmt: skip
+
+
+def exponent(ns, times) -> float:
+    return float(np.polyfit(np.log(ns), np.log(times), 1)[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", nargs="*", type=int, default=list(SIZES))
+    parser.add_argument("--steps", type=int, default=60, help="steps per batch (the scaling in --n does not depend on it)")
+    parser.add_argument("--out", help="write the rows and fits as JSON here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = make_folder(Path(tmp))
+        rows = []
+        for n in args.sizes:
+            rows.append(run(folder, Path(tmp) / f"n{n}.h5", n, args.steps))
+            print(json.dumps(rows[-1]), flush=True)
+    ns = [r["n"] for r in rows]
+    fits = {
+        "wall_exponent": exponent(ns, [r["wall_seconds"] for r in rows]),
+        "synthesis_exponent": exponent(ns, [r["synthesis_seconds"] for r in rows]),
+    }
+    print("| --n | wall s | synthesis s | s per image | peak RSS MiB |\n|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['n']} | {r['wall_seconds']:.1f} | {r['synthesis_seconds']:.1f} | {r['seconds_per_image']:.3f} | "
+              f"{r['peak_rss_mib']:.0f} |")  # fmt: skip
+    print(f"fitted exponent: wall {fits['wall_exponent']:.3f}, synthesis {fits['synthesis_exponent']:.3f}")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"steps": args.steps, "rows": rows, "fits": fits}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
