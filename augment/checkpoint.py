@@ -81,6 +81,9 @@ def save_checkpoint(
             arrays[f"current.history.{p}"] = np.asarray(history, np.float32)
         for i, leaf in enumerate(snapshot.state or []):
             arrays[f"current.state.{i}"] = np.asarray(leaf)
+        novel = None if generator else snapshot.novel
+        if novel is not None:
+            arrays["current.novel"] = novel
         meta["current"] = {
             "class": k,
             "kind": "generator" if generator else "direct",
@@ -88,6 +91,7 @@ def save_checkpoint(
             "problems_done": len(done),
             "state_leaves": None if snapshot.state is None else len(snapshot.state),
             "history": list(snapshot.history),
+            "novel": novel is not None,
         }
     arrays["meta"] = np.array(json.dumps(meta))
     temporary = temporary_path(path)
@@ -146,6 +150,7 @@ def load_checkpoint(
                 histories=[arrays[f"current.history.{p}"].tolist() for p in done],
                 state=state,
                 history=c["history"],
+                novel=arrays["current.novel"] if c["novel"] else None,
             )
         current = (c["class"], snapshot, c["seconds"])
     return finished, current

@@ -136,8 +136,8 @@ def synth(
     novelty_stop: bool | None = typer.Option(
         None,
         "--novelty-stop/--no-novelty-stop",
-        help="Direct mode: end a batch before more than 10% of its images become near-copies of a real one "
-        "[default: on].",
+        help="Direct mode: end a batch before more than 20% of its images become near-copies of a real one, "
+        "then return those to their last novel version [default: on].",
     ),
     save_generator: Path | None = typer.Option(
         None,

@@ -16,7 +16,8 @@ in ``benchmarks/RESULTS.md``):
   discriminator's target is the class under small pose changes rather than the few real images;
 - a *novelty stop*: after every chunk of steps, the share of the batch's images that are
   near-copies (closer to a real image than ``near_copy_threshold``) is measured, and the first
-  chunk that takes it above ``max_near_copy_fraction`` is undone and ends that batch.
+  chunk that takes it above ``max_near_copy_fraction`` is undone and ends that batch; the few
+  near-copies it let through are then replaced by their own last version that was not one.
 
 Costs that are paid once: the NTK Gram matrix of the whole real set (real-vs-real blocks do not
 depend on Z), computed before the first step; each step gathers its (n_r, n_r) block. Steps run
@@ -78,7 +79,7 @@ class SynthesisConfig:
     augment_rotation: float = 12.0
     augment_shift: float = 0.125
     novelty_stop: bool = True
-    max_near_copy_fraction: float = 0.1
+    max_near_copy_fraction: float = 0.2
 
     def __post_init__(self):
         checks = [
@@ -270,6 +271,8 @@ class SynthesisSnapshot:
       state: the leaves of the :class:`ProblemState` of the problem under way (numpy arrays, in
         ``jax.tree_util`` order), or None between problems.
       history: that problem's losses so far.
+      novel: with the novelty stop, (per_problem, H, W, C) each image's last version that was not
+        a near-copy, for the problem under way (None between problems or without the stop).
     """
 
     images: list[np.ndarray] = dataclasses.field(default_factory=list)
@@ -277,6 +280,7 @@ class SynthesisSnapshot:
     histories: list[list[float]] = dataclasses.field(default_factory=list)
     state: list[np.ndarray] | None = None
     history: list[float] = dataclasses.field(default_factory=list)
+    novel: np.ndarray | None = None
 
 
 CheckpointFn = Callable[[SynthesisSnapshot], None]
@@ -335,14 +339,16 @@ def synthesize(
     gram = compiled.gram(real)
     if near_copy_threshold is None:
         near_copy_threshold = leave_one_out_threshold(originals)
-    accept = None
-    if config.novelty_stop and near_copy_threshold is not None:
+    guarded = config.novelty_stop and near_copy_threshold is not None
 
-        def accept(state: ProblemState) -> bool:
-            if int(state.step) <= config.chunk_steps:
-                return True  # the first chunk always stands: no batch ends as its initial noise
-            distance = pairwise_rms_distance(np.asarray(state.synthetic), originals).min(axis=1)
-            return float(np.mean(distance < near_copy_threshold)) <= config.max_near_copy_fraction
+    def near_copies(images: np.ndarray) -> np.ndarray:
+        """(n_s,) bool: which images are near-copies of a real image of the class."""
+        return pairwise_rms_distance(images, originals).min(axis=1) < near_copy_threshold
+
+    def accept(state: ProblemState) -> bool:
+        if int(state.step) <= config.chunk_steps:
+            return True  # the first chunk always stands: no batch ends as its initial noise
+        return float(np.mean(near_copies(np.asarray(state.synthetic)))) <= config.max_near_copy_fraction
 
     snapshot = (
         SynthesisSnapshot()
@@ -364,11 +370,21 @@ def synthesize(
         init_key, eval_key = jax.random.split(problem_key)
         state = compiled.init_state(init_key, per_problem, image_shape)
         history: list[float] = []
+        # each image's last version that was not a near-copy (the initial noise to begin with)
+        snapshot.novel = np.asarray(state.synthetic) if guarded else None
         if snapshot.state is not None:
             state = restore(state, snapshot.state, "optimiser state")
             history = list(snapshot.history)
+            if guarded and (
+                resume is None or resume.novel is None or resume.novel.shape != snapshot.novel.shape
+            ):
+                raise AugmentError("the checkpoint does not match this request (novelty record differs)")
+            snapshot.novel = resume.novel if guarded else None
 
         def after_chunk(state, history, problem=problem):
+            if guarded:
+                images = np.asarray(state.synthetic)
+                snapshot.novel = np.where(near_copies(images)[:, None, None, None], snapshot.novel, images)
             if checkpoint is not None:
                 snapshot.state = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(state)]
                 snapshot.history = list(history)
@@ -379,13 +395,16 @@ def synthesize(
         state, _ = run_steps(
             lambda state, n: compiled.run_chunk(state, real, gram, n), state, history, config.steps,
             config.chunk_steps, lambda step, problem=problem: f"step {step} of problem {problem + 1}", after_chunk,
-            accept,
+            accept if guarded else None,
         )  # fmt: skip
-        _, scores = compiled.evaluate(state.synthetic, real, gram, eval_key)
-        snapshot.images.append(np.asarray(state.synthetic))
+        images = np.asarray(state.synthetic)
+        if guarded:  # the few near-copies the stop let through go back to their last novel version
+            images = np.where(near_copies(images)[:, None, None, None], snapshot.novel, images)
+        _, scores = compiled.evaluate(jnp.asarray(images), real, gram, eval_key)
+        snapshot.images.append(images)
         snapshot.realness.append(np.asarray(scores))
         snapshot.histories.append(history)
-        snapshot.state, snapshot.history = None, []
+        snapshot.state, snapshot.history, snapshot.novel = None, [], None
         if checkpoint is not None:
             checkpoint(snapshot)
 
