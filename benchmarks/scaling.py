@@ -7,9 +7,9 @@ the provenance (classes summed), peak RSS, seconds per image, and the exponent k
 fit time ~ n^k on log-log axes (k = 1 is linear; fixed costs such as start-up and compilation pull
 it below 1, so it is also given for the synthesis seconds).
 
-Run by hand (about 10 minutes on 2 CPU cores):
+Run by hand (about 5 minutes on 2 CPU cores with --steps 30):
 
-    .venv/bin/python benchmarks/scaling.py --out benchmarks/scaling.json
+    .venv/bin/python benchmarks/scaling.py --steps 30 --out benchmarks/scaling.json
 """
 
 from __future__ import annotations
@@ -62,6 +62,22 @@ def exponent(ns, times) -> float:
     return float(np.polyfit(np.log(ns), np.log(times), 1)[0])
 
 
+def fits(rows: list[dict]) -> dict:
+    """Log-log exponents, an affine fit wall = fixed + per_image * n, and the marginal seconds per
+    added image between consecutive sizes (constant when the cost is linear in n)."""
+    ns, wall = [r["n"] for r in rows], [r["wall_seconds"] for r in rows]
+    per_image, fixed = np.polyfit(ns, wall, 1)
+    return {
+        "wall_exponent": exponent(ns, wall),
+        "synthesis_exponent": exponent(ns, [r["synthesis_seconds"] for r in rows]),
+        "affine_fixed_seconds": float(fixed),
+        "affine_seconds_per_image": float(per_image),
+        "marginal_seconds_per_image": [
+            (b["wall_seconds"] - a["wall_seconds"]) / (b["n"] - a["n"]) for a, b in zip(rows, rows[1:])
+        ],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", nargs="*", type=int, default=list(SIZES))
@@ -74,18 +90,16 @@ def main() -> None:
         for n in args.sizes:
             rows.append(run(folder, Path(tmp) / f"n{n}.h5", n, args.steps))
             print(json.dumps(rows[-1]), flush=True)
-    ns = [r["n"] for r in rows]
-    fits = {
-        "wall_exponent": exponent(ns, [r["wall_seconds"] for r in rows]),
-        "synthesis_exponent": exponent(ns, [r["synthesis_seconds"] for r in rows]),
-    }
+    fitted = fits(rows)
     print("| --n | wall s | synthesis s | s per image | peak RSS MiB |\n|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['n']} | {r['wall_seconds']:.1f} | {r['synthesis_seconds']:.1f} | {r['seconds_per_image']:.3f} | "
               f"{r['peak_rss_mib']:.0f} |")  # fmt: skip
-    print(f"fitted exponent: wall {fits['wall_exponent']:.3f}, synthesis {fits['synthesis_exponent']:.3f}")
+    print(f"fitted exponent: wall {fitted['wall_exponent']:.3f}, synthesis {fitted['synthesis_exponent']:.3f}")
+    print(f"affine fit: {fitted['affine_fixed_seconds']:.1f} s + {fitted['affine_seconds_per_image']:.4f} s x n; "
+          "marginal s per added image: " + ", ".join(f"{m:.4f}" for m in fitted["marginal_seconds_per_image"]))
     if args.out:
-        Path(args.out).write_text(json.dumps({"steps": args.steps, "rows": rows, "fits": fits}, indent=1))
+        Path(args.out).write_text(json.dumps({"steps": args.steps, "rows": rows, "fits": fitted}, indent=1))
 
 
 if __name__ == "__main__":
