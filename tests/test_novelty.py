@@ -26,7 +26,7 @@ COPYING = SynthesisConfig(
 def test_a_quarter_turn_and_a_whole_pixel_shift_move_pixels_exactly():
     image = jnp.asarray(np.random.default_rng(0).uniform(size=(6, 6, 2)), jnp.float32)
     turned = _affine(image, jnp.float32(math.pi / 2), jnp.zeros(2))
-    # output (y, x) reads source (x', -y') about the centre: a quarter turn, same as numpy's rot90 of axes (1, 0)
+    # output (y, x) reads source (x', -y') about the centre: numpy's rot90 over axes (1, 0)
     np.testing.assert_allclose(turned, np.rot90(np.asarray(image), k=1, axes=(1, 0)), atol=1e-5)
     shifted = _affine(image, jnp.float32(0.0), jnp.asarray([1.0, -2.0]))
     expected = np.asarray(image)[np.clip(np.arange(6) - 1, 0, 5)][:, np.clip(np.arange(6) + 2, 0, 5)]
