@@ -223,8 +223,12 @@ def write_png(path: Path, dataset: SyntheticDataset) -> None:
 
 
 def write_output(path: Path, dataset: SyntheticDataset, format: str) -> None:
-    """Write ``dataset`` in ``format`` ("h5" or "png") at ``path``."""
-    (write_h5 if format == "h5" else write_png)(path, dataset)
+    """Write ``dataset`` in ``format`` ("h5" or "png") at ``path``; a failing write (disk full,
+    permissions changed meanwhile) is an AugmentError naming the path."""
+    try:
+        (write_h5 if format == "h5" else write_png)(path, dataset)
+    except OSError as error:
+        raise AugmentError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _check_version(path: Path, name, version) -> None:

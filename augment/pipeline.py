@@ -160,13 +160,26 @@ def versions() -> dict[str, str]:
     return versions
 
 
-def synthetic_counts(n: int | None, per_class: int | None, real_counts: list[int]) -> list[int]:
-    """Images per class for ``--n`` (split by the real counts, default 500) or ``--per-class``."""
+def platform_description() -> str:
+    """The operating system and machine, as provenance records them."""
+    return f"{platform.system()} {platform.machine()} ({sys.platform})"
+
+
+def check_count_options(n: int | None, per_class: int | None) -> None:
+    """``--n`` / ``--per-class`` on their own, before any work: at least 1, not both."""
     if per_class is not None:
         if n is not None:
             raise AugmentError("give --n or --per-class, not both")
         if per_class < 1:
             raise AugmentError(f"--per-class must be at least 1, got {per_class}")
+    elif n is not None and n < 1:
+        raise AugmentError(f"--n must be at least 1, got {n}")
+
+
+def synthetic_counts(n: int | None, per_class: int | None, real_counts: list[int]) -> list[int]:
+    """Images per class for ``--n`` (split by the real counts, default 500) or ``--per-class``."""
+    check_count_options(n, per_class)
+    if per_class is not None:
         return [per_class] * len(real_counts)
     return split_across_classes(DEFAULT_N if n is None else n, real_counts)
 
@@ -240,8 +253,7 @@ def _check_request(request: SynthRequest) -> tuple[Path, str, int, jax.Device]:
     device = resolve_device(request.device)
     if request.checkpoint_seconds < 0:
         raise AugmentError(f"--checkpoint-every must not be negative, got {request.checkpoint_seconds}")
-    if request.n is not None and request.per_class is None and request.n < 1:
-        raise AugmentError(f"--n must be at least 1, got {request.n}")
+    check_count_options(request.n, request.per_class)
     if checkpoint_path(out).exists() and not request.resume:
         raise AugmentError(
             f"{checkpoint_path(out)} holds an interrupted run; pass --resume to continue it, "
@@ -337,7 +349,7 @@ def _provenance(request, fmt, device, dataset, counts, fingerprint, classes, sta
         "mode": request.mode,
         "versions": versions(),
         "device": str(device),
-        "platform": f"{platform.system()} {platform.machine()} ({sys.platform})",
+        "platform": platform_description(),
         "command_line": list(request.command_line),
         "seed": request.seed,
         "config": {
@@ -470,10 +482,7 @@ def run_synth(
         real_sources=dataset.sources,
         provenance=provenance,
     )
-    try:
-        write_output(out, synthetic, fmt)
-    except OSError as error:
-        raise AugmentError(f"cannot write {out}: {error.strerror or error}") from None
+    write_output(out, synthetic, fmt)
     checkpoint_file.unlink(missing_ok=True)
     skipped = [(f.path, f.skipped) for f in dataset.skipped]
     return SynthReport(out, fmt, summaries, skipped, resumed, request.save_generator)

@@ -13,15 +13,12 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import platform
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jax
 import numpy as np
 
-from augment.errors import AugmentError
 from augment.gantk.generator import sample
 from augment.gantk.saved import load_generators
 from augment.output import (
@@ -33,7 +30,13 @@ from augment.output import (
     to_integer_pixels,
     write_output,
 )
-from augment.pipeline import resolve_device, synthetic_counts, versions
+from augment.pipeline import (
+    check_count_options,
+    platform_description,
+    resolve_device,
+    synthetic_counts,
+    versions,
+)
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,7 @@ def run_sample(request: SampleRequest) -> SampleReport:
     fmt = resolve_format(out, request.format)
     check_target(out, fmt, request.overwrite)
     device = resolve_device(request.device)
-    if request.n is not None and request.per_class is None and request.n < 1:
-        raise AugmentError(f"--n must be at least 1, got {request.n}")
+    check_count_options(request.n, request.per_class)
     started = _dt.datetime.now(_dt.UTC)
     generators, manifest, manifest_sha256 = load_generators(Path(request.generator))
     class_names = list(generators)
@@ -97,7 +99,7 @@ def run_sample(request: SampleRequest) -> SampleReport:
         "mode": "sample",
         "versions": versions(),
         "device": str(device),
-        "platform": f"{platform.system()} {platform.machine()} ({sys.platform})",
+        "platform": platform_description(),
         "command_line": list(request.command_line),
         "seed": request.seed,
         "config": {"n": total, "per_class": request.per_class, "device": request.device, "format": fmt},
@@ -128,8 +130,5 @@ def run_sample(request: SampleRequest) -> SampleReport:
         real_sources=np.zeros((0, 2), np.int64),
         provenance=provenance,
     )
-    try:
-        write_output(out, dataset, fmt)
-    except OSError as error:
-        raise AugmentError(f"cannot write {out}: {error.strerror or error}") from None
+    write_output(out, dataset, fmt)
     return SampleReport(out, fmt, dict(zip(class_names, counts)))

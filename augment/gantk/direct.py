@@ -43,8 +43,8 @@ import optax
 
 from augment.errors import AugmentError
 from augment.gantk.architectures import ARCHITECTURES, discriminator
-from augment.gantk.discriminator import LOSSES, ga_ntk_loss
 from augment.gantk.augmentation import augmented_real_set
+from augment.gantk.discriminator import LOSSES, ga_ntk_loss, real_batch
 from augment.gantk.loop import restore, run_steps
 from augment.quality import leave_one_out_threshold, pairwise_rms_distance
 
@@ -172,14 +172,6 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, n_real_total: in
     """The jitted pieces for one configuration and real-set size, shared by every problem."""
     _, _, kernel_fn = discriminator(config.architecture, image_size)
     optimizer = _optimizer(config)
-    n_real = min(config.real_batch_size, n_real_total)
-    resample = n_real_total > n_real
-
-    def real_batch(key, real_all, gram_all):
-        if not resample:
-            return real_all, gram_all
-        index = jax.random.choice(key, n_real_total, (n_real,), replace=False)
-        return real_all[index], gram_all[index][:, index]
 
     def loss_fn(synthetic, real, gram):
         return ga_ntk_loss(
@@ -198,7 +190,7 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, n_real_total: in
 
     def step(state: ProblemState, real_all, gram_all):
         key, batch_key, noise_key = jax.random.split(state.key, 3)
-        real, gram = real_batch(batch_key, real_all, gram_all)
+        real, gram = real_batch(batch_key, real_all, gram_all, config.real_batch_size)
         (loss, _), grad = value_and_grad(state.synthetic, real, gram)
         updates, opt_state = optimizer.update(grad, state.opt_state, state.synthetic)
         synthetic = optax.apply_updates(state.synthetic, updates)
@@ -227,7 +219,7 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, n_real_total: in
 
     @jax.jit
     def evaluate(synthetic, real_all, gram_all, key):
-        real, gram = real_batch(key, real_all, gram_all)
+        real, gram = real_batch(key, real_all, gram_all, config.real_batch_size)
         return loss_fn(synthetic, real, gram)
 
     @jax.jit
@@ -375,9 +367,7 @@ def synthesize(
         if snapshot.state is not None:
             state = restore(state, snapshot.state, "optimiser state")
             history = list(snapshot.history)
-            if guarded and (
-                resume is None or resume.novel is None or resume.novel.shape != snapshot.novel.shape
-            ):
+            if guarded and (resume.novel is None or resume.novel.shape != snapshot.novel.shape):
                 raise AugmentError("the checkpoint does not match this request (novelty record differs)")
             snapshot.novel = resume.novel if guarded else None
 

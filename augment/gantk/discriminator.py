@@ -30,6 +30,19 @@ REAL, SYNTHETIC = 1, 0
 LOSSES = ("origin", "mse", "similarity")
 
 
+def real_batch(key: Array, real_all: Array, gram_all: Array, n_real: int) -> tuple[Array, Array]:
+    """A random real batch of ``n_real`` images and its NTK block, gathered from the whole real set.
+
+    ``real_all`` is (N, S, S, C) and ``gram_all`` its (N, N) NTK, computed once; with
+    ``n_real >= N`` the whole set is the batch. Returns (n, S, S, C) images and their (n, n) block.
+    """
+    total = real_all.shape[0]
+    if n_real >= total:
+        return real_all, gram_all
+    index = jax.random.choice(key, total, (n_real,), replace=False)
+    return real_all[index], gram_all[index][:, index]
+
+
 def ntk_gp_train_prediction(
     k: Array, y: Array, *, eta: float, t: float, diag_reg: float
 ) -> Array:

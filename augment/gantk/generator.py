@@ -29,7 +29,7 @@ import optax
 
 from augment.errors import AugmentError
 from augment.gantk.architectures import ARCHITECTURES, discriminator
-from augment.gantk.discriminator import LOSSES, ga_ntk_loss
+from augment.gantk.discriminator import LOSSES, ga_ntk_loss, real_batch
 from augment.gantk.loop import restore, run_steps
 from augment.ntk import stax
 
@@ -153,7 +153,6 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, int, int], n_real
     optimizer = optax.chain(
         optax.clip_by_global_norm(config.clip_norm), optax.adam(config.learning_rate, b1=config.beta1)
     )
-    n_real = min(config.real_batch_size, n_real_total)
 
     def loss_fn(params, z, real, gram):
         images = apply_fn(params, z)
@@ -165,15 +164,9 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, int, int], n_real
 
     value_and_grad = jax.value_and_grad(loss_fn)
 
-    def real_batch(key, real_all, gram_all):
-        if n_real_total <= n_real:
-            return real_all, gram_all
-        index = jax.random.choice(key, n_real_total, (n_real,), replace=False)
-        return real_all[index], gram_all[index][:, index]
-
     def step(state: GeneratorState, real_all, gram_all):
         key, z_key, batch_key = jax.random.split(state.key, 3)
-        real, gram = real_batch(batch_key, real_all, gram_all)
+        real, gram = real_batch(batch_key, real_all, gram_all, config.real_batch_size)
         z = jax.random.normal(z_key, (config.batch_size, config.z_dim))
         loss, grad = value_and_grad(state.params, z, real, gram)
         updates, opt_state = optimizer.update(grad, state.opt_state, state.params)
@@ -201,7 +194,7 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, int, int], n_real
 
     @jax.jit
     def realness(images, real_all, gram_all, key):
-        real, gram = real_batch(key, real_all, gram_all)
+        real, gram = real_batch(key, real_all, gram_all, config.real_batch_size)
         _, prediction = ga_ntk_loss(
             kernel_fn, images, real, gram, loss=config.loss, eta=config.eta, t=config.t,
             diag_reg=config.diag_reg, similarity_weight=config.similarity_weight,
