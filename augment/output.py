@@ -10,7 +10,6 @@ output; an existing target is replaced only when asked, and a folder only if it 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import numpy as np
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from augment.atomic import move_into_place, remove, temporary_path
+from augment.atomic import check_writable_folder, move_into_place, remove, temporary_path
 from augment.errors import AugmentError
 
 FORMAT_NAME = "augment.synthetic"
@@ -96,19 +95,7 @@ def check_target(path: Path, format: str, overwrite: bool) -> None:
         raise AugmentError(f"{path} is a folder that augment did not write; refusing to replace it")
     if format == "png" and path.is_file():
         raise AugmentError(f"{path} is a file; PNG output needs a folder path")
-    parent = path.parent if str(path.parent) else Path(".")
-    if parent.exists() and not parent.is_dir():
-        raise AugmentError(f"cannot write {path}: {parent} is a file, not a folder")
-    if not parent.is_dir():
-        raise AugmentError(f"cannot write {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise AugmentError(f"cannot write {path}: folder {parent} is not writable")
-    probe = parent / f".{path.name}.{os.getpid()}.probe"
-    try:  # permissions are not the whole story (read-only mounts, special file systems)
-        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        probe.unlink()
-    except OSError as error:
-        raise AugmentError(f"cannot write {path}: {error.strerror or error}") from None
+    check_writable_folder(path)
 
 
 def to_integer_pixels(images: np.ndarray, bit_depth: int) -> np.ndarray:

@@ -16,6 +16,7 @@ import pydicom
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
+from unwritable import unwritable_even_for_root
 
 from augment.checkpoint import checkpoint_path
 from augment.cli.app import app
@@ -308,19 +309,9 @@ def test_read_only_output_folder(runner, tmp_path):
     assert result.stderr == f"error: cannot write {locked}/o.h5: folder {locked} is not writable\n"
 
 
-def _unwritable_even_for_root() -> pathlib.Path | None:
-    """/sys refuses new files even to root on Linux, though os.access says it is writable."""
-    try:
-        os.close(os.open("/sys/.augment-probe", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except OSError:
-        return pathlib.Path("/sys")
-    os.unlink("/sys/.augment-probe")
-    return None
-
-
-@pytest.mark.skipif(_unwritable_even_for_root() is None, reason="no folder refuses writes here")
+@pytest.mark.skipif(unwritable_even_for_root() is None, reason="no folder refuses writes here")
 def test_an_output_folder_that_refuses_files_is_caught_before_any_work(runner):
-    folder = _unwritable_even_for_root()
+    folder = unwritable_even_for_root()
     result = synth(runner, SAMPLES, "--out", folder / "o.h5", *FAST)
     assert result.exit_code == 1
     assert result.stderr == f"error: cannot write {folder}/o.h5: Permission denied\n"

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from augment.cli.app import app
 from typer.testing import CliRunner
+from unwritable import unwritable_even_for_root
 
 import augment.pipeline
 from augment.checkpoint import checkpoint_path
@@ -182,3 +183,11 @@ def test_generator_mistakes_are_one_clear_line(trained, tmp_path):
     assert result.exit_code == 1
     assert result.stderr == f"error: {weights} is damaged or was replaced (sha256 differs)\n"
     assert not (tmp_path / "o.h5").exists()
+
+
+@pytest.mark.skipif(unwritable_even_for_root() is None, reason="no folder refuses writes here")
+def test_a_generator_folder_that_cannot_be_written_is_caught_before_any_work(tmp_path):
+    folder = unwritable_even_for_root() / "gen"
+    result = invoke("synth", SAMPLES, "--out", tmp_path / "o.h5", "--save-generator", folder, *OPTIONS)
+    assert (result.exit_code, result.stderr) == (1, f"error: cannot write {folder}: Permission denied\n")
+    assert list(tmp_path.iterdir()) == []  # refused before any training

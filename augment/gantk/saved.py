@@ -24,7 +24,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from augment.atomic import move_into_place, remove, temporary_path
+from augment.atomic import check_writable_folder, move_into_place, remove, temporary_path
 from augment.errors import AugmentError
 from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
 
@@ -49,9 +49,7 @@ def check_generator_target(path: Path, overwrite: bool) -> None:
             raise AugmentError(f"{path} already exists; pass --overwrite to replace it")
         if not (path.is_dir() and (path / MANIFEST).is_file()):
             raise AugmentError(f"{path} is not a saved generator; refusing to replace it")
-    parent = path.absolute().parent
-    if not parent.is_dir():
-        raise AugmentError(f"cannot write {path}: folder {parent} does not exist")
+    check_writable_folder(path)
 
 
 def save_generators(
@@ -69,8 +67,8 @@ def save_generators(
     first = next(iter(generators.values()))
     temporary = temporary_path(path)
     remove(temporary)
-    temporary.mkdir()
     try:
+        temporary.mkdir()
         classes = []
         for k, (name, generator) in enumerate(generators.items()):
             if generator.image_shape != first.image_shape or generator.config != first.config:
@@ -95,6 +93,8 @@ def save_generators(
         text = json.dumps(manifest, indent=1).encode()
         (temporary / MANIFEST).write_bytes(text)
         move_into_place(temporary, path)
+    except OSError as error:
+        raise AugmentError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
         remove(temporary)
     return hashlib.sha256(text).hexdigest()
