@@ -139,3 +139,15 @@ def test_the_defaults_do_not_copy_the_real_images(threes):
         np.mean(pairwise_rms_distance(copying.images, threes).min(axis=1) < leave_one_out_threshold(threes))
         > 0.5
     )
+
+
+def test_the_provenance_loss_record_of_stopped_batches():
+    """NaN marks the steps after a stop: the record counts steps run and averages what ran."""
+    from augment.pipeline import _loss_summary
+
+    history = np.array([[1.0, 2.0, 3.0], [4.0, np.nan, np.nan]], np.float32)
+    record = _loss_summary(history)
+    assert record["steps"] == 3 and record["stopped_early"] == 1
+    assert record["steps_run"] == {"min": 1, "median": 2.0, "max": 3}
+    assert record["first"] == 2.5 and record["final"] == 3.5 and record["min"] == 2.0
+    assert record["curve"] == [[1, 2.5], [2, 2.0], [3, 3.0]]
