@@ -20,11 +20,11 @@ import numpy as np
 
 from augment.atomic import move_into_place, remove, temporary_path
 from augment.errors import AugmentError
-from augment.gantk import SynthesisSnapshot
+from augment.gantk.direct import FinishedProblem, RunningProblem, SynthesisSnapshot
 from augment.gantk.generator import GeneratorSnapshot
 
 CHECKPOINT_FORMAT = "augment.checkpoint"
-CHECKPOINT_VERSION = 2
+CHECKPOINT_VERSION = 3
 
 
 @dataclass
@@ -73,26 +73,7 @@ def save_checkpoint(
     }
     if current is not None:
         k, snapshot, seconds = current
-        generator = isinstance(snapshot, GeneratorSnapshot)
-        done = [] if generator else list(zip(snapshot.images, snapshot.realness, snapshot.histories))
-        for p, (images, realness, history) in enumerate(done):
-            arrays[f"current.images.{p}"] = images
-            arrays[f"current.realness.{p}"] = realness
-            arrays[f"current.history.{p}"] = np.asarray(history, np.float32)
-        for i, leaf in enumerate(snapshot.state or []):
-            arrays[f"current.state.{i}"] = np.asarray(leaf)
-        novel = None if generator else snapshot.novel
-        if novel is not None:
-            arrays["current.novel"] = novel
-        meta["current"] = {
-            "class": k,
-            "kind": "generator" if generator else "direct",
-            "seconds": seconds,
-            "problems_done": len(done),
-            "state_leaves": None if snapshot.state is None else len(snapshot.state),
-            "history": list(snapshot.history),
-            "novel": novel is not None,
-        }
+        meta["current"] = {"class": k, "seconds": seconds, **_snapshot_arrays(snapshot, arrays)}
     arrays["meta"] = np.array(json.dumps(meta))
     temporary = temporary_path(path)
     try:
@@ -120,37 +101,71 @@ def load_checkpoint(
             f"the checkpoint {path} belongs to a different run (other inputs or settings); "
             "run the original command with --resume, or delete the checkpoint to start again"
         )
-    finished = {
-        int(k): ClassResult(
-            arrays[f"class{k}.images"],
-            arrays[f"class{k}.realness"],
-            arrays[f"class{k}.loss_history"],
-            entry["seconds"],
-            None
-            if entry["generator_leaves"] is None
-            else [arrays[f"class{k}.generator.{i}"] for i in range(entry["generator_leaves"])],
-        )
-        for k, entry in meta["finished"].items()
-    }
-    current = None
-    if meta["current"] is not None:
-        c = meta["current"]
-        state = (
-            None
-            if c["state_leaves"] is None
-            else [arrays[f"current.state.{i}"] for i in range(c["state_leaves"])]
-        )
-        if c["kind"] == "generator":
-            snapshot = GeneratorSnapshot(state=state, history=c["history"])
-        else:
-            done = range(c["problems_done"])
-            snapshot = SynthesisSnapshot(
-                images=[arrays[f"current.images.{p}"] for p in done],
-                realness=[arrays[f"current.realness.{p}"] for p in done],
-                histories=[arrays[f"current.history.{p}"].tolist() for p in done],
-                state=state,
-                history=c["history"],
-                novel=arrays["current.novel"] if c["novel"] else None,
+    try:
+        finished = {
+            int(k): ClassResult(
+                arrays[f"class{k}.images"],
+                arrays[f"class{k}.realness"],
+                arrays[f"class{k}.loss_history"],
+                entry["seconds"],
+                None
+                if entry["generator_leaves"] is None
+                else [arrays[f"class{k}.generator.{i}"] for i in range(entry["generator_leaves"])],
             )
-        current = (c["class"], snapshot, c["seconds"])
+            for k, entry in meta["finished"].items()
+        }
+        current = None
+        if meta["current"] is not None:
+            c = meta["current"]
+            current = (c["class"], _snapshot_from(c, arrays), c["seconds"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise AugmentError(f"the checkpoint {path} is incomplete ({error!r}); delete it to start again") from None
     return finished, current
+
+
+def _snapshot_arrays(snapshot: SynthesisSnapshot | GeneratorSnapshot, arrays: dict[str, np.ndarray]) -> dict:
+    """Put the snapshot's arrays into ``arrays``; return its JSON record."""
+    if isinstance(snapshot, GeneratorSnapshot):
+        for i, leaf in enumerate(snapshot.state):
+            arrays[f"current.state.{i}"] = np.asarray(leaf)
+        return {"kind": "generator", "state_leaves": len(snapshot.state), "history": list(snapshot.history)}
+    for p, problem in snapshot.finished.items():
+        arrays[f"current.finished.{p}.images"] = problem.images
+        arrays[f"current.finished.{p}.realness"] = problem.realness
+        arrays[f"current.finished.{p}.history"] = np.asarray(problem.history, np.float32)
+    running = {}
+    for p, problem in snapshot.running.items():
+        for i, leaf in enumerate(problem.state):
+            arrays[f"current.running.{p}.state.{i}"] = np.asarray(leaf)
+        if problem.novel is not None:
+            arrays[f"current.running.{p}.novel"] = problem.novel
+        running[str(p)] = {
+            "state_leaves": len(problem.state),
+            "history": list(problem.history),
+            "novel": problem.novel is not None,
+        }
+    return {"kind": "direct", "finished": sorted(snapshot.finished), "running": running}
+
+
+def _snapshot_from(record: dict, arrays: dict[str, np.ndarray]) -> SynthesisSnapshot | GeneratorSnapshot:
+    """The snapshot that :func:`_snapshot_arrays` recorded."""
+    if record["kind"] == "generator":
+        state = [arrays[f"current.state.{i}"] for i in range(record["state_leaves"])]
+        return GeneratorSnapshot(state=state, history=record["history"])
+    finished = {
+        p: FinishedProblem(
+            arrays[f"current.finished.{p}.images"],
+            arrays[f"current.finished.{p}.realness"],
+            arrays[f"current.finished.{p}.history"].tolist(),
+        )
+        for p in record["finished"]
+    }
+    running = {
+        int(p): RunningProblem(
+            [arrays[f"current.running.{p}.state.{i}"] for i in range(entry["state_leaves"])],
+            entry["history"],
+            arrays[f"current.running.{p}.novel"] if entry["novel"] else None,
+        )
+        for p, entry in record["running"].items()
+    }
+    return SynthesisSnapshot(finished, running)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
+from jax.experimental import multihost_utils
 
 import augment
 from augment.checkpoint import (
@@ -29,7 +30,8 @@ from augment.checkpoint import (
 )
 from augment.data import RealDataset, load_folder
 from augment.errors import AugmentError
-from augment.gantk import ARCHITECTURES, SynthesisConfig, SynthesisSnapshot, synthesize
+from augment.ntk.stax import EMULATED
+from augment.gantk import ARCHITECTURES, SynthesisConfig, SynthesisSnapshot, plan_problems, synthesize
 from augment.gantk.generator import (
     GeneratorConfig,
     GeneratorSnapshot,
@@ -38,6 +40,9 @@ from augment.gantk.generator import (
     parameter_layout,
     train_generator,
 )
+from augment.gantk.direct import GRAM_BLOCK
+from augment.gantk.memory import MAX_LANES_PER_DEVICE, MemoryPlan, default_budget, format_bytes, parse_memory, plan_memory
+from augment.gantk.placement import Placement
 from augment.gantk.saved import check_generator_target, save_generators
 from augment.output import (
     FORMAT_NAME,
@@ -82,13 +87,60 @@ def resolve_device(name: str) -> jax.Device:
     if name not in DEVICES:
         raise AugmentError(f"--device must be auto, cpu or gpu, got {name!r}")
     if name == "auto":
-        return jax.devices()[0]
+        return jax.local_devices()[0]
     try:
-        return jax.devices(name)[0]
+        return jax.local_devices(backend=name)[0]
     except (RuntimeError, IndexError):
         raise AugmentError(
             f"--device {name}: JAX finds no {name.upper()} on this machine "
             "(install JAX's CUDA build as the README says, or use --device cpu)"
+        ) from None
+
+
+def resolve_devices(device: jax.Device, count: str) -> list[jax.Device]:
+    """``--devices N|all``: the first N (or all) devices of ``device``'s platform on every process.
+
+    With several processes (``jax.distributed``), N counts each process's own devices.
+    """
+    local = [d for d in jax.local_devices(backend=device.platform)]
+    if count == "all":
+        wanted = len(local)
+    else:
+        try:
+            wanted = int(count)
+        except ValueError:
+            raise AugmentError(f"--devices must be a number or all, got {count!r}") from None
+        if wanted < 1:
+            raise AugmentError(f"--devices must be at least 1, got {wanted}")
+        if wanted > len(local):
+            hint = (
+                " (on a CPU, XLA_FLAGS=--xla_force_host_platform_device_count=N splits it into N devices)"
+                if device.platform == "cpu"
+                else ""
+            )
+            raise AugmentError(
+                f"--devices {wanted}: this machine has {len(local)} {device.platform.upper()} "
+                f"device{'s' if len(local) != 1 else ''}{hint}"
+            )
+    chosen = sorted(jax.devices(device.platform), key=lambda d: (d.process_index, d.id))
+    by_process: dict[int, list[jax.Device]] = {}
+    for d in chosen:
+        by_process.setdefault(d.process_index, []).append(d)
+    return [d for process in sorted(by_process) for d in by_process[process][:wanted]]
+
+
+def join_distributed() -> None:
+    """Join a multi-host run: ``jax.distributed.initialize()``, which finds the coordinator, the
+    process count and this process's index from SLURM, Open MPI or Kubernetes (JobSet), or from
+    ``JAX_COORDINATOR_ADDRESS``, ``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID``. Must run before
+    anything else uses JAX. On CPUs the processes exchange results through gloo."""
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    try:
+        jax.distributed.initialize()
+    except (ValueError, RuntimeError) as error:
+        raise AugmentError(
+            f"--distributed: could not join the run ({str(error).splitlines()[0]}); start every process "
+            "under SLURM or Kubernetes, or set JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and JAX_PROCESS_ID"
         ) from None
 
 
@@ -99,6 +151,11 @@ class SynthRequest:
     ``mode`` picks which configuration is used: ``config`` in direct mode, ``generator`` in
     generator mode; ``save_generator`` (generator mode only) is a folder to keep the trained
     generators in (see :mod:`augment.gantk.saved`).
+
+    ``devices`` (a count or "all") spreads a class's synthetic batches over that many devices of
+    the ``device`` platform. ``memory`` is the per-device budget ("8GiB"; default: most of the
+    free memory): the batch sizes of the active configuration are upper bounds, halved until a
+    step fits, except those named in ``fixed_batches`` ("synthetic", "real": the user chose them).
     """
 
     input_folder: Path
@@ -114,6 +171,9 @@ class SynthRequest:
     channels: str = "auto"
     seed: int = 0
     device: str = "auto"
+    devices: str = "all"
+    memory: str | None = None
+    fixed_batches: frozenset[str] = frozenset()
     overwrite: bool = False
     resume: bool = False
     on_bad_file: str = "fail"
@@ -143,7 +203,8 @@ class SynthReport:
 
 
 ClassProgress = Callable[[str, int, int, int, int, float], None]
-"""``progress(class_name, problem, problems, step, steps, loss)``."""
+"""``progress(class_name, steps_done, steps_total, problems_done, problems, loss)``: steps over
+all the class's synthetic batches (direct) or of its generator (one problem)."""
 
 Log = Callable[[str, str], None]
 """``log(level, message)`` with level "warning" (always shown) or "info" (shown with --verbose)."""
@@ -233,8 +294,9 @@ def _check_size(request: SynthRequest) -> int:
     return minimum
 
 
-def _check_request(request: SynthRequest) -> tuple[Path, str, int, jax.Device]:
-    """Everything that can be checked before reading or computing: (out, format, min size, device)."""
+def _check_request(request: SynthRequest) -> tuple[Path, str, int, list[jax.Device], int | None]:
+    """Everything that can be checked before reading or computing: (out, format, min size,
+    devices, per-device memory budget)."""
     if request.mode not in MODES:
         raise AugmentError(f"--mode must be direct or generator, got {request.mode!r}")
     if request.save_generator is not None:
@@ -250,7 +312,17 @@ def _check_request(request: SynthRequest) -> tuple[Path, str, int, jax.Device]:
             f"{out} is inside the input folder; its PNGs would be read as real images next time"
         )
     min_size = _check_size(request)
-    device = resolve_device(request.device)
+    devices = resolve_devices(resolve_device(request.device), request.devices)
+    budget = parse_memory(request.memory) if request.memory is not None else default_budget(devices)
+    if jax.process_count() > 1:  # every process must choose the same batches: process 0's budget
+        budget = int(multihost_utils.broadcast_one_to_all(np.int64(-1 if budget is None else budget)))
+        budget = None if budget < 0 else budget
+    precision = _active_config(request).matmul_precision
+    if precision != "float32" and not precision.startswith(EMULATED) and devices[0].platform == "cpu":
+        raise AugmentError(
+            f"--matmul-precision {precision} needs a GPU (a CPU computes in float32); "
+            "use --matmul-precision float32 or --device gpu"
+        )
     if request.checkpoint_seconds < 0:
         raise AugmentError(f"--checkpoint-every must not be negative, got {request.checkpoint_seconds}")
     check_count_options(request.n, request.per_class)
@@ -259,20 +331,67 @@ def _check_request(request: SynthRequest) -> tuple[Path, str, int, jax.Device]:
             f"{checkpoint_path(out)} holds an interrupted run; pass --resume to continue it, "
             "or delete it to start again"
         )
-    return out, fmt, min_size, device
+    return out, fmt, min_size, devices, budget
 
 
-def _direct_class(request, real, count, key, report, resume, save, near_copy_threshold) -> ClassResult:
+def _plan_placement(
+    request: SynthRequest, dataset: RealDataset, counts: list[int], devices: list[jax.Device], budget: int | None, log: Log
+) -> tuple[SynthRequest, Placement, MemoryPlan]:
+    """Batch sizes that fit the memory budget, and how many problems run at once on each device.
+
+    Generator mode trains one generator at a time on the first device (of each process).
+    """
+    config = _active_config(request)
+    real_counts = [int(np.sum(dataset.labels == k)) for k in range(len(dataset.class_names))]
+    shape = tuple(int(d) for d in dataset.images.shape[1:])
+    if request.mode == "generator":
+        n_real_total, synthetic, gram_rows, max_lanes = max(real_counts), config.batch_size, max(real_counts), 1
+        devices = [d for d in devices if d.process_index == jax.process_index()][:1]
+    else:
+        augmented = config.augment_real_to
+        n_real_total = max(max(augmented, n) if augmented > 0 else n for n in real_counts)
+        synthetic, gram_rows = config.synthetic_batch_size, GRAM_BLOCK
+        problems = max(plan_problems(count, synthetic)[0] for count in counts)
+        # a CPU device gains nothing from batching problems; an accelerator does while they fit
+        max_lanes = 1 if devices[0].platform == "cpu" else min(MAX_LANES_PER_DEVICE, -(-problems // len(devices)))
+    fixed = request.fixed_batches
+    plan = plan_memory(
+        config.architecture, shape, n_real_total, config.real_batch_size, synthetic, budget=budget,
+        gram_rows=gram_rows, fixed_synthetic="synthetic" in fixed, fixed_real="real" in fixed, max_lanes=max_lanes,
+    )  # fmt: skip
+    changes = {}
+    if plan.synthetic_batch < synthetic:
+        changes["batch_size" if request.mode == "generator" else "synthetic_batch_size"] = plan.synthetic_batch
+    if plan.real_batch < min(config.real_batch_size, n_real_total):
+        changes["real_batch_size"] = plan.real_batch
+    if changes:
+        log(
+            "warning",
+            "to fit the " + format_bytes(budget) + " memory budget per device (--memory), lowered "
+            + " and ".join(f"{name.replace('_', ' ')} to {value}" for name, value in changes.items()),
+        )
+        config = dataclasses.replace(config, **changes)
+        request = dataclasses.replace(request, **{"generator" if request.mode == "generator" else "config": config})
+    placement = Placement(tuple(devices), plan.lanes_per_device)
+    log(
+        "info",
+        f"{placement.lanes} problem(s) at once on {len(devices)} device(s); a device needs about "
+        f"{format_bytes(plan.per_device)}" + (f" of its {format_bytes(budget)} budget" if budget else ""),
+    )
+    return request, placement, plan
+
+
+def _direct_class(request, real, count, key, report, resume, save, near_copy_threshold, placement) -> ClassResult:
     result = synthesize(
         real, count, request.config, key, report, resume=resume, checkpoint=save,
-        near_copy_threshold=near_copy_threshold,
+        near_copy_threshold=near_copy_threshold, placement=placement,
     )  # fmt: skip
     return ClassResult(result.images, result.realness, result.loss_history, 0.0)
 
 
-def _generator_class(request, real, count, key, report, resume, save, near_copy_threshold) -> ClassResult:
+def _generator_class(request, real, count, key, report, resume, save, near_copy_threshold, placement) -> ClassResult:
     train_key, sample_key = jax.random.split(key)
-    progress = None if report is None else (lambda step, steps, loss: report(0, 1, step, steps, loss))
+    progress = None if report is None else (lambda step, steps, loss: report(step, steps, 0, 1, loss))
     trained = train_generator(real, request.generator, train_key, progress, resume=resume, checkpoint=save)
     images, realness = generate(trained, count, real, sample_key)
     leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(trained.params)]
@@ -288,10 +407,12 @@ def _synthesize_classes(
     progress: ClassProgress | None,
     log: Log,
     near_copy_threshold: float | None,
+    placement: Placement,
 ) -> tuple[dict[int, ClassResult], bool]:
     """Per class, one GA-NTK problem set (direct) or one trained generator (generator mode),
-    checkpointed; returns the class results and whether the run was resumed."""
+    checkpointed (by process 0 only); returns the class results and whether the run was resumed."""
     run_class = _generator_class if request.mode == "generator" else _direct_class
+    writer = jax.process_index() == 0
     finished: dict[int, ClassResult] = {}
     current: tuple[int, SynthesisSnapshot | GeneratorSnapshot, float] | None = None
     if checkpoint_file.exists():
@@ -312,7 +433,7 @@ def _synthesize_classes(
             # After every finished problem; within a problem at most every checkpoint_seconds.
             nonlocal last_save
             now = time.perf_counter()
-            if snapshot.state is not None and now - last_save < request.checkpoint_seconds:
+            if not writer or (not snapshot.milestone and now - last_save < request.checkpoint_seconds):
                 return
             last_save = now
             save_checkpoint(
@@ -321,7 +442,7 @@ def _synthesize_classes(
 
         report = None
         if progress is not None:
-            report = lambda p, ps, s, ss, loss, name=class_name: progress(name, p, ps, s, ss, loss)  # noqa: E731
+            report = lambda *counts, name=class_name: progress(name, *counts)  # noqa: E731
         try:
             result = run_class(
                 request,
@@ -332,23 +453,32 @@ def _synthesize_classes(
                 resume,
                 save,
                 near_copy_threshold,
+                placement,
             )
         except AugmentError as error:
             kept = f"; the last checkpoint is kept in {checkpoint_file}" if checkpoint_file.exists() else ""
             raise AugmentError(f"class {class_name!r}: {error}{kept}") from None
         finished[k] = dataclasses.replace(result, seconds=seconds_before + time.perf_counter() - start)
-        save_checkpoint(checkpoint_file, fingerprint, finished, None)
+        if writer:
+            save_checkpoint(checkpoint_file, fingerprint, finished, None)
     return finished, resumed
 
 
-def _provenance(request, fmt, device, dataset, counts, fingerprint, classes, started, resumed):
+def _provenance(request, fmt, placement, plan, dataset, counts, fingerprint, classes, started, resumed):
     """How the run was made (without the output's own format keys and quality figures)."""
     size, channels = dataset.images.shape[1], dataset.images.shape[-1]
     return {
         "run_id": fingerprint[:16],
         "mode": request.mode,
         "versions": versions(),
-        "device": str(device),
+        "device": str(placement.devices[0]),
+        "placement": placement.describe(),
+        "memory": {
+            "budget_bytes": plan.budget,
+            "estimated_bytes_per_device": plan.per_device,
+            "rule": "estimated peak of a step (fitted to XLA's buffer sizes) within --memory "
+            "(default: 90% of the free memory)",
+        },
         "platform": platform_description(),
         "command_line": list(request.command_line),
         "seed": request.seed,
@@ -360,6 +490,8 @@ def _provenance(request, fmt, device, dataset, counts, fingerprint, classes, sta
             "channels": request.channels,
             "on_bad_file": request.on_bad_file,
             "device": request.device,
+            "devices": request.devices,
+            "memory": request.memory,
             "format": fmt,
         },
         "working_size": [int(size), int(size), int(channels)],
@@ -393,7 +525,7 @@ def run_synth(
     output is in place.
     """
     log = log or (lambda level, message: None)
-    out, fmt, min_size, device = _check_request(request)
+    out, fmt, min_size, devices, budget = _check_request(request)
     started = _dt.datetime.now(_dt.UTC)
     input_folder = Path(request.input_folder)
     dataset = load_folder(input_folder, request.size, request.channels, request.on_bad_file, min_size)
@@ -404,7 +536,9 @@ def run_synth(
     real_counts = [int(np.sum(dataset.labels == k)) for k in range(len(dataset.class_names))]
     counts = synthetic_counts(request.n, request.per_class, real_counts)
     size, channels = dataset.images.shape[1], dataset.images.shape[-1]
-    log("info", f"device {device}; working size {size}x{size}x{channels}, {dataset.bit_depth}-bit")
+    request, placement, plan = _plan_placement(request, dataset, counts, devices, budget, log)
+    device = next(d for d in placement.devices if d.process_index == jax.process_index())  # for the rest
+    log("info", f"devices {placement.describe()['devices']}; working size {size}x{size}x{channels}, {dataset.bit_depth}-bit")
     for name, real, count in zip(dataset.class_names, real_counts, counts):
         log("info", f"class {name}: {real} real images -> {count} synthetic")
 
@@ -415,7 +549,7 @@ def run_synth(
     with jax.default_device(device):
         finished, resumed = _synthesize_classes(
             request, dataset, counts, fingerprint, checkpoint_file, progress, log,
-            leave_one_out_threshold(real_stored),
+            leave_one_out_threshold(real_stored), placement,
         )  # fmt: skip
 
     order = range(len(dataset.class_names))
@@ -452,7 +586,10 @@ def run_synth(
         "near_copy_fraction": novelty["near_copy_fraction"],
     }
     classes = [{**dataclasses.asdict(s), "loss": losses[k]} for k, s in enumerate(summaries)]
-    provenance = _provenance(request, fmt, device, dataset, counts, fingerprint, classes, started, resumed)
+    provenance = _provenance(request, fmt, placement, plan, dataset, counts, fingerprint, classes, started, resumed)
+    skipped = [(f.path, f.skipped) for f in dataset.skipped]
+    if jax.process_index() != 0:  # process 0 writes; the others computed the same result
+        return SynthReport(out, fmt, summaries, skipped, resumed, request.save_generator)
     if request.save_generator is not None:
         image_shape = tuple(int(d) for d in dataset.images.shape[1:])
         _, treedef = parameter_layout(image_shape, request.generator)
@@ -484,5 +621,4 @@ def run_synth(
     )
     write_output(out, synthetic, fmt)
     checkpoint_file.unlink(missing_ok=True)
-    skipped = [(f.path, f.skipped) for f in dataset.skipped]
     return SynthReport(out, fmt, summaries, skipped, resumed, request.save_generator)

@@ -127,6 +127,11 @@ def synth(
         "--batch-size",
         help="Synthetic images per GA-NTK problem (direct) or generator batch [default: 32 / 64].",
     ),
+    real_batch_size: int | None = typer.Option(
+        None,
+        "--real-batch-size",
+        help="Real images the discriminator sees per step [default: 256, lowered to fit --memory].",
+    ),
     augment_real_to: int | None = typer.Option(
         None,
         "--augment-real-to",
@@ -147,6 +152,24 @@ def synth(
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same images on CPU."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or gpu."),
+    devices: str = typer.Option(
+        "all", "--devices", help="How many devices of that kind share the synthetic batches: N or all."
+    ),
+    memory: str | None = typer.Option(
+        None,
+        "--memory",
+        help="Memory budget per device, e.g. 4GiB; batches are lowered to fit [default: 90% of the free memory].",
+    ),
+    matmul_precision: str = typer.Option(
+        "float32",
+        "--matmul-precision",
+        help="float32, or on a GPU the faster tensorfloat32 or bfloat16 (see the README for their accuracy).",
+    ),
+    distributed: bool = typer.Option(
+        False,
+        "--distributed",
+        help="Join a multi-host run (jax.distributed.initialize: SLURM, Kubernetes or JAX_COORDINATOR_ADDRESS).",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its checkpoint."),
     on_bad_file: str = typer.Option(
@@ -169,6 +192,10 @@ def synth(
 
     console = Console(stderr=True, quiet=quiet)
     with user_errors():
+        if distributed:
+            from augment.pipeline import join_distributed
+
+            join_distributed()
         if out is None:
             suffix = "" if format == "png" else ".h5"
             out = Path(f"{input_folder.resolve().name}-synthetic{suffix}")
@@ -182,6 +209,11 @@ def synth(
             channels=channels,
             seed=seed,
             device=device,
+            devices=devices,
+            memory=memory,
+            fixed_batches=frozenset(
+                name for name, value in (("synthetic", batch_size), ("real", real_batch_size)) if value is not None
+            ),
             overwrite=overwrite,
             resume=resume,
             on_bad_file=on_bad_file,
@@ -191,6 +223,8 @@ def synth(
             save_generator=save_generator,
         )
         chosen = {"steps": steps} if steps is not None else {}
+        chosen |= {"real_batch_size": real_batch_size} if real_batch_size is not None else {}
+        chosen |= {"matmul_precision": matmul_precision}
         guards = {"augment_real_to": augment_real_to, "novelty_stop": novelty_stop}
         guards = {name: value for name, value in guards.items() if value is not None}
         if mode == "generator" and guards:
@@ -214,18 +248,18 @@ def synth(
         with _progress_bar(console, quiet) as bar:
             tasks: dict[str, int] = {}
 
-            def progress(class_name, problem, problems, step, total, loss):
+            def progress(class_name, steps_done, steps_total, problems_done, problems, loss):
                 if not tasks:
                     bar.start()
                 if class_name not in tasks:
-                    tasks[class_name] = bar.add_task(class_name, total=problems * total, step="", loss="")
+                    tasks[class_name] = bar.add_task(class_name, total=steps_total, step="", loss="")
                 bar.update(
                     tasks[class_name],
-                    completed=problem * total + step,
+                    completed=steps_done,
                     description=f"{class_name} generator"
                     if mode == "generator"
-                    else f"{class_name} batch {problem + 1}/{problems}",
-                    step=f"step {step}/{total}",
+                    else f"{class_name} batches {problems_done}/{problems} done",
+                    step=f"step {steps_done}/{steps_total}",
                     loss=f"loss {loss:.4f}",
                 )
 

@@ -14,6 +14,7 @@ from augment.gantk import SynthesisConfig, plan_problems, synthesize
 from augment.gantk import direct
 from augment.gantk.architectures import discriminator
 from augment.gantk.discriminator import ga_ntk_loss, ntk_gp_train_prediction
+from augment.gantk.placement import Placement
 
 # The mechanics tests run on the plain real set, without augmentation or novelty stop (tested below).
 FAST = SynthesisConfig(
@@ -59,12 +60,13 @@ def test_steps_chunks_and_problems_share_one_compilation(threes):
     calls = []
     result = synthesize(threes, 13, config, jax.random.PRNGKey(0), progress=lambda *a: calls.append(a))
     compiled = direct._compiled_problem(dataclasses.replace(config, steps=1), 8, threes.shape[0])
-    assert compiled.run_chunk._cache_size() == 1
+    assert compiled.run_lanes(Placement.single().mesh)._cache_size() == 1
     assert compiled.evaluate._cache_size() == 1
     # 13 images in batches of at most 8: two problems of 7, one image dropped
     assert result.images.shape[0] == 13 and result.loss_history.shape == (2, 7)
     assert result.problem_index.tolist() == [0] * 7 + [1] * 6
-    assert [(c[0], c[2]) for c in calls] == [(0, 3), (0, 6), (0, 7), (1, 3), (1, 6), (1, 7)]
+    # (steps done of 14, problems done) after every chunk
+    assert [(c[0], c[2]) for c in calls] == [(3, 0), (6, 0), (7, 1), (10, 1), (13, 1), (14, 2)]
 
 
 def test_real_batches_are_resampled_from_a_larger_real_set(digits):

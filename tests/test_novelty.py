@@ -66,8 +66,8 @@ def test_the_novelty_stop_keeps_the_last_state_before_too_many_near_copies(three
     chunks: list[np.ndarray] = []  # the images after every chunk of an unstopped run
 
     def keep(snapshot: SynthesisSnapshot):
-        if snapshot.state is not None:
-            chunks.append(np.asarray(snapshot.state[0]))
+        if 0 in snapshot.running:  # the synthetic images are the first leaf of the state
+            chunks.append(np.asarray(snapshot.running[0].state[0]))
 
     tolerant = dataclasses.replace(COPYING, max_near_copy_fraction=0.3)  # lets a few near-copies through
     free = synthesize(threes, 8, dataclasses.replace(tolerant, novelty_stop=False), key, checkpoint=keep)
@@ -110,11 +110,9 @@ def test_a_run_resumed_after_a_novelty_stop_equals_the_uninterrupted_one(threes)
         pass
 
     def checkpoint(snapshot):
-        saved.append(
-            dataclasses.replace(snapshot, images=list(snapshot.images), histories=list(snapshot.histories))
-        )
-        assert (snapshot.novel is None) == (snapshot.state is None)  # the novel versions travel with it
-        if len(snapshot.images) == 1 and snapshot.state is not None:
+        saved.append(snapshot.copy())
+        assert all(run.novel is not None for run in snapshot.running.values())  # they travel with it
+        if len(snapshot.finished) == 1 and snapshot.running:
             raise Stop  # within the second problem, after the first one was stopped
 
     with pytest.raises(Stop):

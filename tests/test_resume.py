@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from augment.checkpoint import checkpoint_path, load_checkpoint
 from augment.cli.app import app
 from augment.gantk import SynthesisConfig, SynthesisSnapshot, synthesize
+from augment.gantk.direct import FinishedProblem
 
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 CONFIG = SynthesisConfig(steps=12, chunk_steps=5, synthetic_batch_size=4, real_batch_size=8, augment_real_to=0)
@@ -37,7 +38,7 @@ def test_a_resumed_synthesis_equals_the_uninterrupted_one(threes, stop_after):
     saved: list[SynthesisSnapshot] = []
 
     def checkpoint(snapshot):
-        saved.append(dataclasses.replace(snapshot, images=list(snapshot.images), histories=list(snapshot.histories)))
+        saved.append(snapshot.copy())
         if len(saved) == stop_after:
             raise Stop
 
@@ -50,7 +51,7 @@ def test_a_resumed_synthesis_equals_the_uninterrupted_one(threes, stop_after):
 
 
 def test_a_snapshot_of_another_request_is_refused(threes):
-    other = SynthesisSnapshot(images=[np.zeros((3, 8, 8, 1), np.float32)], realness=[np.zeros(3)], histories=[[0.0]])
+    other = SynthesisSnapshot(finished={0: FinishedProblem(np.zeros((3, 8, 8, 1), np.float32), np.zeros(3), [0.0])})
     with pytest.raises(Exception, match="the checkpoint does not match this request"):
         synthesize(threes, 8, CONFIG, jax.random.PRNGKey(5), resume=other)
 

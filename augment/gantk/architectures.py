@@ -9,6 +9,8 @@ kept for the finite network that ``init_fn``/``apply_fn`` build.
 
 from __future__ import annotations
 
+import functools
+
 import math
 from dataclasses import dataclass
 
@@ -62,12 +64,13 @@ ARCHITECTURES: dict[str, ConvDiscriminator] = {
 }
 
 
-def discriminator(name: str, image_size: int):
+def discriminator(name: str, image_size: int, precision: str = "float32"):
     """``(init_fn, apply_fn, kernel_fn)`` of a named architecture, checked against the size.
 
     Args:
       name: a key of :data:`ARCHITECTURES`.
       image_size: the square working size (pixels on a side).
+      precision: the matmul precision of ``kernel_fn`` (see :mod:`augment.ntk.stax`).
     """
     if name not in ARCHITECTURES:
         raise AugmentError(
@@ -80,4 +83,7 @@ def discriminator(name: str, image_size: int):
             f"working size {image_size} is too small for the {name} discriminator "
             f"(needs at least {architecture.min_size}x{architecture.min_size})"
         )
-    return architecture.layers()
+    init_fn, apply_fn, kernel_fn = architecture.layers()
+    if precision == "float32":
+        return init_fn, apply_fn, kernel_fn
+    return init_fn, apply_fn, functools.partial(kernel_fn, precision=precision)

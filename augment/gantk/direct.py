@@ -42,10 +42,12 @@ import numpy as np
 import optax
 
 from augment.errors import AugmentError
+from augment.ntk.stax import EMULATED, MATMUL_PRECISIONS
 from augment.gantk.architectures import ARCHITECTURES, discriminator
 from augment.gantk.augmentation import augmented_real_set
 from augment.gantk.discriminator import LOSSES, ga_ntk_loss, real_batch
-from augment.gantk.loop import restore, run_steps
+from augment.gantk.loop import check_finite
+from augment.gantk.placement import LANE_AXIS, Placement
 from augment.quality import leave_one_out_threshold, pairwise_rms_distance
 
 Array = jax.Array
@@ -80,9 +82,14 @@ class SynthesisConfig:
     augment_shift: float = 0.125
     novelty_stop: bool = True
     max_near_copy_fraction: float = 0.2
+    matmul_precision: str = "float32"  # or, on a GPU, "tensorfloat32" / "bfloat16" (README)
 
     def __post_init__(self):
         checks = [
+            (
+                self.matmul_precision.removeprefix(EMULATED) in MATMUL_PRECISIONS,
+                f"matmul precision must be one of {', '.join(MATMUL_PRECISIONS)}",
+            ),
             (
                 self.architecture in ARCHITECTURES,
                 f"architecture must be one of {sorted(ARCHITECTURES)}",
@@ -152,13 +159,16 @@ class CompiledProblem(NamedTuple):
     """The jitted pieces of one configuration (see :func:`_compiled_problem`)."""
 
     init_state: Callable  # (key, n_synthetic, image_shape) -> ProblemState
-    run_chunk: Callable  # (state, real_all, gram_all, num_steps) -> (state, (chunk_steps,) losses)
+    run_lanes: Callable  # mesh -> jitted (states, real_all, gram_all, (lanes,) num_steps) -> (states, (lanes, chunk_steps) losses)
     evaluate: Callable  # (synthetic, real_all, gram_all, key) -> (loss, (n_s,) realness)
     gram: Callable  # (real_all,) -> (n, n) NTK of the real set
 
 
 ProgressFn = Callable[[int, int, int, int, float], None]
-"""``progress(problem, problems, steps_done, steps, last_loss)``, called after every chunk."""
+"""``progress(steps_done, steps_total, problems_done, problems, last_loss)`` after every chunk.
+
+``steps_done`` counts the steps of every problem, a finished one (also one ended early by the
+novelty stop) as all ``steps``; ``steps_total`` is ``problems * steps``."""
 
 
 def _optimizer(config: SynthesisConfig) -> optax.GradientTransformation:
@@ -170,7 +180,7 @@ def _optimizer(config: SynthesisConfig) -> optax.GradientTransformation:
 @functools.lru_cache(maxsize=16)
 def _compiled_problem(config: SynthesisConfig, image_size: int, n_real_total: int):
     """The jitted pieces for one configuration and real-set size, shared by every problem."""
-    _, _, kernel_fn = discriminator(config.architecture, image_size)
+    _, _, kernel_fn = discriminator(config.architecture, image_size, config.matmul_precision)
     optimizer = _optimizer(config)
 
     def loss_fn(synthetic, real, gram):
@@ -205,7 +215,6 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, n_real_total: in
         synthetic = jax.random.uniform(init_key, (n_synthetic,) + image_shape, jnp.float32)
         return ProblemState(synthetic, optimizer.init(synthetic), state_key, jnp.zeros((), jnp.int32))
 
-    @jax.jit
     def run_chunk(state: ProblemState, real_all, gram_all, num_steps):
         """Up to ``config.chunk_steps`` steps; ``num_steps`` is traced, so it never recompiles."""
         history = jnp.full((config.chunk_steps,), jnp.nan, jnp.float32)
@@ -239,7 +248,27 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, n_real_total: in
         ]
         return jnp.concatenate(blocks, axis=0)
 
-    return CompiledProblem(jax.jit(init_state, static_argnums=(1, 2)), run_chunk, evaluate, gram)
+    @functools.lru_cache(maxsize=8)
+    def run_lanes(mesh: jax.sharding.Mesh) -> Callable:
+        """Problems stacked along a leading lane axis, each with its own step count (0 leaves a
+        lane as it is), the lanes split over ``mesh`` (see placement.py) with ``shard_map``.
+
+        A device's share of one lane runs unbatched: besides saving the vmap, this avoids an XLA
+        CPU crash (jaxlib 0.10) in the gradient of the halved self-kernel under a size-1 vmap.
+        """
+
+        def local(states, real_all, gram_all, num_steps):
+            if num_steps.shape[0] == 1:
+                state, losses = run_chunk(jax.tree_util.tree_map(lambda v: v[0], states), real_all, gram_all, num_steps[0])
+                return jax.tree_util.tree_map(lambda v: v[None], (state, losses))
+            return jax.vmap(run_chunk, in_axes=(0, None, None, 0))(states, real_all, gram_all, num_steps)
+
+        lanes, whole = jax.sharding.PartitionSpec(LANE_AXIS), jax.sharding.PartitionSpec()
+        return jax.jit(
+            jax.shard_map(local, mesh=mesh, in_specs=(lanes, whole, whole, lanes), out_specs=(lanes, lanes), check_vma=False)
+        )
+
+    return CompiledProblem(jax.jit(init_state, static_argnums=(1, 2)), run_lanes, evaluate, gram)
 
 
 def plan_problems(n_synthetic: int, batch_size: int) -> tuple[int, int]:
@@ -253,30 +282,57 @@ def plan_problems(n_synthetic: int, batch_size: int) -> tuple[int, int]:
     return problems, math.ceil(n_synthetic / problems)
 
 
+
+class FinishedProblem(NamedTuple):
+    """A solved problem: (per_problem, H, W, C) images, (per_problem,) realness, its losses."""
+
+    images: np.ndarray
+    realness: np.ndarray
+    history: list[float]
+
+
+@dataclass
+class RunningProblem:
+    """A problem under way.
+
+    Attributes:
+      state: the leaves of its :class:`ProblemState` (numpy, ``jax.tree_util`` order).
+      history: its losses so far.
+      novel: with the novelty stop, (per_problem, H, W, C) each image's last version that was not
+        a near-copy; None without the stop.
+    """
+
+    state: list[np.ndarray]
+    history: list[float]
+    novel: np.ndarray | None = None
+
+
 @dataclass
 class SynthesisSnapshot:
     """Where the synthesis of one class stands, to checkpoint and resume it bit for bit.
 
+    Problems are keyed by their index, so a snapshot does not depend on how many ran at once: a
+    run may resume on another number of devices.
+
     Attributes:
-      images, realness, histories: per finished problem, (per_problem, H, W, C) images,
-        (per_problem,) realness and its losses (steps,).
-      state: the leaves of the :class:`ProblemState` of the problem under way (numpy arrays, in
-        ``jax.tree_util`` order), or None between problems.
-      history: that problem's losses so far.
-      novel: with the novelty stop, (per_problem, H, W, C) each image's last version that was not
-        a near-copy, for the problem under way (None between problems or without the stop).
+      finished: the solved problems.
+      running: the problems under way.
+      milestone: True when a problem finished since the previous call of ``checkpoint`` (not saved;
+        tells a caller that rations its writes that this one is worth keeping).
     """
 
-    images: list[np.ndarray] = dataclasses.field(default_factory=list)
-    realness: list[np.ndarray] = dataclasses.field(default_factory=list)
-    histories: list[list[float]] = dataclasses.field(default_factory=list)
-    state: list[np.ndarray] | None = None
-    history: list[float] = dataclasses.field(default_factory=list)
-    novel: np.ndarray | None = None
+    finished: dict[int, FinishedProblem] = dataclasses.field(default_factory=dict)
+    running: dict[int, RunningProblem] = dataclasses.field(default_factory=dict)
+    milestone: bool = False
+
+    def copy(self) -> SynthesisSnapshot:
+        """A copy that later chunks do not change (``checkpoint`` gets the live snapshot)."""
+        running = {p: RunningProblem(list(r.state), list(r.history), r.novel) for p, r in self.running.items()}
+        return SynthesisSnapshot(dict(self.finished), running, self.milestone)
 
 
 CheckpointFn = Callable[[SynthesisSnapshot], None]
-"""``checkpoint(snapshot)``, called after every chunk of steps and after every problem."""
+"""``checkpoint(snapshot)``, called after every chunk of steps."""
 
 
 def synthesize(
@@ -289,6 +345,7 @@ def synthesize(
     resume: SynthesisSnapshot | None = None,
     checkpoint: CheckpointFn | None = None,
     near_copy_threshold: float | None = None,
+    placement: Placement | None = None,
 ) -> SynthesisResult:
     """Synthesise ``n_synthetic`` images of one class from its real images (direct mode).
 
@@ -300,10 +357,12 @@ def synthesize(
       progress: called after every chunk of steps (see :data:`ProgressFn`).
       resume: a snapshot from an interrupted call with the same arguments; the result is then
         identical to that of an uninterrupted call.
-      checkpoint: called with a snapshot after every chunk and every finished problem.
+      checkpoint: called with a snapshot after every chunk of steps.
       near_copy_threshold: the RMS distance below which an image counts as a near-copy of a real
         one, for the novelty stop. Default: the 5th percentile of the leave-one-out nearest
         distances among ``real_images`` (no novelty stop with a single real image).
+      placement: how many problems run at once, on which devices (default: one at a time on the
+        default device). It does not change the result beyond float round-off.
 
     Raises:
       AugmentError: bad shapes or values, a snapshot that does not fit, or a loss that became
@@ -314,6 +373,7 @@ def synthesize(
         raise AugmentError(f"real images must be (n, S, S, C) with n >= 1, got shape {real.shape}")
     if not bool(jnp.all(jnp.isfinite(real))) or float(real.min()) < 0 or float(real.max()) > 1:
         raise AugmentError("real image values must be finite and in [0, 1]")
+    placement = placement or Placement.single()
     problems, per_problem = plan_problems(n_synthetic, config.synthetic_batch_size)
     image_shape = tuple(real.shape[1:])
     originals = np.asarray(real)
@@ -329,6 +389,7 @@ def synthesize(
     # The step count does not change what is compiled: one compilation serves every --steps.
     compiled = _compiled_problem(dataclasses.replace(config, steps=1), image_shape[0], real.shape[0])
     gram = compiled.gram(real)
+    real_lanes, gram_lanes = placement.replicated(real), placement.replicated(gram)
     if near_copy_threshold is None:
         near_copy_threshold = leave_one_out_threshold(originals)
     guarded = config.novelty_stop and near_copy_threshold is not None
@@ -337,75 +398,120 @@ def synthesize(
         """(n_s,) bool: which images are near-copies of a real image of the class."""
         return pairwise_rms_distance(images, originals).min(axis=1) < near_copy_threshold
 
-    def accept(state: ProblemState) -> bool:
-        if int(state.step) <= config.chunk_steps:
-            return True  # the first chunk always stands: no batch ends as its initial noise
-        return float(np.mean(near_copies(np.asarray(state.synthetic)))) <= config.max_near_copy_fraction
+    problem_keys = [jax.random.split(k) for k in jax.random.split(key, problems)]  # (init, eval)
 
-    snapshot = (
-        SynthesisSnapshot()
-        if resume is None
-        else dataclasses.replace(
-            resume,
-            images=list(resume.images),
-            realness=list(resume.realness),
-            histories=list(resume.histories),
-        )
-    )
-    if len(snapshot.images) > problems or any(
-        i.shape != (per_problem, *image_shape) for i in snapshot.images
-    ):
-        raise AugmentError("the checkpoint does not match this request (problem count or image shape differ)")
-    for problem, problem_key in enumerate(jax.random.split(key, problems)):
-        if problem < len(snapshot.images):
-            continue  # finished before the interruption
-        init_key, eval_key = jax.random.split(problem_key)
-        state = compiled.init_state(init_key, per_problem, image_shape)
-        history: list[float] = []
-        # each image's last version that was not a near-copy (the initial noise to begin with)
-        snapshot.novel = np.asarray(state.synthetic) if guarded else None
-        if snapshot.state is not None:
-            state = restore(state, snapshot.state, "optimiser state")
-            history = list(snapshot.history)
-            if guarded and (resume.novel is None or resume.novel.shape != snapshot.novel.shape):
-                raise AugmentError("the checkpoint does not match this request (novelty record differs)")
-            snapshot.novel = resume.novel if guarded else None
+    def fresh(problem: int) -> RunningProblem:
+        state = compiled.init_state(problem_keys[problem][0], per_problem, image_shape)
+        synthetic = np.asarray(state.synthetic)  # the initial noise is each image's first novel version
+        return RunningProblem([np.asarray(v) for v in jax.tree_util.tree_leaves(state)], [], synthetic if guarded else None)
 
-        def after_chunk(state, history, problem=problem):
-            if guarded:
-                images = np.asarray(state.synthetic)
-                snapshot.novel = np.where(near_copies(images)[:, None, None, None], snapshot.novel, images)
-            if checkpoint is not None:
-                snapshot.state = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(state)]
-                snapshot.history = list(history)
-                checkpoint(snapshot)
-            if progress is not None:
-                progress(problem, problems, len(history), config.steps, history[-1])
+    template = fresh(0)  # the shapes a saved state must have, and the filler of idle lanes
+    treedef = jax.tree_util.tree_structure(compiled.init_state(problem_keys[0][0], per_problem, image_shape))
+    snapshot = _checked_snapshot(resume, template, problems, per_problem, image_shape, guarded, config.steps)
+    slots: list[int | None] = [None] * placement.lanes  # which problem each lane holds
+    queue = [p for p in range(problems) if p not in snapshot.finished]
 
-        state, _ = run_steps(
-            lambda state, n: compiled.run_chunk(state, real, gram, n), state, history, config.steps,
-            config.chunk_steps, lambda step, problem=problem: f"step {step} of problem {problem + 1}", after_chunk,
-            accept if guarded else None,
-        )  # fmt: skip
-        images = np.asarray(state.synthetic)
+    def finish(lane: int, images: np.ndarray) -> None:
+        problem = slots[lane]
+        run = snapshot.running.pop(problem)
         if guarded:  # the few near-copies the stop let through go back to their last novel version
-            images = np.where(near_copies(images)[:, None, None, None], snapshot.novel, images)
-        _, scores = compiled.evaluate(jnp.asarray(images), real, gram, eval_key)
-        snapshot.images.append(images)
-        snapshot.realness.append(np.asarray(scores))
-        snapshot.histories.append(history)
-        snapshot.state, snapshot.history, snapshot.novel = None, [], None
+            images = np.where(near_copies(images)[:, None, None, None], run.novel, images)
+        _, scores = compiled.evaluate(jnp.asarray(images), real, gram, problem_keys[problem][1])
+        snapshot.finished[problem] = FinishedProblem(images, np.asarray(scores), run.history)
+        slots[lane] = None
+
+    while True:
+        for lane in range(placement.lanes):
+            if slots[lane] is None and queue:
+                problem = slots[lane] = queue.pop(0)
+                if problem not in snapshot.running:
+                    snapshot.running[problem] = fresh(problem)
+        if all(problem is None for problem in slots):
+            break
+        running = [None if p is None else snapshot.running[p] for p in slots]
+        num_steps = np.asarray(
+            [0 if run is None else min(config.chunk_steps, config.steps - len(run.history)) for run in running],
+            np.int32,
+        )
+        stacked = [
+            placement.to_lanes(np.stack([(run or template).state[i] for run in running]))
+            for i in range(len(template.state))
+        ]
+        new_state, losses = compiled.run_lanes(placement.mesh)(
+            jax.tree_util.tree_unflatten(treedef, stacked), real_lanes, gram_lanes, placement.to_lanes(num_steps)
+        )
+        new_leaves = [placement.to_host(v) for v in jax.tree_util.tree_leaves(new_state)]
+        losses = placement.to_host(losses)
+        snapshot.milestone = False
+        for lane, run in enumerate(running):
+            if run is None:
+                continue
+            chunk_losses = losses[lane, : num_steps[lane]]
+            check_finite(chunk_losses, len(run.history), f"problem {slots[lane] + 1}")
+            leaves = [v[lane] for v in new_leaves]
+            images = np.asarray(jax.tree_util.tree_unflatten(treedef, leaves).synthetic)
+            near = near_copies(images) if guarded else None
+            # the first chunk always stands (no batch ends as its initial noise); a later one that
+            # makes too many near-copies is undone and ends the problem
+            if guarded and run.history and np.mean(near) > config.max_near_copy_fraction:
+                finish(lane, np.asarray(jax.tree_util.tree_unflatten(treedef, run.state).synthetic))
+                snapshot.milestone = True
+                continue
+            run.state = leaves
+            run.history.extend(chunk_losses.tolist())
+            if guarded:
+                run.novel = np.where(near[:, None, None, None], run.novel, images)
+            if len(run.history) >= config.steps:
+                finish(lane, images)
+                snapshot.milestone = True
         if checkpoint is not None:
             checkpoint(snapshot)
+        if progress is not None:
+            steps_done = config.steps * len(snapshot.finished) + sum(len(r.history) for r in snapshot.running.values())
+            last = next(float(losses[i, n - 1]) for i, n in enumerate(num_steps) if n > 0)
+            progress(steps_done, config.steps * problems, len(snapshot.finished), problems, last)
 
-    problem_index = np.repeat(np.arange(problems), per_problem)[:n_synthetic]
+    finished = [snapshot.finished[p] for p in range(problems)]
     loss_history = np.full((problems, config.steps), np.nan, np.float32)
-    for p, losses in enumerate(snapshot.histories):
-        loss_history[p, : len(losses)] = losses
+    for p, problem in enumerate(finished):
+        loss_history[p, : len(problem.history)] = problem.history
     return SynthesisResult(
-        images=np.concatenate(snapshot.images)[:n_synthetic],
-        realness=np.concatenate(snapshot.realness)[:n_synthetic],
+        images=np.concatenate([p.images for p in finished])[:n_synthetic],
+        realness=np.concatenate([p.realness for p in finished])[:n_synthetic],
         loss_history=loss_history,
-        problem_index=problem_index,
-        steps_run=np.asarray([len(h) for h in snapshot.histories], np.int64),
+        problem_index=np.repeat(np.arange(problems), per_problem)[:n_synthetic],
+        steps_run=np.asarray([len(p.history) for p in finished], np.int64),
     )
+
+
+def _checked_snapshot(
+    resume: SynthesisSnapshot | None,
+    template: RunningProblem,
+    problems: int,
+    per_problem: int,
+    image_shape: tuple[int, ...],
+    guarded: bool,
+    steps: int,
+) -> SynthesisSnapshot:
+    """A working copy of ``resume`` (or a new snapshot), checked against this request."""
+    if resume is None:
+        return SynthesisSnapshot()
+    mismatch = AugmentError("the checkpoint does not match this request (problem count, image shape or state differ)")
+    finished = dict(resume.finished)
+    if any(
+        not 0 <= p < problems or f.images.shape != (per_problem, *image_shape) for p, f in finished.items()
+    ):
+        raise mismatch
+    running = {}
+    for p, run in resume.running.items():
+        shapes_match = len(run.state) == len(template.state) and all(
+            np.shape(a) == np.shape(b) for a, b in zip(run.state, template.state)
+        )
+        novel_matches = (run.novel is None) == (not guarded) and (
+            run.novel is None or run.novel.shape == template.novel.shape
+        )
+        if not (0 <= p < problems and p not in finished and shapes_match and novel_matches and len(run.history) < steps):
+            raise mismatch
+        state = [np.asarray(v, t.dtype) for v, t in zip(run.state, template.state)]
+        running[p] = RunningProblem(state, list(run.history), run.novel)
+    return SynthesisSnapshot(finished, running)

@@ -28,6 +28,7 @@ import numpy as np
 import optax
 
 from augment.errors import AugmentError
+from augment.ntk.stax import EMULATED, MATMUL_PRECISIONS
 from augment.gantk.architectures import ARCHITECTURES, discriminator
 from augment.gantk.discriminator import LOSSES, ga_ntk_loss, real_batch
 from augment.gantk.loop import restore, run_steps
@@ -55,9 +56,14 @@ class GeneratorConfig:
     diag_reg: float = 1e-4
     real_batch_size: int = 256
     chunk_steps: int = 25
+    matmul_precision: str = "float32"  # or, on a GPU, "tensorfloat32" / "bfloat16" (README)
 
     def __post_init__(self):
         checks = [
+            (
+                self.matmul_precision.removeprefix(EMULATED) in MATMUL_PRECISIONS,
+                f"matmul precision must be one of {', '.join(MATMUL_PRECISIONS)}",
+            ),
             (self.architecture in ARCHITECTURES, f"architecture must be one of {sorted(ARCHITECTURES)}"),
             (self.loss in LOSSES, f"loss must be one of {LOSSES}"),
             (min(self.z_dim, self.base_channels, self.batch_size, self.steps) >= 1,
@@ -135,6 +141,7 @@ class GeneratorSnapshot:
 
     state: list[np.ndarray]
     history: list[float]
+    milestone: bool = False  # never: a generator's run has no finished part before its end
 
 
 class _Compiled(NamedTuple):
@@ -148,7 +155,7 @@ class _Compiled(NamedTuple):
 @functools.lru_cache(maxsize=8)
 def _compiled(config: GeneratorConfig, image_shape: tuple[int, int, int], n_real_total: int) -> _Compiled:
     size, _, channels = image_shape
-    _, _, kernel_fn = discriminator(config.architecture, size)
+    _, _, kernel_fn = discriminator(config.architecture, size, config.matmul_precision)
     init_fn, apply_fn = generator_network(size, channels, config.z_dim, config.base_channels)
     optimizer = optax.chain(
         optax.clip_by_global_norm(config.clip_norm), optax.adam(config.learning_rate, b1=config.beta1)
@@ -244,9 +251,9 @@ def train_generator(
         if progress is not None:
             progress(len(history), config.steps, history[-1])
 
-    state, _ = run_steps(
+    state = run_steps(
         lambda state, n: compiled.run_chunk(state, real, gram, n), state, history, config.steps,
-        config.chunk_steps, lambda step: f"generator step {step}", after_chunk,
+        config.chunk_steps, "the generator", after_chunk,
     )  # fmt: skip
     return TrainedGenerator(
         jax.tree_util.tree_map(np.asarray, state.params), image_shape, config, np.asarray(history, np.float32)

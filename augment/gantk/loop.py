@@ -23,40 +23,36 @@ def restore(fresh: State, leaves: list[np.ndarray], what: str) -> State:
     return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(v, a.dtype) for a, v in zip(template, leaves)])
 
 
+def check_finite(losses: np.ndarray, steps_before: int, where: str) -> None:
+    """A clear error if a chunk's ``losses`` hold a NaN or infinity (``where``: "problem 2")."""
+    if not np.all(np.isfinite(losses)):
+        bad = steps_before + int(np.argmin(np.isfinite(losses)))
+        raise AugmentError(
+            f"the GA-NTK loss became {losses[~np.isfinite(losses)][0]} at step {bad + 1} of {where}; "
+            "lower the learning rate or raise diag_reg"
+        )
+
+
 def run_steps(
     run_chunk: Callable[[State, int], tuple[State, jax.Array]],
     state: State,
     history: list[float],
     steps: int,
     chunk_steps: int,
-    where: Callable[[int], str],
+    where: str,
     after_chunk: Callable[[State, list[float]], None],
-    accept: Callable[[State], bool] | None = None,
-) -> tuple[State, bool]:
+) -> State:
     """Advance ``state`` until ``history`` holds ``steps`` losses, ``chunk_steps`` at a time.
 
-    ``run_chunk(state, n)`` runs n steps and returns (state, losses); ``where(step)`` names a
-    1-based step for the error message; ``after_chunk(state, history)`` is called after every
-    chunk whose losses are all finite (so a NaN leaves the last good state with the caller).
-    ``accept(state)``, when given, judges every new state: the first one it rejects ends the
-    run, which then returns the state before that chunk (and its history).
-
-    Returns:
-      (state, stopped): the final state, and whether ``accept`` ended the run early.
+    ``run_chunk(state, n)`` runs n steps and returns (state, losses); ``where`` names what is
+    trained for the error message; ``after_chunk(state, history)`` is called after every chunk
+    whose losses are all finite (so a NaN leaves the last good state with the caller).
     """
     while len(history) < steps:
         num_steps = min(chunk_steps, steps - len(history))
-        new_state, losses = run_chunk(state, num_steps)
+        state, losses = run_chunk(state, num_steps)
         losses = np.asarray(losses[:num_steps])
-        if not np.all(np.isfinite(losses)):
-            bad = len(history) + int(np.argmin(np.isfinite(losses)))
-            raise AugmentError(
-                f"the GA-NTK loss became {losses[~np.isfinite(losses)][0]} at {where(bad + 1)}; "
-                "lower the learning rate or raise diag_reg"
-            )
-        if accept is not None and not accept(new_state):
-            return state, True
-        state = new_state
+        check_finite(losses, len(history), where)
         history.extend(losses.tolist())
         after_chunk(state, history)
-    return state, False
+    return state

@@ -28,7 +28,10 @@ position-by-position covariance, (H*W)**2 times more memory and time, which is n
 the sizes this tool works at; its ``kernel_fn`` raises an error that names ``Flatten`` instead.
 
 Numerics: the dtype of the inputs is kept (float32 by default); dot products use the highest
-matmul precision, so GPUs do not silently drop to TF32; the ReLU kernel uses a square root and an
+matmul precision, so GPUs do not silently drop to TF32, unless ``kernel_fn(..., precision=)``
+asks for the faster "tensorfloat32" or "bfloat16" (operands rounded to 10 or 7 mantissa bits,
+float32 accumulation; GPU only) for the products of the inputs, or their "emulated-" versions
+(the same rounding done explicitly, on any device, to measure its effect); the ReLU kernel uses a square root and an
 ``arctan2`` with finite derivatives at ``x1 == x2`` (see :mod:`augment.ntk.linalg`).
 """
 
@@ -52,6 +55,38 @@ ApplyFn = Callable[..., Array]
 _HIGHEST = lax.Precision.HIGHEST
 _CONV_DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 _KERNEL_NAMES = ("nngp", "ntk")
+MATMUL_PRECISIONS = ("float32", "tensorfloat32", "bfloat16")
+_DOT_ALGORITHMS = {
+    "float32": _HIGHEST,
+    "tensorfloat32": lax.DotAlgorithmPreset.TF32_TF32_F32,
+    "bfloat16": lax.DotAlgorithmPreset.BF16_BF16_F32,
+}
+_MANTISSA_BITS = {"tensorfloat32": 10, "bfloat16": 7}
+EMULATED = "emulated-"
+
+
+def round_mantissa(x: Array, bits: int) -> Array:
+    """float32 ``x`` rounded (to nearest, ties to even) to ``bits`` explicit mantissa bits, as a
+    tensor core reads its TF32 (10) or bfloat16 (7) operands; the result is still float32."""
+    drop = 23 - bits
+    u = lax.bitcast_convert_type(x.astype(jnp.float32), jnp.uint32)
+    u = u + (((u >> drop) & 1) + jnp.uint32((1 << (drop - 1)) - 1))
+    return lax.bitcast_convert_type(u & jnp.uint32(~((1 << drop) - 1) & 0xFFFFFFFF), jnp.float32)
+
+
+def _check_precision(precision: str) -> None:
+    if precision.removeprefix(EMULATED) not in MATMUL_PRECISIONS or precision == EMULATED + "float32":
+        raise ValueError(
+            f"precision must be one of {MATMUL_PRECISIONS} or emulated-tensorfloat32/bfloat16, got {precision!r}"
+        )
+
+
+def _dot(spec: str, a: Array, b: Array, precision: str) -> Array:
+    """``einsum(spec, a, b)`` at a matmul precision (see the module notes on numerics)."""
+    if precision.startswith(EMULATED):
+        bits = _MANTISSA_BITS[precision.removeprefix(EMULATED)]
+        return jnp.einsum(spec, round_mantissa(a, bits), round_mantissa(b, bits), precision=_HIGHEST)
+    return jnp.einsum(spec, a, b, precision=_DOT_ALGORITHMS[precision])
 
 
 class Kernel(NamedTuple):
@@ -76,10 +111,11 @@ class Kernel(NamedTuple):
     x2: Array | None
     is_self: bool
     want_ntk: bool
+    precision: str = "float32"  # of the products of the inputs (see _dot)
 
     @classmethod
-    def from_inputs(cls, x1: Array, x2: Array | None, want_ntk: bool) -> "Kernel":
-        return cls(None, None, None, None, x1, x2, x2 is None, want_ntk)
+    def from_inputs(cls, x1: Array, x2: Array | None, want_ntk: bool, precision: str = "float32") -> "Kernel":
+        return cls(None, None, None, None, x1, x2, x2 is None, want_ntk, precision)
 
 
 KernelUpdate = Callable[[Kernel], Kernel]
@@ -92,13 +128,13 @@ def _materialise(k: Kernel) -> Kernel:
     x1 = k.x1
     x2 = x1 if k.is_self else k.x2
     channels = x1.shape[-1]
-    nngp = jnp.einsum("n...c,m...c->nm...", x1, x2, precision=_HIGHEST) / channels
+    nngp = _dot("n...c,m...c->nm...", x1, x2, k.precision) / channels
     var1 = var2 = None
     if not k.is_self:
         var1 = jnp.mean(x1 * x1, axis=-1)
         var2 = jnp.mean(x2 * x2, axis=-1)
     ntk = jnp.zeros_like(nngp) if k.want_ntk else None
-    return Kernel(nngp, ntk, var1, var2, None, None, k.is_self, k.want_ntk)
+    return Kernel(nngp, ntk, var1, var2, None, None, k.is_self, k.want_ntk, k.precision)
 
 
 def _self_variances(nngp: Array) -> Array:
@@ -123,9 +159,10 @@ def _diagonal_mask(k: Kernel) -> Array | None:
 
 
 def _kernel_fn(update: KernelUpdate) -> Callable:
-    """Wrap a ``Kernel -> Kernel`` update into the public ``kernel_fn(x1, x2=None, get=None)``."""
+    """Wrap a ``Kernel -> Kernel`` update into the public ``kernel_fn(x1, x2=None, get=None,
+    precision="float32")``."""
 
-    def kernel_fn(x1, x2=None, get=None):
+    def kernel_fn(x1, x2=None, get=None, precision="float32"):
         if isinstance(x1, Kernel):
             return update(x1)
         names = _KERNEL_NAMES if get is None else ((get,) if isinstance(get, str) else tuple(get))
@@ -135,7 +172,8 @@ def _kernel_fn(update: KernelUpdate) -> Callable:
         x1 = jnp.asarray(x1)
         x2 = None if x2 is None else jnp.asarray(x2)
         _check_inputs(x1, x2)
-        k = _materialise(update(Kernel.from_inputs(x1, x2, want_ntk="ntk" in names)))
+        _check_precision(precision)
+        k = _materialise(update(Kernel.from_inputs(x1, x2, "ntk" in names, precision)))
         if k.nngp.ndim != 2:
             raise AugmentError(
                 "the network's output still has spatial dimensions; end it with Flatten() "
@@ -343,13 +381,13 @@ def _conv_on_inputs(k: Kernel, filter_shape, strides, padding, w_var, b_var) -> 
     p1 = patches(k.x1)
     p2 = p1 if k.is_self else patches(k.x2)
     size = p1.shape[-1]
-    nngp = w_var * jnp.einsum("nhwk,mhwk->nmhw", p1, p2, precision=_HIGHEST) / size + b_var
+    nngp = w_var * _dot("nhwk,mhwk->nmhw", p1, p2, k.precision) / size + b_var
     var1 = var2 = None
     if not k.is_self:
         var1 = w_var * jnp.sum(p1 * p1, axis=-1) / size + b_var
         var2 = w_var * jnp.sum(p2 * p2, axis=-1) / size + b_var
     ntk = nngp if k.want_ntk else None
-    return Kernel(nngp, ntk, var1, var2, None, None, k.is_self, k.want_ntk)
+    return Kernel(nngp, ntk, var1, var2, None, None, k.is_self, k.want_ntk, k.precision)
 
 
 # ---------------------------------------------------------------------------------------------
