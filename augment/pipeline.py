@@ -9,6 +9,7 @@ import datetime as _dt
 import hashlib
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -132,11 +133,19 @@ def resolve_devices(device: jax.Device, count: str) -> list[jax.Device]:
 def join_distributed() -> None:
     """Join a multi-host run: ``jax.distributed.initialize()``, which finds the coordinator, the
     process count and this process's index from SLURM, Open MPI or Kubernetes (JobSet), or from
-    ``JAX_COORDINATOR_ADDRESS``, ``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID``. Must run before
-    anything else uses JAX. On CPUs the processes exchange results through gloo."""
+    ``JAX_COORDINATOR_ADDRESS``, ``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID`` (the last two read
+    here: JAX itself reads only the first). Must run before anything else uses JAX. On CPUs the
+    processes exchange results through gloo."""
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    explicit = {}
+    for variable, argument in (("JAX_NUM_PROCESSES", "num_processes"), ("JAX_PROCESS_ID", "process_id")):
+        if os.environ.get(variable):
+            try:
+                explicit[argument] = int(os.environ[variable])
+            except ValueError:
+                raise AugmentError(f"--distributed: {variable} must be a whole number, got {os.environ[variable]!r}") from None
     try:
-        jax.distributed.initialize()
+        jax.distributed.initialize(**explicit)
     except (ValueError, RuntimeError) as error:
         raise AugmentError(
             f"--distributed: could not join the run ({str(error).splitlines()[0]}); start every process "
@@ -350,8 +359,9 @@ def _plan_placement(
     else:
         augmented = config.augment_real_to
         n_real_total = max(max(augmented, n) if augmented > 0 else n for n in real_counts)
-        synthetic, gram_rows = config.synthetic_batch_size, GRAM_BLOCK
-        problems = max(plan_problems(count, synthetic)[0] for count in counts)
+        gram_rows = GRAM_BLOCK
+        problems = max(plan_problems(count, config.synthetic_batch_size)[0] for count in counts)
+        synthetic = max(plan_problems(count, config.synthetic_batch_size)[1] for count in counts)
         # a CPU device gains nothing from batching problems; an accelerator does while they fit
         max_lanes = 1 if devices[0].platform == "cpu" else min(MAX_LANES_PER_DEVICE, -(-problems // len(devices)))
     fixed = request.fixed_batches

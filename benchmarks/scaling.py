@@ -7,7 +7,11 @@ the provenance (classes summed), peak RSS, seconds per image, and the exponent k
 fit time ~ n^k on log-log axes (k = 1 is linear; fixed costs such as start-up and compilation pull
 it below 1, so it is also given for the synthesis seconds).
 
-Run by hand (about 5 minutes on 2 CPU cores with --steps 30):
+Then the speedup from spreading the batches over 1, 2 and 4 devices (``--devices``) at one --n,
+all in processes with 4 forced CPU devices (``XLA_FLAGS=--xla_force_host_platform_device_count=4``)
+run one after the other, so the ratios compare like with like.
+
+Run by hand (about 10 minutes on 2 CPU cores with --steps 30):
 
     .venv/bin/python benchmarks/scaling.py --steps 30 --out benchmarks/scaling.json
 """
@@ -42,11 +46,19 @@ def make_folder(root: Path) -> Path:
     return folder
 
 
-def run(folder: Path, out: Path, n: int, steps: int) -> dict:
+FORCED_DEVICES = 4
+
+
+def run(folder: Path, out: Path, n: int, steps: int, devices: int | None = None) -> dict:
     command = [sys.executable, "-m", "augment.cli", "synth", str(folder), "--n", str(n), "--out", str(out),
                "--steps", str(steps), "--size", "32", "--quiet", "--device", "cpu"]  # fmt: skip
+    env = None
+    if devices is not None:
+        command += ["--devices", str(devices)]
+        env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={FORCED_DEVICES}"}
+    out.unlink(missing_ok=True)
     start = time.perf_counter()
-    process = subprocess.Popen(command)
+    process = subprocess.Popen(command, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     if status != 0:
@@ -54,7 +66,7 @@ def run(folder: Path, out: Path, n: int, steps: int) -> dict:
     with h5py.File(out) as f:
         provenance = json.loads(f["provenance"][()])
     synthesis = sum(c["seconds"] for c in provenance["classes"])
-    return {"n": n, "wall_seconds": wall, "synthesis_seconds": synthesis, "peak_rss_mib": usage.ru_maxrss / 1024,
+    return {"n": n, "devices": devices or 1, "wall_seconds": wall, "synthesis_seconds": synthesis, "peak_rss_mib": usage.ru_maxrss / 1024,
             "seconds_per_image": wall / n}  # fmt: skip
 
 
@@ -82,6 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", nargs="*", type=int, default=list(SIZES))
     parser.add_argument("--steps", type=int, default=60, help="steps per batch (the scaling in --n does not depend on it)")
+    parser.add_argument("--device-n", type=int, default=256, help="--n of the device comparison (0: skip it)")
     parser.add_argument("--out", help="write the rows and fits as JSON here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,6 +103,10 @@ def main() -> None:
         for n in args.sizes:
             rows.append(run(folder, Path(tmp) / f"n{n}.h5", n, args.steps))
             print(json.dumps(rows[-1]), flush=True)
+        device_rows = []
+        for devices in (1, 2, 4) if args.device_n else ():
+            device_rows.append(run(folder, Path(tmp) / "devices.h5", args.device_n, args.steps, devices))
+            print(json.dumps(device_rows[-1]), flush=True)
     fitted = fits(rows)
     print("| --n | wall s | synthesis s | s per image | peak RSS MiB |\n|---|---|---|---|---|")
     for r in rows:
@@ -98,8 +115,17 @@ def main() -> None:
     print(f"fitted exponent: wall {fitted['wall_exponent']:.3f}, synthesis {fitted['synthesis_exponent']:.3f}")
     print(f"affine fit: {fitted['affine_fixed_seconds']:.1f} s + {fitted['affine_seconds_per_image']:.4f} s x n; "
           "marginal s per added image: " + ", ".join(f"{m:.4f}" for m in fitted["marginal_seconds_per_image"]))
+    if device_rows:
+        print(f"\n--n {args.device_n}, {FORCED_DEVICES} forced CPU devices on {os.cpu_count()} cores:")
+        print("| --devices | wall s | synthesis s | speedup (synthesis) | peak RSS MiB |\n|---|---|---|---|---|")
+        base = device_rows[0]["synthesis_seconds"]
+        for r in device_rows:
+            r["speedup"] = base / r["synthesis_seconds"]
+            print(f"| {r['devices']} | {r['wall_seconds']:.1f} | {r['synthesis_seconds']:.1f} | {r['speedup']:.2f} | "
+                  f"{r['peak_rss_mib']:.0f} |")  # fmt: skip
     if args.out:
-        Path(args.out).write_text(json.dumps({"steps": args.steps, "rows": rows, "fits": fitted}, indent=1))
+        record = {"steps": args.steps, "cpu_cores": os.cpu_count(), "rows": rows, "fits": fitted, "devices": device_rows}
+        Path(args.out).write_text(json.dumps(record, indent=1))
 
 
 if __name__ == "__main__":
