@@ -37,6 +37,7 @@ float32 accumulation; GPU only) for the products of the inputs, or their "emulat
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -74,6 +75,18 @@ def round_mantissa(x: Array, bits: int) -> Array:
     return lax.bitcast_convert_type(u & jnp.uint32(~((1 << drop) - 1) & 0xFFFFFFFF), jnp.float32)
 
 
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _rounded_operand(x: Array, bits: int) -> Array:
+    """:func:`round_mantissa` with the identity as derivative, as a tensor core's operand is for
+    the gradient (the bit manipulation itself has none)."""
+    return round_mantissa(x, bits)
+
+
+@_rounded_operand.defjvp
+def _rounded_operand_jvp(bits, primals, tangents):
+    return _rounded_operand(primals[0], bits), tangents[0]
+
+
 def _check_precision(precision: str) -> None:
     if precision.removeprefix(EMULATED) not in MATMUL_PRECISIONS or precision == EMULATED + "float32":
         raise ValueError(
@@ -85,7 +98,7 @@ def _dot(spec: str, a: Array, b: Array, precision: str) -> Array:
     """``einsum(spec, a, b)`` at a matmul precision (see the module notes on numerics)."""
     if precision.startswith(EMULATED):
         bits = _MANTISSA_BITS[precision.removeprefix(EMULATED)]
-        return jnp.einsum(spec, round_mantissa(a, bits), round_mantissa(b, bits), precision=_HIGHEST)
+        return jnp.einsum(spec, _rounded_operand(a, bits), _rounded_operand(b, bits), precision=_HIGHEST)
     return jnp.einsum(spec, a, b, precision=_DOT_ALGORITHMS[precision])
 
 
