@@ -29,7 +29,7 @@ def summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
         lines.append(f"  {name:<{width}}  {count} synthetic from {real.get(name, '?')} real")
     versions = ", ".join(f"{k} {v}" for k, v in p.get("versions", {}).items() if v)
     lines += [
-        f"seed: {p.get('seed')}; device: {p.get('device')}; started {p.get('started')}, finished {p.get('finished')}",
+        f"seed: {p.get('seed')}; device: {_devices(p)}; started {p.get('started')}, finished {p.get('finished')}",
         f"versions: {versions}",
         f"command: {' '.join(p.get('command_line', []))}",
     ]
@@ -63,3 +63,15 @@ def summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
             + (f"{ratio:.3f} ({quality.get('privacy_reference')} reference)" if ratio is not None else "n/a")
         )
     return lines
+
+
+def _devices(provenance: dict) -> str:
+    """``cpu:0``, or ``4 devices (cpu:0 ... cpu:3), 2 processes`` for a spread run."""
+    placement = provenance.get("placement")
+    if not placement or len(placement["devices"]) == 1 and placement.get("processes", 1) == 1:
+        return str(provenance.get("device"))
+    devices = placement["devices"]
+    text = f"{len(devices)} devices ({devices[0]} ... {devices[-1]})"
+    if placement.get("processes", 1) > 1:
+        text += f", {placement['processes']} processes"
+    return text
