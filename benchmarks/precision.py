@@ -60,7 +60,9 @@ def main() -> None:
         )
     for precision in PRECISIONS:
         _, _, kernel_fn = discriminator(config.architecture, args.size, precision)
-        grams[precision] = np.asarray(jax.jit(lambda x, k=kernel_fn: k(x, None, "ntk"))(results["float32"].images))
+        grams[precision] = np.asarray(
+            jax.jit(lambda x, k=kernel_fn: k(x, None, "ntk"))(results["float32"].images)
+        )
     other_seed = synthesize(real, args.n, config, jax.random.PRNGKey(1))
     reference, gram = results["float32"], grams["float32"]
     rows = {}
@@ -70,7 +72,10 @@ def main() -> None:
         rows[precision] = {
             "gram_max_relative_error": float(np.abs(grams[precision] - gram).max() / np.abs(gram).max()),
             "loss_max_relative_difference": float(
-                np.max(np.abs(result.loss_history[ran] - reference.loss_history[ran]) / np.abs(reference.loss_history[ran]))
+                np.max(
+                    np.abs(result.loss_history[ran] - reference.loss_history[ran])
+                    / np.abs(reference.loss_history[ran])
+                )
             ),
             "image_rms_vs_float32": rms(result.images, reference.images),
             "realness_mean": float(result.realness.mean()),

@@ -7,7 +7,6 @@ Forced devices need ``XLA_FLAGS`` before JAX starts, so those runs are subproces
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import pathlib
 import socket
@@ -32,8 +31,8 @@ from augment.gantk.memory import (
     step_bytes,
 )
 from augment.gantk.placement import Placement
-from augment.ntk.stax import round_mantissa
 from augment.inspection import summary_lines
+from augment.ntk.stax import round_mantissa
 from augment.output import read_output
 
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
@@ -78,8 +77,11 @@ np.savez(sys.argv[1], **{f"{name}.{field}": getattr(result, field) for name, res
 
 def test_results_do_not_depend_on_the_device_count_and_a_run_resumes_on_another(tmp_path):
     out = tmp_path / "runs.npz"
-    done = subprocess.run(
-        [sys.executable, "-c", DEVICE_COUNT_SCRIPT, str(out)], env=FOUR_DEVICES, capture_output=True, text=True
+    done = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
+        [sys.executable, "-c", DEVICE_COUNT_SCRIPT, str(out)],
+        env=FOUR_DEVICES,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     runs = np.load(out)
@@ -97,7 +99,7 @@ def test_results_do_not_depend_on_the_device_count_and_a_run_resumes_on_another(
 def one_device_run(tmp_path_factory):
     """The tiny CLI run on this process's single CPU device."""
     out = tmp_path_factory.mktemp("one") / "one.h5"
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
         [sys.executable, "-m", "augment.cli", "synth", str(SAMPLES), *TINY, "--out", str(out)],
         capture_output=True,
         text=True,
@@ -108,8 +110,19 @@ def one_device_run(tmp_path_factory):
 
 def test_the_cli_spreads_batches_over_four_devices_and_records_them(one_device_run, tmp_path):
     out = tmp_path / "four.h5"
-    done = subprocess.run(
-        [sys.executable, "-m", "augment.cli", "synth", str(SAMPLES), *TINY, "--devices", "4", "--out", str(out)],
+    done = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
+        [
+            sys.executable,
+            "-m",
+            "augment.cli",
+            "synth",
+            str(SAMPLES),
+            *TINY,
+            "--devices",
+            "4",
+            "--out",
+            str(out),
+        ],
         env=FOUR_DEVICES,
         capture_output=True,
         text=True,
@@ -137,7 +150,17 @@ def test_two_processes_share_the_batches_and_one_writes_the_output(one_device_ru
     port = _free_port()
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "augment.cli", "synth", str(SAMPLES), *TINY, "--distributed", "--out", str(out)],
+            [
+                sys.executable,
+                "-m",
+                "augment.cli",
+                "synth",
+                str(SAMPLES),
+                *TINY,
+                "--distributed",
+                "--out",
+                str(out),
+            ],
             env={
                 **os.environ,
                 "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}",
@@ -161,8 +184,17 @@ def test_two_processes_share_the_batches_and_one_writes_the_output(one_device_ru
 
 def test_a_distributed_run_without_a_coordinator_is_a_clear_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_COORDINATOR", "SLURM", "OMPI"))}
-    done = subprocess.run(
-        [sys.executable, "-m", "augment.cli", "synth", str(SAMPLES), "--distributed", "--out", str(tmp_path / "o.h5")],
+    done = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
+        [
+            sys.executable,
+            "-m",
+            "augment.cli",
+            "synth",
+            str(SAMPLES),
+            "--distributed",
+            "--out",
+            str(tmp_path / "o.h5"),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -181,31 +213,36 @@ def test_a_distributed_run_without_a_coordinator_is_a_clear_error(tmp_path):
         (["--memory", "lots"], "--memory must be a size such as 8GiB or 512MiB, got 'lots'"),
         (["--memory", "1MiB"], "needs about"),
         (["--matmul-precision", "bfloat16"], "--matmul-precision bfloat16 needs a GPU"),
-        (["--matmul-precision", "float16"], "matmul precision must be one of float32, tensorfloat32, bfloat16"),
+        (
+            ["--matmul-precision", "float16"],
+            "matmul precision must be one of float32, tensorfloat32, bfloat16",
+        ),
     ],
 )
 def test_device_and_memory_options_are_checked_with_a_clear_message(options, message, tmp_path):
+    from augment.cli.app import app
     from typer.testing import CliRunner
 
-    from augment.cli.app import app
-
-    result = CliRunner().invoke(app, ["synth", str(SAMPLES), "--out", str(tmp_path / "o.h5"), "--quiet", *options])
+    result = CliRunner().invoke(
+        app, ["synth", str(SAMPLES), "--out", str(tmp_path / "o.h5"), "--quiet", *options]
+    )
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and message in result.stderr, result.stderr
     assert not (tmp_path / "o.h5").exists()
 
 
 def test_a_tight_memory_budget_lowers_the_batches_and_says_so(tmp_path):
-    from typer.testing import CliRunner
-
     from augment.cli.app import app
+    from typer.testing import CliRunner
 
     # 8x8 digits, 6 real images a class (no augmentation), 32 synthetic: about 1.4 MiB; within
     # 1 MiB the synthetic batch drops to 16, and a batch the user fixed cannot
     plain = ["--augment-real-to", "0", "--memory", "1MiB"]
     assert plan_memory("paper-gray", (8, 8, 1), 6, 256, 32, budget=None, gram_rows=128).per_device > 2**20
     out = tmp_path / "o.h5"
-    result = CliRunner().invoke(app, ["synth", str(SAMPLES), "--n", "96", "--steps", "2", *plain, "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["synth", str(SAMPLES), "--n", "96", "--steps", "2", *plain, "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "lowered synthetic batch size to 16" in result.stderr
     provenance = read_output(out).provenance
@@ -213,7 +250,8 @@ def test_a_tight_memory_budget_lowers_the_batches_and_says_so(tmp_path):
     assert provenance["memory"]["budget_bytes"] == 2**20
     assert provenance["memory"]["estimated_bytes_per_device"] <= 2**20
     fixed = CliRunner().invoke(
-        app, ["synth", str(SAMPLES), "--n", "96", "--batch-size", "32", *plain, "--out", str(tmp_path / "p.h5")]
+        app,
+        ["synth", str(SAMPLES), "--n", "96", "--batch-size", "32", *plain, "--out", str(tmp_path / "p.h5")],
     )
     assert fixed.exit_code == 1
     assert "for a step with a real batch of 6 and a synthetic batch of 32" in fixed.stderr
@@ -233,21 +271,30 @@ def test_parse_memory_reads_binary_sizes():
 
 def test_the_plan_halves_the_synthetic_batch_first_then_the_real_one_and_adds_lanes_while_they_fit():
     def plan(budget, real=256, synthetic=64, **kwargs):
-        return plan_memory("paper-gray", (32, 32, 1), 256, real, synthetic, budget=budget, gram_rows=16, **kwargs)
+        return plan_memory(
+            "paper-gray", (32, 32, 1), 256, real, synthetic, budget=budget, gram_rows=16, **kwargs
+        )
 
     roomy = plan(None)
     assert (roomy.real_batch, roomy.synthetic_batch, roomy.lanes_per_device) == (256, 64, 1)
     assert dataclasses.replace(plan(roomy.per_device), budget=None) == roomy  # exactly enough changes nothing
     tighter = plan(roomy.per_device - 1)
-    assert (tighter.real_batch, tighter.synthetic_batch) == (256, 32) and tighter.per_device < roomy.per_device
+    assert (tighter.real_batch, tighter.synthetic_batch) == (
+        256,
+        32,
+    ) and tighter.per_device < roomy.per_device
     assert plan(plan(None, synthetic=16).per_device).synthetic_batch == 16  # halved until it fits
     # with the synthetic batch fixed, the real one is halved instead
     fewer_real = plan(plan(None, real=128).per_device, fixed_synthetic=True)
     assert (fewer_real.real_batch, fewer_real.synthetic_batch) == (128, 64)
     assert plan(None, real=MIN_REAL_BATCH, synthetic=MIN_SYNTHETIC_BATCH).per_device > 0
-    with pytest.raises(AugmentError, match="a real batch of 256 and a synthetic batch of 64.*lower --batch-size, --real"):
+    with pytest.raises(
+        AugmentError, match="a real batch of 256 and a synthetic batch of 64.*lower --batch-size, --real"
+    ):
         plan(roomy.per_device - 1, fixed_synthetic=True, fixed_real=True)
-    with pytest.raises(AugmentError, match="the Gram matrix of a real set of 256.*lower --augment-real-to, --size"):
+    with pytest.raises(
+        AugmentError, match="the Gram matrix of a real set of 256.*lower --augment-real-to, --size"
+    ):
         plan(1)  # even the smallest batches leave the Gram matrix, which does not fit
     assert plan(2 * roomy.per_device, max_lanes=8).lanes_per_device >= 2  # the real set is shared
     assert plan(100 * roomy.per_device, max_lanes=8).lanes_per_device == 8
@@ -255,14 +302,22 @@ def test_the_plan_halves_the_synthetic_batch_first_then_the_real_one_and_adds_la
 
 @pytest.mark.parametrize(
     ("architecture", "shape", "n_real", "n_synthetic"),
-    [("paper-gray", (20, 20, 1), 96, 24), ("paper-rgb", (16, 16, 3), 40, 16), ("paper-gray", (12, 12, 1), 48, 12)],
+    [
+        ("paper-gray", (20, 20, 1), 96, 24),
+        ("paper-rgb", (16, 16, 3), 40, 16),
+        ("paper-gray", (12, 12, 1), 48, 12),
+    ],
 )
 def test_the_memory_model_bounds_what_xla_allocates_on_configurations_it_was_not_fitted_to(
     architecture, shape, n_real, n_synthetic
 ):
     """XLA's temporary buffers of the compiled chunk (the step's peak besides its inputs)."""
     config = SynthesisConfig(
-        architecture=architecture, steps=1, real_batch_size=n_real, synthetic_batch_size=n_synthetic, augment_real_to=0
+        architecture=architecture,
+        steps=1,
+        real_batch_size=n_real,
+        synthetic_batch_size=n_synthetic,
+        augment_real_to=0,
     )
     compiled = _compiled_problem(config, shape[0], n_real)
     state = compiled.init_state(jax.random.PRNGKey(0), n_synthetic, shape)
@@ -294,4 +349,4 @@ def test_a_lower_matmul_precision_moves_the_ntk_by_about_its_rounding_error(prec
     x = np.random.default_rng(0).uniform(size=(6, 8, 8, 1)).astype(np.float32)
     reference = np.asarray(exact(x, None, "ntk"))
     relative = np.abs(np.asarray(rounded(x, None, "ntk")) - reference).max() / np.abs(reference).max()
-    assert 0 < relative < 2.0 ** -bits  # operands rounded to `bits` bits, sums in float32
+    assert 0 < relative < 2.0**-bits  # operands rounded to `bits` bits, sums in float32

@@ -86,11 +86,15 @@ def resident_bytes(image_shape: tuple[int, int, int], n_real_total: int) -> int:
     return n_real_total * math.prod(image_shape) * FLOAT + n_real_total**2 * FLOAT
 
 
-def gram_building_bytes(architecture: str, image_shape: tuple[int, int, int], n_real_total: int, gram_rows: int) -> int:
+def gram_building_bytes(
+    architecture: str, image_shape: tuple[int, int, int], n_real_total: int, gram_rows: int
+) -> int:
     """Peak of computing the real set's Gram matrix ``gram_rows`` rows at a time (before the
     problems run): forward only, measured at 0.39-0.51 of :func:`step_bytes` for the same
     batches (8x8 to 32x32, both architectures), counted as 0.55 of it."""
-    return int(GRAM_FORWARD_SHARE * step_bytes(architecture, image_shape, n_real_total, min(gram_rows, n_real_total)))
+    return int(
+        GRAM_FORWARD_SHARE * step_bytes(architecture, image_shape, n_real_total, min(gram_rows, n_real_total))
+    )
 
 
 def free_bytes(device: jax.Device) -> int | None:
