@@ -38,6 +38,16 @@ from augment.output import read_output
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 FOUR_DEVICES = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
 TINY = ["--n", "24", "--batch-size", "4", "--steps", "3", "--quiet"]
+SYNTH_SAMPLES = [sys.executable, "-m", "augment.cli", "synth", str(SAMPLES)]  # in a process of its own
+
+
+def synth_process(
+    *options: str, env: dict | None = None, timeout: float | None = None
+) -> subprocess.CompletedProcess:
+    """``augment synth`` on the samples in a new process (``env``: for XLA_FLAGS or JAX_*)."""
+    command = [*SYNTH_SAMPLES, *options]
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=timeout)
+
 
 # Runs in a process with 4 CPU devices: the same problems on 1 device, on 4, as 2 lanes on each of
 # 2 devices, and interrupted on 1 device then resumed on 4.
@@ -99,34 +109,14 @@ def test_results_do_not_depend_on_the_device_count_and_a_run_resumes_on_another(
 def one_device_run(tmp_path_factory):
     """The tiny CLI run on this process's single CPU device."""
     out = tmp_path_factory.mktemp("one") / "one.h5"
-    done = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
-        [sys.executable, "-m", "augment.cli", "synth", str(SAMPLES), *TINY, "--out", str(out)],
-        capture_output=True,
-        text=True,
-    )
+    done = synth_process(*TINY, "--out", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     return read_output(out)
 
 
 def test_the_cli_spreads_batches_over_four_devices_and_records_them(one_device_run, tmp_path):
     out = tmp_path / "four.h5"
-    done = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
-        [
-            sys.executable,
-            "-m",
-            "augment.cli",
-            "synth",
-            str(SAMPLES),
-            *TINY,
-            "--devices",
-            "4",
-            "--out",
-            str(out),
-        ],
-        env=FOUR_DEVICES,
-        capture_output=True,
-        text=True,
-    )
+    done = synth_process(*TINY, "--devices", "4", "--out", str(out), env=FOUR_DEVICES)
     assert done.returncode == 0, done.stderr[-3000:]
     four = read_output(out)
     placement = four.provenance["placement"]
@@ -150,17 +140,7 @@ def test_two_processes_share_the_batches_and_one_writes_the_output(one_device_ru
     port = _free_port()
     processes = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "augment.cli",
-                "synth",
-                str(SAMPLES),
-                *TINY,
-                "--distributed",
-                "--out",
-                str(out),
-            ],
+            [*SYNTH_SAMPLES, *TINY, "--distributed", "--out", str(out)],
             env={
                 **os.environ,
                 "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}",
@@ -184,22 +164,7 @@ def test_two_processes_share_the_batches_and_one_writes_the_output(one_device_ru
 
 def test_a_distributed_run_without_a_coordinator_is_a_clear_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_COORDINATOR", "SLURM", "OMPI"))}
-    done = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
-        [
-            sys.executable,
-            "-m",
-            "augment.cli",
-            "synth",
-            str(SAMPLES),
-            "--distributed",
-            "--out",
-            str(tmp_path / "o.h5"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = synth_process("--distributed", "--out", str(tmp_path / "o.h5"), env=env, timeout=120)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("error: --distributed: could not join the run")
 
