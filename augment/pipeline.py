@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -31,8 +32,8 @@ from augment.checkpoint import (
 )
 from augment.data import RealDataset, load_folder
 from augment.errors import AugmentError
-from augment.ntk.stax import EMULATED
 from augment.gantk import ARCHITECTURES, SynthesisConfig, SynthesisSnapshot, plan_problems, synthesize
+from augment.gantk.direct import GRAM_BLOCK
 from augment.gantk.generator import (
     GeneratorConfig,
     GeneratorSnapshot,
@@ -41,10 +42,17 @@ from augment.gantk.generator import (
     parameter_layout,
     train_generator,
 )
-from augment.gantk.direct import GRAM_BLOCK
-from augment.gantk.memory import MAX_LANES_PER_DEVICE, MemoryPlan, default_budget, format_bytes, parse_memory, plan_memory
-from augment.gantk.placement import Placement
+from augment.gantk.memory import (
+    MAX_LANES_PER_DEVICE,
+    MemoryPlan,
+    default_budget,
+    format_bytes,
+    parse_memory,
+    plan_memory,
+)
+from augment.gantk.placement import Placement, own_devices
 from augment.gantk.saved import check_generator_target, save_generators
+from augment.ntk.stax import EMULATED
 from augment.output import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -103,7 +111,7 @@ def resolve_devices(device: jax.Device, count: str) -> list[jax.Device]:
 
     With several processes (``jax.distributed``), N counts each process's own devices.
     """
-    local = [d for d in jax.local_devices(backend=device.platform)]
+    local = jax.local_devices(backend=device.platform)
     if count == "all":
         wanted = len(local)
     else:
@@ -123,11 +131,9 @@ def resolve_devices(device: jax.Device, count: str) -> list[jax.Device]:
                 f"--devices {wanted}: this machine has {len(local)} {device.platform.upper()} "
                 f"device{'s' if len(local) != 1 else ''}{hint}"
             )
-    chosen = sorted(jax.devices(device.platform), key=lambda d: (d.process_index, d.id))
-    by_process: dict[int, list[jax.Device]] = {}
-    for d in chosen:
-        by_process.setdefault(d.process_index, []).append(d)
-    return [d for process in sorted(by_process) for d in by_process[process][:wanted]]
+    everyone = sorted(jax.devices(device.platform), key=lambda d: (d.process_index, d.id))
+    by_process = itertools.groupby(everyone, key=lambda d: d.process_index)
+    return [d for _, devices in by_process for d in list(devices)[:wanted]]
 
 
 def join_distributed() -> None:
@@ -344,24 +350,28 @@ def _check_request(request: SynthRequest) -> tuple[Path, str, int, list[jax.Devi
 
 
 def _plan_placement(
-    request: SynthRequest, dataset: RealDataset, counts: list[int], devices: list[jax.Device], budget: int | None, log: Log
+    request: SynthRequest,
+    dataset: RealDataset,
+    real_counts: list[int],
+    counts: list[int],
+    devices: list[jax.Device],
+    budget: int | None,
+    log: Log,
 ) -> tuple[SynthRequest, Placement, MemoryPlan]:
     """Batch sizes that fit the memory budget, and how many problems run at once on each device.
 
     Generator mode trains one generator at a time on the first device (of each process).
     """
     config = _active_config(request)
-    real_counts = [int(np.sum(dataset.labels == k)) for k in range(len(dataset.class_names))]
     shape = tuple(int(d) for d in dataset.images.shape[1:])
     if request.mode == "generator":
         n_real_total, synthetic, gram_rows, max_lanes = max(real_counts), config.batch_size, max(real_counts), 1
-        devices = [d for d in devices if d.process_index == jax.process_index()][:1]
+        devices = own_devices(devices)[:1]
     else:
         augmented = config.augment_real_to
         n_real_total = max(max(augmented, n) if augmented > 0 else n for n in real_counts)
         gram_rows = GRAM_BLOCK
-        problems = max(plan_problems(count, config.synthetic_batch_size)[0] for count in counts)
-        synthetic = max(plan_problems(count, config.synthetic_batch_size)[1] for count in counts)
+        problems, synthetic = (max(sizes) for sizes in zip(*(plan_problems(c, config.synthetic_batch_size) for c in counts)))
         # a CPU device gains nothing from batching problems; an accelerator does while they fit
         max_lanes = 1 if devices[0].platform == "cpu" else min(MAX_LANES_PER_DEVICE, -(-problems // len(devices)))
     fixed = request.fixed_batches
@@ -546,8 +556,8 @@ def run_synth(
     real_counts = [int(np.sum(dataset.labels == k)) for k in range(len(dataset.class_names))]
     counts = synthetic_counts(request.n, request.per_class, real_counts)
     size, channels = dataset.images.shape[1], dataset.images.shape[-1]
-    request, placement, plan = _plan_placement(request, dataset, counts, devices, budget, log)
-    device = next(d for d in placement.devices if d.process_index == jax.process_index())  # for the rest
+    request, placement, plan = _plan_placement(request, dataset, real_counts, counts, devices, budget, log)
+    device = own_devices(placement.devices)[0]  # for the rest
     log("info", f"devices {placement.describe()['devices']}; working size {size}x{size}x{channels}, {dataset.bit_depth}-bit")
     for name, real, count in zip(dataset.class_names, real_counts, counts):
         log("info", f"class {name}: {real} real images -> {count} synthetic")

@@ -10,7 +10,6 @@ kept for the finite network that ``init_fn``/``apply_fn`` build.
 from __future__ import annotations
 
 import functools
-
 import math
 from dataclasses import dataclass
 

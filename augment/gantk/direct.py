@@ -42,12 +42,12 @@ import numpy as np
 import optax
 
 from augment.errors import AugmentError
-from augment.ntk.stax import EMULATED, MATMUL_PRECISIONS
 from augment.gantk.architectures import ARCHITECTURES, discriminator
 from augment.gantk.augmentation import augmented_real_set
 from augment.gantk.discriminator import LOSSES, ga_ntk_loss, real_batch
-from augment.gantk.loop import check_finite
+from augment.gantk.loop import check_finite, checked_leaves
 from augment.gantk.placement import LANE_AXIS, Placement
+from augment.ntk.stax import MATMUL_PRECISIONS, PRECISION_NAMES
 from augment.quality import leave_one_out_threshold, pairwise_rms_distance
 
 Array = jax.Array
@@ -87,7 +87,7 @@ class SynthesisConfig:
     def __post_init__(self):
         checks = [
             (
-                self.matmul_precision.removeprefix(EMULATED) in MATMUL_PRECISIONS,
+                self.matmul_precision in PRECISION_NAMES,
                 f"matmul precision must be one of {', '.join(MATMUL_PRECISIONS)}",
             ),
             (
@@ -400,13 +400,13 @@ def synthesize(
 
     problem_keys = [jax.random.split(k) for k in jax.random.split(key, problems)]  # (init, eval)
 
-    def fresh(problem: int) -> RunningProblem:
+    def fresh(problem: int) -> tuple[RunningProblem, jax.tree_util.PyTreeDef]:
         state = compiled.init_state(problem_keys[problem][0], per_problem, image_shape)
+        leaves, treedef = jax.tree_util.tree_flatten(state)
         synthetic = np.asarray(state.synthetic)  # the initial noise is each image's first novel version
-        return RunningProblem([np.asarray(v) for v in jax.tree_util.tree_leaves(state)], [], synthetic if guarded else None)
+        return RunningProblem([np.asarray(v) for v in leaves], [], synthetic if guarded else None), treedef
 
-    template = fresh(0)  # the shapes a saved state must have, and the filler of idle lanes
-    treedef = jax.tree_util.tree_structure(compiled.init_state(problem_keys[0][0], per_problem, image_shape))
+    template, treedef = fresh(0)  # the shapes a saved state must have, and the filler of idle lanes
     snapshot = _checked_snapshot(resume, template, problems, per_problem, image_shape, guarded, config.steps)
     slots: list[int | None] = [None] * placement.lanes  # which problem each lane holds
     queue = [p for p in range(problems) if p not in snapshot.finished]
@@ -425,7 +425,7 @@ def synthesize(
             if slots[lane] is None and queue:
                 problem = slots[lane] = queue.pop(0)
                 if problem not in snapshot.running:
-                    snapshot.running[problem] = fresh(problem)
+                    snapshot.running[problem], _ = fresh(problem)
         if all(problem is None for problem in slots):
             break
         running = [None if p is None else snapshot.running[p] for p in slots]
@@ -504,14 +504,11 @@ def _checked_snapshot(
         raise mismatch
     running = {}
     for p, run in resume.running.items():
-        shapes_match = len(run.state) == len(template.state) and all(
-            np.shape(a) == np.shape(b) for a, b in zip(run.state, template.state)
-        )
         novel_matches = (run.novel is None) == (not guarded) and (
             run.novel is None or run.novel.shape == template.novel.shape
         )
-        if not (0 <= p < problems and p not in finished and shapes_match and novel_matches and len(run.history) < steps):
+        if not (0 <= p < problems and p not in finished and novel_matches and len(run.history) < steps):
             raise mismatch
-        state = [np.asarray(v, t.dtype) for v, t in zip(run.state, template.state)]
+        state = checked_leaves(template.state, run.state, "optimiser state")
         running[p] = RunningProblem(state, list(run.history), run.novel)
     return SynthesisSnapshot(finished, running)

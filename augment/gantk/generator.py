@@ -28,11 +28,11 @@ import numpy as np
 import optax
 
 from augment.errors import AugmentError
-from augment.ntk.stax import EMULATED, MATMUL_PRECISIONS
 from augment.gantk.architectures import ARCHITECTURES, discriminator
 from augment.gantk.discriminator import LOSSES, ga_ntk_loss, real_batch
 from augment.gantk.loop import restore, run_steps
 from augment.ntk import stax
+from augment.ntk.stax import MATMUL_PRECISIONS, PRECISION_NAMES
 
 Array = jax.Array
 
@@ -61,7 +61,7 @@ class GeneratorConfig:
     def __post_init__(self):
         checks = [
             (
-                self.matmul_precision.removeprefix(EMULATED) in MATMUL_PRECISIONS,
+                self.matmul_precision in PRECISION_NAMES,
                 f"matmul precision must be one of {', '.join(MATMUL_PRECISIONS)}",
             ),
             (self.architecture in ARCHITECTURES, f"architecture must be one of {sorted(ARCHITECTURES)}"),

@@ -15,12 +15,17 @@ from augment.errors import AugmentError
 State = TypeVar("State")
 
 
+def checked_leaves(template: list, leaves: list[np.ndarray], what: str) -> list[np.ndarray]:
+    """Saved ``leaves`` in the dtypes of ``template``'s, after checking their count and shapes."""
+    if len(template) != len(leaves) or any(np.shape(a) != np.shape(b) for a, b in zip(template, leaves)):
+        raise AugmentError(f"the checkpoint does not match this request ({what} differs)")
+    return [np.asarray(v, a.dtype) for a, v in zip(template, leaves)]
+
+
 def restore(fresh: State, leaves: list[np.ndarray], what: str) -> State:
     """``fresh`` with its leaves replaced by the saved ``leaves`` (same order, shapes and dtypes)."""
     template, treedef = jax.tree_util.tree_flatten(fresh)
-    if len(template) != len(leaves) or any(np.shape(a) != np.shape(b) for a, b in zip(template, leaves)):
-        raise AugmentError(f"the checkpoint does not match this request ({what} differs)")
-    return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(v, a.dtype) for a, v in zip(template, leaves)])
+    return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(v) for v in checked_leaves(template, leaves, what)])
 
 
 def check_finite(losses: np.ndarray, steps_before: int, where: str) -> None:

@@ -35,6 +35,11 @@ def default_device() -> jax.Device:
     return jax.devices(chosen)[0] if isinstance(chosen, str) else jax.devices()[0]
 
 
+def own_devices(devices) -> list[jax.Device]:
+    """The devices among ``devices`` that belong to this process."""
+    return [d for d in devices if d.process_index == jax.process_index()]
+
+
 @dataclass(frozen=True)
 class Placement:
     """``lanes_per_device`` problems on each of ``devices`` at once.
@@ -69,13 +74,16 @@ class Placement:
 
     def to_lanes(self, host: np.ndarray) -> jax.Array:
         """(lanes, ...) host array -> a global array split along its first axis over the devices."""
-        sharding = NamedSharding(self.mesh, PartitionSpec(LANE_AXIS))
-        return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+        return self._global(host, PartitionSpec(LANE_AXIS))
 
     def replicated(self, host) -> jax.Array:
         """A global array with a whole copy of ``host`` on every device."""
+        return self._global(host, PartitionSpec())
+
+    def _global(self, host, spec: PartitionSpec) -> jax.Array:
+        """Each process supplies the pieces of ``host`` its own devices hold."""
         host = np.asarray(host)
-        sharding = NamedSharding(self.mesh, PartitionSpec())
+        sharding = NamedSharding(self.mesh, spec)
         return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
 
     def to_host(self, array: jax.Array) -> np.ndarray:

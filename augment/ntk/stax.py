@@ -64,6 +64,8 @@ _DOT_ALGORITHMS = {
 }
 _MANTISSA_BITS = {"tensorfloat32": 10, "bfloat16": 7}
 EMULATED = "emulated-"
+PRECISION_NAMES = MATMUL_PRECISIONS + tuple(EMULATED + name for name in _MANTISSA_BITS)
+"""Every ``precision`` a ``kernel_fn`` accepts: the real ones and the emulated roundings."""
 
 
 def round_mantissa(x: Array, bits: int) -> Array:
@@ -88,7 +90,7 @@ def _rounded_operand_jvp(bits, primals, tangents):
 
 
 def _check_precision(precision: str) -> None:
-    if precision.removeprefix(EMULATED) not in MATMUL_PRECISIONS or precision == EMULATED + "float32":
+    if precision not in PRECISION_NAMES:
         raise ValueError(
             f"precision must be one of {MATMUL_PRECISIONS} or emulated-tensorfloat32/bfloat16, got {precision!r}"
         )
