@@ -142,7 +142,6 @@ def join_distributed() -> None:
     ``JAX_COORDINATOR_ADDRESS``, ``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID`` (the last two read
     here: JAX itself reads only the first). Must run before anything else uses JAX. On CPUs the
     processes exchange results through gloo."""
-    jax.config.update("jax_cpu_collectives_implementation", "gloo")
     explicit = {}
     for variable, argument in (("JAX_NUM_PROCESSES", "num_processes"), ("JAX_PROCESS_ID", "process_id")):
         if os.environ.get(variable):
@@ -150,6 +149,7 @@ def join_distributed() -> None:
                 explicit[argument] = int(os.environ[variable])
             except ValueError:
                 raise AugmentError(f"--distributed: {variable} must be a whole number, got {os.environ[variable]!r}") from None
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
     try:
         jax.distributed.initialize(**explicit)
     except (ValueError, RuntimeError) as error:

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from augment.errors import AugmentError
+from augment.gantk import memory
 from augment.gantk.architectures import discriminator
 from augment.gantk.direct import SynthesisConfig, _compiled_problem
 from augment.gantk.memory import (
@@ -221,6 +222,37 @@ def test_a_tight_memory_budget_lowers_the_batches_and_says_so(tmp_path):
     assert fixed.exit_code == 1
     assert "for a step with a real batch of 6 and a synthetic batch of 32" in fixed.stderr
     assert "lower --batch-size, --size or raise --memory" in fixed.stderr
+
+
+def test_the_real_batch_size_option_is_used_and_recorded(tmp_path):
+    from augment.cli.app import app
+    from typer.testing import CliRunner
+
+    out = tmp_path / "o.h5"
+    options = ["--n", "6", "--steps", "2", "--augment-real-to", "0", "--real-batch-size", "4", "--quiet"]
+    result = CliRunner().invoke(app, ["synth", str(SAMPLES), *options, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert read_output(out).provenance["config"]["real_batch_size"] == 4
+
+
+def test_a_malformed_process_count_is_a_clear_error_before_jax_is_touched(monkeypatch):
+    from augment.pipeline import join_distributed
+
+    monkeypatch.setenv("JAX_NUM_PROCESSES", "two")
+    with pytest.raises(
+        AugmentError, match="--distributed: JAX_NUM_PROCESSES must be a whole number, got 'two'"
+    ):
+        join_distributed()
+
+
+def test_the_default_budget_is_most_of_the_free_memory_shared_by_cpu_devices(monkeypatch):
+    cpu = jax.devices("cpu")[0]
+    with open("/proc/meminfo") as meminfo:
+        total = next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemTotal:"))
+    assert 0 < memory.free_bytes(cpu) <= total
+    monkeypatch.setattr(memory, "free_bytes", lambda device: 1000)
+    assert memory.default_budget([cpu]) == 900  # 90 %
+    assert memory.default_budget([cpu] * 4) == 225  # four CPU devices share the host's memory
 
 
 def test_parse_memory_reads_binary_sizes():
