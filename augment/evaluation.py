@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from augment.atomic import move_into_place, remove, temporary_path
-from augment.data import RealDataset, load_folder
 from augment.errors import AugmentError
-from augment.output import from_integer_pixels, read_output
+from augment.io.atomic import move_into_place, remove, temporary_path
+from augment.io.dataset import from_integer_pixels
+from augment.io.folder import RealDataset, load_folder
+from augment.io.writers import read_output
 from augment.quality import FEATURES, kid, prdc, privacy, random_conv_features
 
 
@@ -69,7 +70,7 @@ def _utility(train, train_labels, synthetic, synthetic_labels, holdout, holdout_
         "svc": lambda: SVC(),
         "logistic": lambda: LogisticRegression(max_iter=2000, random_state=seed),
     }
-    result = {}
+    result: dict[str, dict[str, float | None]] = {}
     for name, make in classifiers.items():
         result[name] = {}
         for set_name, (x, y) in sets.items():
@@ -106,16 +107,19 @@ def evaluate(
     pixel = {**prdc(train, synthetic), **kid(train, synthetic, seed=seed)}
     features_train = random_conv_features(train, seed)
     features_synthetic = random_conv_features(synthetic, seed)
-    feature = {**prdc(features_train, features_synthetic), **kid(features_train, features_synthetic, seed=seed)}
+    feature = {
+        **prdc(features_train, features_synthetic),
+        **kid(features_train, features_synthetic, seed=seed),
+    }
     figures = {
         "synthetic": str(synthetic_path),
         "real": str(real_folder),
         "holdout": None if holdout_folder is None else str(holdout_folder),
         "working_size": [size, size, channels],
         "counts": {
-            "synthetic": int(len(synthetic)),
-            "train": int(len(train)),
-            "holdout": None if holdout is None else int(len(holdout)),
+            "synthetic": len(synthetic),
+            "train": len(train),
+            "holdout": None if holdout is None else len(holdout),
         },
         "privacy": {
             "reference": novelty["reference"],
@@ -129,7 +133,9 @@ def evaluate(
                     "index": int(i),
                     "class": class_names[int(synthetic_data.labels[i])],
                     "dcr": float(novelty["dcr"][i]),
-                    "nearest_train_file": train_data.files[int(train_data.sources[novelty["nearest"][i], 0])].path,
+                    "nearest_train_file": train_data.files[
+                        int(train_data.sources[novelty["nearest"][i], 0])
+                    ].path,
                 }
                 for i in novelty["near_copies"]
             ],
@@ -138,8 +144,12 @@ def evaluate(
         "features": {"space": FEATURES, **feature},
         "utility": None,
     }
-    usable = holdout is not None and len(class_names) >= 2 and np.any(holdout_labels >= 0)
-    if usable:
+    if (
+        holdout is not None
+        and holdout_labels is not None
+        and len(class_names) >= 2
+        and np.any(holdout_labels >= 0)
+    ):
         known_train, known_holdout = train_labels >= 0, holdout_labels >= 0
         figures["utility"] = {
             "metric": "accuracy on the holdout",
@@ -166,11 +176,12 @@ def summary_lines(evaluation: Evaluation) -> list[str]:
     f = evaluation.figures
     p, px, ft = f["privacy"], f["pixel"], f["features"]
     ratio = "n/a" if p["privacy_ratio"] is None else f"{p['privacy_ratio']:.3f}"
+    reference = p["reference_dcr_median"]
     lines = [
         f"{f['synthetic']}: {f['counts']['synthetic']} synthetic vs {f['counts']['train']} training images"
         + ("" if f["holdout"] is None else f" ({f['counts']['holdout']} held out)"),
         f"privacy ratio {ratio} (median DCR {p['dcr_median']:.4f} vs {p['reference']} "
-        f"{p['reference_dcr_median'] if p['reference_dcr_median'] is None else round(p['reference_dcr_median'], 4)})",
+        f"{reference if reference is None else round(reference, 4)})",
         f"near-copies: {len(p['near_copies'])} ({p['near_copy_fraction']:.1%})",
     ]
     for name, figures in (("pixels", px), (ft["space"], ft)):
@@ -196,7 +207,7 @@ def _tile(image: np.ndarray, cell: int) -> Image.Image:
     """(S, S, C) float in [0, 1] -> an 8-bit Pillow image upscaled (nearest) to ``cell`` pixels."""
     pixels = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
     tile = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
-    return tile.convert("RGB").resize((cell, cell), Image.NEAREST)
+    return tile.convert("RGB").resize((cell, cell), Image.Resampling.NEAREST)
 
 
 def grid_picture(rows: list[list[np.ndarray]], cell: int, gap: int = 4) -> Image.Image:
@@ -216,9 +227,9 @@ def write_report(evaluation: Evaluation, folder: Path, overwrite: bool = False, 
     """
     folder = Path(folder)
     if folder.exists() and not overwrite:
-        raise AugmentError(f"{folder} already exists; pass --overwrite to replace it")
+        raise AugmentError(f"{folder} already exists; pass `overwrite` to replace it")
     if folder.is_file():
-        raise AugmentError(f"{folder} is a file; --report needs a folder path")
+        raise AugmentError(f"{folder} is a file; `report` needs a folder path")
     size = evaluation.synthetic.shape[1]
     cell = max(_CELL, size)
     temporary = temporary_path(folder)
@@ -241,7 +252,9 @@ def write_report(evaluation: Evaluation, folder: Path, overwrite: bool = False, 
         pairs = [[evaluation.synthetic[i], evaluation.train[evaluation.nearest[i]]] for i in shown]
         if pairs:
             grid_picture(pairs, cell).save(temporary / "nearest.png")
-        caption = "flagged near-copies" if len(worst) else "no near-copies flagged; the closest synthetic images"
+        caption = (
+            "flagged near-copies" if len(worst) else "no near-copies flagged; the closest synthetic images"
+        )
         distances = ", ".join(f"#{int(i)}: {evaluation.dcr[i]:.4f}" for i in shown)
         page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>augment evaluation</title>

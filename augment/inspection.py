@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from augment.output import SyntheticDataset
+from augment.io.dataset import SyntheticDataset
 
 
 def summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
@@ -15,21 +15,23 @@ def summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
     kind = "PNG folder" if Path(path).is_dir() else "HDF5"
     n, h, w, c = dataset.images.shape if dataset.images.ndim == 4 else (0, 0, 0, 0)
     lines = [
-        f"{path}: {p.get('format')} {p.get('format_version')} ({kind}), mode {p.get('mode')}, run {p.get('run_id')}",
+        f"{path}: {p.get('format')} {p.get('format_version')} ({kind}), mode {p.get('mode')}, "
+        f"run {p.get('run_id')}",
         f"images: {n} of {h}x{w}x{c} {dataset.images.dtype}",
         "classes:",
     ]
     generator = p.get("generator")
     sampled = p.get("mode") == "sample"
-    trained_on = generator.get("training", {}) if sampled else p
+    trained_on = (generator or {}).get("training", {}) if sampled else p
     real = {entry["class_name"]: entry.get("real") for entry in trained_on.get("classes", [])}
     counts = np.bincount(dataset.labels, minlength=len(dataset.class_names))
     width = max((len(name) for name in dataset.class_names), default=0)
-    for name, count in zip(dataset.class_names, counts):
+    for name, count in zip(dataset.class_names, counts, strict=True):
         lines.append(f"  {name:<{width}}  {count} synthetic from {real.get(name, '?')} real")
     versions = ", ".join(f"{k} {v}" for k, v in p.get("versions", {}).items() if v)
     lines += [
-        f"seed: {p.get('seed')}; device: {_devices(p)}; started {p.get('started')}, finished {p.get('finished')}",
+        f"seed: {p.get('seed')}; device: {_devices(p)}; started {p.get('started')}, "
+        f"finished {p.get('finished')}",
         f"versions: {versions}",
         f"command: {' '.join(p.get('command_line', []))}",
     ]
@@ -68,7 +70,7 @@ def summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
 def _devices(provenance: dict) -> str:
     """``cpu:0``, or ``4 devices (cpu:0 ... cpu:3), 2 processes`` for a spread run."""
     placement = provenance.get("placement")
-    if not placement or len(placement["devices"]) == 1 and placement.get("processes", 1) == 1:
+    if not placement or (len(placement["devices"]) == 1 and placement.get("processes", 1) == 1):
         return str(provenance.get("device"))
     devices = placement["devices"]
     text = f"{len(devices)} devices ({devices[0]} ... {devices[-1]})"

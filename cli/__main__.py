@@ -1,5 +1,5 @@
 """``python -m augment.cli``: the same app as the ``augment`` command."""
 
-from augment.cli.app import main
+from .app import main
 
 main()

@@ -1,50 +1,100 @@
 """``augment``: a thin Typer app over the library. It parses, calls, and maps errors to messages.
 
 Every :class:`augment.errors.AugmentError` becomes one line ``error: <message>`` on stderr and
-exit code 1, with no traceback. Ctrl-C exits with code 130 and leaves no output behind (the
-checkpoint stays, for ``--resume``).
+exit code 1, with no traceback; the parameters the library names in its messages are spelled as
+this app's flags (:func:`flag_for`). Ctrl-C exits with code 130 and leaves no output behind (the
+checkpoint stays, for ``--resume``). Options shared by several commands are declared once, below.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from augment import __version__
-from augment.errors import AugmentError
+from augment.errors import AugmentError, render
+
+# Library parameters whose flag has another name.
+ALIASES = {"synthetic_batch_size": "batch_size", "checkpoint_seconds": "checkpoint_every"}
+
+
+@cache
+def _flags() -> dict[str, tuple[str, str | None]]:
+    """Every command's options: parameter name -> (flag, negative flag or None)."""
+    import typer.main
+
+    flags: dict[str, tuple[str, str | None]] = {}
+    group = typer.main.get_group(app)
+    for command in group.commands.values():
+        for param in command.params:
+            if param.name and param.opts and param.opts[0].startswith("--"):
+                negative = param.secondary_opts[0] if param.secondary_opts else None
+                flags.setdefault(param.name, (param.opts[0], negative))
+    return flags
+
+
+def flag_for(name: str, value: str | None = None) -> str:
+    """How a library parameter (``name``, optionally ``=value``) is spelled on the command line:
+    ``n`` -> ``--n``, ``on_bad_file=skip`` -> ``--on-bad-file skip``, ``novelty_stop=False`` ->
+    ``--no-novelty-stop``; a parameter the CLI has no flag for keeps its name."""
+    flag, negative = _flags().get(ALIASES.get(name, name), (None, None))
+    if flag is None:
+        return name if value is None else f"{name}={value}"
+    if value is None or value == "True":
+        return flag
+    if value == "False" and negative is not None:
+        return negative
+    return f"{flag} {value}"
 
 
 @contextmanager
-def user_errors():
+def user_errors() -> Iterator[None]:
     """Turn an AugmentError into ``error: <message>`` on stderr and exit code 1."""
     try:
         yield
     except AugmentError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {render(str(error), flag_for)}", err=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        typer.echo(
-            "interrupted; nothing was written (run again with --resume to continue)",
-            err=True,
-        )
+        typer.echo("interrupted; nothing was written (run again with --resume to continue)", err=True)
         raise typer.Exit(130) from None
 
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0])
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=(__doc__ or "").split("\n")[0])
+
+
+# Options shared by several commands, declared once.
+NOption = Annotated[
+    int | None,
+    typer.Option(
+        "--n", help="Total synthetic images, split across classes by their real counts [default: 500]."
+    ),
+]
+PerClassOption = Annotated[
+    int | None, typer.Option("--per-class", help="Synthetic images per class (instead of --n).")
+]
+FormatOption = Annotated[
+    str | None, typer.Option("--format", help="h5 or png [default: from the suffix of --out].")
+]
+SeedOption = Annotated[
+    int, typer.Option("--seed", help="Random seed: the same seed gives the same images on CPU.")
+]
+DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu or gpu.")]
+OverwriteOption = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", help="No progress bar or summary.")]
+OnBadFileOption = Annotated[
+    str, typer.Option("--on-bad-file", help="fail: stop at an unreadable file; skip: leave it out.")
+]
 
 
 def _version(value: bool) -> None:
@@ -55,26 +105,17 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version."
-    ),
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """Turn a folder of a few real images into a larger labelled synthetic dataset (GA-NTK)."""
 
 
 @contextmanager
-def _progress_bar(console: Console, quiet: bool):
+def _progress_bar(console: Console, quiet: bool) -> Iterator[Progress]:
     """A rich progress bar that appears with its first task (so an early error is one line alone)."""
-    bar = _new_progress_bar(console, quiet)
-    try:
-        yield bar
-    finally:
-        if bar.live.is_started:
-            bar.stop()
-
-
-def _new_progress_bar(console: Console, quiet: bool) -> Progress:
-    return Progress(
+    bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.fields[step]}"),
@@ -85,123 +126,158 @@ def _new_progress_bar(console: Console, quiet: bool) -> Progress:
         console=console,
         disable=quiet,
     )
+    try:
+        yield bar
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 @app.command()
 def synth(
-    input_folder: Path = typer.Argument(
-        ..., metavar="INPUT", help="Folder of images; sub-folders are classes."
-    ),
-    n: int | None = typer.Option(
-        None,
-        "--n",
-        help="Total synthetic images, split across classes by their real counts [default: 500].",
-    ),
-    per_class: int | None = typer.Option(
-        None, "--per-class", help="Synthetic images per class (instead of --n)."
-    ),
-    out: Path | None = typer.Option(
-        None,
-        "--out",
-        help="Output .h5 file or PNG folder [default: <INPUT name>-synthetic.h5].",
-    ),
-    format: str | None = typer.Option(
-        None, "--format", help="h5 or png [default: from the suffix of --out]."
-    ),
-    size: int | None = typer.Option(
-        None,
-        "--size",
-        help="Square working size [default: median shorter side, at most 32].",
-    ),
-    channels: str = typer.Option("auto", "--channels", help="auto (3 only if an input is colour), 1 or 3."),
-    mode: str = typer.Option(
-        "direct",
-        "--mode",
-        help="direct: optimise the pixels; generator: train a generator per class and sample it.",
-    ),
-    steps: int | None = typer.Option(
-        None, "--steps", help="Steps per synthetic batch (direct) or per generator [default: 300 / 1000]."
-    ),
-    batch_size: int | None = typer.Option(
-        None,
-        "--batch-size",
-        help="Synthetic images per GA-NTK problem (direct) or generator batch [default: 32 / 64].",
-    ),
-    real_batch_size: int | None = typer.Option(
-        None,
-        "--real-batch-size",
-        help="Real images the discriminator sees per step [default: 256, lowered to fit --memory].",
-    ),
-    augment_real_to: int | None = typer.Option(
-        None,
-        "--augment-real-to",
-        help="Direct mode: the discriminator sees this many random small rotations and shifts of each "
-        "class's real images (0: the real images only) [default: 200].",
-    ),
-    novelty_stop: bool | None = typer.Option(
-        None,
-        "--novelty-stop/--no-novelty-stop",
-        help="Direct mode: end a batch before more than 20% of its images become near-copies of a real one, "
-        "then return those to their last novel version [default: on].",
-    ),
-    save_generator: Path | None = typer.Option(
-        None,
-        "--save-generator",
-        help="Keep the trained generators in this folder (--mode generator).",
-        metavar="PATH",
-    ),
-    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same images on CPU."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or gpu."),
-    devices: str = typer.Option(
-        "all", "--devices", help="How many devices of that kind share the synthetic batches: N or all."
-    ),
-    memory: str | None = typer.Option(
-        None,
-        "--memory",
-        help="Memory budget per device, e.g. 4GiB; batches are lowered to fit [default: 90% of the free memory].",
-    ),
-    matmul_precision: str = typer.Option(
-        "float32",
-        "--matmul-precision",
-        help="float32, or on a GPU the faster tensorfloat32 or bfloat16 (see the README for their accuracy).",
-    ),
-    distributed: bool = typer.Option(
-        False,
-        "--distributed",
-        help="Join a multi-host run (jax.distributed.initialize: SLURM, Kubernetes or JAX_COORDINATOR_ADDRESS).",
-    ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its checkpoint."),
-    on_bad_file: str = typer.Option(
-        "fail",
-        "--on-bad-file",
-        help="fail: stop at an unreadable file; skip: leave it out.",
-    ),
-    checkpoint_every: float = typer.Option(
-        10.0,
-        "--checkpoint-every",
-        help="Seconds between checkpoints within a batch (0: every chunk of steps).",
-    ),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar or summary."),
-    verbose: bool = typer.Option(False, "--verbose", help="Say what is read, skipped and decided."),
+    input_folder: Annotated[
+        Path, typer.Argument(metavar="INPUT", help="Folder of images; sub-folders are classes.")
+    ],
+    n: NOption = None,
+    per_class: PerClassOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output .h5 file or PNG folder [default: <INPUT name>-synthetic.h5]."),
+    ] = None,
+    format: FormatOption = None,
+    size: Annotated[
+        int | None,
+        typer.Option("--size", help="Square working size [default: median shorter side, at most 32]."),
+    ] = None,
+    channels: Annotated[
+        str, typer.Option("--channels", help="auto (3 only if an input is colour), 1 or 3.")
+    ] = "auto",
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="direct: optimise the pixels; generator: train a generator per class and sample it.",
+        ),
+    ] = "direct",
+    steps: Annotated[
+        int | None,
+        typer.Option(
+            "--steps", help="Steps per synthetic batch (direct) or per generator [default: 300 / 1000]."
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            "--batch-size",
+            help="Synthetic images per GA-NTK problem (direct) or generator batch [default: 32 / 64].",
+        ),
+    ] = None,
+    real_batch_size: Annotated[
+        int | None,
+        typer.Option(
+            "--real-batch-size",
+            help="Real images the discriminator sees per step [default: 256, lowered to fit --memory].",
+        ),
+    ] = None,
+    augment_real_to: Annotated[
+        int | None,
+        typer.Option(
+            "--augment-real-to",
+            help="Direct mode: the discriminator sees this many random small rotations and shifts of each "
+            "class's real images (0: the real images only) [default: 200].",
+        ),
+    ] = None,
+    novelty_stop: Annotated[
+        bool | None,
+        typer.Option(
+            "--novelty-stop/--no-novelty-stop",
+            help="Direct mode: end a batch before more than 20% of its images become near-copies of a real "
+            "one, then return those to their last novel version [default: on].",
+        ),
+    ] = None,
+    save_generator: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-generator",
+            metavar="PATH",
+            help="Keep the trained generators in this folder (--mode generator).",
+        ),
+    ] = None,
+    seed: SeedOption = 0,
+    device: DeviceOption = "auto",
+    devices: Annotated[
+        str,
+        typer.Option(
+            "--devices", help="How many devices of that kind share the synthetic batches: N or all."
+        ),
+    ] = "all",
+    memory: Annotated[
+        str | None,
+        typer.Option(
+            "--memory",
+            help="Memory budget per device, e.g. 4GiB; batches are lowered to fit "
+            "[default: 90% of the free memory].",
+        ),
+    ] = None,
+    matmul_precision: Annotated[
+        str | None,
+        typer.Option(
+            "--matmul-precision",
+            help="float32, or on a GPU the faster tensorfloat32 or bfloat16 "
+            "(see the README for their accuracy) [default: float32].",
+        ),
+    ] = None,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed",
+            help="Join a multi-host run "
+            "(jax.distributed.initialize: SLURM, Kubernetes or JAX_COORDINATOR_ADDRESS).",
+        ),
+    ] = False,
+    overwrite: OverwriteOption = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")
+    ] = False,
+    on_bad_file: OnBadFileOption = "fail",
+    checkpoint_every: Annotated[
+        float,
+        typer.Option(
+            "--checkpoint-every", help="Seconds between checkpoints within a batch (0: every chunk of steps)."
+        ),
+    ] = 10.0,
+    quiet: QuietOption = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Say what is read, skipped and decided.")
+    ] = False,
 ) -> None:
     """Synthesise labelled images from the real images in INPUT and write an HDF5 file or PNG folder."""
-    from augment.gantk import SynthesisConfig
-    from augment.gantk.generator import GeneratorConfig
-    from augment.pipeline import SynthRequest, run_synth
+    from augment.gantk.modes import MODES
+    from augment.run import SynthRequest, run_synth
+    from augment.run.devices import join_distributed
 
     console = Console(stderr=True, quiet=quiet)
     with user_errors():
         if distributed:
-            from augment.pipeline import join_distributed
-
             join_distributed()
         if out is None:
             suffix = "" if format == "png" else ".h5"
             out = Path(f"{input_folder.resolve().name}-synthetic{suffix}")
+        chosen: dict[str, Any] = {
+            "steps": steps,
+            "batch_size": batch_size,
+            "real_batch_size": real_batch_size,
+            "matmul_precision": matmul_precision,
+            "augment_real_to": augment_real_to,
+            "novelty_stop": novelty_stop,
+        }
+        synthesis_mode = MODES[mode]
         request = SynthRequest(
             input_folder=input_folder,
             out=out,
+            mode=mode,
+            config=synthesis_mode.configure({k: v for k, v in chosen.items() if v is not None}),
+            save_generator=save_generator,
             format=format,
             n=n,
             per_class=per_class,
@@ -212,74 +288,46 @@ def synth(
             devices=devices,
             memory=memory,
             fixed_batches=frozenset(
-                name for name, value in (("synthetic", batch_size), ("real", real_batch_size)) if value is not None
+                name
+                for name, value in (("synthetic", batch_size), ("real", real_batch_size))
+                if value is not None
             ),
             overwrite=overwrite,
             resume=resume,
             on_bad_file=on_bad_file,
             checkpoint_seconds=checkpoint_every,
             command_line=("augment", *sys.argv[1:]),
-            mode=mode,
-            save_generator=save_generator,
         )
-        chosen = {"steps": steps} if steps is not None else {}
-        chosen |= {"real_batch_size": real_batch_size} if real_batch_size is not None else {}
-        chosen |= {"matmul_precision": matmul_precision}
-        guards = {"augment_real_to": augment_real_to, "novelty_stop": novelty_stop}
-        guards = {name: value for name, value in guards.items() if value is not None}
-        if mode == "generator" and guards:
-            raise AugmentError("--augment-real-to and --novelty-stop apply to --mode direct only")
-        if mode == "generator":
-            generator = GeneratorConfig(
-                **chosen, **({"batch_size": batch_size} if batch_size is not None else {})
-            )
-            request = dataclasses.replace(request, generator=generator)
-        else:
-            batch = {"synthetic_batch_size": batch_size} if batch_size is not None else {}
-            config = SynthesisConfig(**chosen, **batch, **guards)
-            request = dataclasses.replace(request, config=config)
 
         def log(level: str, message: str) -> None:
+            message = render(message, flag_for)
             if level == "warning":
                 typer.echo(f"warning: {message}", err=True)
             elif verbose:
                 console.print(message, markup=False, highlight=False)
 
         with _progress_bar(console, quiet) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, Any] = {}
 
-            def progress(class_name, steps_done, steps_total, problems_done, problems, loss):
+            def progress(
+                class_name: str, done: int, total: int, problems_done: int, problems: int, loss: float
+            ) -> None:
                 if not tasks:
                     bar.start()
                 if class_name not in tasks:
-                    tasks[class_name] = bar.add_task(class_name, total=steps_total, step="", loss="")
+                    tasks[class_name] = bar.add_task(class_name, total=total, step="", loss="")
                 bar.update(
                     tasks[class_name],
-                    completed=steps_done,
-                    description=f"{class_name} generator"
-                    if mode == "generator"
-                    else f"{class_name} batches {problems_done}/{problems} done",
-                    step=f"step {steps_done}/{steps_total}",
+                    completed=done,
+                    description=f"{class_name} {synthesis_mode.progress_label(problems_done, problems)}",
+                    step=f"step {done}/{total}",
                     loss=f"loss {loss:.4f}",
                 )
 
             report = run_synth(request, progress, log)
-    table = Table(
-        "class",
-        "real",
-        "synthetic",
-        "final loss",
-        "seconds",
-        title=f"wrote {report.out}",
-    )
+    table = Table("class", "real", "synthetic", "final loss", "seconds", title=f"wrote {report.out}")
     for s in report.classes:
-        table.add_row(
-            s.class_name,
-            str(s.real),
-            str(s.synthetic),
-            f"{s.final_loss:.4f}",
-            f"{s.seconds:.1f}",
-        )
+        table.add_row(s.class_name, str(s.real), str(s.synthetic), f"{s.final_loss:.4f}", f"{s.seconds:.1f}")
     console.print(table)
     if report.saved_generator is not None:
         console.print(f"saved the generators to {report.saved_generator}", markup=False, highlight=False)
@@ -287,24 +335,20 @@ def synth(
 
 @app.command()
 def sample(
-    generator: Path = typer.Argument(
-        ..., metavar="GENERATOR", help="A folder written by synth --save-generator."
-    ),
-    n: int | None = typer.Option(
-        None, "--n", help="Total images, split across classes like synth's --n [default: 500]."
-    ),
-    per_class: int | None = typer.Option(None, "--per-class", help="Images per class (instead of --n)."),
-    out: Path = typer.Option(..., "--out", help="Output .h5 file or PNG folder."),
-    format: str | None = typer.Option(
-        None, "--format", help="h5 or png [default: from the suffix of --out]."
-    ),
-    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same images."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or gpu."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
-    quiet: bool = typer.Option(False, "--quiet", help="No summary."),
+    generator: Annotated[
+        Path, typer.Argument(metavar="GENERATOR", help="A folder written by synth --save-generator.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output .h5 file or PNG folder.")],
+    n: NOption = None,
+    per_class: PerClassOption = None,
+    format: FormatOption = None,
+    seed: SeedOption = 0,
+    device: DeviceOption = "auto",
+    overwrite: OverwriteOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Draw new images from saved generators, without the real data."""
-    from augment.sampling import SampleRequest, run_sample
+    from augment.run import SampleRequest, run_sample
 
     console = Console(stderr=True, quiet=quiet)
     with user_errors():
@@ -321,12 +365,12 @@ def sample(
 
 @app.command()
 def inspect(
-    path: Path = typer.Argument(..., help="An HDF5 file or PNG folder written by augment synth."),
-    as_json: bool = typer.Option(False, "--json", help="Print the full provenance as JSON."),
+    path: Annotated[Path, typer.Argument(help="An HDF5 file or PNG folder written by augment synth.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full provenance as JSON.")] = False,
 ) -> None:
     """Summarise a synthetic dataset: classes, size, how it was made, quality figures."""
     from augment.inspection import summary_lines
-    from augment.output import read_output
+    from augment.io.writers import read_output
 
     with user_errors():
         dataset = read_output(path)
@@ -339,24 +383,32 @@ def inspect(
 
 @app.command()
 def evaluate(
-    synthetic: Path = typer.Argument(
-        ..., metavar="SYNTHETIC", help="HDF5 file or PNG folder written by synth."
-    ),
-    real: Path = typer.Option(..., "--real", help="The real (training) folder the synthetic data came from."),
-    holdout: Path | None = typer.Option(None, "--holdout", help="Real images not used for synthesis."),
-    as_json: bool = typer.Option(False, "--json", help="Print every figure as JSON."),
-    report: Path | None = typer.Option(
-        None, "--report", help="Write an HTML report (and PNGs) to this folder."
-    ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing report folder."),
-    on_bad_file: str = typer.Option("fail", "--on-bad-file", help="fail or skip unreadable real files."),
+    synthetic: Annotated[
+        Path, typer.Argument(metavar="SYNTHETIC", help="HDF5 file or PNG folder written by synth.")
+    ],
+    real: Annotated[
+        Path, typer.Option("--real", help="The real (training) folder the synthetic data came from.")
+    ],
+    holdout: Annotated[
+        Path | None, typer.Option("--holdout", help="Real images not used for synthesis.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every figure as JSON.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write an HTML report (and PNGs) to this folder.")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing report folder.")
+    ] = False,
+    on_bad_file: Annotated[
+        str, typer.Option("--on-bad-file", help="fail or skip unreadable real files.")
+    ] = "fail",
 ) -> None:
     """How useful and how novel SYNTHETIC is: privacy ratio, near-copies, PRDC, KID, utility."""
     from augment import evaluation
 
     with user_errors():
         if report is not None and report.exists() and not overwrite:
-            raise AugmentError(f"{report} already exists; pass --overwrite to replace it")
+            raise AugmentError(f"{report} already exists; pass `overwrite` to replace it")
         result = evaluation.evaluate(synthetic, real, holdout, on_bad_file=on_bad_file)
         page = evaluation.write_report(result, report, overwrite) if report is not None else None
     if as_json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from augment.output import SyntheticDataset
+from augment.io.dataset import SyntheticDataset
 
 
 def golden_dataset() -> SyntheticDataset:
@@ -25,11 +25,35 @@ def golden_dataset() -> SyntheticDataset:
             "mode": "direct",
             "seed": 3,
             "inputs": [
-                {"path": "benign/a.png", "class_name": "benign", "sha256": "0" * 64, "bytes": 10, "frames": 1},
-                {"path": "benign/b.png", "class_name": "benign", "sha256": "1" * 64, "bytes": 11, "frames": 1},
-                {"path": "malignant/c.dcm", "class_name": "malignant", "sha256": "2" * 64, "bytes": 12, "frames": 2},
-                {"path": "malignant/d.png", "class_name": "malignant", "sha256": "3" * 64, "bytes": 0,
-                 "frames": 0, "skipped": "empty file (0 bytes)"},
+                {
+                    "path": "benign/a.png",
+                    "class_name": "benign",
+                    "sha256": "0" * 64,
+                    "bytes": 10,
+                    "frames": 1,
+                },
+                {
+                    "path": "benign/b.png",
+                    "class_name": "benign",
+                    "sha256": "1" * 64,
+                    "bytes": 11,
+                    "frames": 1,
+                },
+                {
+                    "path": "malignant/c.dcm",
+                    "class_name": "malignant",
+                    "sha256": "2" * 64,
+                    "bytes": 12,
+                    "frames": 2,
+                },
+                {
+                    "path": "malignant/d.png",
+                    "class_name": "malignant",
+                    "sha256": "3" * 64,
+                    "bytes": 0,
+                    "frames": 0,
+                    "skipped": "empty file (0 bytes)",
+                },
             ],
             "classes": [
                 {"class_name": "benign", "real": 2, "synthetic": 2},

@@ -16,7 +16,9 @@ def kernel_fn():
     return discriminator("paper-gray", 8)[2]
 
 
-@pytest.mark.parametrize("n, levels", [(32, 2), (24, 3), (6, 2)], ids=["two-halvings", "stops-at-odd", "too-small"])
+@pytest.mark.parametrize(
+    "n, levels", [(32, 2), (24, 3), (6, 2)], ids=["two-halvings", "stops-at-odd", "too-small"]
+)
 def test_self_kernel_by_halves_equals_the_plain_self_kernel(kernel_fn, n, levels):
     x = jax.random.uniform(jax.random.PRNGKey(0), (n, 8, 8, 1))
     blocked = jax.jit(lambda z: self_kernel_by_halves(kernel_fn, z, "ntk", levels))(x)

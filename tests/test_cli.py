@@ -18,11 +18,11 @@ from PIL import Image
 from typer.testing import CliRunner
 from unwritable import unwritable_even_for_root
 
-from augment.checkpoint import checkpoint_path
 from augment.cli.app import app
 from augment.gantk import direct
-from augment.output import FORMAT_VERSION
-from augment.pipeline import split_across_classes
+from augment.io.checkpoint import checkpoint_path
+from augment.io.dataset import FORMAT_VERSION
+from augment.run.counts import split_across_classes
 
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 DICOM_FILES = pathlib.Path(pydicom.__file__).parent / "data" / "test_files"
@@ -57,7 +57,9 @@ def test_synth_on_the_bundled_samples_writes_a_complete_file(runner, tmp_path):
         nearest, distance = f["nearest_real_index"][:], f["nearest_real_distance"][:]
         provenance = json.loads(f["provenance"][()])
     # the stored nearest-real figures agree with a brute-force search over the real files
-    real = np.stack([np.asarray(Image.open(SAMPLES / i["path"]), np.float64) / 255 for i in provenance["inputs"]])
+    real = np.stack(
+        [np.asarray(Image.open(SAMPLES / i["path"]), np.float64) / 255 for i in provenance["inputs"]]
+    )
     brute = np.sqrt(((images[:, None, ..., 0] / 255.0 - real[None]) ** 2).mean(axis=(2, 3)))
     np.testing.assert_array_equal(nearest, brute.argmin(1))
     np.testing.assert_allclose(distance, brute.min(1), rtol=1e-5)
@@ -69,8 +71,11 @@ def test_synth_on_the_bundled_samples_writes_a_complete_file(runner, tmp_path):
     first = provenance["inputs"][0]
     data = (SAMPLES / first["path"]).read_bytes()
     assert first == {
-        "path": "digit-0/0_00.png", "class_name": "digit-0", "sha256": hashlib.sha256(data).hexdigest(),
-        "bytes": len(data), "frames": 1,
+        "path": "digit-0/0_00.png",
+        "class_name": "digit-0",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        "frames": 1,
     }
     assert len(provenance["inputs"]) == 18
     loss = provenance["classes"][0]["loss"]
@@ -81,7 +86,7 @@ def test_synth_on_the_bundled_samples_writes_a_complete_file(runner, tmp_path):
 
 def test_same_seed_gives_identical_images(runner, tmp_path):
     outs = [tmp_path / "a.h5", tmp_path / "b.h5", tmp_path / "c.h5"]
-    for out, seed in zip(outs, [3, 3, 4]):
+    for out, seed in zip(outs, [3, 3, 4], strict=True):
         result = synth(runner, SAMPLES, "--n", 3, "--out", out, "--seed", seed, *FAST)
         assert result.exit_code == 0, result.output
     with h5py.File(outs[0]) as a, h5py.File(outs[1]) as b, h5py.File(outs[2]) as c:
@@ -131,7 +136,9 @@ def test_inspect_an_h5_file_and_the_default_output_name(runner, tmp_path, monkey
 
 
 def test_progress_summary_and_verbose(runner, tmp_path):
-    result = synth(runner, SAMPLES, "--n", 3, "--out", tmp_path / "o.h5", "--steps", 6, "--batch-size", 8, "--verbose")
+    result = synth(
+        runner, SAMPLES, "--n", 3, "--out", tmp_path / "o.h5", "--steps", 6, "--batch-size", 8, "--verbose"
+    )
     assert result.exit_code == 0, result.output
     assert "working size 8x8x1, 8-bit" in result.stderr
     assert "class digit-1: 6 real images -> 1 synthetic" in result.stderr
@@ -153,14 +160,20 @@ def test_existing_output_is_left_untouched_without_overwrite(runner, tmp_path):
     "make, expected",
     [
         (lambda d: d / "missing", "error: input folder not found: {d}/missing\n"),
-        (lambda d: (d / "file.png").write_bytes(b"x") and d / "file.png",
-         "error: input must be a folder of images, got a file: {d}/file.png\n"),
-        (lambda d: (d / "empty").mkdir() or d / "empty",
-         "error: no images in {d}/empty (looked for .bmp, .dcm, .dicom, .jpeg, .jpg, .png, .tif, .tiff and "
-         "DICOM files directly inside it and in its sub-folders)\n"),
-        (lambda d: (d / "notes").mkdir() or (d / "notes" / "a.txt").write_text("x") and d / "notes",
-         "error: no images in {d}/notes (looked for .bmp, .dcm, .dicom, .jpeg, .jpg, .png, .tif, .tiff and "
-         "DICOM files directly inside it and in its sub-folders)\n"),
+        (
+            lambda d: (d / "file.png").write_bytes(b"x") and d / "file.png",
+            "error: input must be a folder of images, got a file: {d}/file.png\n",
+        ),
+        (
+            lambda d: (d / "empty").mkdir() or d / "empty",
+            "error: no images in {d}/empty (looked for .bmp, .dcm, .dicom, .jpeg, .jpg, .png, .tif, .tiff "
+            "and DICOM files directly inside it and in its sub-folders)\n",
+        ),
+        (
+            lambda d: (d / "notes").mkdir() or ((d / "notes" / "a.txt").write_text("x") and d / "notes"),
+            "error: no images in {d}/notes (looked for .bmp, .dcm, .dicom, .jpeg, .jpg, .png, .tif, .tiff "
+            "and DICOM files directly inside it and in its sub-folders)\n",
+        ),
     ],
     ids=["missing", "file", "empty", "no-images"],
 )
@@ -192,7 +205,10 @@ def test_unreadable_files_stop_the_run_or_are_skipped_and_recorded(runner, tmp_p
     assert f"warning: skipped {folder}/zero/broken.png: empty file (0 bytes)\n" in result.stderr
     with h5py.File(out) as f:
         inputs = {i["path"]: i for i in json.loads(f["provenance"][()])["inputs"]}
-    assert inputs["zero/broken.png"]["skipped"] == "empty file (0 bytes)" and inputs["zero/broken.png"]["frames"] == 0
+    assert (
+        inputs["zero/broken.png"]["skipped"] == "empty file (0 bytes)"
+        and inputs["zero/broken.png"]["frames"] == 0
+    )
     assert inputs["one/cut.dcm"]["skipped"].startswith("truncated or corrupt DICOM")
     assert "skipped" not in inputs["zero/0_00.png"]
 
@@ -266,20 +282,54 @@ def test_device_gpu_without_a_gpu_is_a_clear_error(runner, tmp_path):
     [
         (["--channels", "2", "--out", "{d}/o.h5"], "error: --channels must be auto, 1 or 3, got '2'\n"),
         (["--device", "tpu9", "--out", "{d}/o.h5"], "error: --device must be auto, cpu or gpu, got 'tpu9'\n"),
-        (["--on-bad-file", "ignore", "--out", "{d}/o.h5"], "error: --on-bad-file must be fail or skip, got 'ignore'\n"),
+        (
+            ["--on-bad-file", "ignore", "--out", "{d}/o.h5"],
+            "error: --on-bad-file must be fail or skip, got 'ignore'\n",
+        ),
         (["--format", "tiff", "--out", "{d}/o.h5"], "error: --format must be h5 or png, got 'tiff'\n"),
-        (["--checkpoint-every", "-1", "--out", "{d}/o.h5"], "error: --checkpoint-every must not be negative, got -1.0\n"),
-        (["--out", "{d}/o.zip"], "error: cannot tell the output format from 'o.zip'; end --out with .h5 for "
-         "HDF5, give a folder name without a suffix for PNGs, or pass --format h5|png\n"),
-        (["--out", "{d}/nowhere/o.h5"], "error: cannot write {d}/nowhere/o.h5: folder {d}/nowhere does not exist\n"),
-        (["--out", "{d}/f.txt/o.h5"], "error: cannot write {d}/f.txt/o.h5: {d}/f.txt is a file, not a folder\n"),
-        (["--out", "{d}", "--overwrite", "--format", "h5"], "error: {d} is a folder; give a file path ending in .h5\n"),
-        (["--out", "{d}", "--overwrite"], "error: {d} is a folder that augment did not write; refusing to replace it\n"),
-        (["--out", "{d}/f.txt", "--format", "png", "--overwrite"],
-         "error: {d}/f.txt is a file; PNG output needs a folder path\n"),
+        (
+            ["--checkpoint-every", "-1", "--out", "{d}/o.h5"],
+            "error: --checkpoint-every must not be negative, got -1.0\n",
+        ),
+        (
+            ["--out", "{d}/o.zip"],
+            "error: cannot tell the output format from 'o.zip'; end --out with .h5 for "
+            "HDF5, give a folder name without a suffix for PNGs, or pass --format h5|png\n",
+        ),
+        (
+            ["--out", "{d}/nowhere/o.h5"],
+            "error: cannot write {d}/nowhere/o.h5: folder {d}/nowhere does not exist\n",
+        ),
+        (
+            ["--out", "{d}/f.txt/o.h5"],
+            "error: cannot write {d}/f.txt/o.h5: {d}/f.txt is a file, not a folder\n",
+        ),
+        (
+            ["--out", "{d}", "--overwrite", "--format", "h5"],
+            "error: {d} is a folder; give a file path ending in .h5\n",
+        ),
+        (
+            ["--out", "{d}", "--overwrite"],
+            "error: {d} is a folder that augment did not write; refusing to replace it\n",
+        ),
+        (
+            ["--out", "{d}/f.txt", "--format", "png", "--overwrite"],
+            "error: {d}/f.txt is a file; PNG output needs a folder path\n",
+        ),
     ],
-    ids=["channels", "device", "on-bad-file", "format", "checkpoint-every", "suffix", "missing-folder", "parent-is-file",
-         "h5-is-a-folder", "user-folder", "png-is-a-file"],
+    ids=[
+        "channels",
+        "device",
+        "on-bad-file",
+        "format",
+        "checkpoint-every",
+        "suffix",
+        "missing-folder",
+        "parent-is-file",
+        "h5-is-a-folder",
+        "user-folder",
+        "png-is-a-file",
+    ],
 )
 def test_bad_options_and_unwritable_outputs_are_one_clear_line(runner, tmp_path, options, expected):
     (tmp_path / "f.txt").write_text("a user's file")
@@ -296,7 +346,8 @@ def test_png_output_inside_the_input_folder_is_refused(runner, tmp_path):
     result = synth(runner, folder, "--out", folder / "synthetic", *FAST)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: {folder}/synthetic is inside the input folder; its PNGs would be read as real images next time\n"
+        f"error: {folder}/synthetic is inside the input folder; "
+        "its PNGs would be read as real images next time\n"
     )
 
 
@@ -360,7 +411,7 @@ def test_a_checkpoint_is_resumed_only_when_asked_and_only_by_the_same_run(runner
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("augment.pipeline.synthesize", interrupt)
+    monkeypatch.setattr("augment.gantk.modes.direct.synthesize", interrupt)
     result = synth(runner, SAMPLES, "--n", 3, "--out", out, *FAST)
     assert result.exit_code == 130
     assert result.stderr == "interrupted; nothing was written (run again with --resume to continue)\n"
@@ -371,18 +422,23 @@ def test_a_checkpoint_is_resumed_only_when_asked_and_only_by_the_same_run(runner
     result = synth(runner, SAMPLES, "--n", 3, "--out", out, *FAST)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: {checkpoint} holds an interrupted run; pass --resume to continue it, or delete it to start again\n"
+        f"error: {checkpoint} holds an interrupted run; "
+        "pass --resume to continue it, or delete it to start again\n"
     )
     result = synth(runner, SAMPLES, "--n", 3, "--out", out, "--resume", *FAST)
-    assert result.exit_code == 1 and result.stderr.startswith(f"error: cannot read the checkpoint {checkpoint}")
+    assert result.exit_code == 1 and result.stderr.startswith(
+        f"error: cannot read the checkpoint {checkpoint}"
+    )
 
     checkpoint.unlink()
-    result = synth(runner, SAMPLES, "--n", 3, "--out", out, "--resume", *FAST)  # nothing to resume: a fresh run
+    result = synth(
+        runner, SAMPLES, "--n", 3, "--out", out, "--resume", *FAST
+    )  # nothing to resume: a fresh run
     assert result.exit_code == 0, result.output
     with h5py.File(out) as f:
         first = f["images"][:]
     # a checkpoint of another run (another seed) is refused
-    from augment.checkpoint import save_checkpoint
+    from augment.io.checkpoint import save_checkpoint
 
     save_checkpoint(checkpoint, "f" * 64, {}, None)
     result = synth(runner, SAMPLES, "--n", 3, "--out", tmp_path / "o.h5", "--resume", "--overwrite", *FAST)
@@ -420,7 +476,7 @@ def test_the_cli_folder_installs_as_augment_cli_not_as_a_top_level_module():
 
 def test_synth_flags_near_copies_and_warns(runner, tmp_path):
     """300 Adam steps on six real digits, without the copy-avoiding defaults, make near-copies
-    (DESIGN.md section 3): flagged and warned."""
+    (docs/design.md, "Copy guards"): flagged and warned."""
     out = tmp_path / "o.h5"
     result = synth(runner, SAMPLES, "--n", 3, "--out", out, "--steps", 300, "--batch-size", 8, "--quiet",
                    "--augment-real-to", 0, "--no-novelty-stop")  # fmt: skip
@@ -447,7 +503,9 @@ def holdout_digits(tmp_path, digits):
     for digit in (0, 1, 7):
         (folder / f"digit-{digit}").mkdir(parents=True)
         for i, image in enumerate(images[labels == digit][20:40]):
-            Image.fromarray(np.round(image[..., 0] * 255).astype(np.uint8)).save(folder / f"digit-{digit}" / f"{i}.png")
+            Image.fromarray(np.round(image[..., 0] * 255).astype(np.uint8)).save(
+                folder / f"digit-{digit}" / f"{i}.png"
+            )
     return folder
 
 
@@ -481,11 +539,14 @@ def test_evaluate_prints_json_and_writes_a_report(runner, tmp_path, holdout_digi
 
     summary = runner.invoke(app, ["evaluate", str(out), "--real", str(SAMPLES)])
     assert summary.exit_code == 0 and "privacy ratio" in summary.stdout and "leave-one-out" in summary.stdout
-    again = runner.invoke(app, ["evaluate", str(out), "--real", str(SAMPLES), "--report", str(tmp_path / "report")])
+    again = runner.invoke(
+        app, ["evaluate", str(out), "--real", str(SAMPLES), "--report", str(tmp_path / "report")]
+    )
     assert again.exit_code == 1
     assert again.stderr == f"error: {tmp_path}/report already exists; pass --overwrite to replace it\n"
     replaced = runner.invoke(
-        app, ["evaluate", str(out), "--real", str(SAMPLES), "--report", str(tmp_path / "report"), "--overwrite"]
+        app,
+        ["evaluate", str(out), "--real", str(SAMPLES), "--report", str(tmp_path / "report"), "--overwrite"],
     )
     assert replaced.exit_code == 0 and "privacy ratio" in (tmp_path / "report" / "index.html").read_text()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary or swapped-out folder

@@ -10,8 +10,8 @@ import pydicom
 import pytest
 from PIL import Image
 
-from augment.data import default_size, find_images, load_folder, to_working_size
 from augment.errors import AugmentError
+from augment.io.folder import default_size, find_images, load_folder, to_working_size
 
 DICOM_FILES = pathlib.Path(pydicom.__file__).parent / "data" / "test_files"
 
@@ -118,7 +118,7 @@ def test_channels_option(tmp_path):
     assert load_folder(tmp_path, channels="1").images.shape[-1] == 1
     Image.fromarray(ramp(8, 8, 255).astype(np.uint8)).save(tmp_path / "g.png")
     assert load_folder(tmp_path, channels="3").images.shape[-1] == 3
-    with pytest.raises(AugmentError, match="--channels must be auto, 1 or 3"):
+    with pytest.raises(AugmentError, match="`channels` must be auto, 1 or 3"):
         load_folder(tmp_path, channels="rgb")
 
 

@@ -25,7 +25,7 @@ FAST = GeneratorConfig(steps=40, chunk_steps=10, batch_size=16, base_channels=32
 @pytest.mark.parametrize("size", [8, 9, 10, 16, 28, 32])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_the_network_makes_images_of_the_working_size_in_the_unit_range(size, channels):
-    init_fn, apply_fn = generator_network(size, channels, z_dim=8, base_channels=32)
+    init_fn, apply_fn = generator_network(size, channels, base_channels=32)
     shape, params = init_fn(jax.random.PRNGKey(0), (-1, 8))
     assert shape == (-1, size, size, channels)
     images = apply_fn(params, jax.random.normal(jax.random.PRNGKey(1), (3, 8)))
@@ -44,7 +44,9 @@ def test_the_ga_ntk_loss_falls_and_samples_are_deterministic(threes):
     history = generator.loss_history
     assert history.shape == (40,) and np.all(np.isfinite(history))
     drop = history[:10].mean() - history[-10:].mean()
-    assert drop > 3 * np.std(np.diff(history))  # a fall well beyond the step-to-step noise (fresh z each step)
+    assert drop > 3 * np.std(
+        np.diff(history)
+    )  # a fall well beyond the step-to-step noise (fresh z each step)
     first = sample(generator, 7, jax.random.PRNGKey(3))
     assert first.shape == (7, 8, 8, 1) and first.dtype == np.float32
     assert 0.0 < first.min() and first.max() < 1.0
@@ -88,7 +90,7 @@ def trained(threes):
 
 
 def test_save_then_load_gives_the_same_samples(tmp_path, trained):
-    from augment.gantk.saved import load_generators, save_generators
+    from augment.io.saved_generator import load_generators, save_generators
 
     written = save_generators(tmp_path / "gen", {"three": trained, "also-three": trained}, {"seed": 2})
     generators, manifest, manifest_sha256 = load_generators(tmp_path / "gen")
@@ -99,7 +101,7 @@ def test_save_then_load_gives_the_same_samples(tmp_path, trained):
     np.testing.assert_array_equal(
         sample(generators["three"], 6, jax.random.PRNGKey(9)), sample(trained, 6, jax.random.PRNGKey(9))
     )
-    with pytest.raises(AugmentError, match="already exists; pass --overwrite"):
+    with pytest.raises(AugmentError, match="already exists; pass `overwrite`"):
         save_generators(tmp_path / "gen", {"three": trained}, {})
     (tmp_path / "other").mkdir()
     with pytest.raises(AugmentError, match="is not a saved generator; refusing to replace it"):
@@ -109,7 +111,7 @@ def test_save_then_load_gives_the_same_samples(tmp_path, trained):
 def test_damaged_foreign_and_newer_generators_are_clear_errors(tmp_path, trained):
     import json
 
-    from augment.gantk.saved import load_generators, save_generators
+    from augment.io.saved_generator import load_generators, save_generators
 
     with pytest.raises(AugmentError, match="is not a saved generator"):
         load_generators(tmp_path)
@@ -127,7 +129,7 @@ def test_damaged_foreign_and_newer_generators_are_clear_errors(tmp_path, trained
         load_generators(tmp_path / "gen")
     manifest["format_version"] = "2.0"
     manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(AugmentError, match="generator format version 2.0; this augment reads 1.x"):
+    with pytest.raises(AugmentError, match=r"generator format version 2\.0; this augment reads 1\.x"):
         load_generators(tmp_path / "gen")
     manifest_path.write_text("{not json")
     with pytest.raises(AugmentError, match="cannot read"):

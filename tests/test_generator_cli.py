@@ -10,15 +10,16 @@ import pathlib
 import jax
 import numpy as np
 import pytest
-from augment.cli.app import app
 from typer.testing import CliRunner
 from unwritable import unwritable_even_for_root
 
-import augment.pipeline
-from augment.checkpoint import checkpoint_path
+import augment.run.synth
+from augment.cli.app import app
 from augment.gantk.generator import sample
-from augment.gantk.saved import load_generators
-from augment.output import read_output, to_integer_pixels
+from augment.io.checkpoint import checkpoint_path
+from augment.io.dataset import to_integer_pixels
+from augment.io.saved_generator import load_generators
+from augment.io.writers import read_output
 
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 # 30 steps are two chunks (25 + 5), so an interruption can fall inside a class's training.
@@ -82,7 +83,7 @@ def test_generator_mode_writes_the_dataset_and_the_generators(trained):
 
 
 def test_an_interrupted_generator_run_resumes_to_the_uninterrupted_result(trained, tmp_path, monkeypatch):
-    original, calls = augment.pipeline.save_checkpoint, []
+    original, calls = augment.run.synth.save_checkpoint, []
 
     def save_then_stop(path, fingerprint, finished, current):
         original(path, fingerprint, finished, current)
@@ -91,7 +92,7 @@ def test_an_interrupted_generator_run_resumes_to_the_uninterrupted_result(traine
             raise KeyboardInterrupt
 
     out = tmp_path / "g.h5"
-    monkeypatch.setattr(augment.pipeline, "save_checkpoint", save_then_stop)
+    monkeypatch.setattr(augment.run.synth, "save_checkpoint", save_then_stop)
     result = invoke("synth", SAMPLES, "--out", out, "--save-generator", tmp_path / "gen", *OPTIONS)
     assert result.exit_code == 130
     assert not out.exists() and not (tmp_path / "gen").exists()
@@ -109,7 +110,7 @@ def test_an_interrupted_generator_run_resumes_to_the_uninterrupted_result(traine
     np.testing.assert_array_equal(resumed.realness, whole.realness)
     assert resumed.provenance["resumed"] is True
     for name in ("digit-0", "digit-1", "digit-7"):
-        for a, b in zip(leaves(tmp_path / "gen", name), leaves(trained / "gen", name)):
+        for a, b in zip(leaves(tmp_path / "gen", name), leaves(trained / "gen", name), strict=True):
             np.testing.assert_array_equal(a, b)
 
 
@@ -163,10 +164,13 @@ def test_generator_mistakes_are_one_clear_line(trained, tmp_path):
          f"error: {gen} already exists; pass --overwrite to replace it\n"),
         (["synth", SAMPLES, "--out", tmp_path / "o.h5", "--mode", "generator", "--save-generator", SAMPLES,
           "--overwrite"], f"error: {SAMPLES} is not a saved generator; refusing to replace it\n"),
-        (["sample", SAMPLES, "--out", tmp_path / "o.h5"], f"error: {SAMPLES} is not a saved generator (no generator.json)\n"),
-        (["sample", gen, "--out", trained / "g.h5"], f"error: {trained / 'g.h5'} already exists; pass --overwrite to replace it\n"),
+        (["sample", SAMPLES, "--out", tmp_path / "o.h5"],
+         f"error: {SAMPLES} is not a saved generator (no generator.json)\n"),
+        (["sample", gen, "--out", trained / "g.h5"],
+         f"error: {trained / 'g.h5'} already exists; pass --overwrite to replace it\n"),
         (["sample", gen, "--out", tmp_path / "o.h5", "--n", 0], "error: --n must be at least 1, got 0\n"),
-        (["sample", gen, "--out", tmp_path / "o.h5", "--n", 3, "--per-class", 1], "error: give --n or --per-class, not both\n"),
+        (["sample", gen, "--out", tmp_path / "o.h5", "--n", 3, "--per-class", 1],
+         "error: give --n or --per-class, not both\n"),
     ]  # fmt: skip
     for args, message in cases:
         result = invoke(*args)

@@ -12,13 +12,14 @@ import pytest
 import scipy.ndimage
 
 from augment.errors import AugmentError
-from augment.gantk import SynthesisConfig, SynthesisSnapshot, synthesize
+from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapshot, synthesize
 from augment.gantk.augmentation import _affine, augmented_real_set, random_poses
 from augment.quality import leave_one_out_threshold, pairwise_rms_distance
 
 # Without augmentation, five real threes are copied within about 60 Adam steps: the stop must act.
 COPYING = SynthesisConfig(
-    steps=120, chunk_steps=10, synthetic_batch_size=8, real_batch_size=8, augment_real_to=0,
+    steps=120, chunk_steps=10, synthetic_batch_size=8, augment_real_to=0,
+    discriminator=DiscriminatorConfig(real_batch_size=8),
     max_near_copy_fraction=0.1,
 )  # fmt: skip
 
@@ -46,7 +47,9 @@ def test_the_augmented_set_cycles_through_the_real_images_and_is_keyed(threes):
     angles, shifts = random_poses(jax.random.PRNGKey(1), 12, 12.0, 0.125 * 8)
     assert np.all(np.abs(np.rad2deg(angles)) <= 12.0) and np.all(np.abs(shifts) <= 1.0)
     centre = np.full(2, 3.5)
-    for j, (angle, shift) in enumerate(zip(np.asarray(angles, np.float64), np.asarray(shifts, np.float64))):
+    for j, (angle, shift) in enumerate(
+        zip(np.asarray(angles, np.float64), np.asarray(shifts, np.float64), strict=True)
+    ):
         matrix = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
         expected = scipy.ndimage.affine_transform(
             threes[j % 5, ..., 0].astype(np.float64),
@@ -141,10 +144,10 @@ def test_the_defaults_do_not_copy_the_real_images(threes):
 
 def test_the_provenance_loss_record_of_stopped_batches():
     """NaN marks the steps after a stop: the record counts steps run and averages what ran."""
-    from augment.pipeline import _loss_summary
+    from augment.run.provenance import loss_summary
 
     history = np.array([[1.0, 2.0, 3.0], [4.0, np.nan, np.nan]], np.float32)
-    record = _loss_summary(history)
+    record = loss_summary(history)
     assert record["steps"] == 3 and record["stopped_early"] == 1
     assert record["steps_run"] == {"min": 1, "median": 2.0, "max": 3}
     assert record["first"] == 2.5 and record["final"] == 3.5 and record["min"] == 2.0

@@ -107,7 +107,8 @@ def test_input_gradients_match_finite_differences():
 
 @pytest.mark.parametrize("layer", [stax.Relu(), stax.LeakyRelu(0.2), stax.Erf()])
 def test_gradient_is_finite_where_inputs_coincide(layer):
-    """The trap of DESIGN.md section 2: sqrt(k11 k22 - k12^2) has an infinite slope at x == x'."""
+    """A trap (docs/design.md, "The kernel engine"): sqrt(k11 k22 - k12^2) has an infinite slope at
+    x == x'."""
     _, _, kernel_fn = stax.serial(
         stax.Conv(4, (3, 3), padding="SAME", W_std=W_STD), layer, stax.Flatten(), stax.Dense(1)
     )

@@ -33,8 +33,12 @@ def test_distances_match_a_loop():
     index, distance = nearest_real(a, b, block=2)
     np.testing.assert_array_equal(index, loop.argmin(1))
     np.testing.assert_allclose(distance, loop.min(1), rtol=1e-6)
-    square = np.array([[np.sqrt(np.mean((x - y) ** 2)) if i != j else np.inf for j, y in enumerate(b)]
-                       for i, x in enumerate(b)])
+    square = np.array(
+        [
+            [np.sqrt(np.mean((x - y) ** 2)) if i != j else np.inf for j, y in enumerate(b)]
+            for i, x in enumerate(b)
+        ]
+    )
     np.testing.assert_allclose(leave_one_out_dcr(b), square.min(1), rtol=1e-10)
 
 
@@ -100,7 +104,8 @@ def test_kid_is_the_unbiased_mmd_and_separates_distributions(cloud):
 
     pairs = list(itertools.permutations(range(6), 2))
     expected = (
-        sum(k(x[i], x[j]) for i, j in pairs) / 30 + sum(k(y[i], y[j]) for i, j in pairs) / 30
+        sum(k(x[i], x[j]) for i, j in pairs) / 30
+        + sum(k(y[i], y[j]) for i, j in pairs) / 30
         - 2 * np.mean([k(a, b) for a in x for b in y])
     )
     assert kid(x, y, subsets=1)["kid"] == pytest.approx(expected, rel=1e-10)  # one subset = all, permuted
@@ -111,7 +116,11 @@ def test_kid_is_the_unbiased_mmd_and_separates_distributions(cloud):
 
 def test_random_conv_features_are_fixed_by_the_seed():
     images = np.random.default_rng(4).random((5, 8, 8, 1))
-    first, again, other = random_conv_features(images), random_conv_features(images), random_conv_features(images, 1)
+    first, again, other = (
+        random_conv_features(images),
+        random_conv_features(images),
+        random_conv_features(images, 1),
+    )
     assert first.shape == (5, 2 * 2 * 128)
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, other)

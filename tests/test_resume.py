@@ -3,7 +3,6 @@ real `augment synth` process is killed with SIGKILL."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import pathlib
@@ -18,13 +17,20 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from augment.checkpoint import checkpoint_path, load_checkpoint
 from augment.cli.app import app
-from augment.gantk import SynthesisConfig, SynthesisSnapshot, synthesize
+from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapshot, synthesize
 from augment.gantk.direct import FinishedProblem
+from augment.gantk.modes import MODES
+from augment.io.checkpoint import checkpoint_path, load_checkpoint
 
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
-CONFIG = SynthesisConfig(steps=12, chunk_steps=5, synthetic_batch_size=4, real_batch_size=8, augment_real_to=0)
+CONFIG = SynthesisConfig(
+    steps=12,
+    chunk_steps=5,
+    synthetic_batch_size=4,
+    augment_real_to=0,
+    discriminator=DiscriminatorConfig(real_batch_size=8),
+)
 
 
 class Stop(Exception):
@@ -51,7 +57,9 @@ def test_a_resumed_synthesis_equals_the_uninterrupted_one(threes, stop_after):
 
 
 def test_a_snapshot_of_another_request_is_refused(threes):
-    other = SynthesisSnapshot(finished={0: FinishedProblem(np.zeros((3, 8, 8, 1), np.float32), np.zeros(3), [0.0])})
+    other = SynthesisSnapshot(
+        finished={0: FinishedProblem(np.zeros((3, 8, 8, 1), np.float32), np.zeros(3), [0.0])}
+    )
     with pytest.raises(Exception, match="the checkpoint does not match this request"):
         synthesize(threes, 8, CONFIG, jax.random.PRNGKey(5), resume=other)
 
@@ -64,8 +72,18 @@ def test_killing_a_real_process_and_resuming_gives_the_uninterrupted_result(tmp_
                "--augment-real-to", "0", "--no-novelty-stop"]  # fmt: skip
     out = tmp_path / "killed.h5"
     checkpoint = checkpoint_path(out)
-    command = [sys.executable, "-m", "augment.cli", "synth", str(SAMPLES), "--out", str(out), *options,
-               "--checkpoint-every", "0"]
+    command = [
+        sys.executable,
+        "-m",
+        "augment.cli",
+        "synth",
+        str(SAMPLES),
+        "--out",
+        str(out),
+        *options,
+        "--checkpoint-every",
+        "0",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 300
@@ -78,7 +96,8 @@ def test_killing_a_real_process_and_resuming_gives_the_uninterrupted_result(tmp_
     assert process.returncode == -signal.SIGKILL
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == [checkpoint.name]
-    finished, current = load_checkpoint(checkpoint, json.loads(str(np.load(checkpoint)["meta"]))["fingerprint"])
+    fingerprint = json.loads(str(np.load(checkpoint)["meta"]))["fingerprint"]
+    finished, _current = load_checkpoint(checkpoint, fingerprint, MODES["direct"].read_snapshot)
     assert len(finished) < 3  # it was really cut short
 
     runner = CliRunner()

@@ -21,6 +21,7 @@ import pytest
 from augment.errors import AugmentError
 from augment.gantk import memory
 from augment.gantk.architectures import discriminator
+from augment.gantk.config import DiscriminatorConfig
 from augment.gantk.direct import SynthesisConfig, _compiled_problem
 from augment.gantk.memory import (
     MARGIN,
@@ -33,8 +34,8 @@ from augment.gantk.memory import (
 )
 from augment.gantk.placement import Placement
 from augment.inspection import summary_lines
+from augment.io.writers import read_output
 from augment.ntk.stax import round_mantissa
-from augment.output import read_output
 
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 FOUR_DEVICES = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
@@ -55,12 +56,15 @@ def synth_process(
 DEVICE_COUNT_SCRIPT = """
 import sys, jax, numpy as np
 from sklearn.datasets import load_digits
-from augment.gantk import SynthesisConfig, synthesize
+from augment.gantk import DiscriminatorConfig, SynthesisConfig, synthesize
 from augment.gantk.placement import Placement
 
 digits = load_digits()
 real = (digits.images[digits.target == 3][:12] / 16.0)[..., None].astype(np.float32)
-config = SynthesisConfig(steps=6, chunk_steps=3, synthetic_batch_size=4, real_batch_size=8, augment_real_to=0)
+config = SynthesisConfig(
+    steps=6, chunk_steps=3, synthetic_batch_size=4, augment_real_to=0,
+    discriminator=DiscriminatorConfig(real_batch_size=8),
+)
 key, devices = jax.random.PRNGKey(2), tuple(jax.devices())
 assert len(devices) == 4
 runs = {
@@ -88,7 +92,7 @@ np.savez(sys.argv[1], **{f"{name}.{field}": getattr(result, field) for name, res
 
 def test_results_do_not_depend_on_the_device_count_and_a_run_resumes_on_another(tmp_path):
     out = tmp_path / "runs.npz"
-    done = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
+    done = subprocess.run(
         [sys.executable, "-c", DEVICE_COUNT_SCRIPT, str(out)],
         env=FOUR_DEVICES,
         capture_output=True,
@@ -181,13 +185,14 @@ def test_a_distributed_run_without_a_coordinator_is_a_clear_error(tmp_path):
         (["--matmul-precision", "bfloat16"], "--matmul-precision bfloat16 needs a GPU"),
         (
             ["--matmul-precision", "float16"],
-            "matmul precision must be one of float32, tensorfloat32, bfloat16",
+            "--matmul-precision must be float32, tensorfloat32 or bfloat16, got 'float16'",
         ),
     ],
 )
 def test_device_and_memory_options_are_checked_with_a_clear_message(options, message, tmp_path):
-    from augment.cli.app import app
     from typer.testing import CliRunner
+
+    from augment.cli.app import app
 
     result = CliRunner().invoke(
         app, ["synth", str(SAMPLES), "--out", str(tmp_path / "o.h5"), "--quiet", *options]
@@ -198,8 +203,9 @@ def test_device_and_memory_options_are_checked_with_a_clear_message(options, mes
 
 
 def test_a_tight_memory_budget_lowers_the_batches_and_says_so(tmp_path):
-    from augment.cli.app import app
     from typer.testing import CliRunner
+
+    from augment.cli.app import app
 
     # 8x8 digits, 6 real images a class (no augmentation), 32 synthetic: about 1.4 MiB; within
     # 1 MiB the synthetic batch drops to 16, and a batch the user fixed cannot
@@ -210,7 +216,7 @@ def test_a_tight_memory_budget_lowers_the_batches_and_says_so(tmp_path):
         app, ["synth", str(SAMPLES), "--n", "96", "--steps", "2", *plain, "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "lowered synthetic batch size to 16" in result.stderr
+    assert "(--memory), lowered the synthetic batch to 16" in result.stderr
     provenance = read_output(out).provenance
     assert provenance["config"]["synthetic_batch_size"] == 16 and provenance["config"]["memory"] == "1MiB"
     assert provenance["memory"]["budget_bytes"] == 2**20
@@ -225,8 +231,9 @@ def test_a_tight_memory_budget_lowers_the_batches_and_says_so(tmp_path):
 
 
 def test_the_real_batch_size_option_is_used_and_recorded(tmp_path):
-    from augment.cli.app import app
     from typer.testing import CliRunner
+
+    from augment.cli.app import app
 
     out = tmp_path / "o.h5"
     options = ["--n", "6", "--steps", "2", "--augment-real-to", "0", "--real-batch-size", "4", "--quiet"]
@@ -236,11 +243,11 @@ def test_the_real_batch_size_option_is_used_and_recorded(tmp_path):
 
 
 def test_a_malformed_process_count_is_a_clear_error_before_jax_is_touched(monkeypatch):
-    from augment.pipeline import join_distributed
+    from augment.run.devices import join_distributed
 
     monkeypatch.setenv("JAX_NUM_PROCESSES", "two")
     with pytest.raises(
-        AugmentError, match="--distributed: JAX_NUM_PROCESSES must be a whole number, got 'two'"
+        AugmentError, match="`distributed`: JAX_NUM_PROCESSES must be a whole number, got 'two'"
     ):
         join_distributed()
 
@@ -262,7 +269,7 @@ def test_parse_memory_reads_binary_sizes():
     assert parse_memory("4096") == 4096
     assert format_bytes(3 * 2**30) == "3.0 GiB" and format_bytes(5 * 2**20) == "5 MiB"
     for bad in ("", "0GiB", "-1G", "8 parsecs", "1e9"):
-        with pytest.raises(AugmentError, match="--memory must be a size"):
+        with pytest.raises(AugmentError, match="`memory` must be a size"):
             parse_memory(bad)
 
 
@@ -286,11 +293,11 @@ def test_the_plan_halves_the_synthetic_batch_first_then_the_real_one_and_adds_la
     assert (fewer_real.real_batch, fewer_real.synthetic_batch) == (128, 64)
     assert plan(None, real=MIN_REAL_BATCH, synthetic=MIN_SYNTHETIC_BATCH).per_device > 0
     with pytest.raises(
-        AugmentError, match="a real batch of 256 and a synthetic batch of 64.*lower --batch-size, --real"
+        AugmentError, match=r"a real batch of 256 and a synthetic batch of 64.*lower `batch_size`, `real"
     ):
         plan(roomy.per_device - 1, fixed_synthetic=True, fixed_real=True)
     with pytest.raises(
-        AugmentError, match="the Gram matrix of a real set of 256.*lower --augment-real-to, --size"
+        AugmentError, match=r"the Gram matrix of a real set of 256.*lower `augment_real_to`, `size`"
     ):
         plan(1)  # even the smallest batches leave the Gram matrix, which does not fit
     assert plan(2 * roomy.per_device, max_lanes=8).lanes_per_device >= 2  # the real set is shared
@@ -310,13 +317,12 @@ def test_the_memory_model_bounds_what_xla_allocates_on_configurations_it_was_not
 ):
     """XLA's temporary buffers of the compiled chunk (the step's peak besides its inputs)."""
     config = SynthesisConfig(
-        architecture=architecture,
+        discriminator=DiscriminatorConfig(architecture=architecture, real_batch_size=n_real),
         steps=1,
-        real_batch_size=n_real,
         synthetic_batch_size=n_synthetic,
         augment_real_to=0,
     )
-    compiled = _compiled_problem(config, shape[0], n_real)
+    compiled = _compiled_problem(config, shape[0])
     state = compiled.init_state(jax.random.PRNGKey(0), n_synthetic, shape)
     lanes = jax.tree_util.tree_map(lambda leaf: leaf[None], state)
     real, gram = np.zeros((n_real, *shape), np.float32), np.eye(n_real, dtype=np.float32)
@@ -347,3 +353,23 @@ def test_a_lower_matmul_precision_moves_the_ntk_by_about_its_rounding_error(prec
     reference = np.asarray(exact(x, None, "ntk"))
     relative = np.abs(np.asarray(rounded(x, None, "ntk")) - reference).max() / np.abs(reference).max()
     assert 0 < relative < 2.0**-bits  # operands rounded to `bits` bits, sums in float32
+
+
+def test_a_single_lane_gives_the_same_result_with_and_without_vmap(threes, monkeypatch):
+    """The unbatched single-lane path (direct.UNBATCHED_SINGLE_LANE) is an optimisation, not a
+    change of result: a size-1 vmap of the same chunk agrees with it."""
+    from augment.gantk import direct, synthesize
+
+    config = SynthesisConfig(
+        steps=4, chunk_steps=2, synthetic_batch_size=8, augment_real_to=0,
+        discriminator=DiscriminatorConfig(real_batch_size=8),
+    )  # fmt: skip
+    unbatched = synthesize(threes, 8, config, jax.random.PRNGKey(1))
+    monkeypatch.setattr(direct, "UNBATCHED_SINGLE_LANE", False)
+    _compiled_problem.cache_clear()  # the lanes function is traced once per configuration
+    try:
+        batched = synthesize(threes, 8, config, jax.random.PRNGKey(1))
+    finally:
+        _compiled_problem.cache_clear()
+    np.testing.assert_allclose(batched.loss_history, unbatched.loss_history, rtol=1e-5)
+    np.testing.assert_allclose(batched.images, unbatched.images, atol=1e-5)

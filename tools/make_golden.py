@@ -1,6 +1,6 @@
 """Make the golden kernel values in tests/golden/ with neural-tangents 0.6.5 (not a dependency).
 
-neural-tangents does not import on current JAX (DESIGN.md section 2), so this script runs in a
+neural-tangents does not import on current JAX (docs/design.md, "The kernel engine"), so this script runs in a
 separate, throw-away environment:
 
     python3.11 -m venv /tmp/ntenv
@@ -26,8 +26,8 @@ import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)  # this is a throw-away script process, not the library
 
-import numpy as np  # noqa: E402
 import neural_tangents as nt  # noqa: E402
+import numpy as np  # noqa: E402
 from neural_tangents import stax  # noqa: E402
 
 GOLDEN = pathlib.Path(__file__).resolve().parent.parent / "tests" / "golden"

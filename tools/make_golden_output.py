@@ -14,9 +14,9 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
 
-from golden_output import golden_dataset  # noqa: E402
+from golden_output import golden_dataset
 
-from augment.output import write_h5  # noqa: E402
+from augment.io.writers.h5 import write_h5
 
 if __name__ == "__main__":
     target = pathlib.Path(__file__).resolve().parent.parent / "tests" / "golden" / "synthetic-1.0.h5"

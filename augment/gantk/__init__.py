@@ -1,6 +1,8 @@
-"""GA-NTK: the closed-form NTK-GP discriminator, its losses, and direct-mode synthesis."""
+"""GA-NTK: the closed-form NTK-GP discriminator and its losses, and the synthesis modes built on
+it: direct synthesis of pixels and generator training (:mod:`augment.gantk.modes`)."""
 
 from augment.gantk.architectures import ARCHITECTURES, discriminator
+from augment.gantk.config import DiscriminatorConfig
 from augment.gantk.direct import (
     SynthesisConfig,
     SynthesisResult,
@@ -9,15 +11,32 @@ from augment.gantk.direct import (
     synthesize,
 )
 from augment.gantk.discriminator import ga_ntk_loss, ntk_gp_train_prediction
+from augment.gantk.generator import (
+    GeneratorConfig,
+    GeneratorSnapshot,
+    TrainedGenerator,
+    generate,
+    sample,
+    train_generator,
+)
+from augment.gantk.losses import LOSSES
 
 __all__ = [
     "ARCHITECTURES",
+    "LOSSES",
+    "DiscriminatorConfig",
+    "GeneratorConfig",
+    "GeneratorSnapshot",
     "SynthesisConfig",
     "SynthesisResult",
     "SynthesisSnapshot",
+    "TrainedGenerator",
     "discriminator",
     "ga_ntk_loss",
+    "generate",
     "ntk_gp_train_prediction",
     "plan_problems",
+    "sample",
     "synthesize",
+    "train_generator",
 ]

@@ -1,6 +1,6 @@
 """Discriminator architectures, composed from :mod:`augment.ntk.stax` layers.
 
-The two published GA-NTK discriminators (DESIGN.md section 1) are instances of one family:
+The two published GA-NTK discriminators (docs/design.md, "The method") are instances of one family:
 strided 4x4 SAME convolutions with ReLU, Flatten, optional hidden dense layers with ReLU, then one
 output unit; weight variance ``W_std**2 = 1.4615`` and bias variance ``b_std**2 = 0.1``. In kernel
 space the widths do not change the kernel (only the depth, windows and variances do); they are
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from augment.errors import AugmentError
 from augment.ntk import stax
+from augment.registry import Registry
 
 W_STD = math.sqrt(1.4615)
 B_STD = math.sqrt(0.1)
@@ -46,21 +47,19 @@ class ConvDiscriminator:
             for layer in (stax.Conv(channels, (4, 4), (2, 2), "SAME", w_std, b_std), stax.Relu())
         ]
         dense = [
-            layer
-            for width in self.dense_widths
-            for layer in (stax.Dense(width, w_std, b_std), stax.Relu())
+            layer for width in self.dense_widths for layer in (stax.Dense(width, w_std, b_std), stax.Relu())
         ]
         return stax.serial(*convs, stax.Flatten(), *dense, stax.Dense(1, w_std, b_std))
 
 
-ARCHITECTURES: dict[str, ConvDiscriminator] = {
-    "paper-gray": ConvDiscriminator(
-        (64, 128), (1024,), "GA-NTK's 28x28 grayscale discriminator: Conv 64/128, Dense 1024"
-    ),
-    "paper-rgb": ConvDiscriminator(
-        (64, 128, 256), (), "GA-NTK's 32x32 RGB discriminator: Conv 64/128/256"
-    ),
-}
+ARCHITECTURES: Registry[ConvDiscriminator] = Registry("discriminator architecture", parameter="architecture")
+ARCHITECTURES.register(
+    "paper-gray",
+    ConvDiscriminator((64, 128), (1024,), "GA-NTK's 28x28 grayscale discriminator: Conv 64/128, Dense 1024"),
+)
+ARCHITECTURES.register(
+    "paper-rgb", ConvDiscriminator((64, 128, 256), (), "GA-NTK's 32x32 RGB discriminator: Conv 64/128/256")
+)
 
 
 def discriminator(name: str, image_size: int, precision: str = "float32"):
@@ -71,16 +70,12 @@ def discriminator(name: str, image_size: int, precision: str = "float32"):
       image_size: the square working size (pixels on a side).
       precision: the matmul precision of ``kernel_fn`` (see :mod:`augment.ntk.stax`).
     """
-    if name not in ARCHITECTURES:
-        raise AugmentError(
-            f"unknown discriminator architecture {name!r}; choose one of "
-            + ", ".join(sorted(ARCHITECTURES))
-        )
     architecture = ARCHITECTURES[name]
     if image_size < architecture.min_size:
         raise AugmentError(
             f"working size {image_size} is too small for the {name} discriminator "
-            f"(needs at least {architecture.min_size}x{architecture.min_size})"
+            f"(needs at least {architecture.min_size}x{architecture.min_size}); "
+            f"pass `size={architecture.min_size}` or larger"
         )
     init_fn, apply_fn, kernel_fn = architecture.layers()
     if precision == "float32":

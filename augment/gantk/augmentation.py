@@ -1,7 +1,7 @@
 """The real side of the GA-NTK loss, enlarged with random small rotations and shifts.
 
 With a handful of real images per class, GA-NTK's synthetic images converge onto the real images
-themselves (DESIGN.md section 3). Training the discriminator instead on a larger set of randomly
+themselves (docs/design.md, "Copy guards"). Training the discriminator instead on a larger set of randomly
 rotated and shifted versions of the real images makes the target distribution the class's images
 *under small pose changes*; the synthetic images then settle on new poses rather than on the
 patients' own pixels (measured in ``benchmarks/RESULTS.md``).

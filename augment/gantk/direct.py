@@ -8,8 +8,8 @@ Per step: ``loss, grad = value_and_grad(ga_ntk_loss)(Z)``; the optimiser (optax 
 paper's plain gradient descent) proposes an update; optional Gaussian noise of standard deviation
 ``noise / (1 + step)**0.55`` is added; pixels are clipped to [0, 1].
 
-Two defaults keep the images from becoming copies of the real ones (DESIGN.md section 3; measured
-in ``benchmarks/RESULTS.md``):
+Two defaults keep the images from becoming copies of the real ones (docs/design.md, "Copy
+guards"; measured in ``benchmarks/RESULTS.md``):
 
 - the real side of the loss is an *augmented real set*: ``augment_real_to`` random small
   rotations and shifts of the class's real images (:mod:`augment.gantk.augmentation`), so the
@@ -20,9 +20,10 @@ in ``benchmarks/RESULTS.md``):
   near-copies it let through are then replaced by their own last version that was not one.
 
 Costs that are paid once: the NTK Gram matrix of the whole real set (real-vs-real blocks do not
-depend on Z), computed before the first step; each step gathers its (n_r, n_r) block. Steps run
-inside one compiled ``fori_loop`` per chunk of at most ``chunk_steps`` steps, with a traced trip
-count, so no step, chunk or problem recompiles.
+depend on Z), computed before the first step, :data:`GRAM_BLOCK` rows at a time
+(:func:`~augment.gantk.loop.real_gram`, shared with generator mode); each step gathers its
+(n_r, n_r) block. Steps run inside one compiled ``fori_loop`` per chunk of at most
+``chunk_steps`` steps, with a traced trip count, so no step, chunk or problem recompiles.
 
 All randomness comes from the key passed in: the same key gives bit-identical images on CPU.
 """
@@ -34,47 +35,47 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from augment.errors import AugmentError
-from augment.gantk.architectures import ARCHITECTURES, discriminator
+from augment.errors import AugmentError, one_of
 from augment.gantk.augmentation import augmented_real_set
-from augment.gantk.discriminator import LOSSES, ga_ntk_loss, real_batch
-from augment.gantk.loop import check_finite, checked_leaves
+from augment.gantk.config import DiscriminatorConfig, check, flat_dict, from_flat_dict
+from augment.gantk.discriminator import real_batch
+from augment.gantk.loop import check_finite, checked_leaves, real_gram
 from augment.gantk.placement import LANE_AXIS, Placement
-from augment.ntk.stax import MATMUL_PRECISIONS, PRECISION_NAMES
 from augment.quality import leave_one_out_threshold, pairwise_rms_distance
 
 Array = jax.Array
 OPTIMIZERS = ("adam", "gd")
-GRAM_BLOCK = 128  # rows of the real Gram matrix computed at a time
 AUGMENTATION_STREAM = 0x617567  # fold_in constant: the augmentation's key, apart from the problems'
+UNBATCHED_SINGLE_LANE = True
+"""Run a device's single lane (every CPU run) without ``vmap``: it saves the batching. It was
+added after a segmentation fault of XLA's CPU compiler in the gradient of the halved self-kernel
+under a size-1 ``vmap`` (jaxlib 0.10.2, seen once while building the device support); that crash
+did not reproduce later on the same jaxlib (8x8 and 16x16, batches 4 to 32, plain and augmented
+real sets). ``tests/test_scale.py`` runs both paths and checks they agree, so either can be
+dropped without changing results."""
 
 
 @dataclass(frozen=True)
 class SynthesisConfig:
     """Everything that decides what direct-mode synthesis computes (recorded in provenance).
 
-    Defaults follow the published GA-NTK settings (DESIGN.md section 1) for the discriminator, and
-    Adam on pixels for the optimiser (clean images within a few hundred steps, DESIGN.md section 3).
+    The discriminator follows the published GA-NTK settings; the optimiser is Adam on pixels
+    (clean images within a few hundred steps, docs/design.md). ``chunk_steps`` is how often the
+    novelty stop looks at a batch (and progress is reported): it changes the result.
     """
 
-    architecture: str = "paper-gray"
-    loss: str = "origin"
-    similarity_weight: float = 0.1
-    eta: float = 1e-2
-    t: float = 65536.0 * 2
-    diag_reg: float = 1e-5
+    discriminator: DiscriminatorConfig = dataclasses.field(default_factory=DiscriminatorConfig)
     optimizer: str = "adam"
     learning_rate: float = 0.01
     noise: float = 0.0
     steps: int = 300
-    real_batch_size: int = 256
     synthetic_batch_size: int = 32
     chunk_steps: int = 10
     augment_real_to: int = 200
@@ -82,48 +83,41 @@ class SynthesisConfig:
     augment_shift: float = 0.125
     novelty_stop: bool = True
     max_near_copy_fraction: float = 0.2
-    matmul_precision: str = "float32"  # or, on a GPU, "tensorfloat32" / "bfloat16" (README)
 
-    def __post_init__(self):
-        checks = [
-            (
-                self.matmul_precision in PRECISION_NAMES,
-                f"matmul precision must be one of {', '.join(MATMUL_PRECISIONS)}",
-            ),
-            (
-                self.architecture in ARCHITECTURES,
-                f"architecture must be one of {sorted(ARCHITECTURES)}",
-            ),
-            (self.loss in LOSSES, f"loss must be one of {LOSSES}"),
-            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}"),
-            (self.steps >= 1, "steps must be at least 1"),
-            (self.real_batch_size >= 1, "the real batch size must be at least 1"),
-            (
-                self.synthetic_batch_size >= 1,
-                "the synthetic batch size must be at least 1",
-            ),
-            (self.chunk_steps >= 1, "chunk_steps must be at least 1"),
-            (self.learning_rate > 0, "the learning rate must be positive"),
-            (self.eta > 0 and self.t > 0, "eta and t must be positive"),
-            (
-                self.diag_reg >= 0 and self.noise >= 0,
-                "diag_reg and noise must not be negative",
-            ),
-            (
-                self.augment_real_to >= 0 and self.augment_rotation >= 0 and self.augment_shift >= 0,
-                "the real-set augmentation's size, rotation and shift must not be negative",
-            ),
-            (
-                0 <= self.max_near_copy_fraction <= 1,
-                "max_near_copy_fraction must be between 0 and 1",
-            ),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise AugmentError(message)
+    def __post_init__(self) -> None:
+        check(
+            [
+                (
+                    self.optimizer in OPTIMIZERS,
+                    f"`optimizer` must be {one_of(OPTIMIZERS)}, got {self.optimizer!r}",
+                ),
+                (self.steps >= 1, f"`steps` must be at least 1, got {self.steps}"),
+                (
+                    self.synthetic_batch_size >= 1,
+                    f"`synthetic_batch_size` must be at least 1, got {self.synthetic_batch_size}",
+                ),
+                (self.chunk_steps >= 1, f"`chunk_steps` must be at least 1, got {self.chunk_steps}"),
+                (self.learning_rate > 0, "`learning_rate` must be positive"),
+                (self.noise >= 0, "`noise` must not be negative"),
+                (
+                    self.augment_real_to >= 0 and self.augment_rotation >= 0 and self.augment_shift >= 0,
+                    "the real-set augmentation's size, rotation and shift (`augment_real_to`, "
+                    "`augment_rotation`, `augment_shift`) must not be negative",
+                ),
+                (
+                    0 <= self.max_near_copy_fraction <= 1,
+                    "`max_near_copy_fraction` must be between 0 and 1",
+                ),
+            ]
+        )
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        """Flat: the discriminator's fields beside the mode's own (as provenance records them)."""
+        return flat_dict(self)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> SynthesisConfig:
+        return from_flat_dict(cls, record)
 
 
 class ProblemState(NamedTuple):
@@ -159,9 +153,10 @@ class CompiledProblem(NamedTuple):
     """The jitted pieces of one configuration (see :func:`_compiled_problem`)."""
 
     init_state: Callable  # (key, n_synthetic, image_shape) -> ProblemState
-    run_lanes: Callable  # mesh -> jitted (states, real_all, gram_all, (lanes,) num_steps) -> (states, (lanes, chunk_steps) losses)
+    # mesh -> jitted (states, real_all, gram_all, (lanes,) num_steps) -> (states, (lanes, chunk_steps) losses)
+    run_lanes: Callable
     evaluate: Callable  # (synthetic, real_all, gram_all, key) -> (loss, (n_s,) realness)
-    gram: Callable  # (real_all,) -> (n, n) NTK of the real set
+    gram: Callable  # (real_all,) -> (n, n) NTK of the real set, GRAM_BLOCK rows at a time
 
 
 ProgressFn = Callable[[int, int, int, int, float], None]
@@ -178,29 +173,18 @@ def _optimizer(config: SynthesisConfig) -> optax.GradientTransformation:
 
 
 @functools.lru_cache(maxsize=16)
-def _compiled_problem(config: SynthesisConfig, image_size: int, n_real_total: int):
-    """The jitted pieces for one configuration and real-set size, shared by every problem."""
-    _, _, kernel_fn = discriminator(config.architecture, image_size, config.matmul_precision)
+def _compiled_problem(config: SynthesisConfig, image_size: int) -> CompiledProblem:
+    """The jitted pieces for one configuration and working size, shared by every problem."""
+    kernel_fn = config.discriminator.kernel_fn(image_size)
+    loss_fn = config.discriminator.loss_fn(kernel_fn)
+    real_batch_size = config.discriminator.real_batch_size
     optimizer = _optimizer(config)
-
-    def loss_fn(synthetic, real, gram):
-        return ga_ntk_loss(
-            kernel_fn,
-            synthetic,
-            real,
-            gram,
-            loss=config.loss,
-            eta=config.eta,
-            t=config.t,
-            diag_reg=config.diag_reg,
-            similarity_weight=config.similarity_weight,
-        )
 
     value_and_grad = jax.value_and_grad(loss_fn, has_aux=True)
 
     def step(state: ProblemState, real_all, gram_all):
         key, batch_key, noise_key = jax.random.split(state.key, 3)
-        real, gram = real_batch(batch_key, real_all, gram_all, config.real_batch_size)
+        real, gram = real_batch(batch_key, real_all, gram_all, real_batch_size)
         (loss, _), grad = value_and_grad(state.synthetic, real, gram)
         updates, opt_state = optimizer.update(grad, state.opt_state, state.synthetic)
         synthetic = optax.apply_updates(state.synthetic, updates)
@@ -212,7 +196,7 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, n_real_total: in
 
     def init_state(key, n_synthetic, image_shape):
         init_key, state_key = jax.random.split(key)
-        synthetic = jax.random.uniform(init_key, (n_synthetic,) + image_shape, jnp.float32)
+        synthetic = jax.random.uniform(init_key, (n_synthetic, *image_shape), jnp.float32)
         return ProblemState(synthetic, optimizer.init(synthetic), state_key, jnp.zeros((), jnp.int32))
 
     def run_chunk(state: ProblemState, real_all, gram_all, num_steps):
@@ -228,44 +212,39 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, n_real_total: in
 
     @jax.jit
     def evaluate(synthetic, real_all, gram_all, key):
-        real, gram = real_batch(key, real_all, gram_all, config.real_batch_size)
+        real, gram = real_batch(key, real_all, gram_all, real_batch_size)
         return loss_fn(synthetic, real, gram)
 
-    @jax.jit
-    def gram_rows(rows, real_all):
-        return kernel_fn(rows, real_all, "ntk")
-
-    @jax.jit
-    def gram_self(real_all):
-        return kernel_fn(real_all, None, "ntk")
-
-    def gram(real_all):
-        """(n, n) NTK of the whole real set, GRAM_BLOCK rows at a time to bound memory."""
-        if n_real_total <= GRAM_BLOCK:
-            return gram_self(real_all)
-        blocks = [
-            gram_rows(real_all[i : i + GRAM_BLOCK], real_all) for i in range(0, n_real_total, GRAM_BLOCK)
-        ]
-        return jnp.concatenate(blocks, axis=0)
+    gram = real_gram(kernel_fn)
 
     @functools.lru_cache(maxsize=8)
     def run_lanes(mesh: jax.sharding.Mesh) -> Callable:
         """Problems stacked along a leading lane axis, each with its own step count (0 leaves a
         lane as it is), the lanes split over ``mesh`` (see placement.py) with ``shard_map``.
 
-        A device's share of one lane runs unbatched: besides saving the vmap, this avoids an XLA
-        CPU crash (jaxlib 0.10) in the gradient of the halved self-kernel under a size-1 vmap.
+        A device's share of one lane runs unbatched (:data:`UNBATCHED_SINGLE_LANE`). ``shard_map``
+        runs with ``check_vma=False``: ``local`` mixes per-lane values with the replicated real
+        set and Gram matrix, which JAX's varying-manual-axes check would ask to mark by hand; each
+        lane's result depends only on its own inputs, so nothing needs the check.
         """
 
         def local(states, real_all, gram_all, num_steps):
-            if num_steps.shape[0] == 1:
-                state, losses = run_chunk(jax.tree_util.tree_map(lambda v: v[0], states), real_all, gram_all, num_steps[0])
+            if num_steps.shape[0] == 1 and UNBATCHED_SINGLE_LANE:
+                state, losses = run_chunk(
+                    jax.tree_util.tree_map(lambda v: v[0], states), real_all, gram_all, num_steps[0]
+                )
                 return jax.tree_util.tree_map(lambda v: v[None], (state, losses))
             return jax.vmap(run_chunk, in_axes=(0, None, None, 0))(states, real_all, gram_all, num_steps)
 
         lanes, whole = jax.sharding.PartitionSpec(LANE_AXIS), jax.sharding.PartitionSpec()
         return jax.jit(
-            jax.shard_map(local, mesh=mesh, in_specs=(lanes, whole, whole, lanes), out_specs=(lanes, lanes), check_vma=False)
+            jax.shard_map(
+                local,
+                mesh=mesh,
+                in_specs=(lanes, whole, whole, lanes),
+                out_specs=(lanes, lanes),
+                check_vma=False,
+            )
         )
 
     return CompiledProblem(jax.jit(init_state, static_argnums=(1, 2)), run_lanes, evaluate, gram)
@@ -280,7 +259,6 @@ def plan_problems(n_synthetic: int, batch_size: int) -> tuple[int, int]:
         raise AugmentError(f"the number of synthetic images must be at least 1, got {n_synthetic}")
     problems = math.ceil(n_synthetic / batch_size)
     return problems, math.ceil(n_synthetic / problems)
-
 
 
 class FinishedProblem(NamedTuple):
@@ -327,8 +305,53 @@ class SynthesisSnapshot:
 
     def copy(self) -> SynthesisSnapshot:
         """A copy that later chunks do not change (``checkpoint`` gets the live snapshot)."""
-        running = {p: RunningProblem(list(r.state), list(r.history), r.novel) for p, r in self.running.items()}
+        running = {
+            p: RunningProblem(list(r.state), list(r.history), r.novel) for p, r in self.running.items()
+        }
         return SynthesisSnapshot(dict(self.finished), running, self.milestone)
+
+    def to_arrays(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        """Put the snapshot's arrays into ``arrays`` (keys ``current.*``); return its JSON record."""
+        for p, problem in self.finished.items():
+            arrays[f"current.finished.{p}.images"] = problem.images
+            arrays[f"current.finished.{p}.realness"] = problem.realness
+            arrays[f"current.finished.{p}.history"] = np.asarray(problem.history, np.float32)
+        running = {}
+        for p, run in self.running.items():
+            for i, leaf in enumerate(run.state):
+                arrays[f"current.running.{p}.state.{i}"] = np.asarray(leaf)
+            if run.novel is not None:
+                arrays[f"current.running.{p}.novel"] = run.novel
+            running[str(p)] = {
+                "state_leaves": len(run.state),
+                "history": list(run.history),
+                "novel": run.novel is not None,
+            }
+        return {"kind": "direct", "finished": sorted(self.finished), "running": running}
+
+    @classmethod
+    def from_arrays(cls, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> SynthesisSnapshot:
+        """The snapshot that :meth:`to_arrays` recorded (KeyError, TypeError or ValueError when
+        the record is incomplete)."""
+        if record.get("kind") != "direct":
+            raise ValueError(f"the snapshot under way is of mode {record.get('kind')!r}, not direct")
+        finished = {
+            int(p): FinishedProblem(
+                arrays[f"current.finished.{p}.images"],
+                arrays[f"current.finished.{p}.realness"],
+                arrays[f"current.finished.{p}.history"].tolist(),
+            )
+            for p in record["finished"]
+        }
+        running = {
+            int(p): RunningProblem(
+                [arrays[f"current.running.{p}.state.{i}"] for i in range(entry["state_leaves"])],
+                entry["history"],
+                arrays[f"current.running.{p}.novel"] if entry["novel"] else None,
+            )
+            for p, entry in record["running"].items()
+        }
+        return cls(finished, running)
 
 
 CheckpointFn = Callable[[SynthesisSnapshot], None]
@@ -387,7 +410,7 @@ def synthesize(
             config.augment_shift,
         )
     # The step count does not change what is compiled: one compilation serves every --steps.
-    compiled = _compiled_problem(dataclasses.replace(config, steps=1), image_shape[0], real.shape[0])
+    compiled = _compiled_problem(dataclasses.replace(config, steps=1), image_shape[0])
     gram = compiled.gram(real)
     real_lanes, gram_lanes = placement.replicated(real), placement.replicated(gram)
     if near_copy_threshold is None:
@@ -413,8 +436,11 @@ def synthesize(
 
     def finish(lane: int, images: np.ndarray) -> None:
         problem = slots[lane]
+        assert problem is not None  # a lane that finishes holds a problem
         run = snapshot.running.pop(problem)
-        if guarded:  # the few near-copies the stop let through go back to their last novel version
+        if (
+            run.novel is not None
+        ):  # the few near-copies the stop let through go back to their last novel version
             images = np.where(near_copies(images)[:, None, None, None], run.novel, images)
         _, scores = compiled.evaluate(jnp.asarray(images), real, gram, problem_keys[problem][1])
         snapshot.finished[problem] = FinishedProblem(images, np.asarray(scores), run.history)
@@ -430,7 +456,10 @@ def synthesize(
             break
         running = [None if p is None else snapshot.running[p] for p in slots]
         num_steps = np.asarray(
-            [0 if run is None else min(config.chunk_steps, config.steps - len(run.history)) for run in running],
+            [
+                0 if run is None else min(config.chunk_steps, config.steps - len(run.history))
+                for run in running
+            ],
             np.int32,
         )
         stacked = [
@@ -438,7 +467,10 @@ def synthesize(
             for i in range(len(template.state))
         ]
         new_state, losses = compiled.run_lanes(placement.mesh)(
-            jax.tree_util.tree_unflatten(treedef, stacked), real_lanes, gram_lanes, placement.to_lanes(num_steps)
+            jax.tree_util.tree_unflatten(treedef, stacked),
+            real_lanes,
+            gram_lanes,
+            placement.to_lanes(num_steps),
         )
         new_leaves = [placement.to_host(v) for v in jax.tree_util.tree_leaves(new_state)]
         losses = placement.to_host(losses)
@@ -447,19 +479,19 @@ def synthesize(
             if run is None:
                 continue
             chunk_losses = losses[lane, : num_steps[lane]]
-            check_finite(chunk_losses, len(run.history), f"problem {slots[lane] + 1}")
+            check_finite(chunk_losses, len(run.history), f"problem {(slots[lane] or 0) + 1}")
             leaves = [v[lane] for v in new_leaves]
             images = np.asarray(jax.tree_util.tree_unflatten(treedef, leaves).synthetic)
             near = near_copies(images) if guarded else None
             # the first chunk always stands (no batch ends as its initial noise); a later one that
             # makes too many near-copies is undone and ends the problem
-            if guarded and run.history and np.mean(near) > config.max_near_copy_fraction:
+            if near is not None and run.history and np.mean(near) > config.max_near_copy_fraction:
                 finish(lane, np.asarray(jax.tree_util.tree_unflatten(treedef, run.state).synthetic))
                 snapshot.milestone = True
                 continue
             run.state = leaves
             run.history.extend(chunk_losses.tolist())
-            if guarded:
+            if near is not None and run.novel is not None:
                 run.novel = np.where(near[:, None, None, None], run.novel, images)
             if len(run.history) >= config.steps:
                 finish(lane, images)
@@ -467,14 +499,16 @@ def synthesize(
         if checkpoint is not None:
             checkpoint(snapshot)
         if progress is not None:
-            steps_done = config.steps * len(snapshot.finished) + sum(len(r.history) for r in snapshot.running.values())
+            steps_done = config.steps * len(snapshot.finished) + sum(
+                len(r.history) for r in snapshot.running.values()
+            )
             last = next(float(losses[i, n - 1]) for i, n in enumerate(num_steps) if n > 0)
             progress(steps_done, config.steps * problems, len(snapshot.finished), problems, last)
 
     finished = [snapshot.finished[p] for p in range(problems)]
     loss_history = np.full((problems, config.steps), np.nan, np.float32)
-    for p, problem in enumerate(finished):
-        loss_history[p, : len(problem.history)] = problem.history
+    for p, solved in enumerate(finished):
+        loss_history[p, : len(solved.history)] = solved.history
     return SynthesisResult(
         images=np.concatenate([p.images for p in finished])[:n_synthetic],
         realness=np.concatenate([p.realness for p in finished])[:n_synthetic],
@@ -496,7 +530,9 @@ def _checked_snapshot(
     """A working copy of ``resume`` (or a new snapshot), checked against this request."""
     if resume is None:
         return SynthesisSnapshot()
-    mismatch = AugmentError("the checkpoint does not match this request (problem count, image shape or state differ)")
+    mismatch = AugmentError(
+        "the checkpoint does not match this request (problem count, image shape or state differ)"
+    )
     finished = dict(resume.finished)
     if any(
         not 0 <= p < problems or f.images.shape != (per_problem, *image_shape) for p, f in finished.items()
@@ -505,7 +541,7 @@ def _checked_snapshot(
     running = {}
     for p, run in resume.running.items():
         novel_matches = (run.novel is None) == (not guarded) and (
-            run.novel is None or run.novel.shape == template.novel.shape
+            run.novel is None or (template.novel is not None and run.novel.shape == template.novel.shape)
         )
         if not (0 <= p < problems and p not in finished and novel_matches and len(run.history) < steps):
             raise mismatch

@@ -1,7 +1,7 @@
 """The GA-NTK discriminator: the closed-form mean prediction of an NTK Gaussian process.
 
 Training an infinitely wide network by gradient descent on MSE for time ``t`` with learning rate
-``eta`` gives, on its own 2n training points (DESIGN.md section 1),
+``eta`` gives, on its own 2n training points (docs/design.md, "The method"),
 
     D(X u Z; t) = (I - exp(-eta * t * K / N)) y,        N = y.size,
 
@@ -16,18 +16,16 @@ Synthesis minimises a loss of ``D`` against the target "real" for every point.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 
+from augment.gantk.losses import LOSSES, REAL, SYNTHETIC
 from augment.ntk.blocks import cross_kernel_by_tiles, self_kernel_by_halves, symmetric_from_blocks
 from augment.ntk.linalg import psd_expm
 
 Array = jax.Array
-
-REAL, SYNTHETIC = 1, 0
-LOSSES = ("origin", "mse", "similarity")
 
 
 def real_batch(key: Array, real_all: Array, gram_all: Array, n_real: int) -> tuple[Array, Array]:
@@ -43,9 +41,7 @@ def real_batch(key: Array, real_all: Array, gram_all: Array, n_real: int) -> tup
     return real_all[index], gram_all[index][:, index]
 
 
-def ntk_gp_train_prediction(
-    k: Array, y: Array, *, eta: float, t: float, diag_reg: float
-) -> Array:
+def ntk_gp_train_prediction(k: Array, y: Array, *, eta: float, t: float, diag_reg: float) -> Array:
     """Mean prediction of the NTK-GP on its training points after training time ``t``.
 
     Args:
@@ -65,32 +61,10 @@ def ntk_gp_train_prediction(
     return y - decay @ y
 
 
-def one_hot_labels(n_real: int, n_synthetic: int, dtype=jnp.float32) -> Array:
+def one_hot_labels(n_real: int, n_synthetic: int, dtype: jnp.dtype = jnp.float32) -> Array:
     """(n_real + n_synthetic, 2): real rows are class 1, synthetic rows class 0."""
-    labels = jnp.concatenate(
-        [jnp.full((n_real,), REAL), jnp.full((n_synthetic,), SYNTHETIC)]
-    )
+    labels = jnp.concatenate([jnp.full((n_real,), REAL), jnp.full((n_synthetic,), SYNTHETIC)])
     return jax.nn.one_hot(labels, 2, dtype=dtype)
-
-
-def origin_loss(prediction: Array) -> Array:
-    """Cross-entropy of ``softmax(D)`` against "real", averaged over all points."""
-    return -jnp.mean(jax.nn.log_softmax(prediction, axis=-1)[:, REAL])
-
-
-def mse_loss(prediction: Array) -> Array:
-    """Mean squared distance of ``D`` to the one-hot "real" target."""
-    target = jax.nn.one_hot(jnp.full(prediction.shape[:1], REAL), 2, dtype=prediction.dtype)
-    return jnp.mean((prediction - target) ** 2)
-
-
-def max_cosine_similarity(synthetic: Array, real: Array) -> Array:
-    """(n_s,): each synthetic image's largest cosine similarity to any real image (flattened)."""
-    s = synthetic.reshape(synthetic.shape[0], -1)
-    r = real.reshape(real.shape[0], -1)
-    s = s * jax.lax.rsqrt(jnp.sum(s * s, axis=1, keepdims=True) + 1e-12)
-    r = r * jax.lax.rsqrt(jnp.sum(r * r, axis=1, keepdims=True) + 1e-12)
-    return jnp.max(s @ r.T, axis=1)
 
 
 def ga_ntk_loss(
@@ -113,9 +87,9 @@ def ga_ntk_loss(
       real: (n_r, H, W, C) real images.
       k_real_real: (n_r, n_r) NTK of the real batch; it does not depend on ``synthetic`` and is
         computed once by the caller.
-      loss: "origin" (cross-entropy), "mse", or "similarity" (cross-entropy plus
-        ``similarity_weight`` times the mean of each synthetic image's largest cosine similarity
-        to the real batch).
+      loss: a name in :data:`~augment.gantk.losses.LOSSES`: "origin" (cross-entropy), "mse", or
+        "similarity" (cross-entropy plus ``similarity_weight`` times the mean of each synthetic
+        image's largest cosine similarity to the real batch).
 
     Returns:
       ``(loss value, realness)``: realness (n_s,) is D's prediction for the "real" class at each
@@ -129,14 +103,5 @@ def ga_ntk_loss(
     )
     y = one_hot_labels(n_real, n_synthetic, synthetic.dtype)
     prediction = ntk_gp_train_prediction(k, y, eta=eta, t=t, diag_reg=diag_reg)
-    if loss == "origin":
-        value = origin_loss(prediction)
-    elif loss == "mse":
-        value = mse_loss(prediction)
-    elif loss == "similarity":
-        value = origin_loss(prediction) + similarity_weight * jnp.mean(
-            max_cosine_similarity(synthetic, real)
-        )
-    else:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    value = LOSSES[loss](prediction, synthetic, real, similarity_weight)
     return value, prediction[n_real:, REAL]

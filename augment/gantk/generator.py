@@ -8,9 +8,9 @@ others (and, later, train classes on different devices).
 The network is composed from :mod:`augment.ntk.stax` layers and sized from the working resolution:
 ``Dense -> Reshape(s0, s0, w) -> [Upsample(2) -> Conv 3x3 -> ReLU] x k -> Conv 3x3 -> Sigmoid``
 (then a centre crop when ``s0 * 2**k`` overshoots the size), with ``k = floor(log2(size / 4))``
-doublings and widths halving from ``base_channels`` (at least 32). Settings follow DESIGN.md
-section 1: Adam 2e-4 with beta1 0.5, global-norm clipping 5, z dimension 64, batch 64,
-diag_reg 1e-4. All randomness comes from explicit keys.
+doublings and widths halving from ``base_channels`` (at least 32). Settings follow the published
+GA-NTKg code (docs/design.md, "The method"): Adam 2e-4 with beta1 0.5, global-norm clipping 5,
+z dimension 64, batch 64, diag_reg 1e-4. All randomness comes from explicit keys.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -28,19 +28,28 @@ import numpy as np
 import optax
 
 from augment.errors import AugmentError
-from augment.gantk.architectures import ARCHITECTURES, discriminator
-from augment.gantk.discriminator import LOSSES, ga_ntk_loss, real_batch
-from augment.gantk.loop import restore, run_steps
+from augment.gantk.config import DiscriminatorConfig, check, flat_dict, from_flat_dict
+from augment.gantk.discriminator import real_batch
+from augment.gantk.loop import real_gram, restore, run_steps
 from augment.ntk import stax
-from augment.ntk.stax import MATMUL_PRECISIONS, PRECISION_NAMES
 
 Array = jax.Array
 
 
+def _generator_discriminator() -> DiscriminatorConfig:
+    """The published GA-NTKg discriminator: diag_reg 1e-4 (direct mode's is 1e-5)."""
+    return DiscriminatorConfig(diag_reg=1e-4)
+
+
 @dataclass(frozen=True)
 class GeneratorConfig:
-    """Everything that decides what generator training computes (recorded in provenance)."""
+    """Everything that decides what generator training computes (recorded in provenance).
 
+    ``chunk_steps`` only sets how often progress is reported and a checkpoint may be written
+    (steps are dispatched one by one, see :func:`_compiled`); it does not change the result.
+    """
+
+    discriminator: DiscriminatorConfig = dataclasses.field(default_factory=_generator_discriminator)
     z_dim: int = 64
     base_channels: int = 128
     batch_size: int = 64
@@ -48,46 +57,40 @@ class GeneratorConfig:
     learning_rate: float = 2e-4
     beta1: float = 0.5
     clip_norm: float = 5.0
-    architecture: str = "paper-gray"
-    loss: str = "origin"
-    similarity_weight: float = 0.1
-    eta: float = 1e-2
-    t: float = 65536.0 * 2
-    diag_reg: float = 1e-4
-    real_batch_size: int = 256
     chunk_steps: int = 25
-    matmul_precision: str = "float32"  # or, on a GPU, "tensorfloat32" / "bfloat16" (README)
 
-    def __post_init__(self):
-        checks = [
-            (
-                self.matmul_precision in PRECISION_NAMES,
-                f"matmul precision must be one of {', '.join(MATMUL_PRECISIONS)}",
-            ),
-            (self.architecture in ARCHITECTURES, f"architecture must be one of {sorted(ARCHITECTURES)}"),
-            (self.loss in LOSSES, f"loss must be one of {LOSSES}"),
-            (min(self.z_dim, self.base_channels, self.batch_size, self.steps) >= 1,
-             "z_dim, base_channels, batch_size and steps must be at least 1"),
-            (self.real_batch_size >= 1 and self.chunk_steps >= 1, "batch and chunk sizes must be at least 1"),
-            (self.learning_rate > 0 and self.clip_norm > 0, "learning rate and clip norm must be positive"),
-            (self.eta > 0 and self.t > 0 and self.diag_reg >= 0, "eta and t must be positive, diag_reg >= 0"),
-        ]  # fmt: skip
-        for ok, message in checks:
-            if not ok:
-                raise AugmentError(message)
+    def __post_init__(self) -> None:
+        check(
+            [
+                (
+                    min(self.z_dim, self.base_channels, self.batch_size, self.steps, self.chunk_steps) >= 1,
+                    "`z_dim`, `base_channels`, `batch_size`, `steps` and `chunk_steps` must be at least 1",
+                ),
+                (
+                    self.learning_rate > 0 and self.clip_norm > 0,
+                    "`learning_rate` and `clip_norm` must be positive",
+                ),
+            ]
+        )
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        """Flat: the discriminator's fields beside the mode's own (as provenance records them)."""
+        return flat_dict(self)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> GeneratorConfig:
+        return from_flat_dict(cls, record)
 
 
-def generator_network(size: int, channels: int, z_dim: int = 64, base_channels: int = 128):
+def generator_network(size: int, channels: int, base_channels: int = 128) -> tuple[stax.InitFn, stax.ApplyFn]:
     """``(init_fn, apply_fn)`` of the generator for ``size x size x channels`` images in (0, 1).
 
-    ``apply_fn(params, z)`` maps (n, z_dim) noise to (n, size, size, channels) images.
+    ``apply_fn(params, z)`` maps (n, z_dim) noise to (n, size, size, channels) images; the noise
+    dimension is set by ``init_fn(key, (-1, z_dim))``.
     """
     if size < 1 or channels not in (1, 3):
         raise AugmentError(f"a generator needs a positive size and 1 or 3 channels, got {size}, {channels}")
-    doublings = max(0, int(math.floor(math.log2(size / 4)))) if size >= 4 else 0
+    doublings = max(0, math.floor(math.log2(size / 4))) if size >= 4 else 0
     start = math.ceil(size / 2**doublings)
     relu_std = math.sqrt(2.0)
     layers = [
@@ -114,7 +117,7 @@ def parameter_layout(image_shape: tuple[int, int, int], config: GeneratorConfig)
     """``(leaves, treedef)`` of the generator's parameters: leaves are ``jax.ShapeDtypeStruct``
     in ``jax.tree_util`` order; ``jax.tree_util.tree_unflatten(treedef, arrays)`` rebuilds them."""
     size, _, channels = (int(d) for d in image_shape)
-    init_fn, _ = generator_network(size, channels, config.z_dim, config.base_channels)
+    init_fn, _ = generator_network(size, channels, config.base_channels)
     _, params = jax.eval_shape(lambda key: init_fn(key, (-1, config.z_dim)), jax.random.PRNGKey(0))
     return jax.tree_util.tree_flatten(params)
 
@@ -141,7 +144,25 @@ class GeneratorSnapshot:
 
     state: list[np.ndarray]
     history: list[float]
-    milestone: bool = False  # never: a generator's run has no finished part before its end
+
+    @property
+    def milestone(self) -> bool:
+        """False: a generator has no finished part before its end, so every save of its training
+        is rationed by time alone (direct mode's snapshots mark a finished problem)."""
+        return False
+
+    def to_arrays(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        """Put the state's leaves into ``arrays`` (keys ``current.state.*``); return the record."""
+        for i, leaf in enumerate(self.state):
+            arrays[f"current.state.{i}"] = np.asarray(leaf)
+        return {"kind": "generator", "state_leaves": len(self.state), "history": list(self.history)}
+
+    @classmethod
+    def from_arrays(cls, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> GeneratorSnapshot:
+        """The snapshot that :meth:`to_arrays` recorded."""
+        if record.get("kind") != "generator":
+            raise ValueError(f"the snapshot under way is of mode {record.get('kind')!r}, not generator")
+        return cls([arrays[f"current.state.{i}"] for i in range(record["state_leaves"])], record["history"])
 
 
 class _Compiled(NamedTuple):
@@ -153,27 +174,25 @@ class _Compiled(NamedTuple):
 
 
 @functools.lru_cache(maxsize=8)
-def _compiled(config: GeneratorConfig, image_shape: tuple[int, int, int], n_real_total: int) -> _Compiled:
+def _compiled(config: GeneratorConfig, image_shape: tuple[int, ...]) -> _Compiled:
     size, _, channels = image_shape
-    _, _, kernel_fn = discriminator(config.architecture, size, config.matmul_precision)
-    init_fn, apply_fn = generator_network(size, channels, config.z_dim, config.base_channels)
+    kernel_fn = config.discriminator.kernel_fn(size)
+    loss_and_realness = config.discriminator.loss_fn(kernel_fn)
+    real_batch_size = config.discriminator.real_batch_size
+    init_fn, apply_fn = generator_network(size, channels, config.base_channels)
     optimizer = optax.chain(
         optax.clip_by_global_norm(config.clip_norm), optax.adam(config.learning_rate, b1=config.beta1)
     )
 
     def loss_fn(params, z, real, gram):
-        images = apply_fn(params, z)
-        loss, _ = ga_ntk_loss(
-            kernel_fn, images, real, gram, loss=config.loss, eta=config.eta, t=config.t,
-            diag_reg=config.diag_reg, similarity_weight=config.similarity_weight,
-        )  # fmt: skip
+        loss, _ = loss_and_realness(apply_fn(params, z), real, gram)
         return loss
 
     value_and_grad = jax.value_and_grad(loss_fn)
 
     def step(state: GeneratorState, real_all, gram_all):
         key, z_key, batch_key = jax.random.split(state.key, 3)
-        real, gram = real_batch(batch_key, real_all, gram_all, config.real_batch_size)
+        real, gram = real_batch(batch_key, real_all, gram_all, real_batch_size)
         z = jax.random.normal(z_key, (config.batch_size, config.z_dim))
         loss, grad = value_and_grad(state.params, z, real, gram)
         updates, opt_state = optimizer.update(grad, state.opt_state, state.params)
@@ -201,15 +220,11 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, int, int], n_real
 
     @jax.jit
     def realness(images, real_all, gram_all, key):
-        real, gram = real_batch(key, real_all, gram_all, config.real_batch_size)
-        _, prediction = ga_ntk_loss(
-            kernel_fn, images, real, gram, loss=config.loss, eta=config.eta, t=config.t,
-            diag_reg=config.diag_reg, similarity_weight=config.similarity_weight,
-        )  # fmt: skip
+        real, gram = real_batch(key, real_all, gram_all, real_batch_size)
+        _, prediction = loss_and_realness(images, real, gram)
         return prediction
 
-    gram = jax.jit(lambda real: kernel_fn(real, None, "ntk"))
-    return _Compiled(init_state, run_chunk, gram, jax.jit(apply_fn), realness)
+    return _Compiled(init_state, run_chunk, real_gram(kernel_fn), jax.jit(apply_fn), realness)
 
 
 def train_generator(
@@ -234,8 +249,9 @@ def train_generator(
     real = jnp.asarray(real_images, jnp.float32)
     if real.ndim != 4 or real.shape[1] != real.shape[2] or real.shape[0] < 1:
         raise AugmentError(f"real images must be (n, S, S, C) with n >= 1, got shape {real.shape}")
-    image_shape = tuple(int(d) for d in real.shape[1:])
-    compiled = _compiled(dataclasses.replace(config, steps=1), image_shape, real.shape[0])
+    size, width, channels = (int(d) for d in real.shape[1:])
+    image_shape = (size, width, channels)
+    compiled = _compiled(dataclasses.replace(config, steps=1), image_shape)
     gram = compiled.gram(real)
     state = compiled.init_state(key)
     history: list[float] = []
@@ -265,14 +281,14 @@ def sample(generator: TrainedGenerator, n: int, key: Array, batch: int = 1024) -
     if n < 1:
         raise AugmentError(f"the number of images must be at least 1, got {n}")
     size, _, channels = generator.image_shape
-    apply = _sampler(size, channels, generator.config.z_dim, generator.config.base_channels)
+    apply = _sampler(size, channels, generator.config.base_channels)
     z = jax.random.normal(key, (n, generator.config.z_dim))
     return np.concatenate([np.asarray(apply(generator.params, z[i : i + batch])) for i in range(0, n, batch)])
 
 
 @functools.lru_cache(maxsize=8)
-def _sampler(size: int, channels: int, z_dim: int, base_channels: int):
-    return jax.jit(generator_network(size, channels, z_dim, base_channels)[1])
+def _sampler(size: int, channels: int, base_channels: int) -> Callable[..., jax.Array]:
+    return jax.jit(generator_network(size, channels, base_channels)[1])
 
 
 def generate(generator: TrainedGenerator, n: int, real_images, key: Array) -> tuple[np.ndarray, np.ndarray]:
@@ -296,7 +312,7 @@ def generate(generator: TrainedGenerator, n: int, real_images, key: Array) -> tu
         raise AugmentError(f"the number of images must be at least 1, got {n}")
     config = generator.config
     real = jnp.asarray(real_images, jnp.float32)
-    compiled = _compiled(dataclasses.replace(config, steps=1), generator.image_shape, real.shape[0])
+    compiled = _compiled(dataclasses.replace(config, steps=1), generator.image_shape)
     batches = math.ceil(n / config.batch_size)
     sample_key, score_key = jax.random.split(key)
     images = sample(generator, batches * config.batch_size, sample_key)

@@ -1,5 +1,6 @@
-"""The chunked training loop shared by direct mode and generator mode: restore a state from a
-snapshot, run steps chunk by chunk, stop clearly on a non-finite loss, report after each chunk."""
+"""What direct mode and generator mode share around their steps: the real set's Gram matrix built
+in blocks, restoring a state from a snapshot, running steps chunk by chunk, stopping clearly on a
+non-finite loss, reporting after each chunk."""
 
 from __future__ import annotations
 
@@ -13,19 +14,48 @@ import numpy as np
 from augment.errors import AugmentError
 
 State = TypeVar("State")
+GRAM_BLOCK = 128  # rows of the real Gram matrix computed at a time
+
+
+def real_gram(kernel_fn: Callable[..., jax.Array]) -> Callable[[jax.Array], jax.Array]:
+    """``gram(real)``: the (n, n) NTK Gram matrix of a real set (n, S, S, C), computed
+    :data:`GRAM_BLOCK` rows at a time to bound memory (whole when n <= GRAM_BLOCK). It does not
+    depend on the synthetic images, so each mode computes it once per class."""
+
+    @jax.jit
+    def rows(block: jax.Array, real: jax.Array) -> jax.Array:
+        return kernel_fn(block, real, "ntk")
+
+    @jax.jit
+    def whole(real: jax.Array) -> jax.Array:
+        return kernel_fn(real, None, "ntk")
+
+    def gram(real: jax.Array) -> jax.Array:
+        n = real.shape[0]
+        if n <= GRAM_BLOCK:
+            return whole(real)
+        return jnp.concatenate(
+            [rows(real[i : i + GRAM_BLOCK], real) for i in range(0, n, GRAM_BLOCK)], axis=0
+        )
+
+    return gram
 
 
 def checked_leaves(template: list, leaves: list[np.ndarray], what: str) -> list[np.ndarray]:
     """Saved ``leaves`` in the dtypes of ``template``'s, after checking their count and shapes."""
-    if len(template) != len(leaves) or any(np.shape(a) != np.shape(b) for a, b in zip(template, leaves)):
+    if len(template) != len(leaves) or any(
+        np.shape(a) != np.shape(b) for a, b in zip(template, leaves, strict=True)
+    ):
         raise AugmentError(f"the checkpoint does not match this request ({what} differs)")
-    return [np.asarray(v, a.dtype) for a, v in zip(template, leaves)]
+    return [np.asarray(v, a.dtype) for a, v in zip(template, leaves, strict=True)]
 
 
 def restore(fresh: State, leaves: list[np.ndarray], what: str) -> State:
     """``fresh`` with its leaves replaced by the saved ``leaves`` (same order, shapes and dtypes)."""
     template, treedef = jax.tree_util.tree_flatten(fresh)
-    return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(v) for v in checked_leaves(template, leaves, what)])
+    return jax.tree_util.tree_unflatten(
+        treedef, [jnp.asarray(v) for v in checked_leaves(template, leaves, what)]
+    )
 
 
 def check_finite(losses: np.ndarray, steps_before: int, where: str) -> None:
@@ -55,8 +85,8 @@ def run_steps(
     """
     while len(history) < steps:
         num_steps = min(chunk_steps, steps - len(history))
-        state, losses = run_chunk(state, num_steps)
-        losses = np.asarray(losses[:num_steps])
+        state, chunk_losses = run_chunk(state, num_steps)
+        losses = np.asarray(chunk_losses[:num_steps])
         check_finite(losses, len(history), where)
         history.extend(losses.tolist())
         after_chunk(state, history)

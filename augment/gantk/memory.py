@@ -7,7 +7,7 @@ first layer's image patches, and the (n_r + n_s)^2 Gram matrix with its eigendec
 :func:`step_bytes` is a linear model in those three counts, fitted to the temporary-buffer sizes
 XLA reports for the compiled chunk (``compiled.memory_analysis()``, 35 configurations: both
 architectures, 8x8 to 32x32, real batches 32-256, synthetic 8-64, within 5 % for all but the
-smallest) and raised by a margin; ``tests/test_memory.py`` checks it against XLA on
+smallest) and raised by a margin; ``tests/test_scale.py`` checks it against XLA on
 configurations it was not fitted to.
 """
 
@@ -43,7 +43,7 @@ def parse_memory(text: str) -> int:
     """``"8GiB"``, ``"512M"``, ``"1.5 GB"`` -> bytes (binary units: 1 G = 2**30 bytes)."""
     match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?b)?\s*", text.lower())
     if not match or float(match.group(1)) <= 0:
-        raise AugmentError(f"--memory must be a size such as 8GiB or 512MiB, got {text!r}")
+        raise AugmentError(f"`memory` must be a size such as 8GiB or 512MiB, got {text!r}")
     return int(float(match.group(1)) * _UNITS[match.group(2)])
 
 
@@ -187,15 +187,15 @@ def plan_memory(
         step = need(real_batch, synthetic_batch, 1) - resident
         if building >= step:  # the real set's Gram matrix, not the batches, is what does not fit
             what = f"the Gram matrix of a real set of {n_real_total}"
-            lower = ["--augment-real-to", "--size"]
+            lower = ["`augment_real_to`", "`size`"]
         else:
             what = f"a step with a real batch of {real_batch} and a synthetic batch of {synthetic_batch}"
-            fixed = (("--batch-size", fixed_synthetic), ("--real-batch-size", fixed_real))
-            lower = [option for option, chosen in fixed if chosen] + ["--size"]
+            fixed = (("`batch_size`", fixed_synthetic), ("`real_batch_size`", fixed_real))
+            lower = [option for option, chosen in fixed if chosen] + ["`size`"]
         raise AugmentError(
             f"GA-NTK synthesis at {size}x{size}x{channels} needs about "
             f"{format_bytes(need(real_batch, synthetic_batch, 1))} per device for {what}, more than the "
-            f"{format_bytes(budget)} memory budget; lower {', '.join(lower)} or raise --memory"
+            f"{format_bytes(budget)} memory budget; lower {', '.join(lower)} or raise `memory`"
         )
     lanes = 1
     while lanes < max_lanes and need(real_batch, synthetic_batch, lanes + 1) <= budget:

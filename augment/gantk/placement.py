@@ -29,7 +29,7 @@ LANE_AXIS = "problems"
 
 def default_device() -> jax.Device:
     """The device JAX puts new arrays on here (``jax.default_device`` context, else the first)."""
-    chosen = jax.config.jax_default_device
+    chosen = getattr(jax.config, "jax_default_device", None)
     if isinstance(chosen, jax.Device):
         return chosen
     return jax.devices(chosen)[0] if isinstance(chosen, str) else jax.devices()[0]

@@ -3,4 +3,4 @@
 from augment.ntk import stax
 from augment.ntk.linalg import psd_expm, safe_arctan2, safe_sqrt
 
-__all__ = ["stax", "psd_expm", "safe_arctan2", "safe_sqrt"]
+__all__ = ["psd_expm", "safe_arctan2", "safe_sqrt", "stax"]

@@ -8,7 +8,7 @@ With ``levels`` halvings the fraction of pairs evaluated is ``1/2 + 1/2**(levels
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -47,7 +47,9 @@ def symmetric_from_blocks(top_left: Array, top_right: Array, bottom_right: Array
     return jnp.concatenate([top, bottom], axis=0)
 
 
-def cross_kernel_by_tiles(kernel_fn: Callable, x1: Array, x2: Array, get: str = "ntk", tile: int = 32) -> Array:
+def cross_kernel_by_tiles(
+    kernel_fn: Callable, x1: Array, x2: Array, get: str = "ntk", tile: int = 32
+) -> Array:
     """``kernel_fn(x1, x2, get)`` computed as a ``vmap`` over (tile x tile) blocks.
 
     The work is the same; the per-pair intermediates of a tile stay in cache, which on CPU makes
@@ -63,7 +65,7 @@ def cross_kernel_by_tiles(kernel_fn: Callable, x1: Array, x2: Array, get: str = 
     n1, n2 = x1.shape[0], x2.shape[0]
     if n1 % tile or n2 % tile or (n1 == tile and n2 == tile):
         return kernel_fn(x1, x2, get)
-    rows = x1.reshape((n1 // tile, tile) + x1.shape[1:])
-    cols = x2.reshape((n2 // tile, tile) + x2.shape[1:])
+    rows = x1.reshape((n1 // tile, tile, *x1.shape[1:]))
+    cols = x2.reshape((n2 // tile, tile, *x2.shape[1:]))
     blocks = jax.vmap(lambda a: jax.vmap(lambda b: kernel_fn(a, b, get))(cols))(rows)
     return blocks.transpose(0, 2, 1, 3).reshape(n1, n2)

@@ -47,8 +47,7 @@ def _arctan_unit(r: jax.Array) -> jax.Array:
     x = jnp.where(upper, (r - 1.0) / (r + 1.0), r)
     z = x * x
     poly = (
-        ((8.05374449538e-2 * z - 1.38776856032e-1) * z + 1.99777106478e-1) * z
-        - 3.33329491539e-1
+        ((8.05374449538e-2 * z - 1.38776856032e-1) * z + 1.99777106478e-1) * z - 3.33329491539e-1
     ) * z * x + x
     return jnp.where(upper, poly + math.pi / 4, poly)
 

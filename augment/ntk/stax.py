@@ -12,7 +12,7 @@ parameterisation), so an architecture written for one runs on the other:
   or ``'ntk'`` gives an (n1, n2) array, a tuple of names gives a tuple of arrays in that order,
   and ``None`` gives ``(nngp, ntk)``.
 
-Kernel recursions (per pair of inputs, per spatial position; DESIGN.md section 2):
+Kernel recursions (per pair of inputs, per spatial position; docs/design.md, "The kernel engine"):
 
 - input: ``nngp = <x, x'> / C`` over channels at each position, ``ntk = 0``;
 - ``Dense`` / ``Conv``: ``nngp <- W_std**2 * A(nngp) + b_std**2``, ``ntk <- W_std**2 * A(ntk) +
@@ -31,19 +31,20 @@ Numerics: the dtype of the inputs is kept (float32 by default); dot products use
 matmul precision, so GPUs do not silently drop to TF32, unless ``kernel_fn(..., precision=)``
 asks for the faster "tensorfloat32" or "bfloat16" (operands rounded to 10 or 7 mantissa bits,
 float32 accumulation; GPU only) for the products of the inputs, or their "emulated-" versions
-(the same rounding done explicitly, on any device, to measure its effect); the ReLU kernel uses a square root and an
-``arctan2`` with finite derivatives at ``x1 == x2`` (see :mod:`augment.ntk.linalg`).
+(the same rounding done explicitly, on any device, to measure its effect); the ReLU kernel uses a
+square root and an ``arctan2`` with finite derivatives at ``x1 == x2`` (see :mod:`augment.ntk.linalg`).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import jax
-import numpy as np
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from augment.errors import AugmentError
@@ -57,7 +58,7 @@ _HIGHEST = lax.Precision.HIGHEST
 _CONV_DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 _KERNEL_NAMES = ("nngp", "ntk")
 MATMUL_PRECISIONS = ("float32", "tensorfloat32", "bfloat16")
-_DOT_ALGORITHMS = {
+_DOT_ALGORITHMS: dict[str, lax.Precision | lax.DotAlgorithmPreset] = {
     "float32": _HIGHEST,
     "tensorfloat32": lax.DotAlgorithmPreset.TF32_TF32_F32,
     "bfloat16": lax.DotAlgorithmPreset.BF16_BF16_F32,
@@ -92,7 +93,8 @@ def _rounded_operand_jvp(bits, primals, tangents):
 def _check_precision(precision: str) -> None:
     if precision not in PRECISION_NAMES:
         raise ValueError(
-            f"precision must be one of {MATMUL_PRECISIONS} or emulated-tensorfloat32/bfloat16, got {precision!r}"
+            f"precision must be one of {MATMUL_PRECISIONS} or emulated-tensorfloat32/bfloat16, "
+            f"got {precision!r}"
         )
 
 
@@ -129,8 +131,23 @@ class Kernel(NamedTuple):
     precision: str = "float32"  # of the products of the inputs (see _dot)
 
     @classmethod
-    def from_inputs(cls, x1: Array, x2: Array | None, want_ntk: bool, precision: str = "float32") -> "Kernel":
+    def from_inputs(cls, x1: Array, x2: Array | None, want_ntk: bool, precision: str = "float32") -> Kernel:
         return cls(None, None, None, None, x1, x2, x2 is None, want_ntk, precision)
+
+    @property
+    def cov(self) -> Array:
+        """``nngp`` of a materialised state (the layers call :func:`_materialise` first)."""
+        if self.nngp is None:
+            raise RuntimeError("the kernel state is still lazy; materialise it first")
+        return self.nngp
+
+    @property
+    def inputs(self) -> tuple[Array, Array]:
+        """``(x1, x2)`` of a lazy state (``x2`` is ``x1`` for a self-kernel)."""
+        x1, x2 = self.x1, self.x1 if self.is_self else self.x2
+        if x1 is None or x2 is None:
+            raise RuntimeError("the kernel state is no longer lazy: its inputs are gone")
+        return x1, x2
 
 
 KernelUpdate = Callable[[Kernel], Kernel]
@@ -140,8 +157,7 @@ def _materialise(k: Kernel) -> Kernel:
     """Turn a lazy input state into per-position covariances ``<x, x'> / C``."""
     if k.nngp is not None:
         return k
-    x1 = k.x1
-    x2 = x1 if k.is_self else k.x2
+    x1, x2 = k.inputs
     channels = x1.shape[-1]
     nngp = _dot("n...c,m...c->nm...", x1, x2, k.precision) / channels
     var1 = var2 = None
@@ -160,8 +176,10 @@ def _self_variances(nngp: Array) -> Array:
 def _pair_variances(k: Kernel) -> tuple[Array, Array]:
     """``k11`` (n1, 1, *spatial) and ``k22`` (1, n2, *spatial), broadcastable against ``k.nngp``."""
     if k.is_self:
-        var = _self_variances(k.nngp)
+        var = _self_variances(k.cov)
         return var[:, None], var[None, :]
+    if k.var1 is None or k.var2 is None:
+        raise RuntimeError("a materialised cross-kernel state carries both variances")
     return k.var1[:, None], k.var2[None, :]
 
 
@@ -169,8 +187,8 @@ def _diagonal_mask(k: Kernel) -> Array | None:
     """(n, n, 1, ...) boolean identity for a self-kernel, None for a cross-kernel."""
     if not k.is_self:
         return None
-    n = k.nngp.shape[0]
-    return jnp.eye(n, dtype=bool).reshape((n, n) + (1,) * (k.nngp.ndim - 2))
+    n = k.cov.shape[0]
+    return jnp.eye(n, dtype=bool).reshape((n, n) + (1,) * (k.cov.ndim - 2))
 
 
 def _kernel_fn(update: KernelUpdate) -> Callable:
@@ -197,7 +215,7 @@ def _kernel_fn(update: KernelUpdate) -> Callable:
         values = {"nngp": k.nngp, "ntk": k.ntk}
         return values[names[0]] if isinstance(get, str) else tuple(values[name] for name in names)
 
-    kernel_fn.update = update
+    kernel_fn.update = update  # type: ignore[attr-defined]
     return kernel_fn
 
 
@@ -208,8 +226,7 @@ def _check_inputs(x1: Array, x2: Array | None) -> None:
         raise ValueError(f"inputs must be floating point, got {x1.dtype}")
     if x2 is not None and (x2.shape[1:] != x1.shape[1:] or x2.dtype != x1.dtype):
         raise ValueError(
-            f"x1 {x1.shape} {x1.dtype} and x2 {x2.shape} {x2.dtype} must agree in all but the "
-            "batch size"
+            f"x1 {x1.shape} {x1.dtype} and x2 {x2.shape} {x2.dtype} must agree in all but the batch size"
         )
 
 
@@ -223,7 +240,7 @@ def _layer(init_fn: InitFn, apply_fn: ApplyFn, update: KernelUpdate):
 
 def serial(*layers):
     """Compose layers in sequence, like ``neural_tangents.stax.serial``."""
-    init_fns, apply_fns, kernel_fns = zip(*layers) if layers else ((), (), ())
+    init_fns, apply_fns, kernel_fns = zip(*layers, strict=True) if layers else ((), (), ())
 
     def init_fn(key: Array, input_shape: tuple[int, ...]):
         params = []
@@ -234,7 +251,7 @@ def serial(*layers):
         return input_shape, tuple(params)
 
     def apply_fn(params, x: Array, **kwargs) -> Array:
-        for apply, layer_params in zip(apply_fns, params):
+        for apply, layer_params in zip(apply_fns, params, strict=True):
             x = apply(layer_params, x, **kwargs)
         return x
 
@@ -250,11 +267,9 @@ def serial(*layers):
 # Affine layers
 
 
-def _affine_update(
-    k: Kernel, w_var: float, b_var: float, spatial_op: Callable[[Array], Array]
-) -> Kernel:
+def _affine_update(k: Kernel, w_var: float, b_var: float, spatial_op: Callable[[Array], Array]) -> Kernel:
     """``nngp <- w_var * A(nngp) + b_var``; ``ntk <- w_var * A(ntk) + nngp_new``."""
-    nngp = w_var * spatial_op(k.nngp) + b_var
+    nngp = w_var * spatial_op(k.cov) + b_var
     ntk = None if k.ntk is None else w_var * spatial_op(k.ntk) + nngp
     var1 = None if k.var1 is None else w_var * spatial_op(k.var1) + b_var
     var2 = None if k.var2 is None else w_var * spatial_op(k.var2) + b_var
@@ -273,7 +288,7 @@ def Dense(out_dim: int, W_std: float = 1.0, b_std: float | None = None):
         w_key, b_key = jax.random.split(key)
         weights = jax.random.normal(w_key, (input_shape[-1], out_dim))
         bias = None if b_std is None else jax.random.normal(b_key, (out_dim,))
-        return tuple(input_shape[:-1]) + (out_dim,), (weights, bias)
+        return (*tuple(input_shape[:-1]), out_dim), (weights, bias)
 
     def apply_fn(params, x, **kwargs):
         weights, bias = params
@@ -286,15 +301,17 @@ def Dense(out_dim: int, W_std: float = 1.0, b_std: float | None = None):
     return _layer(init_fn, apply_fn, update)
 
 
-def _normalise_conv_args(filter_shape, strides, padding):
-    filter_shape = tuple(int(s) for s in filter_shape)
-    strides = (1,) * len(filter_shape) if strides is None else tuple(int(s) for s in strides)
+def _normalise_conv_args(
+    filter_shape: Sequence[int], strides: Sequence[int] | None, padding: str
+) -> tuple[tuple[int, int], tuple[int, int], str]:
+    window = tuple(int(s) for s in filter_shape)
+    steps = (1,) * len(window) if strides is None else tuple(int(s) for s in strides)
     padding = padding.upper()
-    if len(filter_shape) != 2 or len(strides) != 2:
+    if len(window) != 2 or len(steps) != 2:
         raise ValueError("Conv supports 2-D images: filter_shape and strides need two entries")
     if padding not in ("SAME", "VALID"):
         raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
-    return filter_shape, strides, padding
+    return (window[0], window[1]), (steps[0], steps[1]), padding
 
 
 def _window_matrix(size: int, window: int, stride: int, pad: tuple[int, int]) -> np.ndarray:
@@ -310,9 +327,7 @@ def _window_matrix(size: int, window: int, stride: int, pad: tuple[int, int]) ->
     return matrix
 
 
-def _window_mean(
-    x: Array, filter_shape: tuple[int, int], strides: tuple[int, int], padding: str
-) -> Array:
+def _window_mean(x: Array, filter_shape: tuple[int, int], strides: tuple[int, int], padding: str) -> Array:
     """(..., H, W) -> (..., H', W'): the mean over each filter window, zero-padded for SAME.
 
     The 2-D window mean is separable: one small constant matmul along W, then one along H. On CPU
@@ -323,14 +338,14 @@ def _window_mean(
     pads = lax.padtype_to_pads(spatial, filter_shape, strides, padding)
     rows, cols = (
         jnp.asarray(_window_matrix(n, f, s, pad), x.dtype)
-        for n, f, s, pad in zip(spatial, filter_shape, strides, pads)
+        for n, f, s, pad in zip(spatial, filter_shape, strides, pads, strict=True)
     )
     x = jnp.einsum("...hw,wj->...hj", x, cols, precision=_HIGHEST)
     return jnp.einsum("...hj,hi->...ij", x, rows, precision=_HIGHEST)
 
 
 def _check_spatial(spatial, filter_shape, padding) -> None:
-    if padding == "VALID" and any(s < f for s, f in zip(spatial, filter_shape)):
+    if padding == "VALID" and any(s < f for s, f in zip(spatial, filter_shape, strict=True)):
         raise AugmentError(
             f"image size {tuple(spatial)} is smaller than a {filter_shape} VALID convolution "
             "window: use larger images or a discriminator with fewer or smaller layers"
@@ -358,7 +373,7 @@ def Conv(
     def init_fn(key, input_shape):
         w_key, b_key = jax.random.split(key)
         _check_spatial(input_shape[1:3], filter_shape, padding)
-        weights = jax.random.normal(w_key, filter_shape + (input_shape[-1], out_chan))
+        weights = jax.random.normal(w_key, (*filter_shape, input_shape[-1], out_chan))
         bias = None if b_std is None else jax.random.normal(b_key, (out_chan,))
         out = jax.eval_shape(conv, jax.ShapeDtypeStruct(tuple(input_shape), jnp.float32), weights)
         return out.shape, (weights, bias)
@@ -384,17 +399,18 @@ def _conv_on_inputs(k: Kernel, filter_shape, strides, padding, w_var, b_var) -> 
     zero-padded patches there divided by their size, so the input-resolution (n1, n2, H, W)
     covariance is never built: one (n1, K) x (K, n2) matmul per output position instead.
     """
-    if k.x1.ndim != 4:
-        raise ValueError(f"Conv needs (n, H, W, C) inputs, got shape {k.x1.shape}")
-    _check_spatial(k.x1.shape[1:3], filter_shape, padding)
+    x1, x2 = k.inputs
+    if x1.ndim != 4:
+        raise ValueError(f"Conv needs (n, H, W, C) inputs, got shape {x1.shape}")
+    _check_spatial(x1.shape[1:3], filter_shape, padding)
 
     def patches(x):
         return lax.conv_general_dilated_patches(
             x, filter_shape, strides, padding, dimension_numbers=_CONV_DIMENSIONS, precision=_HIGHEST
         )
 
-    p1 = patches(k.x1)
-    p2 = p1 if k.is_self else patches(k.x2)
+    p1 = patches(x1)
+    p2 = p1 if k.is_self else patches(x2)
     size = p1.shape[-1]
     nngp = w_var * _dot("nhwk,mhwk->nmhw", p1, p2, k.precision) / size + b_var
     var1 = var2 = None
@@ -431,8 +447,8 @@ def _elementwise(fn: Callable[[Array], Array], pair_update: PairUpdate, var_fn: 
     def update(k: Kernel) -> Kernel:
         k = _materialise(k)
         k11, k22 = _pair_variances(k)
-        ntk_in = jnp.zeros_like(k.nngp) if k.ntk is None else k.ntk
-        nngp, ntk = pair_update(k.nngp, k11, k22, ntk_in, _diagonal_mask(k))
+        ntk_in = jnp.zeros_like(k.cov) if k.ntk is None else k.ntk
+        nngp, ntk = pair_update(k.cov, k11, k22, ntk_in, _diagonal_mask(k))
         var1 = None if k.var1 is None else var_fn(k.var1)
         var2 = None if k.var2 is None else var_fn(k.var2)
         return k._replace(nngp=nngp, ntk=None if k.ntk is None else ntk, var1=var1, var2=var2)
@@ -442,7 +458,7 @@ def _elementwise(fn: Callable[[Array], Array], pair_update: PairUpdate, var_fn: 
 
 def _unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
     """Sum a cotangent over the axes along which an input of ``shape`` was broadcast."""
-    axes = tuple(i for i, (gs, s) in enumerate(zip(g.shape, shape)) if s == 1 and gs != 1)
+    axes = tuple(i for i, (gs, s) in enumerate(zip(g.shape, shape, strict=True)) if s == 1 and gs != 1)
     return jnp.sum(g, axis=axes, keepdims=True).reshape(shape)
 
 
@@ -494,15 +510,15 @@ def _ab_relu_pair_fn(a: float, b: float, masked: bool) -> Callable:
     if masked:
 
         @jax.custom_vjp
-        def pair(k12, k11, k22, ntk, mask):
+        def masked_pair(k12, k11, k22, ntk, mask):
             return forward(k12, k11, k22, ntk, mask)[0]
 
-        def pair_fwd(k12, k11, k22, ntk, mask):
+        def masked_pair_fwd(k12, k11, k22, ntk, mask):
             out, (sine, dp) = forward(k12, k11, k22, ntk, mask)
             return out, (k12, k11, k22, ntk, sine, dp)
 
-        pair.defvjp(pair_fwd, lambda res, g: backward(res, g) + (None,))
-        return pair
+        masked_pair.defvjp(masked_pair_fwd, lambda res, g: (*backward(res, g), None))
+        return masked_pair
 
     @jax.custom_vjp
     def pair(k12, k11, k22, ntk):
@@ -559,9 +575,7 @@ def Erf(a: float = 1.0, b: float = 1.0, c: float = 0.0):
         p1 = 1 + two_b2 * k11
         p2 = 1 + two_b2 * k22
         nngp = scale * jnp.arcsin(two_b2 * k12 * lax.rsqrt(p1 * p2)) + c * c
-        derivative_product = (
-            (4 * a * a * b * b / math.pi) * lax.rsqrt(p1 * p2 - (two_b2 * k12) ** 2)
-        )
+        derivative_product = (4 * a * a * b * b / math.pi) * lax.rsqrt(p1 * p2 - (two_b2 * k12) ** 2)
         return nngp, ntk * derivative_product
 
     def var_fn(var):
@@ -588,7 +602,7 @@ def Flatten():
 
     def update(k: Kernel) -> Kernel:
         k = _materialise(k)
-        if k.nngp.ndim == 2:
+        if k.cov.ndim == 2:
             return k
 
         def mean_pair(a):
@@ -690,4 +704,3 @@ def Sigmoid():
         return jax.nn.sigmoid(x)
 
     return _layer(init_fn, apply_fn, _finite_only("Sigmoid"))
-

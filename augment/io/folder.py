@@ -4,14 +4,8 @@ Layout: image files directly inside the folder form one class (named after the f
 sub-folder is a class named after the sub-folder. Hidden files and folders are ignored; so are
 files that are neither an image type nor DICOM (they are listed in ``RealDataset.ignored``).
 
-Readers:
-
-- PNG, JPEG, TIFF, BMP through Pillow, 8- and 16-bit, modes 1 / L / LA / P / RGB / RGBA / CMYK /
-  I;16 (and 32-bit integer ``I`` images whose values fit in 16 bits). Every page of a multi-page
-  TIFF is one image. Alpha is dropped. 32-bit float images are refused as unsupported.
-- DICOM (``.dcm``/``.dicom``, or any file without a suffix that has the ``DICM`` magic) through
-  pydicom: every frame of a multi-frame file is one image; the modality LUT (rescale slope and
-  intercept) is applied; MONOCHROME1 is inverted so that bright means high.
+Readers (:mod:`augment.io.readers`): Pillow for PNG, JPEG, TIFF and BMP; pydicom for DICOM (by
+suffix, or by its magic for a file without one). Other readers can be registered.
 
 Intensities, to [0, 1]:
 
@@ -33,22 +27,19 @@ the file and the reason, or with ``on_bad_file="skip"`` are left out and listed 
 from __future__ import annotations
 
 import hashlib
-import io
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image
 
 from augment.errors import AugmentError
+from augment.io.readers import BadFile, Decoded, all_suffixes, reader_for
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
-DICOM_SUFFIXES = {".dcm", ".dicom"}
 DEFAULT_MAX_SIZE = 32  # default working size cap: minutes on a laptop CPU for tens of images
-_SIXTEEN_BIT_MODES = {"I;16", "I;16B", "I;16L", "I;16N"}
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 BAD_FILE_POLICIES = ("fail", "skip")
+CHANNELS = ("auto", "1", "3")
 
 
 @dataclass(frozen=True)
@@ -95,31 +86,10 @@ class RealDataset:
     def skipped(self) -> tuple[InputFile, ...]:
         return tuple(f for f in self.files if f.skipped is not None)
 
-
-class _BadFile(Exception):
-    """Internal: a file that cannot be used, with the reason as its message."""
-
-
-@dataclass
-class _Decoded:
-    """Frames of one file before scaling: (H, W, 1 or 3) float arrays."""
-
-    frames: list[np.ndarray]
-    colour: bool
-    bit_depth: int
-    dataset_scaled: bool  # monochrome DICOM: scaled later over the whole dataset
-
-
-def _is_dicom(path: Path, head: bytes | None = None) -> bool:
-    """A DICOM suffix, or no suffix and the ``DICM`` magic at byte 128 (read from ``head`` if given)."""
-    if path.suffix.lower() in DICOM_SUFFIXES:
-        return True
-    if path.suffix:
-        return False
-    if head is None:
-        with path.open("rb") as handle:
-            head = handle.read(132)
-    return head[128:132] == b"DICM"
+    @property
+    def real_counts(self) -> list[int]:
+        """Real images per class, in ``class_names`` order."""
+        return [int(np.sum(self.labels == k)) for k in range(len(self.class_names))]
 
 
 def find_images(folder: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
@@ -136,7 +106,7 @@ def find_images(folder: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
 
     def scan(directory: Path, class_name: str) -> None:
         for path in sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")):
-            if path.suffix.lower() in IMAGE_SUFFIXES or _is_dicom(path):
+            if reader_for(path) is not None:
                 found.append((path, class_name))
             else:
                 ignored.append(path)
@@ -147,101 +117,19 @@ def find_images(folder: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
     if not found:
         raise AugmentError(
             f"no images in {folder} (looked for "
-            f"{', '.join(sorted(IMAGE_SUFFIXES | DICOM_SUFFIXES))} and DICOM files directly inside it "
+            f"{', '.join(all_suffixes())} and DICOM files directly inside it "
             "and in its sub-folders)"
         )
     return found, ignored
 
 
-def _pillow_frame(frame: Image.Image) -> tuple[np.ndarray, bool, int]:
-    """One Pillow frame -> (H, W, 1 or 3) float32 in [0, 1], colour?, bit depth."""
-    mode = frame.mode
-    if mode in _SIXTEEN_BIT_MODES or mode == "I":
-        pixels = np.asarray(frame, dtype=np.int64)
-        if mode == "I" and (pixels.min() < 0 or pixels.max() > 65535):
-            raise _BadFile("unsupported image: 32-bit integer values outside 0..65535")
-        return (pixels.astype(np.float32) / 65535.0)[..., None], False, 16
-    if mode == "F":
-        raise _BadFile("unsupported image mode F (32-bit floating point)")
-    if mode in ("1", "L", "LA"):
-        return (np.asarray(frame.convert("L"), np.float32) / 255.0)[..., None], False, 8
-    rgb = np.asarray(frame.convert("RGB"), np.float32) / 255.0
-    colour = bool(np.any(rgb[..., 0] != rgb[..., 1]) or np.any(rgb[..., 0] != rgb[..., 2]))
-    return (rgb if colour else rgb[..., :1]), colour, 8
-
-
-def _decode_pillow(data: bytes) -> _Decoded:
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            read = [_pillow_frame(frame) for frame in ImageSequence.Iterator(image)]
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        raise _BadFile(f"not a readable image ({error})") from None
-    return _Decoded(
-        [r[0] for r in read],
-        any(r[1] for r in read),
-        max(r[2] for r in read),
-        dataset_scaled=False,
-    )
-
-
-def _decode_dicom(data: bytes) -> _Decoded:
-    import pydicom
-    from pydicom.errors import InvalidDicomError
-    from pydicom.pixels import apply_modality_lut
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            dataset = pydicom.dcmread(io.BytesIO(data), force=True)
-        except (
-            InvalidDicomError,
-            EOFError,
-            OSError,
-            ValueError,
-            KeyError,
-            TypeError,
-        ) as error:
-            raise _BadFile(f"not a readable DICOM file ({error})") from None
-        if len(dataset) == 0:
-            raise _BadFile("not a readable DICOM file (no DICOM elements found)")
-        if "PixelData" not in dataset:
-            raise _BadFile("DICOM file has no pixel data")
-        try:
-            pixels = np.asarray(dataset.pixel_array)
-        except (ValueError, EOFError) as error:
-            raise _BadFile(f"truncated or corrupt DICOM pixel data ({str(error).split(' - ')[0]})") from None
-        except (RuntimeError, NotImplementedError, AttributeError, TypeError) as error:
-            raise _BadFile(f"unsupported DICOM pixel data ({str(error).splitlines()[0]})") from None
-    frames = int(dataset.get("NumberOfFrames", 1) or 1)
-    samples = int(dataset.get("SamplesPerPixel", 1) or 1)
-    bits = int(dataset.get("BitsStored", 8) or 8)
-    if frames == 1:
-        pixels = pixels[None]
-    if samples == 3:
-        top = float(2**bits - 1)
-        return _Decoded(
-            [np.clip(f.astype(np.float32) / top, 0, 1) for f in pixels],
-            True,
-            16 if bits > 8 else 8,
-            False,
-        )
-    if samples != 1:
-        raise _BadFile(f"unsupported DICOM with {samples} samples per pixel")
-    values = np.asarray(apply_modality_lut(pixels, dataset), np.float64)
-    if str(dataset.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1":
-        values = -values  # inverted display: the dataset window maps the new range to [0, 1]
-    return _Decoded(
-        [f[..., None] for f in values],
-        False,
-        16 if bits > 8 else 8,
-        dataset_scaled=True,
-    )
-
-
-def _decode(path: Path, data: bytes) -> _Decoded:
+def _decode(path: Path, data: bytes) -> Decoded:
     if not data:
-        raise _BadFile("empty file (0 bytes)")
-    return _decode_dicom(data) if _is_dicom(path, data) else _decode_pillow(data)
+        raise BadFile("empty file (0 bytes)")
+    reader = reader_for(path, data)
+    if reader is None:  # the file changed since the folder was scanned
+        raise BadFile("no reader takes this file any more")
+    return reader.decode(data)
 
 
 def to_working_size(pixels: np.ndarray, size: int) -> np.ndarray:
@@ -251,7 +139,7 @@ def to_working_size(pixels: np.ndarray, size: int) -> np.ndarray:
     top, left = (h - side) // 2, (w - side) // 2
     square = np.asarray(pixels[top : top + side, left : left + side], np.float32)
     channels = [
-        np.asarray(Image.fromarray(square[..., c], mode="F").resize((size, size), Image.BILINEAR))
+        np.asarray(Image.fromarray(square[..., c], mode="F").resize((size, size), Image.Resampling.BILINEAR))
         for c in range(square.shape[-1])
     ]
     return np.clip(np.stack(channels, axis=-1), 0.0, 1.0).astype(np.float32)
@@ -278,27 +166,27 @@ def load_folder(
       on_bad_file: "fail" raises on the first unreadable file; "skip" leaves them out.
       min_size: the smallest working size the caller can use (the default size is raised to it).
     """
-    if channels not in ("auto", "1", "3"):
-        raise AugmentError(f"--channels must be auto, 1 or 3, got {channels!r}")
+    if channels not in CHANNELS:
+        raise AugmentError(f"`channels` must be auto, 1 or 3, got {channels!r}")
     if on_bad_file not in BAD_FILE_POLICIES:
-        raise AugmentError(f"--on-bad-file must be fail or skip, got {on_bad_file!r}")
+        raise AugmentError(f"`on_bad_file` must be fail or skip, got {on_bad_file!r}")
     if size is not None and size < 1:
-        raise AugmentError(f"--size must be positive, got {size}")
+        raise AugmentError(f"`size` must be positive, got {size}")
     folder = Path(folder)
     entries, ignored = find_images(folder)
 
     files: list[InputFile] = []
-    decoded: list[_Decoded | None] = []
+    decoded: list[Decoded | None] = []
     for path, class_name in entries:
         data = path.read_bytes()
         relative = str(path.relative_to(folder))
         digest = hashlib.sha256(data).hexdigest()
         try:
             result = _decode(path, data)
-        except _BadFile as bad:
+        except BadFile as bad:
             if on_bad_file == "fail":
                 raise AugmentError(
-                    f"cannot read {path}: {bad} (pass --on-bad-file skip to leave unreadable files out)"
+                    f"cannot read {path}: {bad} (pass `on_bad_file=skip` to leave unreadable files out)"
                 ) from None
             files.append(InputFile(relative, class_name, digest, len(data), 0, str(bad)))
             decoded.append(None)
@@ -320,8 +208,8 @@ def load_folder(
         high = float(max(f.max() for f in dicom_values))
         window = (low, high)
 
-    def scaled(frame: np.ndarray, d: _Decoded) -> np.ndarray:
-        if not d.dataset_scaled:
+    def scaled(frame: np.ndarray, d: Decoded) -> np.ndarray:
+        if not d.dataset_scaled or window is None:
             return frame
         low, high = window
         return ((frame - low) / (high - low) if high > low else np.zeros_like(frame)).astype(np.float32)
@@ -330,9 +218,9 @@ def load_folder(
     if size is None:
         size = default_size([min(f.shape[:2]) for d in usable for f in d.frames], min_size)
     colour = channels == "3" or (channels == "auto" and any(d.colour for d in usable))
-    class_names = tuple(sorted({f.class_name for f, d in zip(files, decoded) if d is not None}))
+    class_names = tuple(sorted({f.class_name for f, d in zip(files, decoded, strict=True) if d is not None}))
     images, labels, sources = [], [], []
-    for index, (file, d) in enumerate(zip(files, decoded)):
+    for index, (file, d) in enumerate(zip(files, decoded, strict=True)):
         if d is None:
             continue
         for frame_index, frame in enumerate(d.frames):

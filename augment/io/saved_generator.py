@@ -13,7 +13,6 @@ swapped file is caught on loading. The folder is written under a temporary name 
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
@@ -24,9 +23,9 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from augment.atomic import check_writable_folder, move_into_place, remove, temporary_path
 from augment.errors import AugmentError
 from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
+from augment.io.atomic import check_writable_folder, move_into_place, remove, temporary_path
 
 GENERATOR_FORMAT = "augment.generator"
 GENERATOR_FORMAT_VERSION = "1.0"
@@ -46,7 +45,7 @@ def check_generator_target(path: Path, overwrite: bool) -> None:
     path = Path(path)
     if path.exists() or path.is_symlink():
         if not overwrite:
-            raise AugmentError(f"{path} already exists; pass --overwrite to replace it")
+            raise AugmentError(f"{path} already exists; pass `overwrite` to replace it")
         if not (path.is_dir() and (path / MANIFEST).is_file()):
             raise AugmentError(f"{path} is not a saved generator; refusing to replace it")
     check_writable_folder(path)
@@ -75,7 +74,7 @@ def save_generators(
                 raise AugmentError("all generators saved together must share image shape and configuration")
             buffer = io.BytesIO()
             leaves = jax.tree_util.tree_leaves(generator.params)
-            np.savez(buffer, **{f"leaf_{i}": np.asarray(leaf) for i, leaf in enumerate(leaves)})
+            np.savez(buffer, **{f"leaf_{i}": np.asarray(leaf) for i, leaf in enumerate(leaves)})  # type: ignore[arg-type]
             data = buffer.getvalue()
             (temporary / f"class-{k}.npz").write_bytes(data)
             classes.append({
@@ -122,9 +121,9 @@ def load_generators(path: Path) -> SavedGenerators:
             f"{GENERATOR_FORMAT_VERSION.split('.')[0]}.x"
         )
     try:
-        fields = {f.name for f in dataclasses.fields(GeneratorConfig)}
-        config = GeneratorConfig(**{k: v for k, v in manifest["config"].items() if k in fields})
-        image_shape = tuple(int(d) for d in manifest["image_shape"])
+        config = GeneratorConfig.from_dict(manifest["config"])
+        size, width, channels = (int(d) for d in manifest["image_shape"])
+        image_shape = (size, width, channels)
         template, treedef = parameter_layout(image_shape, config)
         generators = {}
         for entry in manifest["classes"]:
@@ -133,7 +132,7 @@ def load_generators(path: Path) -> SavedGenerators:
                 raise AugmentError(f"{path / entry['file']} is damaged or was replaced (sha256 differs)")
             with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
                 leaves = [arrays[f"leaf_{i}"] for i in range(len(template))]
-            if any(leaf.shape != t.shape for leaf, t in zip(leaves, template)):
+            if any(leaf.shape != t.shape for leaf, t in zip(leaves, template, strict=True)):
                 raise AugmentError(
                     f"{path / entry['file']} does not fit the generator its manifest describes"
                 )

@@ -13,55 +13,23 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jax
 import numpy as np
 
 from augment.gantk.generator import sample
-from augment.gantk.saved import load_generators
-from augment.output import (
-    FORMAT_NAME,
-    FORMAT_VERSION,
-    SyntheticDataset,
-    check_target,
-    resolve_format,
-    to_integer_pixels,
-    write_output,
-)
-from augment.pipeline import (
-    check_count_options,
-    platform_description,
-    resolve_device,
-    synthetic_counts,
-    versions,
-)
+from augment.io.dataset import FORMAT_NAME, FORMAT_VERSION, SyntheticDataset, to_integer_pixels
+from augment.io.saved_generator import load_generators
+from augment.io.writers import check_target, resolve_format, write_output
+from augment.run.counts import check_count_options, synthetic_counts
+from augment.run.devices import resolve_device
+from augment.run.provenance import platform_description, versions
+from augment.run.request import SampleReport, SampleRequest
 
 
-@dataclass(frozen=True)
-class SampleRequest:
-    """Everything ``augment sample`` was asked for."""
-
-    generator: Path
-    out: Path
-    n: int | None = None
-    per_class: int | None = None
-    format: str | None = None
-    seed: int = 0
-    device: str = "auto"
-    overwrite: bool = False
-    command_line: tuple[str, ...] = ()
-
-
-@dataclass
-class SampleReport:
-    out: Path
-    format: str
-    counts: dict[str, int] = field(default_factory=dict)
-
-
-def _training_real_counts(manifest: dict, class_names: list[str]) -> list[int]:
+def _training_real_counts(manifest: dict[str, Any], class_names: list[str]) -> list[int]:
     """Real images per class at training time (from the training provenance), 1 where unknown."""
     recorded = {c.get("class_name"): c.get("real") for c in manifest.get("provenance", {}).get("classes", [])}
     return [int(recorded.get(name) or 1) for name in class_names]
@@ -88,7 +56,7 @@ def run_sample(request: SampleRequest) -> SampleReport:
     with jax.default_device(device):
         images = [
             sample(generators[name], count, jax.random.fold_in(root, k))
-            for k, (name, count) in enumerate(zip(class_names, counts))
+            for k, (name, count) in enumerate(zip(class_names, counts, strict=True))
         ]
     total = int(sum(counts))
     run = {"generator": manifest_sha256, "seed": request.seed, "counts": counts}
@@ -113,7 +81,9 @@ def run_sample(request: SampleRequest) -> SampleReport:
             "format_version": manifest.get("format_version"),
             "training": training,
         },
-        "classes": [{"class_name": name, "synthetic": count} for name, count in zip(class_names, counts)],
+        "classes": [
+            {"class_name": name, "synthetic": count} for name, count in zip(class_names, counts, strict=True)
+        ],
         "quality": {
             "computed": False,
             "reason": "sampled without the real data; run augment evaluate OUT --real FOLDER",
@@ -131,4 +101,4 @@ def run_sample(request: SampleRequest) -> SampleReport:
         provenance=provenance,
     )
     write_output(out, dataset, fmt)
-    return SampleReport(out, fmt, dict(zip(class_names, counts)))
+    return SampleReport(out, fmt, dict(zip(class_names, counts, strict=True)))

@@ -1,0 +1,132 @@
+"""The discriminator's settings, shared by every synthesis mode: written and checked once.
+
+Each mode's configuration (:class:`~augment.gantk.direct.SynthesisConfig`,
+:class:`~augment.gantk.generator.GeneratorConfig`) holds one :class:`DiscriminatorConfig` as its
+``discriminator`` field. Provenance and checkpoints record a mode's configuration as one flat
+dictionary (:func:`flat_dict`), the discriminator's fields beside the mode's own, as the output
+format has always stored them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import jax
+
+from augment.errors import AugmentError, one_of
+from augment.gantk.architectures import ARCHITECTURES, discriminator
+from augment.gantk.discriminator import ga_ntk_loss
+from augment.gantk.losses import LOSSES
+from augment.ntk.stax import MATMUL_PRECISIONS, PRECISION_NAMES
+
+Array = jax.Array
+
+
+def check(conditions: list[tuple[bool, str]]) -> None:
+    """Raise the message of the first condition that does not hold."""
+    for ok, message in conditions:
+        if not ok:
+            raise AugmentError(message)
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig:
+    """The NTK-GP discriminator and its closed-form training (docs/design.md, "The method").
+
+    Defaults are the published GA-NTK settings for direct synthesis; generator mode uses the
+    published ``diag_reg=1e-4`` (see :class:`~augment.gantk.generator.GeneratorConfig`).
+
+    Attributes:
+      architecture: a name in :data:`~augment.gantk.architectures.ARCHITECTURES`.
+      loss: a name in :data:`~augment.gantk.losses.LOSSES`.
+      similarity_weight: the weight of the similarity term of the "similarity" loss.
+      eta, t: learning rate and training time of the closed-form discriminator.
+      diag_reg: diagonal regulariser, relative to the mean of the Gram matrix's diagonal.
+      real_batch_size: real images per step (the whole real set when it is smaller).
+      matmul_precision: "float32", or on a GPU "tensorfloat32" / "bfloat16" (README).
+    """
+
+    architecture: str = "paper-gray"
+    loss: str = "origin"
+    similarity_weight: float = 0.1
+    eta: float = 1e-2
+    t: float = 65536.0 * 2
+    diag_reg: float = 1e-5
+    real_batch_size: int = 256
+    matmul_precision: str = "float32"
+
+    def __post_init__(self) -> None:
+        check(
+            [
+                (
+                    self.matmul_precision in PRECISION_NAMES,
+                    f"`matmul_precision` must be {one_of(MATMUL_PRECISIONS)}, got {self.matmul_precision!r}",
+                ),
+                (
+                    self.architecture in ARCHITECTURES,
+                    f"`architecture` must be {one_of(ARCHITECTURES)}, got {self.architecture!r}",
+                ),
+                (self.loss in LOSSES, f"`loss` must be {one_of(LOSSES)}, got {self.loss!r}"),
+                (
+                    self.real_batch_size >= 1,
+                    f"`real_batch_size` must be at least 1, got {self.real_batch_size}",
+                ),
+                (self.eta > 0 and self.t > 0, "`eta` and `t` must be positive"),
+                (self.diag_reg >= 0, "`diag_reg` must not be negative"),
+            ]
+        )
+
+    @property
+    def min_size(self) -> int:
+        """The smallest working size the architecture takes."""
+        return ARCHITECTURES[self.architecture].min_size
+
+    def kernel_fn(self, image_size: int) -> Callable[..., Array]:
+        """The architecture's NTK ``kernel_fn`` at this size and matmul precision."""
+        return discriminator(self.architecture, image_size, self.matmul_precision)[2]
+
+    def loss_fn(
+        self, kernel_fn: Callable[..., Array]
+    ) -> Callable[[Array, Array, Array], tuple[Array, Array]]:
+        """``loss_fn(synthetic, real, k_real_real) -> (loss, (n_s,) realness)``: the GA-NTK
+        objective with these settings (:func:`~augment.gantk.discriminator.ga_ntk_loss`)."""
+
+        def loss_fn(synthetic: Array, real: Array, k_real_real: Array) -> tuple[Array, Array]:
+            return ga_ntk_loss(
+                kernel_fn,
+                synthetic,
+                real,
+                k_real_real,
+                loss=self.loss,
+                eta=self.eta,
+                t=self.t,
+                diag_reg=self.diag_reg,
+                similarity_weight=self.similarity_weight,
+            )
+
+        return loss_fn
+
+
+DISCRIMINATOR_FIELDS = tuple(f.name for f in dataclasses.fields(DiscriminatorConfig))
+
+ModeConfig = TypeVar("ModeConfig")
+
+
+def flat_dict(config: Any) -> dict[str, Any]:
+    """A mode configuration as one flat dictionary: the discriminator's fields beside its own."""
+    record = {
+        f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name != "discriminator"
+    }
+    return {**dataclasses.asdict(config.discriminator), **record}
+
+
+def from_flat_dict(config_type: type[ModeConfig], record: dict[str, Any]) -> ModeConfig:
+    """The inverse of :func:`flat_dict`; unknown keys are left out (a newer minor version's)."""
+    own = {f.name for f in dataclasses.fields(config_type)}  # type: ignore[arg-type]
+    discriminator_record = {k: v for k, v in record.items() if k in DISCRIMINATOR_FIELDS}
+    default = config_type().discriminator  # type: ignore[attr-defined]
+    mine = {k: v for k, v in record.items() if k in own and k != "discriminator"}
+    return config_type(discriminator=dataclasses.replace(default, **discriminator_record), **mine)  # type: ignore[call-arg]

@@ -1,0 +1,175 @@
+"""What a synthesis mode is: the protocol every entry of :data:`augment.gantk.modes.MODES` meets,
+and the data that passes between a mode and the run layer (:mod:`augment.run`).
+
+A mode turns one class's real images into that class's synthetic images. The run layer reads the
+folder, plans memory and devices, loops over the classes with checkpoints, and writes the
+output; it asks the mode only what is listed here, so adding a mode touches no other file than
+its own module and the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import jax
+import numpy as np
+
+from augment.errors import AugmentError
+from augment.gantk.placement import Placement
+
+
+@dataclass
+class ClassResult:
+    """A finished class.
+
+    Attributes:
+      images: (M, H, W, C) float32 in [0, 1].
+      realness: (M,) the discriminator's "real" prediction for each image.
+      loss_history: (problems, steps) losses; NaN after a problem ended early.
+      seconds: wall time spent on the class (over every resumed run).
+      model: a trained model's parameter leaves (``jax.tree_util`` order), for modes that train
+        one (generator mode), else None.
+    """
+
+    images: np.ndarray
+    realness: np.ndarray
+    loss_history: np.ndarray
+    seconds: float
+    model: list[np.ndarray] | None = None
+
+
+class Snapshot(Protocol):
+    """Where a class under way stands, to checkpoint it and resume it bit for bit."""
+
+    @property
+    def milestone(self) -> bool:
+        """Whether this snapshot marks finished work worth saving at once (else saves are
+        rationed by time)."""
+        ...
+
+    def to_arrays(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        """Put its arrays into ``arrays`` (keys starting ``current.``) and return its JSON record,
+        whose ``kind`` is the mode's name."""
+        ...
+
+
+ClassProgress = Callable[[int, int, int, int, float], None]
+"""``progress(steps_done, steps_total, problems_done, problems, last_loss)`` after every chunk."""
+
+
+@dataclass(frozen=True)
+class ClassTask:
+    """One class to synthesise, as the run layer hands it to a mode.
+
+    Attributes:
+      real: (n, S, S, C) float32 in [0, 1]: the class's real images.
+      count: the number of synthetic images wanted.
+      key: the class's PRNG key.
+      progress: see :data:`ClassProgress`, or None.
+      resume: the snapshot of an interrupted run of the same class, or None.
+      checkpoint: called with a snapshot after every chunk of steps.
+      near_copy_threshold: RMS distance under which an image is a near-copy of a real one (over
+        every class's real images as stored), or None when there is no reference.
+      placement: the devices and lanes the mode may use.
+    """
+
+    real: np.ndarray
+    count: int
+    key: jax.Array
+    progress: ClassProgress | None
+    resume: Snapshot | None
+    checkpoint: Callable[[Snapshot], None]
+    near_copy_threshold: float | None
+    placement: Placement
+
+
+@dataclass(frozen=True)
+class MemoryNeed:
+    """What the memory planner needs to know of a mode's steps (see :mod:`augment.gantk.memory`).
+
+    Attributes:
+      n_real_total: the largest real set a class's real batches are drawn from.
+      synthetic_batch: synthetic images per step (the largest over the classes).
+      gram_rows: rows of the real Gram matrix computed at once.
+      max_lanes: problems that may share one device.
+      one_device: the mode runs on one device of each process.
+    """
+
+    n_real_total: int
+    synthetic_batch: int
+    gram_rows: int
+    max_lanes: int
+    one_device: bool = False
+
+
+class Mode:
+    """A synthesis mode (an entry of :data:`augment.gantk.modes.MODES`): subclass it and
+    implement the methods that raise NotImplementedError; modes that train a model that can be
+    kept (``save_generator``) also override :meth:`check_model_target` and :meth:`save_model`.
+
+    Attributes:
+      name: its registry name, as ``mode`` takes it (and the checkpoint's snapshot ``kind``).
+      config_type: its configuration class (a frozen dataclass with a ``discriminator`` field,
+        ``to_dict`` and ``from_dict``).
+      description: one line for ``--help``.
+      trains_model: whether it trains a model that can be saved.
+    """
+
+    name: str = ""
+    config_type: type[Any] = object
+    description: str = ""
+    trains_model: bool = False
+
+    def configure(self, options: dict[str, Any]) -> Any:
+        """Its configuration from the options every mode shares, each given only when the user
+        chose it: ``steps``, ``batch_size`` (synthetic images per step), ``real_batch_size``,
+        ``matmul_precision``, and the direct-mode copy guards ``augment_real_to`` and
+        ``novelty_stop``. An option the mode has no use for is an AugmentError."""
+        raise NotImplementedError
+
+    def memory_need(
+        self, config: Any, real_counts: list[int], counts: list[int], platform: str, devices: int
+    ) -> MemoryNeed:
+        """Its step sizes for the memory planner, for classes of ``real_counts`` real images
+        asking ``counts`` synthetic ones, on ``devices`` devices of ``platform``."""
+        raise NotImplementedError
+
+    def with_batches(self, config: Any, synthetic: int | None, real: int | None) -> Any:
+        """``config`` with the memory plan's synthetic and real batch sizes (None: unchanged)."""
+        raise NotImplementedError
+
+    def run_class(self, config: Any, task: ClassTask) -> ClassResult:
+        """Synthesise one class (``task.count`` images); resumable from ``task.resume``."""
+        raise NotImplementedError
+
+    def read_snapshot(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> Snapshot:
+        """The snapshot that its ``Snapshot.to_arrays`` recorded."""
+        raise NotImplementedError
+
+    def progress_label(self, problems_done: int, problems: int) -> str:
+        """What a progress bar shows beside the class name."""
+        return f"batches {problems_done}/{problems} done"
+
+    def check_model_target(self, path: Path, overwrite: bool) -> None:
+        """Refuse, before any work, a path to keep the model at that cannot or must not be
+        written; a mode without a model refuses any."""
+        raise AugmentError(
+            f"`save_generator` needs a mode that trains a generator; {self.name} mode trains none"
+        )
+
+    def save_model(
+        self,
+        path: Path,
+        config: Any,
+        image_shape: tuple[int, int, int],
+        class_names: tuple[str, ...],
+        classes: list[ClassResult],
+        provenance: dict[str, Any],
+        overwrite: bool,
+    ) -> dict[str, Any]:
+        """Keep the trained models at ``path``; returns what the output's provenance records of
+        them."""
+        raise AugmentError(f"{self.name} mode trains no model to save")

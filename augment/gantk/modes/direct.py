@@ -1,0 +1,86 @@
+"""Direct mode: the synthetic pixels themselves are optimised (:mod:`augment.gantk.direct`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, TypeVar
+
+import numpy as np
+
+from augment.errors import AugmentError
+from augment.gantk.direct import SynthesisConfig, SynthesisSnapshot, plan_problems, synthesize
+from augment.gantk.loop import GRAM_BLOCK
+from augment.gantk.memory import MAX_LANES_PER_DEVICE
+from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Snapshot
+
+T = TypeVar("T")
+
+# the shared option names -> SynthesisConfig fields (None: a field of the discriminator)
+_OPTIONS = {
+    "steps": "steps",
+    "batch_size": "synthetic_batch_size",
+    "augment_real_to": "augment_real_to",
+    "novelty_stop": "novelty_stop",
+    "real_batch_size": None,
+    "matmul_precision": None,
+}
+
+
+class DirectMode(Mode):
+    name = "direct"
+    config_type = SynthesisConfig
+    description = "optimise the pixels"
+
+    def configure(self, options: dict[str, Any]) -> SynthesisConfig:
+        own = {field: v for k, v in options.items() if (field := _OPTIONS[k]) is not None}
+        shared = {k: v for k, v in options.items() if _OPTIONS[k] is None}
+        base = SynthesisConfig()
+        return SynthesisConfig(discriminator=dataclasses.replace(base.discriminator, **shared), **own)
+
+    def memory_need(
+        self, config: SynthesisConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
+    ) -> MemoryNeed:
+        augmented = config.augment_real_to
+        n_real_total = max(max(augmented, n) if augmented > 0 else n for n in real_counts)
+        sizes = [plan_problems(c, config.synthetic_batch_size) for c in counts]
+        problems, synthetic = max(p for p, _ in sizes), max(s for _, s in sizes)
+        # a CPU device gains nothing from batching problems; an accelerator does while they fit
+        max_lanes = 1 if platform == "cpu" else min(MAX_LANES_PER_DEVICE, -(-problems // devices))
+        return MemoryNeed(n_real_total, synthetic, GRAM_BLOCK, max_lanes)
+
+    def with_batches(
+        self, config: SynthesisConfig, synthetic: int | None, real: int | None
+    ) -> SynthesisConfig:
+        discriminator = dataclasses.replace(
+            config.discriminator, real_batch_size=real or config.discriminator.real_batch_size
+        )
+        return dataclasses.replace(
+            config, discriminator=discriminator, synthetic_batch_size=synthetic or config.synthetic_batch_size
+        )
+
+    def run_class(self, config: SynthesisConfig, task: ClassTask) -> ClassResult:
+        result = synthesize(
+            task.real,
+            task.count,
+            config,
+            task.key,
+            task.progress,
+            resume=_own_snapshot(task.resume, SynthesisSnapshot),
+            checkpoint=task.checkpoint,
+            near_copy_threshold=task.near_copy_threshold,
+            placement=task.placement,
+        )
+        return ClassResult(result.images, result.realness, result.loss_history, 0.0)
+
+    def read_snapshot(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> SynthesisSnapshot:
+        return SynthesisSnapshot.from_arrays(record, arrays)
+
+
+def _own_snapshot(snapshot: Snapshot | None, kind: type[T]) -> T | None:
+    """The snapshot under way, checked to be this mode's."""
+    if snapshot is not None and not isinstance(snapshot, kind):
+        raise AugmentError("the checkpoint holds another mode's snapshot; delete it to start again")
+    return snapshot
+
+
+DIRECT = DirectMode()

@@ -1,0 +1,110 @@
+"""Generator mode: one generator per class, trained with the GA-NTK loss, then sampled
+(:mod:`augment.gantk.generator`); the generators can be kept (:mod:`augment.io.saved_generator`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from augment.errors import AugmentError
+from augment.gantk.generator import (
+    GeneratorConfig,
+    GeneratorSnapshot,
+    TrainedGenerator,
+    generate,
+    parameter_layout,
+    train_generator,
+)
+from augment.gantk.loop import GRAM_BLOCK
+from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode
+from augment.gantk.modes.direct import _own_snapshot
+from augment.io.saved_generator import check_generator_target, save_generators
+
+_OWN = {"steps": "steps", "batch_size": "batch_size"}
+_SHARED = ("real_batch_size", "matmul_precision")
+
+
+class GeneratorMode(Mode):
+    name = "generator"
+    config_type = GeneratorConfig
+    description = "train a generator per class and sample it"
+    trains_model = True
+
+    def configure(self, options: dict[str, Any]) -> GeneratorConfig:
+        if any(k not in _OWN and k not in _SHARED for k in options):
+            raise AugmentError("`augment_real_to` and `novelty_stop` apply to `mode=direct` only")
+        base = GeneratorConfig()
+        shared = {k: v for k, v in options.items() if k in _SHARED}
+        own = {_OWN[k]: v for k, v in options.items() if k in _OWN}
+        return GeneratorConfig(discriminator=dataclasses.replace(base.discriminator, **shared), **own)
+
+    def memory_need(
+        self, config: GeneratorConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
+    ) -> MemoryNeed:
+        n_real = max(real_counts)
+        return MemoryNeed(n_real, config.batch_size, min(GRAM_BLOCK, n_real), 1, one_device=True)
+
+    def with_batches(
+        self, config: GeneratorConfig, synthetic: int | None, real: int | None
+    ) -> GeneratorConfig:
+        discriminator = dataclasses.replace(
+            config.discriminator, real_batch_size=real or config.discriminator.real_batch_size
+        )
+        return dataclasses.replace(
+            config, discriminator=discriminator, batch_size=synthetic or config.batch_size
+        )
+
+    def run_class(self, config: GeneratorConfig, task: ClassTask) -> ClassResult:
+        train_key, sample_key = jax.random.split(task.key)
+        report = task.progress
+        progress = None if report is None else (lambda step, steps, loss: report(step, steps, 0, 1, loss))
+        trained = train_generator(
+            task.real,
+            config,
+            train_key,
+            progress,
+            resume=_own_snapshot(task.resume, GeneratorSnapshot),
+            checkpoint=task.checkpoint,
+        )
+        images, realness = generate(trained, task.count, task.real, sample_key)
+        leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(trained.params)]
+        return ClassResult(images, realness, trained.loss_history[None, :], 0.0, leaves)
+
+    def read_snapshot(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> GeneratorSnapshot:
+        return GeneratorSnapshot.from_arrays(record, arrays)
+
+    def progress_label(self, problems_done: int, problems: int) -> str:
+        return "generator"
+
+    def check_model_target(self, path: Path, overwrite: bool) -> None:
+        check_generator_target(path, overwrite)
+
+    def save_model(
+        self,
+        path: Path,
+        config: GeneratorConfig,
+        image_shape: tuple[int, int, int],
+        class_names: tuple[str, ...],
+        classes: list[ClassResult],
+        provenance: dict[str, Any],
+        overwrite: bool,
+    ) -> dict[str, Any]:
+        _, treedef = parameter_layout(image_shape, config)
+        generators = {
+            name: TrainedGenerator(
+                jax.tree_util.tree_unflatten(treedef, result.model or []),
+                image_shape,
+                config,
+                result.loss_history[0],
+            )
+            for name, result in zip(class_names, classes, strict=True)
+        }
+        manifest_sha256 = save_generators(path, generators, provenance, overwrite)
+        return {"path": str(Path(path).resolve()), "manifest_sha256": manifest_sha256}
+
+
+GENERATOR = GeneratorMode()

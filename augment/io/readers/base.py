@@ -1,0 +1,48 @@
+"""What a reader is: a function from a file's bytes to float frames, and how files are matched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class BadFile(Exception):
+    """A file that cannot be used; the message is the reason, written for the user."""
+
+
+@dataclass
+class Decoded:
+    """The frames of one file before scaling to the working size.
+
+    Attributes:
+      frames: one (H, W, 1 or 3) float array per image in the file: values in [0, 1], or, when
+        ``dataset_scaled``, raw values that the folder loader scales over the whole dataset.
+      colour: whether any frame is colour (channels that differ somewhere).
+      bit_depth: 8 or 16: the depth the outputs of this dataset are stored at.
+      dataset_scaled: monochrome DICOM: scaled later by the dataset's window (see folder.py).
+    """
+
+    frames: list[np.ndarray]
+    colour: bool
+    bit_depth: int
+    dataset_scaled: bool = False
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A way to read one kind of image file.
+
+    Attributes:
+      name: the registry name ("pillow", "dicom").
+      suffixes: lower-case suffixes this reader takes (".png").
+      decode: ``decode(data) -> Decoded``; raises :class:`BadFile` with the reason.
+      recognise: for a file without a suffix, ``recognise(head)`` says from its first 132 bytes
+        whether it is this reader's kind (the DICOM magic); None: suffixes only.
+    """
+
+    name: str
+    suffixes: frozenset[str]
+    decode: Callable[[bytes], Decoded]
+    recognise: Callable[[bytes], bool] | None = None

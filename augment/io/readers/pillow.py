@@ -1,0 +1,50 @@
+"""PNG, JPEG, TIFF and BMP through Pillow: 8- and 16-bit; modes 1 / L / LA / P / RGB / RGBA /
+CMYK / I;16 (and 32-bit integer ``I`` images whose values fit in 16 bits). Every page of a
+multi-page TIFF is one image; alpha is dropped; 32-bit float images are refused. Intensities go to
+[0, 1] by the full range of the bit depth (255 or 65535)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from augment.io.readers.base import BadFile, Decoded, Reader
+
+_SIXTEEN_BIT_MODES = {"I;16", "I;16B", "I;16L", "I;16N"}
+
+
+def _frame(frame: Image.Image) -> tuple[np.ndarray, bool, int]:
+    """One Pillow frame -> (H, W, 1 or 3) float32 in [0, 1], colour?, bit depth."""
+    mode = frame.mode
+    if mode in _SIXTEEN_BIT_MODES or mode == "I":
+        pixels = np.asarray(frame, dtype=np.int64)
+        if mode == "I" and (pixels.min() < 0 or pixels.max() > 65535):
+            raise BadFile("unsupported image: 32-bit integer values outside 0..65535")
+        return (pixels.astype(np.float32) / 65535.0)[..., None], False, 16
+    if mode == "F":
+        raise BadFile("unsupported image mode F (32-bit floating point)")
+    if mode in ("1", "L", "LA"):
+        return (np.asarray(frame.convert("L"), np.float32) / 255.0)[..., None], False, 8
+    rgb = np.asarray(frame.convert("RGB"), np.float32) / 255.0
+    colour = bool(np.any(rgb[..., 0] != rgb[..., 1]) or np.any(rgb[..., 0] != rgb[..., 2]))
+    return (rgb if colour else rgb[..., :1]), colour, 8
+
+
+def decode(data: bytes) -> Decoded:
+    """Every frame of an image file Pillow can open."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            read = [_frame(frame) for frame in ImageSequence.Iterator(image)]
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        raise BadFile(f"not a readable image ({error})") from None
+    return Decoded(
+        [r[0] for r in read],
+        any(r[1] for r in read),
+        max(r[2] for r in read),
+        dataset_scaled=False,
+    )
+
+
+PILLOW = Reader("pillow", frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}), decode)

@@ -1,0 +1,137 @@
+"""How a run is recorded: the versions and platform, the run's fingerprint (what a checkpoint
+resumes), per-class loss summaries, and the provenance record of a synth output
+(``docs/format.md``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import platform
+import sys
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+import augment
+from augment.io.folder import RealDataset
+from augment.run.plan import Checked, RunPlan
+from augment.run.request import SynthRequest
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of augment, Python and the libraries that decide what is computed and written."""
+    found: dict[str, str | None] = {"augment": augment.__version__, "python": platform.python_version()}
+    for package in ("jax", "jaxlib", "numpy", "optax", "h5py", "pillow", "pydicom"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def platform_description() -> str:
+    """The operating system and machine, as provenance records them."""
+    return f"{platform.system()} {platform.machine()} ({sys.platform})"
+
+
+def fingerprint(mode: str, config: Any, seed: int, dataset: RealDataset, counts: list[int]) -> str:
+    """Identifies what a run computes: a checkpoint resumes only the run with the same one.
+
+    ``config`` is the configuration as run (after the memory plan), since it decides the result.
+    """
+    record = {
+        "mode": mode,
+        "inputs": [(f.path, f.sha256, f.skipped is None) for f in dataset.files],
+        "shape": list(dataset.images.shape[1:]),
+        "config": config.to_dict(),
+        "seed": seed,
+        "counts": counts,
+    }
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def loss_summary(history: np.ndarray, points: int = 21) -> dict[str, Any]:
+    """Per-class loss record for provenance: first/final/min and a coarse curve (mean over the
+    problems still running at each step), and how many steps the problems ran (NaN losses mark
+    the steps after a novelty stop).
+
+    Args:
+      history: (problems, steps) losses, NaN after a problem ended.
+    """
+    ran = np.isfinite(history).sum(axis=1)
+    longest = max(int(ran.max()), 1)
+    mean = np.nanmean(history[:, :longest], axis=0)
+    final = np.mean([h[n - 1] for h, n in zip(history, ran, strict=True) if n > 0])
+    steps = np.unique(np.linspace(0, len(mean) - 1, min(points, len(mean))).round().astype(int))
+    return {
+        "problems": int(history.shape[0]),
+        "steps": int(history.shape[1]),
+        "steps_run": {"min": int(ran.min()), "median": float(np.median(ran)), "max": int(ran.max())},
+        "stopped_early": int(np.sum(ran < history.shape[1])),
+        "first": float(mean[0]),
+        "final": float(final),
+        "min": float(np.nanmin(mean)),
+        "curve": [[int(s) + 1, float(mean[s])] for s in steps],
+    }
+
+
+def synth_provenance(
+    request: SynthRequest,
+    checked: Checked,
+    plan: RunPlan,
+    dataset: RealDataset,
+    counts: list[int],
+    run_fingerprint: str,
+    classes: list[dict[str, Any]],
+    started: _dt.datetime,
+    resumed: bool,
+) -> dict[str, Any]:
+    """How the run was made (without the output's own format keys and quality figures)."""
+    size, channels = dataset.images.shape[1], dataset.images.shape[-1]
+    return {
+        "run_id": run_fingerprint[:16],
+        "mode": checked.mode.name,
+        "versions": versions(),
+        "device": str(plan.placement.devices[0]),
+        "placement": plan.placement.describe(),
+        "memory": {
+            "budget_bytes": plan.memory.budget,
+            "estimated_bytes_per_device": plan.memory.per_device,
+            "rule": "estimated peak of a step (fitted to XLA's buffer sizes) within --memory "
+            "(default: 90% of the free memory)",
+        },
+        "platform": platform_description(),
+        "command_line": list(request.command_line),
+        "seed": request.seed,
+        "config": {
+            **plan.config.to_dict(),
+            "n": int(sum(counts)),
+            "per_class": request.per_class,
+            "size": request.size,
+            "channels": request.channels,
+            "on_bad_file": request.on_bad_file,
+            "device": request.device,
+            "devices": request.devices,
+            "memory": request.memory,
+            "format": checked.format,
+        },
+        "working_size": [int(size), int(size), int(channels)],
+        "bit_depth": dataset.bit_depth,
+        "intensity": {
+            "rule": "fixed by bit depth; monochrome DICOM by the dataset window",
+            "dicom_window": dataset.dicom_window,
+        },
+        "resize": "centre square crop, then antialiased bilinear resize",
+        "started": started.isoformat(),
+        "finished": _dt.datetime.now(_dt.UTC).isoformat(),
+        "resumed": resumed,
+        "inputs": [
+            {k: v for k, v in dataclasses.asdict(f).items() if not (k == "skipped" and v is None)}
+            for f in dataset.files
+        ],
+        "ignored_files": list(dataset.ignored),
+        "classes": classes,
+    }

@@ -1,0 +1,105 @@
+"""What ``augment synth`` and ``augment sample`` are asked for, and what they report back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SynthRequest:
+    """Everything ``augment synth`` was asked for (the CLI builds one from its options).
+
+    Attributes:
+      input_folder: the folder of real images (sub-folders are classes).
+      out: the output file or folder.
+      mode: a name in :data:`augment.gantk.modes.MODES`.
+      config: that mode's configuration (None: its defaults). Its batch sizes are upper bounds:
+        the run's plan lowers them until a step fits the memory budget, except those named in
+        ``fixed_batches`` ("synthetic", "real": the user chose them).
+      save_generator: a folder to keep the trained generators in (modes that train one).
+      format: a name in :data:`augment.io.writers.WRITERS` (None: from ``out``'s suffix).
+      n, per_class: the synthetic images in all (split by the real counts) or per class.
+      size, channels: the working size (None: the median shorter side, capped) and channels.
+      seed: the run's random seed.
+      device, devices: the kind of device ("auto", "cpu", "gpu") and how many ("all" or N).
+      memory: the per-device budget ("8GiB"; None: most of the free memory).
+      overwrite, resume: replace an existing output; continue from a checkpoint.
+      on_bad_file: "fail" or "skip" for unreadable inputs.
+      checkpoint_seconds: the most seconds between checkpoints within a class.
+      command_line: recorded in the provenance.
+    """
+
+    input_folder: Path
+    out: Path
+    mode: str = "direct"
+    config: Any = None
+    save_generator: Path | None = None
+    format: str | None = None
+    n: int | None = None
+    per_class: int | None = None
+    size: int | None = None
+    channels: str = "auto"
+    seed: int = 0
+    device: str = "auto"
+    devices: str = "all"
+    memory: str | None = None
+    fixed_batches: frozenset[str] = frozenset()
+    overwrite: bool = False
+    resume: bool = False
+    on_bad_file: str = "fail"
+    checkpoint_seconds: float = 10.0
+    command_line: tuple[str, ...] = ()
+
+
+@dataclass
+class ClassSummary:
+    class_name: str
+    real: int
+    synthetic: int
+    final_loss: float
+    seconds: float
+
+
+@dataclass
+class SynthReport:
+    """What a finished run wrote."""
+
+    out: Path
+    format: str
+    classes: list[ClassSummary]
+    skipped: list[tuple[str, str]]  # (path, reason)
+    resumed: bool
+    saved_generator: Path | None = None
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    """Everything ``augment sample`` was asked for."""
+
+    generator: Path
+    out: Path
+    n: int | None = None
+    per_class: int | None = None
+    format: str | None = None
+    seed: int = 0
+    device: str = "auto"
+    overwrite: bool = False
+    command_line: tuple[str, ...] = ()
+
+
+@dataclass
+class SampleReport:
+    out: Path
+    format: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+ClassProgress = Callable[[str, int, int, int, int, float], None]
+"""``progress(class_name, steps_done, steps_total, problems_done, problems, loss)``: steps over
+all the class's synthetic batches (direct) or of its generator (one problem)."""
+
+Log = Callable[[str, str], None]
+"""``log(level, message)`` with level "warning" (always shown) or "info" (shown with --verbose)."""

@@ -1,0 +1,232 @@
+"""``augment synth`` as a library call: folder -> real dataset -> one problem set per class ->
+the mode's engine -> writer, checkpointing as it goes so an interrupted run resumes."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import time
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from augment.errors import AugmentError
+from augment.gantk.modes import ClassResult, ClassTask, Snapshot
+from augment.io.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from augment.io.dataset import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    SyntheticDataset,
+    from_integer_pixels,
+    to_integer_pixels,
+)
+from augment.io.folder import RealDataset, load_folder
+from augment.io.writers import write_output
+from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, privacy
+from augment.run.counts import synthetic_counts
+from augment.run.plan import Checked, RunPlan, check_request, plan_run
+from augment.run.provenance import fingerprint, loss_summary, synth_provenance
+from augment.run.request import ClassProgress, ClassSummary, Log, SynthReport, SynthRequest
+
+NEAR_COPY_WARNING = 0.05  # warn when more than this fraction of the images are near-copies
+
+
+def run_synth(
+    request: SynthRequest, progress: ClassProgress | None = None, log: Log | None = None
+) -> SynthReport:
+    """Read ``request.input_folder``, synthesise per class, write ``request.out``.
+
+    Checks everything that can be checked (output path, options, device) before reading or
+    computing anything. Progress is checkpointed next to the output (see
+    :mod:`augment.io.checkpoint`); with ``request.resume`` an existing checkpoint of the same run
+    is continued, giving the same result as an uninterrupted run. The checkpoint is removed once
+    the output is in place.
+    """
+    say: Log = log or (lambda level, message: None)
+    checked = check_request(request)
+    started = _dt.datetime.now(_dt.UTC)
+    input_folder = Path(request.input_folder)
+    minimum = checked.config.discriminator.min_size
+    dataset = load_folder(input_folder, request.size, request.channels, request.on_bad_file, minimum)
+    for bad in dataset.skipped:
+        say("warning", f"skipped {input_folder / bad.path}: {bad.skipped}")
+    for ignored in dataset.ignored:
+        say("info", f"ignored {input_folder / ignored} (not an image or DICOM file)")
+    real_counts = dataset.real_counts
+    counts = synthetic_counts(request.n, request.per_class, real_counts)
+    size, channels = dataset.images.shape[1], dataset.images.shape[-1]
+    image_shape = (int(size), int(size), int(channels))
+    plan = plan_run(checked, image_shape, real_counts, counts, request.fixed_batches, say)
+    say(
+        "info",
+        f"devices {plan.placement.describe()['devices']}; "
+        f"working size {size}x{size}x{channels}, {dataset.bit_depth}-bit",
+    )
+    for name, real, count in zip(dataset.class_names, real_counts, counts, strict=True):
+        say("info", f"class {name}: {real} real images -> {count} synthetic")
+
+    run_fingerprint = fingerprint(checked.mode.name, plan.config, request.seed, dataset, counts)
+    # the real images as the output stores them: the novelty stop and the near-copy flags use these
+    real_stored = from_integer_pixels(to_integer_pixels(dataset.images, dataset.bit_depth))
+    own_device = next(d for d in plan.placement.devices if d.process_index == jax.process_index())
+    with jax.default_device(own_device):
+        finished, resumed = _synthesize_classes(
+            request,
+            checked,
+            plan,
+            dataset,
+            counts,
+            run_fingerprint,
+            progress,
+            say,
+            leave_one_out_threshold(real_stored),
+        )
+    results = [finished[k] for k in range(len(dataset.class_names))]
+    images = to_integer_pixels(np.concatenate([r.images for r in results]), dataset.bit_depth)
+    realness = np.concatenate([r.realness for r in results]).astype(np.float32)
+    novelty = privacy(from_integer_pixels(images), real_stored)  # against the images as stored
+    if novelty["near_copy_fraction"] > NEAR_COPY_WARNING:
+        say(
+            "warning",
+            f"{novelty['near_copy_fraction']:.0%} of the synthetic images are near-copies of a real image "
+            f"(closer than {100 - NEAR_COPY_PERCENTILE:.0f}% of the real images are to each other); "
+            "check them with augment evaluate before sharing the data",
+        )
+    losses = [loss_summary(r.loss_history) for r in results]
+    summaries = [
+        ClassSummary(name, real_counts[k], counts[k], losses[k]["final"], results[k].seconds)
+        for k, name in enumerate(dataset.class_names)
+    ]
+    classes = [{**dataclasses.asdict(s), "loss": losses[k]} for k, s in enumerate(summaries)]
+    provenance = synth_provenance(
+        request, checked, plan, dataset, counts, run_fingerprint, classes, started, resumed
+    )
+    skipped = [(f.path, f.skipped or "") for f in dataset.skipped]
+    report = SynthReport(checked.out, checked.format, summaries, skipped, resumed, request.save_generator)
+    if jax.process_index() != 0:  # process 0 writes; the others computed the same result
+        return report
+    if request.save_generator is not None:
+        provenance["generator"] = checked.mode.save_model(
+            Path(request.save_generator), plan.config, image_shape, dataset.class_names, results, provenance,
+            request.overwrite,
+        )  # fmt: skip
+    provenance = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        **provenance,
+        "quality": _quality(realness, novelty),
+    }
+    near_copy = np.zeros(len(images), bool)
+    near_copy[novelty["near_copies"]] = True
+    synthetic = SyntheticDataset(
+        images=images,
+        labels=np.concatenate([np.full(count, k, np.int64) for k, count in enumerate(counts)]),
+        class_names=dataset.class_names,
+        realness=realness,
+        nearest_real_index=novelty["nearest"],
+        nearest_real_distance=novelty["dcr"],
+        near_copy=near_copy,
+        real_sources=dataset.sources,
+        provenance=provenance,
+    )
+    write_output(checked.out, synthetic, checked.format)
+    checkpoint_path(checked.out).unlink(missing_ok=True)
+    return report
+
+
+def _quality(realness: np.ndarray, novelty: dict[str, Any]) -> dict[str, Any]:
+    """The run's quality figures, as the provenance records them."""
+    distance = novelty["dcr"]
+    return {
+        "realness_mean": float(realness.mean()),
+        "nearest_real_distance": {
+            "min": float(distance.min()),
+            "median": float(np.median(distance)),
+            "max": float(distance.max()),
+            "unit": "RMS pixel difference, intensities in [0, 1]",
+        },
+        "privacy_ratio": novelty["privacy_ratio"],
+        "privacy_reference": novelty["reference"],
+        "near_copy_threshold": novelty["near_copy_threshold"],
+        "near_copy_fraction": novelty["near_copy_fraction"],
+    }
+
+
+def _synthesize_classes(
+    request: SynthRequest,
+    checked: Checked,
+    plan: RunPlan,
+    dataset: RealDataset,
+    counts: list[int],
+    run_fingerprint: str,
+    progress: ClassProgress | None,
+    log: Log,
+    near_copy_threshold: float | None,
+) -> tuple[dict[int, ClassResult], bool]:
+    """Run the mode on every class not finished yet, checkpointed (by process 0 only); returns
+    the class results and whether the run was resumed."""
+    mode = checked.mode
+    checkpoint_file = checkpoint_path(checked.out)
+    writer = jax.process_index() == 0
+    finished: dict[int, ClassResult] = {}
+    current: tuple[int, Snapshot, float] | None = None
+    resumed = checkpoint_file.exists()
+    if resumed:
+        finished, current = load_checkpoint(checkpoint_file, run_fingerprint, mode.read_snapshot)
+        log("info", f"resuming from {checkpoint_file}: {len(finished)} classes finished")
+    root = jax.random.PRNGKey(request.seed)
+    last_save = time.perf_counter()
+    for k, (class_name, count) in enumerate(zip(dataset.class_names, counts, strict=True)):
+        if k in finished:
+            continue
+        resume, seconds_before = None, 0.0
+        if current is not None and current[0] == k:
+            _, resume, seconds_before = current
+        start = time.perf_counter()
+
+        def save(
+            snapshot: Snapshot, k: int = k, start: float = start, seconds_before: float = seconds_before
+        ) -> None:
+            # After every finished problem; within a problem at most every checkpoint_seconds.
+            nonlocal last_save
+            now = time.perf_counter()
+            if not writer or (not snapshot.milestone and now - last_save < request.checkpoint_seconds):
+                return
+            last_save = now
+            save_checkpoint(
+                checkpoint_file, run_fingerprint, finished, (k, snapshot, seconds_before + now - start)
+            )
+
+        report = None
+        if progress is not None:
+            report = _class_progress(progress, class_name)
+        task = ClassTask(
+            real=dataset.images[dataset.labels == k],
+            count=count,
+            key=jax.random.fold_in(root, k),
+            progress=report,
+            resume=resume,
+            checkpoint=save,
+            near_copy_threshold=near_copy_threshold,
+            placement=plan.placement,
+        )
+        try:
+            result = mode.run_class(plan.config, task)
+        except AugmentError as error:
+            kept = f"; the last checkpoint is kept in {checkpoint_file}" if checkpoint_file.exists() else ""
+            raise AugmentError(f"class {class_name!r}: {error}{kept}") from None
+        finished[k] = dataclasses.replace(result, seconds=seconds_before + time.perf_counter() - start)
+        if writer:
+            save_checkpoint(checkpoint_file, run_fingerprint, finished, None)
+    return finished, resumed
+
+
+def _class_progress(progress: ClassProgress, class_name: str) -> Any:
+    """The mode's per-class progress callback, reporting under ``class_name``."""
+
+    def report(steps_done: int, steps_total: int, problems_done: int, problems: int, loss: float) -> None:
+        progress(class_name, steps_done, steps_total, problems_done, problems, loss)
+
+    return report
