@@ -51,7 +51,7 @@ def train_dcgan(real: np.ndarray, labels: np.ndarray, classes: int, seconds: flo
         return g_apply(g_params, jnp.concatenate([z, onehot], axis=1))
 
     def logits(d_params, images, onehot):
-        planes = jnp.broadcast_to(onehot[:, None, None, :], images.shape[:3] + (classes,))
+        planes = jnp.broadcast_to(onehot[:, None, None, :], (*images.shape[:3], classes))
         return d_apply(d_params, jnp.concatenate([images, planes], axis=-1))[:, 0]
 
     @jax.jit

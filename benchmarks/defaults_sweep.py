@@ -54,21 +54,29 @@ def main() -> None:
         baseline = SVC().fit(flat(real), real_labels).score(test_x, test_y)
         threshold = leave_one_out_threshold(real)
         results = [
-            synthesize(real[real_labels == c], PER_CLASS, config, jax.random.fold_in(jax.random.PRNGKey(seed), c),
-                       near_copy_threshold=threshold)
+            synthesize(
+                real[real_labels == c],
+                PER_CLASS,
+                config,
+                jax.random.fold_in(jax.random.PRNGKey(seed), c),
+                near_copy_threshold=threshold,
+            )
             for c in range(10)
-        ]  # fmt: skip
+        ]
         extra = np.concatenate([r.images for r in results])
         fit_y = np.concatenate([real_labels, np.repeat(np.arange(10), PER_CLASS)])
         accuracy = SVC().fit(np.concatenate([flat(real), flat(extra)]), fit_y).score(test_x, test_y)
         figures = privacy(extra, real, images[holdout])
         steps = np.mean([r.steps_run.mean() for r in results])
-        rows.append((100 * (accuracy - baseline), figures["privacy_ratio"], figures["near_copy_fraction"], steps))
+        rows.append(
+            (100 * (accuracy - baseline), figures["privacy_ratio"], figures["near_copy_fraction"], steps)
+        )
     r = np.asarray(rows)
     print(
         f"{' '.join(sys.argv[1:]) or 'defaults'} ({REAL_PER_CLASS} real per class): "
         f"gain {r[:, 0].mean():+.2f} ± {r[:, 0].std(ddof=1):.2f}, privacy ratio {r[:, 1].mean():.2f}, "
-        f"near-copies {100 * r[:, 2].mean():.1f} %, steps run {r[:, 3].mean():.0f}, {time.perf_counter() - start:.0f} s"
+        f"near-copies {100 * r[:, 2].mean():.1f} %, steps run {r[:, 3].mean():.0f}, "
+        f"{time.perf_counter() - start:.0f} s"
     )
 
 

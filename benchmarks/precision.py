@@ -89,8 +89,10 @@ def main() -> None:
     print("| precision | Gram max rel. error | loss max rel. diff. | image RMS vs float32 | mean realness |")
     print("|---|---|---|---|---|")
     for precision, r in rows.items():
-        print(f"| {precision} | {r['gram_max_relative_error']:.1e} | {r['loss_max_relative_difference']:.1e} | "
-              f"{r['image_rms_vs_float32']:.4f} | {r['realness_mean']:.3f} |")  # fmt: skip
+        print(
+            f"| {precision} | {r['gram_max_relative_error']:.1e} | {r['loss_max_relative_difference']:.1e} "
+            f"| {r['image_rms_vs_float32']:.4f} | {r['realness_mean']:.3f} |"
+        )
     print(f"float32 with another seed: image RMS {figures['image_rms_float32_other_seed']:.4f}")
     if args.out:
         Path(args.out).write_text(json.dumps(figures, indent=1))

@@ -1,4 +1,5 @@
-"""Quality benchmark on the open protocol of DESIGN.md section 3: does synthetic data help, and is it new?
+"""Quality benchmark on the open digits protocol (docs/design.md, "Measured facts"): does
+synthetic data help, and is it new?
 
 Protocol: scikit-learn's bundled digits (8x8), 5 real images per class drawn with seeds 0-4, the
 rest (about 1 747) held out; classifier ``SVC()`` on raw pixels in [0, 1]; 200 synthetic images
@@ -255,7 +256,8 @@ def markdown(table: list[dict]) -> str:
     for t in table:
         lines.append(
             f"| {t['method']} | {show(t['accuracy'])} | {show(t['gain_points'], digits=2, sign=True)} | "
-            f"{show(t['privacy_ratio'])} | {show(t['near_copy_fraction'], 100, 1)} % | {show(t['seconds'], digits=1)} |"
+            f"{show(t['privacy_ratio'])} | {show(t['near_copy_fraction'], 100, 1)} % | "
+            f"{show(t['seconds'], digits=1)} |"
         )
     return "\n".join(lines)
 

@@ -45,7 +45,7 @@ def main() -> None:
             seconds(real, config, 10)  # compile
             per_step = (seconds(real, config, 30) - seconds(real, config, 10)) / 20
             base = base or per_step
-            print(f"| {size}×{size} | {name} | {per_step:.3f} | {per_step / base:.1f} |", flush=True)
+            print(f"| {size}\u00d7{size} | {name} | {per_step:.3f} | {per_step / base:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ Run by hand (about 10 minutes on 2 CPU cores with --steps 30):
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -42,7 +43,9 @@ def make_folder(root: Path) -> Path:
         (folder / f"digit-{digit}").mkdir(parents=True)
         for i, image in enumerate(digits.images[digits.target == digit][:15]):
             pixels = (image / 16.0 * 255).astype(np.uint8)
-            Image.fromarray(pixels).resize((40, 40), Image.BILINEAR).save(folder / f"digit-{digit}" / f"{i:02d}.png")
+            Image.fromarray(pixels).resize((40, 40), Image.BILINEAR).save(
+                folder / f"digit-{digit}" / f"{i:02d}.png"
+            )
     return folder
 
 
@@ -66,8 +69,14 @@ def run(folder: Path, out: Path, n: int, steps: int, devices: int | None = None)
     with h5py.File(out) as f:
         provenance = json.loads(f["provenance"][()])
     synthesis = sum(c["seconds"] for c in provenance["classes"])
-    return {"n": n, "devices": devices or 1, "wall_seconds": wall, "synthesis_seconds": synthesis, "peak_rss_mib": usage.ru_maxrss / 1024,
-            "seconds_per_image": wall / n}  # fmt: skip
+    return {
+        "n": n,
+        "devices": devices or 1,
+        "wall_seconds": wall,
+        "synthesis_seconds": synthesis,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "seconds_per_image": wall / n,
+    }
 
 
 def exponent(ns, times) -> float:
@@ -85,7 +94,7 @@ def fits(rows: list[dict]) -> dict:
         "affine_fixed_seconds": float(fixed),
         "affine_seconds_per_image": float(per_image),
         "marginal_seconds_per_image": [
-            (b["wall_seconds"] - a["wall_seconds"]) / (b["n"] - a["n"]) for a, b in zip(rows, rows[1:])
+            (b["wall_seconds"] - a["wall_seconds"]) / (b["n"] - a["n"]) for a, b in itertools.pairwise(rows)
         ],
     }
 
@@ -93,7 +102,9 @@ def fits(rows: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", nargs="*", type=int, default=list(SIZES))
-    parser.add_argument("--steps", type=int, default=60, help="steps per batch (the scaling in --n does not depend on it)")
+    parser.add_argument(
+        "--steps", type=int, default=60, help="steps per batch (the scaling in --n does not depend on it)"
+    )
     parser.add_argument("--device-n", type=int, default=256, help="--n of the device comparison (0: skip it)")
     parser.add_argument("--out", help="write the rows and fits as JSON here")
     args = parser.parse_args()
@@ -110,21 +121,38 @@ def main() -> None:
     fitted = fits(rows)
     print("| --n | wall s | synthesis s | s per image | peak RSS MiB |\n|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['n']} | {r['wall_seconds']:.1f} | {r['synthesis_seconds']:.1f} | {r['seconds_per_image']:.3f} | "
-              f"{r['peak_rss_mib']:.0f} |")  # fmt: skip
-    print(f"fitted exponent: wall {fitted['wall_exponent']:.3f}, synthesis {fitted['synthesis_exponent']:.3f}")
-    print(f"affine fit: {fitted['affine_fixed_seconds']:.1f} s + {fitted['affine_seconds_per_image']:.4f} s x n; "
-          "marginal s per added image: " + ", ".join(f"{m:.4f}" for m in fitted["marginal_seconds_per_image"]))
+        print(
+            f"| {r['n']} | {r['wall_seconds']:.1f} | {r['synthesis_seconds']:.1f} "
+            f"| {r['seconds_per_image']:.3f} | {r['peak_rss_mib']:.0f} |"
+        )
+    print(
+        f"fitted exponent: wall {fitted['wall_exponent']:.3f}, synthesis {fitted['synthesis_exponent']:.3f}"
+    )
+    print(
+        f"affine fit: {fitted['affine_fixed_seconds']:.1f} s "
+        f"+ {fitted['affine_seconds_per_image']:.4f} s x n; "
+        "marginal s per added image: " + ", ".join(f"{m:.4f}" for m in fitted["marginal_seconds_per_image"])
+    )
     if device_rows:
         print(f"\n--n {args.device_n}, {FORCED_DEVICES} forced CPU devices on {os.cpu_count()} cores:")
-        print("| --devices | wall s | synthesis s | speedup (synthesis) | peak RSS MiB |\n|---|---|---|---|---|")
+        print(
+            "| --devices | wall s | synthesis s | speedup (synthesis) | peak RSS MiB |\n|---|---|---|---|---|"
+        )
         base = device_rows[0]["synthesis_seconds"]
         for r in device_rows:
             r["speedup"] = base / r["synthesis_seconds"]
-            print(f"| {r['devices']} | {r['wall_seconds']:.1f} | {r['synthesis_seconds']:.1f} | {r['speedup']:.2f} | "
-                  f"{r['peak_rss_mib']:.0f} |")  # fmt: skip
+            print(
+                f"| {r['devices']} | {r['wall_seconds']:.1f} | {r['synthesis_seconds']:.1f} "
+                f"| {r['speedup']:.2f} | {r['peak_rss_mib']:.0f} |"
+            )
     if args.out:
-        record = {"steps": args.steps, "cpu_cores": os.cpu_count(), "rows": rows, "fits": fitted, "devices": device_rows}
+        record = {
+            "steps": args.steps,
+            "cpu_cores": os.cpu_count(),
+            "rows": rows,
+            "fits": fitted,
+            "devices": device_rows,
+        }
         Path(args.out).write_text(json.dumps(record, indent=1))
 
 

@@ -1,6 +1,6 @@
 """Time and peak memory of one GA-NTK loss-and-gradient step: augment vs neural-tangents.
 
-Reference setting (issue 2, DESIGN.md section 2): the paper's 28x28 discriminator (Conv 64 ->
+Reference setting (docs/design.md, "The kernel engine"): the paper's 28x28 discriminator (Conv 64 ->
 Relu -> Conv 128 -> Relu -> Flatten -> Dense 1024 -> Relu -> Dense 1, 4x4 stride-2 SAME
 convolutions, W_std**2 = 1.4615, b_std**2 = 0.1), 128 real + 128 synthetic images, float32, CPU,
 origin loss, eta = 1e-2, t = 131072, diag_reg = 1e-5.
@@ -9,7 +9,7 @@ origin loss, eta = 1e-2, t = 131072, diag_reg = 1e-5.
   real-vs-real NTK computed once beforehand (it does not depend on the synthetic images).
 - neural-tangents 0.6.5: ``stax.kernel_fn`` on the concatenated batch and
   ``predict.gradient_descent_mse``, the same loss, jitted the same way. Needs ``--nt-python``, a
-  Python with neural-tangents as in DESIGN.md section 2 (see tools/make_golden.py).
+  Python with neural-tangents (recipe in tools/make_golden.py).
 
 Each side runs in its own process (so that its peak resident memory is its own), ``--rounds``
 times alternately; a round reports the median of ``--repeats`` steps after one warm-up step.
@@ -59,9 +59,10 @@ def _time_steps(step, args, repeats):
     buffers = float("nan")
     try:  # XLA's own account of the step's buffers: temporaries + arguments + outputs
         analysis = compiled.memory_analysis()
-        buffers = (analysis.temp_size_in_bytes + analysis.argument_size_in_bytes
-                   + analysis.output_size_in_bytes) / 2**20 or float("nan")  # 0: not reported
-    except Exception:  # noqa: BLE001 - not every jaxlib reports it
+        buffers = (
+            analysis.temp_size_in_bytes + analysis.argument_size_in_bytes + analysis.output_size_in_bytes
+        ) / 2**20 or float("nan")  # 0: not reported
+    except Exception:
         pass
     step = compiled
     loss = float(jax.block_until_ready(step(*args))[0])
@@ -104,8 +105,14 @@ def worker_nt(n_real, n_synthetic, size, repeats):
     baseline = _rss_mib()
     conv = lambda c: stax.Conv(c, (4, 4), (2, 2), "SAME", W_STD, B_STD)  # noqa: E731
     _, _, kernel_fn = stax.serial(
-        conv(64), stax.Relu(), conv(128), stax.Relu(), stax.Flatten(),
-        stax.Dense(1024, W_STD, B_STD), stax.Relu(), stax.Dense(1, W_STD, B_STD),
+        conv(64),
+        stax.Relu(),
+        conv(128),
+        stax.Relu(),
+        stax.Flatten(),
+        stax.Dense(1024, W_STD, B_STD),
+        stax.Relu(),
+        stax.Dense(1, W_STD, B_STD),
     )
     labels = jnp.concatenate([jnp.ones(n_real, jnp.int32), jnp.zeros(n_synthetic, jnp.int32)])
     y = jax.nn.one_hot(labels, 2)
@@ -124,7 +131,7 @@ def _mib(value: float) -> str:
 
 
 def run_worker(python, side, options):
-    command = [python, os.path.abspath(__file__), "--worker", side] + options
+    command = [python, os.path.abspath(__file__), "--worker", side, *options]
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     out = subprocess.run(command, capture_output=True, text=True, env=env)
     if out.returncode != 0:
@@ -149,15 +156,27 @@ def main():
         baseline, (loss, first, times, buffers) = work(*sizes)
         import jax
 
-        print(json.dumps({
-            "loss": loss, "first_step_s": first, "median_step_s": statistics.median(times),
-            "peak_rss_mib": _rss_mib(), "baseline_rss_mib": baseline, "jax": jax.__version__,
-            "xla_step_buffers_mib": buffers,
-        }))
+        print(
+            json.dumps(
+                {
+                    "loss": loss,
+                    "first_step_s": first,
+                    "median_step_s": statistics.median(times),
+                    "peak_rss_mib": _rss_mib(),
+                    "baseline_rss_mib": baseline,
+                    "jax": jax.__version__,
+                    "xla_step_buffers_mib": buffers,
+                }
+            )
+        )
         return
 
-    options = [f"--n-real={args.n_real}", f"--n-synthetic={args.n_synthetic}",
-               f"--size={args.size}", f"--repeats={args.repeats}"]
+    options = [
+        f"--n-real={args.n_real}",
+        f"--n-synthetic={args.n_synthetic}",
+        f"--size={args.size}",
+        f"--repeats={args.repeats}",
+    ]
     sides = [("augment", sys.executable, "ours")]
     if args.nt_python:
         sides.append(("neural-tangents 0.6.5", args.nt_python, "nt"))
@@ -166,10 +185,15 @@ def main():
         for name, python, side in sides:
             results[name].append(run_worker(python, side, options))
 
-    print(f"GA-NTK loss+grad step, {args.n_real} real + {args.n_synthetic} synthetic, "
-          f"{args.size}x{args.size}x1, float32, CPU ({os.cpu_count()} cores), "
-          f"median of {args.repeats} steps per round, {args.rounds} rounds\n")
-    print("| engine | jax | loss | compile s | step s (per round) | peak RSS MiB | RSS after inputs MiB | XLA step buffers MiB |")
+    print(
+        f"GA-NTK loss+grad step, {args.n_real} real + {args.n_synthetic} synthetic, "
+        f"{args.size}x{args.size}x1, float32, CPU ({os.cpu_count()} cores), "
+        f"median of {args.repeats} steps per round, {args.rounds} rounds\n"
+    )
+    print(
+        "| engine | jax | loss | compile s | step s (per round) | peak RSS MiB | RSS after inputs MiB "
+        "| XLA step buffers MiB |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     summary = {}
     for name, rounds in results.items():
@@ -177,9 +201,11 @@ def main():
         peak = max(r["peak_rss_mib"] for r in rounds)
         summary[name] = (step, peak)
         per_round = ", ".join(f"{r['median_step_s']:.3f}" for r in rounds)
-        print(f"| {name} | {rounds[0]['jax']} | {rounds[0]['loss']:.6f} | "
-              f"{statistics.median(r['first_step_s'] for r in rounds):.1f} | {step:.3f} ({per_round}) | "
-              f"{peak:.0f} | {rounds[0]['baseline_rss_mib']:.0f} | {_mib(rounds[0]['xla_step_buffers_mib'])} |")
+        print(
+            f"| {name} | {rounds[0]['jax']} | {rounds[0]['loss']:.6f} | "
+            f"{statistics.median(r['first_step_s'] for r in rounds):.1f} | {step:.3f} ({per_round}) | "
+            f"{peak:.0f} | {rounds[0]['baseline_rss_mib']:.0f} | {_mib(rounds[0]['xla_step_buffers_mib'])} |"
+        )
     if args.nt_python:
         (ours_step, ours_peak), (nt_step, nt_peak) = summary["augment"], summary["neural-tangents 0.6.5"]
         print(f"\nspeedup_vs_nt={nt_step / ours_step:.2f} peak_mem_ratio={ours_peak / nt_peak:.2f}")
