@@ -40,6 +40,7 @@ def synth(runner, *args):
     return runner.invoke(app, ["synth", *map(str, args)])
 
 
+@pytest.mark.slow
 def test_synth_on_the_bundled_samples_writes_a_complete_file(runner, tmp_path):
     out = tmp_path / "digits.h5"
     result = synth(runner, SAMPLES, "--n", 3, "--out", out, *FAST)
@@ -84,6 +85,7 @@ def test_synth_on_the_bundled_samples_writes_a_complete_file(runner, tmp_path):
     assert not list(tmp_path.glob(".*")) and not checkpoint_path(out).exists()  # nothing left behind
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_images(runner, tmp_path):
     outs = [tmp_path / "a.h5", tmp_path / "b.h5", tmp_path / "c.h5"]
     for out, seed in zip(outs, [3, 3, 4], strict=True):
@@ -94,6 +96,7 @@ def test_same_seed_gives_identical_images(runner, tmp_path):
         assert not np.array_equal(a["images"][:], c["images"][:])
 
 
+@pytest.mark.slow
 def test_png_output_is_an_image_folder_and_inspect_reads_it(runner, tmp_path):
     out = tmp_path / "pngs"
     result = synth(runner, SAMPLES, "--per-class", 2, "--out", out, *FAST)
@@ -118,6 +121,7 @@ def test_png_output_is_an_image_folder_and_inspect_reads_it(runner, tmp_path):
     assert json.loads(as_json.stdout) == manifest["provenance"]
 
 
+@pytest.mark.slow
 def test_inspect_an_h5_file_and_the_default_output_name(runner, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = synth(runner, SAMPLES, "--n", 3, *FAST)
@@ -135,6 +139,7 @@ def test_inspect_an_h5_file_and_the_default_output_name(runner, tmp_path, monkey
     assert bad.exit_code == 1 and bad.stderr == f"error: not found: {tmp_path}/nothing.h5\n"
 
 
+@pytest.mark.slow
 def test_progress_summary_and_verbose(runner, tmp_path):
     result = synth(
         runner, SAMPLES, "--n", 3, "--out", tmp_path / "o.h5", "--steps", 6, "--batch-size", 8, "--verbose"
@@ -145,6 +150,7 @@ def test_progress_summary_and_verbose(runner, tmp_path):
     assert "wrote" in result.stderr and "final loss" in result.stderr  # the summary table
 
 
+@pytest.mark.slow
 def test_existing_output_is_left_untouched_without_overwrite(runner, tmp_path):
     out = tmp_path / "taken.h5"
     out.write_bytes(b"precious")
@@ -185,6 +191,7 @@ def test_bad_input_is_one_clear_line(runner, tmp_path, make, expected):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_unreadable_files_stop_the_run_or_are_skipped_and_recorded(runner, tmp_path):
     folder = tmp_path / "scans"
     shutil.copytree(SAMPLES / "digit-0", folder / "zero")
@@ -213,6 +220,7 @@ def test_unreadable_files_stop_the_run_or_are_skipped_and_recorded(runner, tmp_p
     assert "skipped" not in inputs["zero/0_00.png"]
 
 
+@pytest.mark.slow
 def test_dicom_classes_single_and_multi_frame(runner, tmp_path):
     folder = tmp_path / "dicom"
     (folder / "ct").mkdir(parents=True)
@@ -233,6 +241,7 @@ def test_dicom_classes_single_and_multi_frame(runner, tmp_path):
     assert provenance["bit_depth"] == 16 and provenance["intensity"]["dicom_window"] is not None
 
 
+@pytest.mark.slow
 def test_mixed_sizes_and_modes_are_brought_to_one_working_size(runner, tmp_path):
     folder = tmp_path / "mixed"
     folder.mkdir()
@@ -386,6 +395,7 @@ class _NanAfterFirstChunk:
         return run
 
 
+@pytest.mark.slow
 def test_a_nan_loss_stops_with_a_clear_message_and_keeps_the_last_checkpoint(runner, tmp_path, monkeypatch):
     original = direct._compiled_problem
     monkeypatch.setattr(direct, "_compiled_problem", lambda *a: _NanAfterFirstChunk(original(*a))())
@@ -404,6 +414,7 @@ def test_a_nan_loss_stops_with_a_clear_message_and_keeps_the_last_checkpoint(run
     assert current["class"] == 0 and len(current["running"]["0"]["history"]) == 10
 
 
+@pytest.mark.slow
 def test_a_checkpoint_is_resumed_only_when_asked_and_only_by_the_same_run(runner, tmp_path, monkeypatch):
     out = tmp_path / "o.h5"
     checkpoint = checkpoint_path(out)
@@ -474,6 +485,7 @@ def test_the_cli_folder_installs_as_augment_cli_not_as_a_top_level_module():
         assert not (pathlib.Path(directory) / "cli.py").exists()
 
 
+@pytest.mark.slow
 def test_synth_flags_near_copies_and_warns(runner, tmp_path):
     """300 Adam steps on six real digits, without the copy-avoiding defaults, make near-copies
     (docs/design.md, "Copy guards"): flagged and warned."""
@@ -509,6 +521,7 @@ def holdout_digits(tmp_path, digits):
     return folder
 
 
+@pytest.mark.slow
 def test_evaluate_prints_json_and_writes_a_report(runner, tmp_path, holdout_digits):
     out = tmp_path / "o.h5"
     assert synth(runner, SAMPLES, "--per-class", 4, "--out", out, *FAST).exit_code == 0

@@ -28,6 +28,7 @@ FAST = SynthesisConfig(
 )
 
 
+@pytest.mark.slow
 def test_loss_falls_on_a_small_real_set(threes):
     config = dataclasses.replace(FAST, steps=80, chunk_steps=40)
     result = synthesize(threes, 8, config, jax.random.PRNGKey(0))
@@ -57,6 +58,7 @@ def test_loss_falls_on_a_small_real_set(threes):
     assert result.realness.mean() > float(noise_realness.mean())
 
 
+@pytest.mark.slow
 def test_same_key_gives_bit_identical_images_and_another_key_does_not(threes):
     first = synthesize(threes, 8, FAST, jax.random.PRNGKey(7))
     second = synthesize(threes, 8, FAST, jax.random.PRNGKey(7))
@@ -67,6 +69,7 @@ def test_same_key_gives_bit_identical_images_and_another_key_does_not(threes):
     assert not np.array_equal(first.images, other.images)
 
 
+@pytest.mark.slow
 def test_steps_chunks_and_problems_share_one_compilation(threes):
     config = dataclasses.replace(
         FAST, steps=7, chunk_steps=3, discriminator=dataclasses.replace(FAST.discriminator, loss="mse")
@@ -83,6 +86,7 @@ def test_steps_chunks_and_problems_share_one_compilation(threes):
     assert [(c[0], c[2]) for c in calls] == [(3, 0), (6, 0), (7, 1), (10, 1), (13, 1), (14, 2)]
 
 
+@pytest.mark.slow
 def test_real_batches_are_resampled_from_a_larger_real_set(digits):
     images, labels = digits
     real = images[labels == 5][:20]
@@ -105,6 +109,7 @@ def test_resampled_block_equals_the_kernel_of_the_sampled_images(digits):
     np.testing.assert_allclose(gram[index][:, index], direct_block, rtol=2e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "change",
     [
@@ -121,6 +126,7 @@ def test_variants_run_and_keep_pixels_in_range(threes, change):
     assert result.images.min() >= 0.0 and result.images.max() <= 1.0
 
 
+@pytest.mark.slow
 def test_colour_images_with_the_rgb_architecture():
     real = jax.random.uniform(jax.random.PRNGKey(3), (4, 16, 16, 3))
     config = dataclasses.replace(
@@ -131,12 +137,14 @@ def test_colour_images_with_the_rgb_architecture():
     assert np.all(np.isfinite(result.loss_history))
 
 
+@pytest.mark.slow
 def test_noise_changes_the_trajectory(threes):
     quiet = synthesize(threes, 4, FAST, jax.random.PRNGKey(0))
     noisy = synthesize(threes, 4, dataclasses.replace(FAST, noise=0.05), jax.random.PRNGKey(0))
     assert not np.array_equal(quiet.images, noisy.images)
 
 
+@pytest.mark.slow
 def test_similarity_loss_adds_the_cosine_penalty(threes):
     _, _, kernel_fn = discriminator("paper-gray", 8)
     real = jnp.asarray(threes)

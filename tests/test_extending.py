@@ -71,6 +71,7 @@ def test_the_registered_reader_reads_npy_files_and_names_a_bad_one(extended, npy
     assert [f.path for f in data.skipped] == ["d3/broken.npy"]
 
 
+@pytest.mark.slow
 def test_the_registered_loss_and_architecture_are_valid_settings(extended, threes):
     config = SynthesisConfig(
         steps=3, synthetic_batch_size=4, augment_real_to=0, discriminator=DiscriminatorConfig(loss="hinge")

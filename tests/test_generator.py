@@ -39,6 +39,7 @@ def test_generator_only_layers_have_no_kernel():
         kernel_fn(np.ones((2, 3), np.float32), None, "ntk")
 
 
+@pytest.mark.slow
 def test_the_ga_ntk_loss_falls_and_samples_are_deterministic(threes):
     generator = train_generator(threes, FAST, jax.random.PRNGKey(0))
     history = generator.loss_history
@@ -56,6 +57,7 @@ def test_the_ga_ntk_loss_falls_and_samples_are_deterministic(threes):
     np.testing.assert_array_equal(again.loss_history, history)
 
 
+@pytest.mark.slow
 def test_a_resumed_training_equals_the_uninterrupted_one(threes):
     config = dataclasses.replace(FAST, steps=20)
     whole = train_generator(threes, config, jax.random.PRNGKey(1))

@@ -21,6 +21,8 @@ from augment.io.dataset import to_integer_pixels
 from augment.io.saved_generator import load_generators
 from augment.io.writers import read_output
 
+pytestmark = pytest.mark.slow  # every test here trains generators end to end through the CLI
+
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 # 30 steps are two chunks (25 + 5), so an interruption can fall inside a class's training.
 OPTIONS = [

@@ -63,6 +63,7 @@ def test_the_augmented_set_cycles_through_the_real_images_and_is_keyed(threes):
         augmented_real_set(jax.random.PRNGKey(0), threes, 4, rotation=12.0, shift=0.1)
 
 
+@pytest.mark.slow
 def test_the_novelty_stop_keeps_the_last_state_before_too_many_near_copies(threes):
     key = jax.random.PRNGKey(0)  # near-copies after each 10 steps: 0, 0, 0, 1, 4, 5, ... of 8
     threshold = leave_one_out_threshold(threes)
@@ -102,6 +103,7 @@ def test_the_novelty_stop_keeps_the_last_state_before_too_many_near_copies(three
     assert synthesize(threes, 8, COPYING, key, near_copy_threshold=0.0).steps_run.tolist() == [120]
 
 
+@pytest.mark.slow
 def test_a_run_resumed_after_a_novelty_stop_equals_the_uninterrupted_one(threes):
     key = jax.random.PRNGKey(3)
     config = dataclasses.replace(COPYING, synthetic_batch_size=4)  # two problems
@@ -126,6 +128,7 @@ def test_a_run_resumed_after_a_novelty_stop_equals_the_uninterrupted_one(threes)
     np.testing.assert_array_equal(resumed.steps_run, whole.steps_run)
 
 
+@pytest.mark.slow
 def test_the_defaults_do_not_copy_the_real_images(threes):
     """The shipped defaults on five threes: no synthetic image is a near-copy (with the stop off
     and no augmentation, most are; see COPYING)."""

@@ -32,6 +32,7 @@ def relative_frobenius(a, b):
     return float(jnp.linalg.norm(a - b) / jnp.linalg.norm(b))
 
 
+@pytest.mark.slow
 def test_monte_carlo_nngp_of_wide_networks():
     """Outputs of width-1024 networks at initialisation: covariance over 64 draws x 256 outputs."""
     init_fn, apply_fn, kernel_fn = small_convnet(width=1024, out_dim=256)
@@ -46,6 +47,7 @@ def test_monte_carlo_nngp_of_wide_networks():
     assert relative_frobenius(empirical, kernel_fn(x, None, "nngp")) < 0.03
 
 
+@pytest.mark.slow
 def test_monte_carlo_ntk_of_wide_networks():
     """Empirical NTK J J^T of width-512 networks, averaged over 32 initialisations."""
     init_fn, apply_fn, kernel_fn = small_convnet(width=512)

@@ -64,6 +64,7 @@ def test_a_snapshot_of_another_request_is_refused(threes):
         synthesize(threes, 8, CONFIG, jax.random.PRNGKey(5), resume=other)
 
 
+@pytest.mark.slow
 def test_killing_a_real_process_and_resuming_gives_the_uninterrupted_result(tmp_path):
     """SIGKILL mid-run leaves no output (only the checkpoint); --resume finishes to the same images."""
     # the plain real set (no augmentation, no novelty stop) keeps 4000 steps quick; the stop is

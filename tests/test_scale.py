@@ -90,6 +90,7 @@ np.savez(sys.argv[1], **{f"{name}.{field}": getattr(result, field) for name, res
 """
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_the_device_count_and_a_run_resumes_on_another(tmp_path):
     out = tmp_path / "runs.npz"
     done = subprocess.run(
@@ -119,6 +120,7 @@ def one_device_run(tmp_path_factory):
     return read_output(out)
 
 
+@pytest.mark.slow
 def test_the_cli_spreads_batches_over_four_devices_and_records_them(one_device_run, tmp_path):
     out = tmp_path / "four.h5"
     done = synth_process(*TINY, "--devices", "4", "--out", str(out), env=FOUR_DEVICES)
@@ -139,6 +141,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_two_processes_share_the_batches_and_one_writes_the_output(one_device_run, tmp_path):
     """jax.distributed on localhost CPUs (gloo collectives): two processes of one device each."""
     out = tmp_path / "two.h5"
@@ -167,6 +170,7 @@ def test_two_processes_share_the_batches_and_one_writes_the_output(one_device_ru
     assert sorted(p.name for p in tmp_path.iterdir()) == ["two.h5"]  # no checkpoint or stray files left
 
 
+@pytest.mark.slow
 def test_a_distributed_run_without_a_coordinator_is_a_clear_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_COORDINATOR", "SLURM", "OMPI"))}
     done = synth_process("--distributed", "--out", str(tmp_path / "o.h5"), env=env, timeout=120)
@@ -202,6 +206,7 @@ def test_device_and_memory_options_are_checked_with_a_clear_message(options, mes
     assert not (tmp_path / "o.h5").exists()
 
 
+@pytest.mark.slow
 def test_a_tight_memory_budget_lowers_the_batches_and_says_so(tmp_path):
     from typer.testing import CliRunner
 
@@ -230,6 +235,7 @@ def test_a_tight_memory_budget_lowers_the_batches_and_says_so(tmp_path):
     assert "lower --batch-size, --size or raise --memory" in fixed.stderr
 
 
+@pytest.mark.slow
 def test_the_real_batch_size_option_is_used_and_recorded(tmp_path):
     from typer.testing import CliRunner
 
@@ -304,6 +310,7 @@ def test_the_plan_halves_the_synthetic_batch_first_then_the_real_one_and_adds_la
     assert plan(100 * roomy.per_device, max_lanes=8).lanes_per_device == 8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("architecture", "shape", "n_real", "n_synthetic"),
     [
@@ -355,6 +362,7 @@ def test_a_lower_matmul_precision_moves_the_ntk_by_about_its_rounding_error(prec
     assert 0 < relative < 2.0**-bits  # operands rounded to `bits` bits, sums in float32
 
 
+@pytest.mark.slow
 def test_a_single_lane_gives_the_same_result_with_and_without_vmap(threes, monkeypatch):
     """The unbatched single-lane path (direct.UNBATCHED_SINGLE_LANE) is an optimisation, not a
     change of result: a size-1 vmap of the same chunk agrees with it."""

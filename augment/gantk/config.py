@@ -130,3 +130,17 @@ def from_flat_dict(config_type: type[ModeConfig], record: dict[str, Any]) -> Mod
     default = config_type().discriminator  # type: ignore[attr-defined]
     mine = {k: v for k, v in record.items() if k in own and k != "discriminator"}
     return config_type(discriminator=dataclasses.replace(default, **discriminator_record), **mine)  # type: ignore[call-arg]
+
+
+class FlatRecord:
+    """Mixin for a mode's configuration dataclass (a ``discriminator`` field beside its own): its
+    record in provenance, checkpoints and saved generators is one flat dictionary."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat: the discriminator's fields beside the mode's own (as provenance records them)."""
+        return flat_dict(self)
+
+    @classmethod
+    def from_dict(cls: type[ModeConfig], record: dict[str, Any]) -> ModeConfig:
+        """The configuration a flat record describes (keys it does not know are left out)."""
+        return from_flat_dict(cls, record)

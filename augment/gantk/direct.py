@@ -44,7 +44,7 @@ import optax
 
 from augment.errors import AugmentError, one_of
 from augment.gantk.augmentation import augmented_real_set
-from augment.gantk.config import DiscriminatorConfig, check, flat_dict, from_flat_dict
+from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
 from augment.gantk.loop import check_finite, checked_leaves, real_gram
 from augment.gantk.placement import LANE_AXIS, Placement
@@ -63,7 +63,7 @@ dropped without changing results."""
 
 
 @dataclass(frozen=True)
-class SynthesisConfig:
+class SynthesisConfig(FlatRecord):
     """Everything that decides what direct-mode synthesis computes (recorded in provenance).
 
     The discriminator follows the published GA-NTK settings; the optimiser is Adam on pixels
@@ -110,14 +110,6 @@ class SynthesisConfig:
                 ),
             ]
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Flat: the discriminator's fields beside the mode's own (as provenance records them)."""
-        return flat_dict(self)
-
-    @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> SynthesisConfig:
-        return from_flat_dict(cls, record)
 
 
 class ProblemState(NamedTuple):

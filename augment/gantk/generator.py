@@ -28,7 +28,7 @@ import numpy as np
 import optax
 
 from augment.errors import AugmentError
-from augment.gantk.config import DiscriminatorConfig, check, flat_dict, from_flat_dict
+from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
 from augment.gantk.loop import real_gram, restore, run_steps
 from augment.ntk import stax
@@ -42,7 +42,7 @@ def _generator_discriminator() -> DiscriminatorConfig:
 
 
 @dataclass(frozen=True)
-class GeneratorConfig:
+class GeneratorConfig(FlatRecord):
     """Everything that decides what generator training computes (recorded in provenance).
 
     ``chunk_steps`` only sets how often progress is reported and a checkpoint may be written
@@ -72,14 +72,6 @@ class GeneratorConfig:
                 ),
             ]
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Flat: the discriminator's fields beside the mode's own (as provenance records them)."""
-        return flat_dict(self)
-
-    @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> GeneratorConfig:
-        return from_flat_dict(cls, record)
 
 
 def generator_network(size: int, channels: int, base_channels: int = 128) -> tuple[stax.InitFn, stax.ApplyFn]:
