@@ -90,3 +90,26 @@ def test_gantk_closed_form_matches_predict_gradient_descent_mse():
             got = ntk_gp_train_prediction(k, y, eta=1e-2, t=65536 * 2, diag_reg=diag_reg)
             expected = REFERENCE[f"gantk/prediction/diag_reg={diag_reg}"]
             np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-7, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "golden, architecture, size, channels",
+    [("strided_64x64_gray", "auto", 64, 1), ("strided_128x128_rgb", "auto", 128, 3)],
+)
+def test_the_strided_goldens_are_what_auto_uses_at_that_size(golden, architecture, size, channels):
+    """The golden strided networks are the registered family, at the depth ``auto`` picks there,
+    so neural-tangents checks what runs."""
+    from augment.gantk.architectures import ARCHITECTURES, resolve
+
+    name = resolve(architecture, size, channels)
+    assert name == ("strided-gray" if channels == 1 else "strided-rgb")
+    registered = ARCHITECTURES[name]
+    golden_convs = [kw["out_chan"] for layer, kw in SPEC[golden]["layers"] if layer == "Conv"]
+    assert tuple(golden_convs) == registered.convolutions(size)
+    assert size / 2 ** len(golden_convs) == 4  # the last map is 4x4
+    assert SPEC[golden]["inputs"][0][1:] == [size, size, channels]
+    x = jnp.asarray(REFERENCE[f"{golden}/x1"], jnp.float32)
+    _, _, kernel_fn = registered.layers(size)
+    np.testing.assert_allclose(
+        np.asarray(kernel_fn(x, None, "ntk")), REFERENCE[f"{golden}/self/ntk"], rtol=1e-5
+    )

@@ -317,6 +317,9 @@ def test_the_plan_halves_the_synthetic_batch_first_then_the_real_one_and_adds_la
         ("paper-gray", (20, 20, 1), 96, 24),
         ("paper-rgb", (16, 16, 3), 40, 16),
         ("paper-gray", (12, 12, 1), 48, 12),
+        ("strided-gray", (64, 64, 1), 48, 12),
+        ("strided-rgb", (64, 64, 3), 32, 8),
+        ("strided-gray", (128, 128, 1), 32, 8),
     ],
 )
 def test_the_memory_model_bounds_what_xla_allocates_on_configurations_it_was_not_fitted_to(
@@ -329,14 +332,15 @@ def test_the_memory_model_bounds_what_xla_allocates_on_configurations_it_was_not
         synthetic_batch_size=n_synthetic,
         augment_real_to=0,
     )
-    compiled = _compiled_problem(config, shape[0])
+    compiled = _compiled_problem(config, shape[0], shape[-1])
     state = compiled.init_state(jax.random.PRNGKey(0), n_synthetic, shape)
     lanes = jax.tree_util.tree_map(lambda leaf: leaf[None], state)
     real, gram = np.zeros((n_real, *shape), np.float32), np.eye(n_real, dtype=np.float32)
     lowered = compiled.run_lanes(Placement.single().mesh).lower(lanes, real, gram, np.ones(1, np.int32))
     xla = lowered.compile().memory_analysis().temp_size_in_bytes
     estimate = step_bytes(architecture, shape, n_real, n_synthetic)
-    # measured: the fit is within 1 % of XLA at 20x20 and 16x16 RGB, 33 % over at 12x12 (fixed part)
+    # measured: the fit is within 1 % of XLA at 20x20 and 16x16 RGB, 33 % over at 12x12 (fixed part),
+    # and within 2.5 % for the strided family at 64x64 (grey and RGB) and 128x128
     assert xla <= estimate <= 1.6 * xla, (xla, estimate, estimate / MARGIN / xla)
 
 

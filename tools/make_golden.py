@@ -37,7 +37,7 @@ def build(layers):
     return stax.serial(*[getattr(stax, name)(**kwargs) for name, kwargs in layers])
 
 
-def make_inputs(rng, shape1, shape2):
+def make_inputs(rng, shape1, shape2, levels=None):
     if len(shape1) == 2:
         x1 = rng.standard_normal(shape1)
         x2 = rng.standard_normal(shape2)
@@ -45,6 +45,9 @@ def make_inputs(rng, shape1, shape2):
         # image-like: uniform pixels with a black border, as in scans and digits
         x1 = rng.uniform(0.0, 1.0, shape1)
         x2 = rng.uniform(0.0, 1.0, shape2)
+        if levels is not None:  # few grey levels: a fixture of large images stays small compressed
+            x1 = np.round(x1 * (levels - 1)) / (levels - 1)
+            x2 = np.round(x2 * (levels - 1)) / (levels - 1)
         x1[:, :1] = 0.0
         x2[:, :, :1] = 0.0
     x2[0] = x1[0]  # an identical pair in the cross kernel: the ReLU kernel's diagonal case
@@ -59,7 +62,7 @@ def main():
         if name.startswith("_"):
             continue
         _, _, kernel_fn = build(arch["layers"])
-        x1, x2 = make_inputs(rng, *arch["inputs"])
+        x1, x2 = make_inputs(rng, *arch["inputs"], levels=arch.get("levels"))
         arrays[f"{name}/x1"] = x1
         arrays[f"{name}/x2"] = x2
         for tag, second in (("self", None), ("cross", x2)):

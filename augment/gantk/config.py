@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 import jax
 
 from augment.errors import AugmentError, one_of
-from augment.gantk.architectures import ARCHITECTURES, discriminator
+from augment.gantk import architectures
+from augment.gantk.architectures import ARCHITECTURES, AUTO, discriminator
 from augment.gantk.discriminator import ga_ntk_loss
 from augment.gantk.losses import LOSSES
 from augment.ntk.stax import MATMUL_PRECISIONS, PRECISION_NAMES
@@ -40,7 +41,9 @@ class DiscriminatorConfig:
     published ``diag_reg=1e-4`` (see :class:`~augment.gantk.generator.GeneratorConfig`).
 
     Attributes:
-      architecture: a name in :data:`~augment.gantk.architectures.ARCHITECTURES`.
+      architecture: a name in :data:`~augment.gantk.architectures.ARCHITECTURES`, or ``auto``:
+        the published ``paper-gray`` up to 32x32, above it the strided family that grows with
+        the size (:func:`~augment.gantk.architectures.resolve`).
       loss: a name in :data:`~augment.gantk.losses.LOSSES`.
       similarity_weight: the weight of the similarity term of the "similarity" loss.
       eta, t: learning rate and training time of the closed-form discriminator.
@@ -49,7 +52,7 @@ class DiscriminatorConfig:
       matmul_precision: "float32", or on a GPU "tensorfloat32" / "bfloat16" (README).
     """
 
-    architecture: str = "paper-gray"
+    architecture: str = AUTO
     loss: str = "origin"
     similarity_weight: float = 0.1
     eta: float = 1e-2
@@ -66,8 +69,8 @@ class DiscriminatorConfig:
                     f"`matmul_precision` must be {one_of(MATMUL_PRECISIONS)}, got {self.matmul_precision!r}",
                 ),
                 (
-                    self.architecture in ARCHITECTURES,
-                    f"`architecture` must be {one_of(ARCHITECTURES)}, got {self.architecture!r}",
+                    self.architecture == AUTO or self.architecture in ARCHITECTURES,
+                    f"`architecture` must be {one_of([AUTO, *ARCHITECTURES])}, got {self.architecture!r}",
                 ),
                 (self.loss in LOSSES, f"`loss` must be {one_of(LOSSES)}, got {self.loss!r}"),
                 (
@@ -82,11 +85,15 @@ class DiscriminatorConfig:
     @property
     def min_size(self) -> int:
         """The smallest working size the architecture takes."""
-        return ARCHITECTURES[self.architecture].min_size
+        return architectures.min_size(self.architecture)
 
-    def kernel_fn(self, image_size: int) -> Callable[..., Array]:
+    def resolved(self, image_size: int, channels: int) -> str:
+        """The registered architecture used at this working size (``auto`` resolved)."""
+        return architectures.resolve(self.architecture, image_size, channels)
+
+    def kernel_fn(self, image_size: int, channels: int = 1) -> Callable[..., Array]:
         """The architecture's NTK ``kernel_fn`` at this size and matmul precision."""
-        return discriminator(self.architecture, image_size, self.matmul_precision)[2]
+        return discriminator(self.architecture, image_size, self.matmul_precision, channels)[2]
 
     def loss_fn(
         self, kernel_fn: Callable[..., Array]

@@ -165,9 +165,9 @@ def _optimizer(config: SynthesisConfig) -> optax.GradientTransformation:
 
 
 @functools.lru_cache(maxsize=16)
-def _compiled_problem(config: SynthesisConfig, image_size: int) -> CompiledProblem:
+def _compiled_problem(config: SynthesisConfig, image_size: int, channels: int = 1) -> CompiledProblem:
     """The jitted pieces for one configuration and working size, shared by every problem."""
-    kernel_fn = config.discriminator.kernel_fn(image_size)
+    kernel_fn = config.discriminator.kernel_fn(image_size, channels)
     loss_fn = config.discriminator.loss_fn(kernel_fn)
     real_batch_size = config.discriminator.real_batch_size
     optimizer = _optimizer(config)
@@ -402,7 +402,7 @@ def synthesize(
             config.augment_shift,
         )
     # The step count does not change what is compiled: one compilation serves every --steps.
-    compiled = _compiled_problem(dataclasses.replace(config, steps=1), image_shape[0])
+    compiled = _compiled_problem(dataclasses.replace(config, steps=1), image_shape[0], image_shape[-1])
     gram = compiled.gram(real)
     real_lanes, gram_lanes = placement.replicated(real), placement.replicated(gram)
     if near_copy_threshold is None:

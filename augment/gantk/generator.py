@@ -168,7 +168,7 @@ class _Compiled(NamedTuple):
 @functools.lru_cache(maxsize=8)
 def _compiled(config: GeneratorConfig, image_shape: tuple[int, ...]) -> _Compiled:
     size, _, channels = image_shape
-    kernel_fn = config.discriminator.kernel_fn(size)
+    kernel_fn = config.discriminator.kernel_fn(size, channels)
     loss_and_realness = config.discriminator.loss_fn(kernel_fn)
     real_batch_size = config.discriminator.real_batch_size
     init_fn, apply_fn = generator_network(size, channels, config.base_channels)
@@ -268,10 +268,14 @@ def train_generator(
     )
 
 
-def sample(generator: TrainedGenerator, n: int, key: Array, batch: int = 1024) -> np.ndarray:
-    """(n, S, S, C) float32 images in (0, 1) from ``n`` noise vectors drawn with ``key``."""
+def _check_count(n: int) -> None:
     if n < 1:
         raise AugmentError(f"the number of images must be at least 1, got {n}")
+
+
+def sample(generator: TrainedGenerator, n: int, key: Array, batch: int = 1024) -> np.ndarray:
+    """(n, S, S, C) float32 images in (0, 1) from ``n`` noise vectors drawn with ``key``."""
+    _check_count(n)
     size, _, channels = generator.image_shape
     apply = _sampler(size, channels, generator.config.base_channels)
     z = jax.random.normal(key, (n, generator.config.z_dim))
@@ -300,8 +304,7 @@ def generate(generator: TrainedGenerator, n: int, real_images, key: Array) -> tu
     Returns:
       images (n, S, S, C) float32 in (0, 1), realness (n,) float32.
     """
-    if n < 1:
-        raise AugmentError(f"the number of images must be at least 1, got {n}")
+    _check_count(n)
     config = generator.config
     real = jnp.asarray(real_images, jnp.float32)
     compiled = _compiled(dataclasses.replace(config, steps=1), generator.image_shape)

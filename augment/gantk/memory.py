@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import jax
 
 from augment.errors import AugmentError
-from augment.gantk.architectures import ARCHITECTURES
+from augment.gantk.architectures import ARCHITECTURES, resolve
 
 FLOAT = 4  # bytes, float32
 # Fitted bytes per: pair-position float, first-layer patch float, Gram entry; and a fixed part.
@@ -51,10 +51,10 @@ def format_bytes(count: float) -> str:
     return f"{count / 2**20:,.0f} MiB" if count < 2**30 else f"{count / 2**30:.1f} GiB"
 
 
-def conv_positions(architecture: str, image_size: int) -> int:
+def conv_positions(architecture: str, image_size: int, channels: int = 1) -> int:
     """Output positions summed over the convolutions (each halves the size, SAME padding)."""
     positions, size = 0, image_size
-    for _ in ARCHITECTURES[architecture].conv_channels:
+    for _ in ARCHITECTURES[resolve(architecture, image_size, channels)].convolutions(image_size):
         size = math.ceil(size / 2)
         positions += size * size
     return positions
@@ -69,7 +69,7 @@ def step_bytes(architecture: str, image_shape: tuple[int, int, int], n_real: int
       n_real, n_synthetic: the real and synthetic batch of the problem.
     """
     size, _, channels = image_shape
-    pairs = (n_real * n_synthetic + n_synthetic * n_synthetic) * conv_positions(architecture, size)
+    pairs = (n_real * n_synthetic + n_synthetic * n_synthetic) * conv_positions(architecture, size, channels)
     first = math.ceil(size / 2) ** 2
     patches = (n_real + n_synthetic) * first * 16 * channels
     model = (
