@@ -411,7 +411,7 @@ def test_a_nan_loss_stops_with_a_clear_message_and_keeps_the_last_checkpoint(run
     with np.load(kept) as data:
         meta = json.loads(str(data["meta"]))
     current = meta["current"]  # the first chunk of class 0's only problem, before the NaN
-    assert current["class"] == 0 and len(current["running"]["0"]["history"]) == 10
+    assert current["class"] == 0 and len(current["problems"]["running"]["0"]["history"]) == 10
 
 
 @pytest.mark.slow
@@ -422,7 +422,7 @@ def test_a_checkpoint_is_resumed_only_when_asked_and_only_by_the_same_run(runner
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("augment.gantk.modes.direct.synthesize", interrupt)
+    monkeypatch.setattr("augment.gantk.modes.direct.synthesize_coarse_to_fine", interrupt)
     result = synth(runner, SAMPLES, "--n", 3, "--out", out, *FAST)
     assert result.exit_code == 130
     assert result.stderr == "interrupted; nothing was written (run again with --resume to continue)\n"

@@ -76,7 +76,7 @@ def test_steps_chunks_and_problems_share_one_compilation(threes):
     )  # chunks of 3, 3, 1
     calls = []
     result = synthesize(threes, 13, config, jax.random.PRNGKey(0), progress=lambda *a: calls.append(a))
-    compiled = direct._compiled_problem(dataclasses.replace(config, steps=1), 8)
+    compiled = direct._compiled_problem(dataclasses.replace(config, steps=1), 8, 1)
     assert compiled.run_lanes(Placement.single().mesh)._cache_size() == 1
     assert compiled.evaluate._cache_size() == 1
     # 13 images in batches of at most 8: two problems of 7, one image dropped
@@ -194,7 +194,10 @@ def test_plan_problems():
         ({"optimizer": "lbfgs"}, "`optimizer` must be adam or gd, got 'lbfgs'"),
         ({"loss": "hinge"}, "`loss` must be origin, mse or similarity, got 'hinge'"),
         ({"steps": 0}, "`steps` must be at least 1, got 0"),
-        ({"architecture": "resnet"}, "`architecture` must be paper-gray or paper-rgb, got 'resnet'"),
+        (
+            {"architecture": "resnet"},
+            "`architecture` must be auto, paper-gray, paper-rgb, strided-gray or strided-rgb, got 'resnet'",
+        ),
     ],
 )
 def test_bad_configuration_is_a_clear_error(change, message):

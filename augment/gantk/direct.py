@@ -68,7 +68,9 @@ class SynthesisConfig(FlatRecord):
 
     The discriminator follows the published GA-NTK settings; the optimiser is Adam on pixels
     (clean images within a few hundred steps, docs/design.md). ``chunk_steps`` is how often the
-    novelty stop looks at a batch (and progress is reported): it changes the result.
+    novelty stop looks at a batch (and progress is reported): it changes the result. Above
+    ``coarse_size`` pixels a side, synthesis runs coarse to fine: ``steps`` at the coarsest level,
+    ``refine_steps`` at each doubling (:mod:`augment.gantk.multiscale`; 0: one level).
     """
 
     discriminator: DiscriminatorConfig = dataclasses.field(default_factory=DiscriminatorConfig)
@@ -83,6 +85,8 @@ class SynthesisConfig(FlatRecord):
     augment_shift: float = 0.125
     novelty_stop: bool = True
     max_near_copy_fraction: float = 0.2
+    coarse_size: int = 32
+    refine_steps: int = 40
 
     def __post_init__(self) -> None:
         check(
@@ -108,6 +112,8 @@ class SynthesisConfig(FlatRecord):
                     0 <= self.max_near_copy_fraction <= 1,
                     "`max_near_copy_fraction` must be between 0 and 1",
                 ),
+                (self.coarse_size >= 0, f"`coarse_size` must not be negative, got {self.coarse_size}"),
+                (self.refine_steps >= 1, f"`refine_steps` must be at least 1, got {self.refine_steps}"),
             ]
         )
 
@@ -361,6 +367,7 @@ def synthesize(
     checkpoint: CheckpointFn | None = None,
     near_copy_threshold: float | None = None,
     placement: Placement | None = None,
+    initial: np.ndarray | None = None,
 ) -> SynthesisResult:
     """Synthesise ``n_synthetic`` images of one class from its real images (direct mode).
 
@@ -378,6 +385,9 @@ def synthesize(
         distances among ``real_images`` (no novelty stop with a single real image).
       placement: how many problems run at once, on which devices (default: one at a time on the
         default device). It does not change the result beyond float round-off.
+      initial: (problems * per_problem, S, S, C) images in [0, 1] to start from instead of
+        uniform noise (:func:`plan_problems` gives the counts; coarse-to-fine synthesis passes the
+        upsampled images of the coarser level); each problem takes its consecutive slice.
 
     Raises:
       AugmentError: bad shapes or values, a snapshot that does not fit, or a loss that became
@@ -415,8 +425,17 @@ def synthesize(
 
     problem_keys = [jax.random.split(k) for k in jax.random.split(key, problems)]  # (init, eval)
 
+    if initial is not None and tuple(np.shape(initial)) != (problems * per_problem, *image_shape):
+        raise AugmentError(
+            f"the initial images must be ({problems * per_problem}, {', '.join(map(str, image_shape))}), "
+            f"got {tuple(np.shape(initial))}"
+        )
+
     def fresh(problem: int) -> tuple[RunningProblem, jax.tree_util.PyTreeDef]:
         state = compiled.init_state(problem_keys[problem][0], per_problem, image_shape)
+        if initial is not None:  # Adam's state starts at zero whatever the pixels
+            start = initial[problem * per_problem : (problem + 1) * per_problem]
+            state = state._replace(synthetic=jnp.asarray(start, jnp.float32))
         leaves, treedef = jax.tree_util.tree_flatten(state)
         synthetic = np.asarray(state.synthetic)  # the initial noise is each image's first novel version
         return RunningProblem([np.asarray(v) for v in leaves], [], synthetic if guarded else None), treedef

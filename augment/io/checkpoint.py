@@ -26,7 +26,7 @@ from augment.gantk.modes.base import ClassResult, Snapshot
 from augment.io.atomic import move_into_place, remove, temporary_path
 
 CHECKPOINT_FORMAT = "augment.checkpoint"
-CHECKPOINT_VERSION = 3
+CHECKPOINT_VERSION = 4
 
 SnapshotReader = Callable[[dict[str, Any], dict[str, np.ndarray]], Snapshot]
 """``read(record, arrays)``: the snapshot that ``Snapshot.to_arrays`` recorded (the mode's)."""

@@ -69,7 +69,8 @@ def check_request(request: SynthRequest) -> Checked:
     minimum = config.discriminator.min_size
     if request.size is not None and request.size < minimum:
         raise AugmentError(
-            f"`size={request.size}` is too small for the {config.discriminator.architecture} discriminator "
+            f"`size={request.size}` is too small for the "
+            f"{config.discriminator.resolved(request.size, 1)} discriminator "
             f"(it needs at least {minimum}); pass `size={minimum}` or larger"
         )
     devices = resolve_devices(resolve_device(request.device), request.devices)

@@ -119,6 +119,7 @@ def synth_provenance(
             "format": checked.format,
         },
         "working_size": [int(size), int(size), int(channels)],
+        "synthesis": checked.mode.describe(plan.config, (int(size), int(size), int(channels))),
         "bit_depth": dataset.bit_depth,
         "intensity": {
             "rule": "fixed by bit depth; monochrome DICOM by the dataset window",

@@ -149,6 +149,11 @@ class Mode:
         """The snapshot that its ``Snapshot.to_arrays`` recorded."""
         raise NotImplementedError
 
+    def describe(self, config: Any, image_shape: tuple[int, int, int]) -> dict[str, Any]:
+        """What the provenance records of how this mode computes at this working size (by
+        default the discriminator architecture that ``auto`` resolves to)."""
+        return {"architecture": config.discriminator.resolved(image_shape[0], image_shape[-1])}
+
     def progress_label(self, problems_done: int, problems: int) -> str:
         """What a progress bar shows beside the class name."""
         return f"batches {problems_done}/{problems} done"

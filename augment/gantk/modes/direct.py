@@ -8,10 +8,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.direct import SynthesisConfig, SynthesisSnapshot, plan_problems, synthesize
+from augment.gantk.direct import SynthesisConfig, plan_problems
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.memory import MAX_LANES_PER_DEVICE
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Snapshot
+from augment.gantk.multiscale import CoarseToFineSnapshot, schedule, synthesize_coarse_to_fine
 
 T = TypeVar("T")
 
@@ -59,21 +60,36 @@ class DirectMode(Mode):
         )
 
     def run_class(self, config: SynthesisConfig, task: ClassTask) -> ClassResult:
-        result = synthesize(
+        result = synthesize_coarse_to_fine(
             task.real,
             task.count,
             config,
             task.key,
             task.progress,
-            resume=_own_snapshot(task.resume, SynthesisSnapshot),
+            resume=_own_snapshot(task.resume, CoarseToFineSnapshot),
             checkpoint=task.checkpoint,
             near_copy_threshold=task.near_copy_threshold,
             placement=task.placement,
         )
         return ClassResult(result.images, result.realness, result.loss_history, 0.0)
 
-    def read_snapshot(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> SynthesisSnapshot:
-        return SynthesisSnapshot.from_arrays(record, arrays)
+    def read_snapshot(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> CoarseToFineSnapshot:
+        return CoarseToFineSnapshot.from_arrays(record, arrays)
+
+    def describe(self, config: SynthesisConfig, image_shape: tuple[int, int, int]) -> dict[str, Any]:
+        levels = schedule(image_shape[0], config)
+        return {
+            "schedule": [
+                {
+                    "size": size,
+                    "steps": steps,
+                    "architecture": config.discriminator.resolved(size, image_shape[-1]),
+                }
+                for size, steps in levels
+            ],
+            "rule": "coarse to fine: steps at the coarsest size, refine_steps at each doubling; "
+            "each level starts from the previous one's images resized up",
+        }
 
 
 def _own_snapshot(snapshot: Snapshot | None, kind: type[T]) -> T | None:

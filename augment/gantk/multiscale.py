@@ -1,0 +1,205 @@
+"""Coarse-to-fine direct synthesis: most steps at a coarse size, a few at each doubling.
+
+A step's cost is linear in the pixels (docs/design.md, "Measured facts"), so synthesising at
+128x128 costs 16 times as much per step as at 32x32. Above ``config.coarse_size`` the working
+size S is reached by levels: the coarsest is S halved until it is at most ``coarse_size`` (at
+least the discriminator's smallest size), and each level doubles it, the last being S itself.
+
+- Level 0 runs :func:`~augment.gantk.direct.synthesize` for ``config.steps`` steps from noise on
+  the real images resized to its size (antialiased), with its own augmented real set, Gram matrix
+  and novelty stop (threshold from the real images at that size).
+- Each finer level starts from the previous level's images resized up (linear), with a fresh
+  optimiser, and runs ``config.refine_steps`` steps; the discriminator grows with the size
+  (``auto`` architecture, see :mod:`augment.gantk.architectures`).
+- The last level uses the caller's near-copy threshold and gives the realness.
+
+Every level uses the same problems (the same partition of the images into batches), so a
+problem's image at one level is the start of the same problem's image at the next. At or below
+``coarse_size`` (and with ``coarse_size=0``) there is one level and this is exactly
+:func:`~augment.gantk.direct.synthesize`. Checkpoints hold the level, the images it started from
+and its :class:`~augment.gantk.direct.SynthesisSnapshot`; a resumed run equals an uninterrupted
+one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import numpy as np
+
+from augment.errors import AugmentError
+from augment.gantk.direct import (
+    ProgressFn,
+    SynthesisConfig,
+    SynthesisResult,
+    SynthesisSnapshot,
+    plan_problems,
+    synthesize,
+)
+from augment.gantk.placement import Placement
+
+Array = jax.Array
+LEVEL_STREAM = 0x6C766C  # fold_in constant: level k > 0 uses fold_in(key, LEVEL_STREAM + k)
+
+
+def level_sizes(image_size: int, coarse_size: int, min_size: int) -> list[int]:
+    """The sizes of the levels, coarsest first, ending at ``image_size``.
+
+    ``image_size`` is halved (rounding up) while it is above ``coarse_size`` and the half is at
+    least ``min_size``; ``coarse_size=0`` gives one level.
+    """
+    sizes = [image_size]
+    while coarse_size and sizes[0] > coarse_size and math.ceil(sizes[0] / 2) >= min_size:
+        sizes.insert(0, math.ceil(sizes[0] / 2))
+    return sizes
+
+
+def schedule(image_size: int, config: SynthesisConfig) -> list[tuple[int, int]]:
+    """``(size, steps)`` of every level: ``config.steps`` at the coarsest, ``config.refine_steps``
+    at each finer one."""
+    sizes = level_sizes(image_size, config.coarse_size, config.discriminator.min_size)
+    return [(size, config.steps if k == 0 else config.refine_steps) for k, size in enumerate(sizes)]
+
+
+def resize(images: np.ndarray, size: int) -> np.ndarray:
+    """(n, s, s, C) -> (n, size, size, C) float32 in [0, 1]: linear, antialiased when shrinking."""
+    images = np.asarray(images, np.float32)
+    if images.shape[1] == size:
+        return images
+    shape = (images.shape[0], size, size, images.shape[-1])
+    return np.clip(np.asarray(jax.image.resize(images, shape, "linear", antialias=True)), 0.0, 1.0)
+
+
+@dataclass
+class CoarseToFineSnapshot:
+    """Where the coarse-to-fine synthesis of one class stands.
+
+    Attributes:
+      level: the level under way (index into :func:`schedule`).
+      start: the images this level started from (None at level 0: noise).
+      current: the level's own snapshot.
+      losses: (problems, steps of the finished levels) their loss histories, or None at level 0.
+      level_done: True right after a level finished (a milestone).
+    """
+
+    level: int
+    start: np.ndarray | None
+    current: SynthesisSnapshot
+    losses: np.ndarray | None = None
+    level_done: bool = False
+
+    @property
+    def milestone(self) -> bool:
+        """A finished problem or a finished level: worth saving at once."""
+        return self.level_done or self.current.milestone
+
+    def to_arrays(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        """Put its arrays into ``arrays`` (keys ``current.*``); return its JSON record."""
+        if self.start is not None:
+            arrays["current.start"] = self.start
+        if self.losses is not None:
+            arrays["current.losses"] = self.losses
+        return {
+            "kind": "direct",
+            "level": self.level,
+            "start": self.start is not None,
+            "losses": self.losses is not None,
+            "problems": self.current.to_arrays(arrays),
+        }
+
+    @classmethod
+    def from_arrays(cls, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> CoarseToFineSnapshot:
+        """The snapshot that :meth:`to_arrays` recorded."""
+        if record.get("kind") != "direct":
+            raise ValueError(f"the snapshot under way is of mode {record.get('kind')!r}, not direct")
+        start = arrays["current.start"] if record["start"] else None
+        losses = arrays["current.losses"] if record["losses"] else None
+        current = SynthesisSnapshot.from_arrays(record["problems"], arrays)
+        return cls(int(record["level"]), start, current, losses)
+
+
+def synthesize_coarse_to_fine(
+    real_images: Any,
+    n_synthetic: int,
+    config: SynthesisConfig,
+    key: Array,
+    progress: ProgressFn | None = None,
+    *,
+    resume: CoarseToFineSnapshot | None = None,
+    checkpoint: Callable[[CoarseToFineSnapshot], None] | None = None,
+    near_copy_threshold: float | None = None,
+    placement: Placement | None = None,
+) -> SynthesisResult:
+    """Synthesise ``n_synthetic`` images of one class at the real images' size, level by level.
+
+    Arguments as :func:`~augment.gantk.direct.synthesize` (``resume`` and ``checkpoint`` take and
+    give :class:`CoarseToFineSnapshot`). Returns the last level's images and realness, and the
+    loss history of every level side by side: (problems, sum of the levels' steps).
+    """
+    real = np.asarray(real_images, np.float32)
+    if real.ndim != 4 or real.shape[1] != real.shape[2] or real.shape[0] < 1:
+        raise AugmentError(f"real images must be (n, S, S, C) with n >= 1, got shape {real.shape}")
+    levels = schedule(real.shape[1], config)
+    problems, per_problem = plan_problems(n_synthetic, config.synthetic_batch_size)
+    total = problems * per_problem
+    if resume is not None and not 0 <= resume.level < len(levels):
+        raise AugmentError("the checkpoint does not match this request (its level is not in the schedule)")
+    steps_before = [sum(steps for _, steps in levels[:k]) for k in range(len(levels))]
+    all_steps = sum(steps for _, steps in levels)
+    start = resume.start if resume is not None else None
+    first = resume.level if resume is not None else 0
+    done = (
+        resume.losses
+        if resume is not None and resume.losses is not None
+        else np.zeros((problems, 0), np.float32)
+    )
+    if first > 0 and (
+        start is None
+        or start.shape[0] != total
+        or start.shape[1] != levels[first][0]
+        or done.shape != (problems, steps_before[first])
+    ):
+        raise AugmentError("the checkpoint does not match this request (the images of its level differ)")
+    result: SynthesisResult | None = None
+    for k in range(first, len(levels)):
+        size, steps = levels[k]
+        last = k == len(levels) - 1
+        level_key = key if k == 0 else jax.random.fold_in(key, LEVEL_STREAM + k)
+        level_config = dataclasses.replace(config, steps=steps)
+
+        def level_checkpoint(
+            snapshot: SynthesisSnapshot, k: int = k, start: np.ndarray | None = start, done: np.ndarray = done
+        ) -> None:
+            if checkpoint is not None:
+                checkpoint(CoarseToFineSnapshot(k, start, snapshot, done if k > 0 else None))
+
+        def level_progress(
+            done: int, _total: int, problems_done: int, count: int, loss: float, k: int = k
+        ) -> None:
+            if progress is not None:
+                progress(problems * steps_before[k] + done, problems * all_steps, problems_done, count, loss)
+
+        result = synthesize(
+            resize(real, size),
+            n_synthetic if last else total,
+            level_config,
+            level_key,
+            level_progress,
+            resume=resume.current if resume is not None and k == first else None,
+            checkpoint=level_checkpoint,
+            near_copy_threshold=near_copy_threshold if last else None,
+            placement=placement,
+            initial=start,
+        )
+        done = np.concatenate([done, result.loss_history], axis=1)
+        if not last:
+            start = resize(result.images, levels[k + 1][0])
+            if checkpoint is not None:
+                checkpoint(CoarseToFineSnapshot(k + 1, start, SynthesisSnapshot(), done, level_done=True))
+    assert result is not None  # there is at least one level
+    return result._replace(loss_history=done)

@@ -1,0 +1,138 @@
+"""Coarse-to-fine direct synthesis: the level schedule, the hand-over between levels, checkpoints
+and resume, and the schedule in an output's provenance."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import h5py
+import jax
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from augment.cli.app import app
+from augment.errors import AugmentError
+from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapshot, synthesize
+from augment.gantk.modes import MODES
+from augment.gantk.multiscale import (
+    CoarseToFineSnapshot,
+    level_sizes,
+    resize,
+    schedule,
+    synthesize_coarse_to_fine,
+)
+from augment.io.checkpoint import load_checkpoint, save_checkpoint
+
+# 16x16 digits synthesised from 8x8: two levels, both small enough for the quick loop.
+CONFIG = SynthesisConfig(
+    steps=20, refine_steps=10, chunk_steps=5, coarse_size=8, synthetic_batch_size=4, augment_real_to=0,
+    discriminator=DiscriminatorConfig(real_batch_size=8),
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def threes16(threes):
+    return resize(threes, 16)
+
+
+def test_level_sizes_halve_down_to_the_coarse_size_and_no_lower_than_the_discriminator_takes():
+    assert level_sizes(128, 32, 8) == [32, 64, 128]
+    assert level_sizes(100, 32, 8) == [25, 50, 100]
+    assert level_sizes(64, 32, 8) == [32, 64]
+    assert level_sizes(32, 32, 8) == [32]
+    assert level_sizes(20, 8, 8) == [10, 20]  # 5 would be below the discriminator's 8
+    assert level_sizes(128, 0, 8) == [128]  # coarse_size 0: single scale
+    assert schedule(64, SynthesisConfig()) == [(32, 300), (64, 40)]
+    assert schedule(28, SynthesisConfig()) == [(28, 300)]
+
+
+def test_resize_keeps_the_unit_range_and_a_constant_image():
+    images = np.random.default_rng(0).random((3, 8, 8, 1)).astype(np.float32)
+    up = resize(images, 16)
+    assert up.shape == (3, 16, 16, 1) and up.min() >= 0 and up.max() <= 1
+    np.testing.assert_allclose(resize(np.full((1, 8, 8, 3), 0.25, np.float32), 32), 0.25, atol=1e-6)
+    np.testing.assert_allclose(resize(up, 8).mean(), images.mean(), atol=0.02)
+
+
+def test_one_level_is_exactly_plain_synthesis(threes):
+    key = jax.random.PRNGKey(3)
+    single = dataclasses.replace(CONFIG, coarse_size=0)
+    a = synthesize_coarse_to_fine(threes, 6, single, key)
+    b = synthesize(threes, 6, single, key)
+    np.testing.assert_array_equal(a.images, b.images)
+    np.testing.assert_array_equal(a.loss_history, b.loss_history)
+
+
+def test_the_fine_level_starts_from_the_coarse_images(threes16):
+    key = jax.random.PRNGKey(4)
+    result = synthesize_coarse_to_fine(threes16, 6, CONFIG, key)
+    assert result.images.shape == (6, 16, 16, 1) and result.realness.shape == (6,)
+    assert result.loss_history.shape == (2, 30) and np.all(np.isfinite(result.loss_history))
+    # the coarse level alone (same key, same partition into problems), resized up, is where the
+    # fine level began: Adam moves a pixel by at most about the learning rate per step, so ten
+    # steps stay within 10 x 0.01 of it, far less than two independent syntheses are apart
+    coarse = synthesize(resize(threes16, 8), 6, dataclasses.replace(CONFIG, steps=20), key)
+    start = resize(coarse.images, 16)
+    moved = np.sqrt(np.mean((result.images - start) ** 2))
+    other = synthesize_coarse_to_fine(threes16, 6, CONFIG, jax.random.PRNGKey(5)).images
+    apart = np.sqrt(np.mean((result.images - other) ** 2))
+    assert moved <= 10 * CONFIG.learning_rate, moved
+    assert moved < 0.5 * apart, (moved, apart)
+
+
+def test_a_run_interrupted_in_the_fine_level_resumes_to_the_same_result(threes16, tmp_path):
+    key = jax.random.PRNGKey(6)
+    whole = synthesize_coarse_to_fine(threes16, 6, CONFIG, key)
+    saved: list[CoarseToFineSnapshot] = []
+
+    class Stop(Exception):
+        pass
+
+    def checkpoint(snapshot):
+        if snapshot.level == 1 and snapshot.current.running:
+            path = tmp_path / "run.checkpoint.npz"
+            save_checkpoint(path, "f" * 64, {}, (0, snapshot, 1.0))
+            saved.append(snapshot)
+            raise Stop
+
+    with pytest.raises(Stop):
+        synthesize_coarse_to_fine(threes16, 6, CONFIG, key, checkpoint=checkpoint)
+    _, current = load_checkpoint(tmp_path / "run.checkpoint.npz", "f" * 64, MODES["direct"].read_snapshot)
+    assert current is not None and isinstance(current[1], CoarseToFineSnapshot) and current[1].level == 1
+    resumed = synthesize_coarse_to_fine(threes16, 6, CONFIG, key, resume=current[1])
+    np.testing.assert_array_equal(resumed.images, whole.images)
+    np.testing.assert_array_equal(resumed.loss_history, whole.loss_history)
+
+
+def test_a_snapshot_of_another_schedule_is_refused(threes16):
+    other = CoarseToFineSnapshot(1, np.zeros((4, 8, 8, 1), np.float32), SynthesisSnapshot())
+    with pytest.raises(AugmentError, match="the checkpoint does not match this request"):
+        synthesize_coarse_to_fine(threes16, 6, CONFIG, jax.random.PRNGKey(0), resume=other)
+
+
+@pytest.mark.slow
+def test_synth_at_64_pixels_runs_coarse_to_fine_and_records_the_schedule(tmp_path, digits):
+    images, labels = digits
+    folder = tmp_path / "scans"
+    for digit in (0, 1):
+        (folder / f"d{digit}").mkdir(parents=True)
+        for i, image in enumerate(images[labels == digit][:4]):
+            big = Image.fromarray(np.round(image[..., 0] * 255).astype(np.uint8)).resize(
+                (64, 64), Image.BILINEAR
+            )
+            big.save(folder / f"d{digit}" / f"{i}.png")
+    out = tmp_path / "o.h5"
+    args = ["synth", str(folder), "--out", str(out), "--size", "64", "--n", "2", "--steps", "6"]
+    result = CliRunner().invoke(app, [*args, "--batch-size", "4", "--augment-real-to", "0", "--quiet"])
+    assert result.exit_code == 0, result.output
+    with h5py.File(out) as f:
+        assert f["images"].shape == (2, 64, 64, 1)
+        provenance = json.loads(f["provenance"][()])
+    assert provenance["synthesis"]["schedule"] == [
+        {"size": 32, "steps": 6, "architecture": "paper-gray"},
+        {"size": 64, "steps": 40, "architecture": "strided-gray"},
+    ]
+    assert provenance["classes"][0]["loss"]["steps"] == 46
