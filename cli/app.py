@@ -246,6 +246,13 @@ def synth(
             "--checkpoint-every", help="Seconds between checkpoints within a batch (0: every chunk of steps)."
         ),
     ] = 10.0,
+    quality_gate: Annotated[
+        bool,
+        typer.Option(
+            "--quality-gate/--no-quality-gate",
+            help="Check every image before it is written; re-synthesise or drop broken ones [default: on].",
+        ),
+    ] = True,
     quiet: QuietOption = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Say what is read, skipped and decided.")
@@ -296,6 +303,7 @@ def synth(
             resume=resume,
             on_bad_file=on_bad_file,
             checkpoint_seconds=checkpoint_every,
+            quality_gate=quality_gate,
             command_line=("augment", *sys.argv[1:]),
         )
 
@@ -325,9 +333,15 @@ def synth(
                 )
 
             report = run_synth(request, progress, log)
-    table = Table("class", "real", "synthetic", "final loss", "seconds", title=f"wrote {report.out}")
-    for s in report.classes:
-        table.add_row(s.class_name, str(s.real), str(s.synthetic), f"{s.final_loss:.4f}", f"{s.seconds:.1f}")
+    table = Table(
+        "class", "real", "synthetic", "per real", "gate: rejected / dropped", "final loss", "seconds",
+        title=f"wrote {report.out}",
+    )  # fmt: skip
+    for c in report.classes:
+        table.add_row(
+            c.class_name, str(c.real), str(c.synthetic), f"{c.synthetic / max(c.real, 1):.1f}",
+            f"{c.rejected} / {c.dropped}", f"{c.final_loss:.4f}", f"{c.seconds:.1f}",
+        )  # fmt: skip
     console.print(table)
     if report.saved_generator is not None:
         console.print(f"saved the generators to {report.saved_generator}", markup=False, highlight=False)

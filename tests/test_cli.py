@@ -28,7 +28,9 @@ SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 DICOM_FILES = pathlib.Path(pydicom.__file__).parent / "data" / "test_files"
 # --n 3 over the three sample classes is one image per class: every test below that uses it
 # shares one compilation (one synthetic image against six real ones).
-FAST = ["--steps", "6", "--batch-size", "8", "--quiet"]
+# Unfinished images fail the quality gate (tested on its own in test_gate.py): these tests of the
+# command's mechanics keep every image.
+FAST = ["--steps", "6", "--batch-size", "8", "--quiet", "--no-quality-gate"]
 
 
 @pytest.fixture
@@ -141,13 +143,19 @@ def test_inspect_an_h5_file_and_the_default_output_name(runner, tmp_path, monkey
 
 @pytest.mark.slow
 def test_progress_summary_and_verbose(runner, tmp_path):
-    result = synth(
-        runner, SAMPLES, "--n", 3, "--out", tmp_path / "o.h5", "--steps", 6, "--batch-size", 8, "--verbose"
-    )
+    options = ["--n", 3, "--steps", 6, "--batch-size", 8, "--verbose"]
+    result = synth(runner, SAMPLES, "--out", tmp_path / "o.h5", *options, "--no-quality-gate")
     assert result.exit_code == 0, result.output
     assert "working size 8x8x1, 8-bit" in result.stderr
     assert "class digit-1: 6 real images -> 1 synthetic" in result.stderr
     assert "wrote" in result.stderr and "final loss" in result.stderr  # the summary table
+    # six steps leave noise: the quality gate rejects every image, re-synthesis too, and says so
+    gated = synth(runner, SAMPLES, "--out", tmp_path / "gated.h5", *options)
+    assert gated.exit_code == 1 and not (tmp_path / "gated.h5").exists()
+    assert gated.stderr.splitlines()[-1] == (
+        "error: no synthetic image passed the quality gate (every one stayed far from its class's real "
+        "images); raise --steps, or pass --no-quality-gate to keep them anyway"
+    )
 
 
 @pytest.mark.slow
@@ -565,3 +573,14 @@ def test_evaluate_prints_json_and_writes_a_report(runner, tmp_path, holdout_digi
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary or swapped-out folder
     missing = runner.invoke(app, ["evaluate", str(tmp_path / "none.h5"), "--real", str(SAMPLES)])
     assert missing.exit_code == 1 and missing.stderr == f"error: not found: {tmp_path}/none.h5\n"
+
+
+@pytest.mark.slow
+def test_far_more_synthetic_than_real_images_is_a_warning_with_the_ratio(runner, tmp_path):
+    out = tmp_path / "many.h5"
+    result = synth(
+        runner, SAMPLES, "--n", 200, "--out", out, "--steps", 1, "--augment-real-to", 0, "--no-quality-gate"
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning: 200 synthetic images for 18 real ones (11.1 per real image)" in result.stderr
+    assert "ask for fewer (--n)" in result.stderr.replace("\n", " ")

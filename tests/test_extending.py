@@ -93,7 +93,7 @@ def test_the_cli_writes_and_reads_the_registered_format_and_runs_the_registered_
 ):
     runner = CliRunner()
     out = tmp_path / "synthetic.npz"
-    args = ["synth", str(npy_folder), "--n", "4", "--on-bad-file", "skip", "--quiet"]
+    args = ["synth", str(npy_folder), "--n", "4", "--on-bad-file", "skip", "--quiet", "--no-quality-gate"]
     done = runner.invoke(app, [*args, "--out", str(out), "--steps", "6", "--batch-size", "8"])
     assert done.exit_code == 0, done.output
     written = read_output(out)

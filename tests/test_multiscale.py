@@ -125,7 +125,19 @@ def test_synth_at_64_pixels_runs_coarse_to_fine_and_records_the_schedule(tmp_pat
             )
             big.save(folder / f"d{digit}" / f"{i}.png")
     out = tmp_path / "o.h5"
-    args = ["synth", str(folder), "--out", str(out), "--size", "64", "--n", "2", "--steps", "6"]
+    args = [
+        "synth",
+        str(folder),
+        "--out",
+        str(out),
+        "--size",
+        "64",
+        "--n",
+        "2",
+        "--steps",
+        "6",
+        "--no-quality-gate",
+    ]
     result = CliRunner().invoke(app, [*args, "--batch-size", "4", "--augment-real-to", "0", "--quiet"])
     assert result.exit_code == 0, result.output
     with h5py.File(out) as f:

@@ -4,7 +4,9 @@ The digests below were taken from ``augment synth`` on ``samples/digits`` (CPU, 
 the library was split into ``io``, ``gantk`` and ``run``. A refactoring must not change a single
 stored value; a change that is meant to alter the images (new defaults, a new engine) updates them
 and says so in its commit. The digest covers every array of the output and the class names, not
-the provenance (it holds times and versions).
+the provenance (it holds times and versions). The quality gate, added after the digests were
+taken, is off here: with so few steps it rightly rejects unfinished images, and the digests pin
+the engine.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def output_digest(path: Path) -> str:
 def test_the_samples_run_stores_the_same_bytes_as_before(tmp_path, mode):
     options, expected = RUNS[mode]
     out = tmp_path / f"{mode}.h5"
-    result = CliRunner().invoke(app, ["synth", str(SAMPLES), *options, "--out", str(out), "--quiet"])
+    command = ["synth", str(SAMPLES), *options, "--out", str(out), "--quiet", "--no-quality-gate"]
+    result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
     assert output_digest(out) == expected

@@ -70,7 +70,7 @@ def test_killing_a_real_process_and_resuming_gives_the_uninterrupted_result(tmp_
     # the plain real set (no augmentation, no novelty stop) keeps 4000 steps quick; the stop is
     # resumed in tests/test_novelty.py
     options = ["--n", "12", "--batch-size", "4", "--steps", "4000", "--seed", "2", "--quiet",
-               "--augment-real-to", "0", "--no-novelty-stop"]  # fmt: skip
+               "--augment-real-to", "0", "--no-novelty-stop", "--no-quality-gate"]  # fmt: skip
     out = tmp_path / "killed.h5"
     checkpoint = checkpoint_path(out)
     command = [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from augment.errors import AugmentError
 
@@ -47,7 +48,9 @@ def random_poses(key: Array, count: int, rotation: float, shift_pixels: float) -
     return angles, shifts
 
 
-def augmented_real_set(key: Array, real: Array, count: int, rotation: float, shift: float) -> Array:
+def augmented_real_set(
+    key: Array, real: Array | np.ndarray, count: int, rotation: float, shift: float
+) -> Array:
     """``count`` randomly rotated and shifted versions of the real images, cycling through them.
 
     Args:

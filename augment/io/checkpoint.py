@@ -59,6 +59,7 @@ def save_checkpoint(
             str(k): {
                 "seconds": r.seconds,
                 "generator_leaves": None if r.model is None else len(r.model),
+                "gate": r.gate,
             }
             for k, r in finished.items()
         },
@@ -105,6 +106,7 @@ def load_checkpoint(
                 None
                 if entry["generator_leaves"] is None
                 else [arrays[f"class{k}.generator.{i}"] for i in range(entry["generator_leaves"])],
+                entry.get("gate"),
             )
             for k, entry in meta["finished"].items()
         }

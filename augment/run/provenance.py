@@ -37,7 +37,9 @@ def platform_description() -> str:
     return f"{platform.system()} {platform.machine()} ({sys.platform})"
 
 
-def fingerprint(mode: str, config: Any, seed: int, dataset: RealDataset, counts: list[int]) -> str:
+def fingerprint(
+    mode: str, config: Any, seed: int, dataset: RealDataset, counts: list[int], quality_gate: bool = True
+) -> str:
     """Identifies what a run computes: a checkpoint resumes only the run with the same one.
 
     ``config`` is the configuration as run (after the memory plan), since it decides the result.
@@ -49,6 +51,7 @@ def fingerprint(mode: str, config: Any, seed: int, dataset: RealDataset, counts:
         "config": config.to_dict(),
         "seed": seed,
         "counts": counts,
+        **({} if quality_gate else {"quality_gate": False}),
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 

@@ -29,6 +29,7 @@ class SynthRequest:
       overwrite, resume: replace an existing output; continue from a checkpoint.
       on_bad_file: "fail" or "skip" for unreadable inputs.
       checkpoint_seconds: the most seconds between checkpoints within a class.
+      quality_gate: check every image before it is written (:mod:`augment.run.gate`).
       command_line: recorded in the provenance.
     """
 
@@ -51,16 +52,22 @@ class SynthRequest:
     resume: bool = False
     on_bad_file: str = "fail"
     checkpoint_seconds: float = 10.0
+    quality_gate: bool = True
     command_line: tuple[str, ...] = ()
 
 
 @dataclass
 class ClassSummary:
+    """One class of a finished run: ``rejected`` images failed the quality gate (replaced by new
+    ones where a later round passed), ``dropped`` of them are missing from the output."""
+
     class_name: str
     real: int
     synthetic: int
     final_loss: float
     seconds: float
+    rejected: int = 0
+    dropped: int = 0
 
 
 @dataclass

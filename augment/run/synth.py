@@ -26,11 +26,14 @@ from augment.io.folder import RealDataset, load_folder
 from augment.io.writers import write_output
 from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, privacy
 from augment.run.counts import synthetic_counts
+from augment.run.gate import RULE as GATE_RULE
+from augment.run.gate import gated
 from augment.run.plan import Checked, RunPlan, check_request, plan_run
 from augment.run.provenance import fingerprint, loss_summary, synth_provenance
 from augment.run.request import ClassProgress, ClassSummary, Log, SynthReport, SynthRequest
 
 NEAR_COPY_WARNING = 0.05  # warn when more than this fraction of the images are near-copies
+DOMINANCE_WARNING = 10.0  # warn when there are more than this many synthetic images per real one
 
 
 def run_synth(
@@ -59,6 +62,15 @@ def run_synth(
     size, channels = dataset.images.shape[1], dataset.images.shape[-1]
     image_shape = (int(size), int(size), int(channels))
     plan = plan_run(checked, image_shape, real_counts, counts, request.fixed_batches, say)
+    per_real = sum(counts) / sum(real_counts)
+    if per_real > DOMINANCE_WARNING:
+        say(
+            "warning",
+            f"{sum(counts)} synthetic images for {sum(real_counts)} real ones "
+            f"({per_real:.1f} per real image): a classifier trained on both sees mostly synthetic images, "
+            "which can lower its accuracy on real ones; compare with augment evaluate --holdout, "
+            "or ask for fewer (`n`)",
+        )
     say(
         "info",
         f"devices {plan.placement.describe()['devices']}; "
@@ -67,7 +79,9 @@ def run_synth(
     for name, real, count in zip(dataset.class_names, real_counts, counts, strict=True):
         say("info", f"class {name}: {real} real images -> {count} synthetic")
 
-    run_fingerprint = fingerprint(checked.mode.name, plan.config, request.seed, dataset, counts)
+    run_fingerprint = fingerprint(
+        checked.mode.name, plan.config, request.seed, dataset, counts, request.quality_gate
+    )
     # the real images as the output stores them: the novelty stop and the near-copy flags use these
     real_stored = from_integer_pixels(to_integer_pixels(dataset.images, dataset.bit_depth))
     own_device = next(d for d in plan.placement.devices if d.process_index == jax.process_index())
@@ -81,9 +95,15 @@ def run_synth(
             run_fingerprint,
             progress,
             say,
-            leave_one_out_threshold(real_stored),
+            real_stored,
         )
     results = [finished[k] for k in range(len(dataset.class_names))]
+    written = [len(r.images) for r in results]
+    if sum(written) == 0:
+        raise AugmentError(
+            "no synthetic image passed the quality gate (every one stayed far from its class's real images); "
+            "raise `steps`, or pass `quality_gate=False` to keep them anyway"
+        )
     images = to_integer_pixels(np.concatenate([r.images for r in results]), dataset.bit_depth)
     realness = np.concatenate([r.realness for r in results]).astype(np.float32)
     novelty = privacy(from_integer_pixels(images), real_stored)  # against the images as stored
@@ -96,10 +116,23 @@ def run_synth(
         )
     losses = [loss_summary(r.loss_history) for r in results]
     summaries = [
-        ClassSummary(name, real_counts[k], counts[k], losses[k]["final"], results[k].seconds)
+        ClassSummary(
+            name, real_counts[k], written[k], losses[k]["final"], results[k].seconds,
+            (results[k].gate or {}).get("rejected", 0), (results[k].gate or {}).get("dropped", 0),
+        )
         for k, name in enumerate(dataset.class_names)
+    ]  # fmt: skip
+    classes = [
+        {**dataclasses.asdict(s), "loss": losses[k], **({"gate": results[k].gate} if results[k].gate else {})}
+        for k, s in enumerate(summaries)
     ]
-    classes = [{**dataclasses.asdict(s), "loss": losses[k]} for k, s in enumerate(summaries)]
+    for summary in summaries:
+        if summary.dropped:
+            say(
+                "warning",
+                f"class {summary.class_name!r}: {summary.dropped} of {summary.synthetic + summary.dropped} "
+                "images failed the quality gate after re-synthesis and were left out",
+            )
     provenance = synth_provenance(
         request, checked, plan, dataset, counts, run_fingerprint, classes, started, resumed
     )
@@ -117,12 +150,14 @@ def run_synth(
         "format_version": FORMAT_VERSION,
         **provenance,
         "quality": _quality(realness, novelty),
+        "quality_gate": {"rule": GATE_RULE, "applied": request.quality_gate}
+        | {key: sum(s.__dict__[key] for s in summaries) for key in ("rejected", "dropped")},
     }
     near_copy = np.zeros(len(images), bool)
     near_copy[novelty["near_copies"]] = True
     synthetic = SyntheticDataset(
         images=images,
-        labels=np.concatenate([np.full(count, k, np.int64) for k, count in enumerate(counts)]),
+        labels=np.concatenate([np.full(count, k, np.int64) for k, count in enumerate(written)]),
         class_names=dataset.class_names,
         realness=realness,
         nearest_real_index=novelty["nearest"],
@@ -163,7 +198,7 @@ def _synthesize_classes(
     run_fingerprint: str,
     progress: ClassProgress | None,
     log: Log,
-    near_copy_threshold: float | None,
+    real_stored: np.ndarray,
 ) -> tuple[dict[int, ClassResult], bool]:
     """Run the mode on every class not finished yet, checkpointed (by process 0 only); returns
     the class results and whether the run was resumed."""
@@ -177,6 +212,7 @@ def _synthesize_classes(
         finished, current = load_checkpoint(checkpoint_file, run_fingerprint, mode.read_snapshot)
         log("info", f"resuming from {checkpoint_file}: {len(finished)} classes finished")
     root = jax.random.PRNGKey(request.seed)
+    near_copy_threshold = leave_one_out_threshold(real_stored)
     last_save = time.perf_counter()
     for k, (class_name, count) in enumerate(zip(dataset.class_names, counts, strict=True)):
         if k in finished:
@@ -214,6 +250,8 @@ def _synthesize_classes(
         )
         try:
             result = mode.run_class(plan.config, task)
+            if request.quality_gate:
+                result = gated(mode, plan.config, task, result, real_stored[dataset.labels == k])
         except AugmentError as error:
             kept = f"; the last checkpoint is kept in {checkpoint_file}" if checkpoint_file.exists() else ""
             raise AugmentError(f"class {class_name!r}: {error}{kept}") from None

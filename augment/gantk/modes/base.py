@@ -32,6 +32,7 @@ class ClassResult:
       seconds: wall time spent on the class (over every resumed run).
       model: a trained model's parameter leaves (``jax.tree_util`` order), for modes that train
         one (generator mode), else None.
+      gate: the quality gate's record of the class (see :mod:`augment.run.gate`), or None.
     """
 
     images: np.ndarray
@@ -39,6 +40,7 @@ class ClassResult:
     loss_history: np.ndarray
     seconds: float
     model: list[np.ndarray] | None = None
+    gate: dict[str, Any] | None = None
 
 
 class Snapshot(Protocol):
@@ -148,6 +150,12 @@ class Mode:
     def read_snapshot(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> Snapshot:
         """The snapshot that its ``Snapshot.to_arrays`` recorded."""
         raise NotImplementedError
+
+    def more(self, config: Any, task: ClassTask, first: ClassResult) -> ClassResult:
+        """At least ``task.count`` more images of a class already synthesised as ``first`` (the
+        quality gate's replacements), with ``task.key``. By default the class is synthesised
+        again at that count; a mode that trains a model samples it instead."""
+        return self.run_class(config, task)
 
     def describe(self, config: Any, image_shape: tuple[int, int, int]) -> dict[str, Any]:
         """What the provenance records of how this mode computes at this working size (by

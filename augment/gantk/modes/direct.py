@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, TypeVar
 
 import numpy as np
@@ -72,6 +73,13 @@ class DirectMode(Mode):
             placement=task.placement,
         )
         return ClassResult(result.images, result.realness, result.loss_history, 0.0)
+
+    def more(self, config: SynthesisConfig, task: ClassTask, first: ClassResult) -> ClassResult:
+        """At least ``task.count`` more images, in problems of the size ``first``'s ran in, so
+        that the compiled steps are reused."""
+        _, per_problem = plan_problems(len(first.images), config.synthetic_batch_size)
+        count = math.ceil(task.count / per_problem) * per_problem
+        return self.run_class(config, dataclasses.replace(task, count=count))
 
     def read_snapshot(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> CoarseToFineSnapshot:
         return CoarseToFineSnapshot.from_arrays(record, arrays)

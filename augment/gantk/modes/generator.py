@@ -74,6 +74,15 @@ class GeneratorMode(Mode):
         leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(trained.params)]
         return ClassResult(images, realness, trained.loss_history[None, :], 0.0, leaves)
 
+    def more(self, config: GeneratorConfig, task: ClassTask, first: ClassResult) -> ClassResult:
+        """Samples of the class's trained generator (no training)."""
+        shape = (int(task.real.shape[1]), int(task.real.shape[2]), int(task.real.shape[3]))
+        _, treedef = parameter_layout(shape, config)
+        params = jax.tree_util.tree_unflatten(treedef, first.model or [])
+        generator = TrainedGenerator(params, shape, config, first.loss_history[0])
+        images, realness = generate(generator, task.count, task.real, task.key)
+        return ClassResult(images, realness, first.loss_history, 0.0, first.model)
+
     def read_snapshot(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> GeneratorSnapshot:
         return GeneratorSnapshot.from_arrays(record, arrays)
 

@@ -1,0 +1,101 @@
+"""The quality gate: broken images are caught, usable ones pass, failures are re-synthesised or
+dropped and counted, and a run reports it."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import jax
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from augment.cli.app import app
+from augment.gantk.augmentation import augmented_real_set
+from augment.gantk.modes import ClassResult, ClassTask, Mode
+from augment.gantk.placement import Placement
+from augment.run.gate import GATE_ROUNDS, check, gated, reference
+
+
+@pytest.fixture(scope="module")
+def sevens(digits):
+    images, labels = digits
+    return images[labels == 7][:6]
+
+
+def broken_images(count: int, size: int, seed: int = 0) -> np.ndarray:
+    """What broken synthetic images look like: a bright blob on black, and salt-and-pepper speckle."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[:size, :size] / size
+    blobs = [np.exp(-((y - rng.random()) ** 2 + (x - rng.random()) ** 2) / 0.02) for _ in range(count // 2)]
+    speckle = [(rng.random((size, size)) < 0.3).astype(np.float64) for _ in range(count - count // 2)]
+    return np.stack(blobs + speckle)[..., None].astype(np.float32)
+
+
+def test_broken_images_fail_and_new_poses_of_the_real_images_pass(sevens):
+    ref = reference(sevens)
+    poses = np.asarray(augmented_real_set(jax.random.PRNGKey(9), sevens, 30, 12.0, 0.125))
+    passed, distance = check(poses, ref)
+    assert passed.all(), distance.max() / ref.threshold
+    passed, distance = check(broken_images(10, 8), ref)
+    assert not passed.any(), distance.min() / ref.threshold
+    # the verdicts are a fixed function of the real images
+    assert reference(sevens).threshold == ref.threshold
+
+
+class _Scripted(Mode):
+    """A mode that hands out prepared images: first the class's result, then replacements."""
+
+    name = "scripted"
+
+    def __init__(self, replacements: list[np.ndarray]):
+        self.replacements = list(replacements)
+        self.asked: list[int] = []
+
+    def more(self, config, task, first):
+        self.asked.append(task.count)
+        images = self.replacements.pop(0)[: task.count]
+        return ClassResult(images, np.full(len(images), 0.5, np.float32), first.loss_history, 0.0)
+
+
+def _task(real: np.ndarray, count: int) -> ClassTask:
+    return ClassTask(real, count, jax.random.PRNGKey(0), None, None, lambda s: None, None, Placement.single())
+
+
+def test_failures_are_replaced_by_passing_images_and_the_rest_dropped(sevens):
+    good = np.asarray(augmented_real_set(jax.random.PRNGKey(1), sevens, 8, 12.0, 0.125))
+    bad = broken_images(8, 8, seed=1)
+    first = ClassResult(
+        np.concatenate([good[:5], bad[:3]]), np.arange(8, dtype=np.float32), np.zeros((1, 3)), 1.0
+    )
+    # round 1 gives one good and two broken replacements, round 2 one good and one broken
+    mode = _Scripted([np.concatenate([good[5:6], bad[3:5]]), np.concatenate([good[6:7], bad[5:6]])])
+    result = gated(mode, None, _task(sevens, 8), first, sevens)
+    assert mode.asked == [3, 2] and len(mode.asked) == GATE_ROUNDS
+    assert result.gate == {
+        "threshold": result.gate["threshold"], "checked": 13, "rejected": 6, "resynthesised": 5, "dropped": 1,
+    }  # fmt: skip
+    np.testing.assert_array_equal(result.images, np.concatenate([good[:5], good[5:7]]))
+    np.testing.assert_array_equal(
+        result.realness[:5], np.arange(5, dtype=np.float32)
+    )  # the passing ones kept theirs
+
+
+@pytest.mark.slow
+def test_synth_reports_the_gate_in_its_summary_and_provenance(tmp_path):
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parent.parent / "samples" / "digits"
+    out = tmp_path / "o.h5"
+    result = CliRunner().invoke(app, ["synth", str(samples), "--n", "6", "--steps", "150", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "gate: rejected / dropped" in result.stderr.replace("\n", " ") or "rejected" in result.stderr
+    with h5py.File(out) as f:
+        provenance = json.loads(f["provenance"][()])
+        written = len(f["images"])
+    gate = provenance["quality_gate"]
+    assert gate["applied"] is True and "re-synthesised" in gate["rule"]
+    per_class = [c["gate"] for c in provenance["classes"]]
+    assert gate["dropped"] == sum(c["dropped"] for c in per_class) == 6 - written
+    assert all(c["checked"] >= 2 and c["threshold"] > 0 for c in per_class)
