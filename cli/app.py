@@ -311,25 +311,36 @@ def synth(
             message = render(message, flag_for)
             if level == "warning":
                 typer.echo(f"warning: {message}", err=True)
-            elif verbose:
+            elif level == "note" or verbose:
                 console.print(message, markup=False, highlight=False)
 
         with _progress_bar(console, quiet) as bar:
             tasks: dict[str, Any] = {}
+            work: dict[str, tuple[int, int]] = {}  # class -> (done, total)
 
             def progress(
                 class_name: str, done: int, total: int, problems_done: int, problems: int, loss: float
             ) -> None:
                 if not tasks:
                     bar.start()
+                    tasks["*"] = bar.add_task("all classes", total=None, step="", loss="")
                 if class_name not in tasks:
                     tasks[class_name] = bar.add_task(class_name, total=total, step="", loss="")
+                work[class_name] = (done, total)
+                label = synthesis_mode.progress_label(problems_done, problems) if problems else "waiting"
                 bar.update(
                     tasks[class_name],
                     completed=done,
-                    description=f"{class_name} {synthesis_mode.progress_label(problems_done, problems)}",
-                    step=f"step {done}/{total}",
-                    loss=f"loss {loss:.4f}",
+                    description=f"{class_name} {label}",
+                    step=f"{100 * done / max(total, 1):.0f}%",
+                    loss="" if loss != loss else f"loss {loss:.4f}",
+                )
+                all_done, all_total = (sum(column) for column in zip(*work.values(), strict=True))
+                bar.update(
+                    tasks["*"],
+                    completed=all_done,
+                    total=all_total,
+                    step=f"{100 * all_done / max(all_total, 1):.0f}%",
                 )
 
             report = run_synth(request, progress, log)

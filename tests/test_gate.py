@@ -99,3 +99,19 @@ def test_synth_reports_the_gate_in_its_summary_and_provenance(tmp_path):
     per_class = [c["gate"] for c in provenance["classes"]]
     assert gate["dropped"] == sum(c["dropped"] for c in per_class) == 6 - written
     assert all(c["checked"] >= 2 and c["threshold"] > 0 for c in per_class)
+
+
+def test_the_whole_run_estimate_is_said_once_from_the_rate_after_the_first_report(monkeypatch):
+    from augment.run import synth
+
+    clock = iter([100.0, 130.0, 140.0, 150.0])  # the first report includes compiling: not used
+    monkeypatch.setattr(synth.time, "perf_counter", lambda: next(clock))
+    said: list[tuple[str, str]] = []
+    estimate = synth._Estimate([300, 300], lambda level, message: said.append((level, message)))
+    estimate.update(10)  # t=100
+    estimate.update(10)  # t=130, no work since: still the start
+    estimate.update(70)  # t=140: 60 units in 10 s, 530 left -> about 88 s
+    estimate.update(80)  # said once only
+    assert said == [
+        ("note", "estimated time left for the whole run: about 88 s (measured on its first steps)")
+    ]

@@ -66,6 +66,19 @@ def schedule(image_size: int, config: SynthesisConfig) -> list[tuple[int, int]]:
     return [(size, config.steps if k == 0 else config.refine_steps) for k, size in enumerate(sizes)]
 
 
+def level_weights(levels: list[tuple[int, int]]) -> list[int]:
+    """What a step of each level costs in steps of the coarsest (its pixels over the coarsest's,
+    rounded): progress and time estimates count work in these units."""
+    return [max(1, round((size / levels[0][0]) ** 2)) for size, _ in levels]
+
+
+def total_work(image_size: int, config: SynthesisConfig, count: int) -> int:
+    """A class's work in coarsest-step units: problems x sum over levels of steps x weight."""
+    levels = schedule(image_size, config)
+    problems, _ = plan_problems(count, config.synthetic_batch_size)
+    return problems * sum(steps * w for (_, steps), w in zip(levels, level_weights(levels), strict=True))
+
+
 def resize(images: np.ndarray, size: int) -> np.ndarray:
     """(n, s, s, C) -> (n, size, size, C) float32 in [0, 1]: linear, antialiased when shrinking."""
     images = np.asarray(images, np.float32)
@@ -138,8 +151,10 @@ def synthesize_coarse_to_fine(
     """Synthesise ``n_synthetic`` images of one class at the real images' size, level by level.
 
     Arguments as :func:`~augment.gantk.direct.synthesize` (``resume`` and ``checkpoint`` take and
-    give :class:`CoarseToFineSnapshot`). Returns the last level's images and realness, and the
-    loss history of every level side by side: (problems, sum of the levels' steps).
+    give :class:`CoarseToFineSnapshot`; ``progress`` counts work in coarsest-step units,
+    :func:`level_weights`, so that its rate gives a true remaining time). Returns the last level's
+    images and realness, and the loss history of every level side by side: (problems, sum of the
+    levels' steps).
     """
     real = np.asarray(real_images, np.float32)
     if real.ndim != 4 or real.shape[1] != real.shape[2] or real.shape[0] < 1:
@@ -150,7 +165,12 @@ def synthesize_coarse_to_fine(
     if resume is not None and not 0 <= resume.level < len(levels):
         raise AugmentError("the checkpoint does not match this request (its level is not in the schedule)")
     steps_before = [sum(steps for _, steps in levels[:k]) for k in range(len(levels))]
-    all_steps = sum(steps for _, steps in levels)
+    weights = level_weights(levels)
+    work_before = [
+        sum(steps * w for (_, steps), w in zip(levels[:k], weights[:k], strict=True))
+        for k in range(len(levels))
+    ]
+    all_work = sum(steps * w for (_, steps), w in zip(levels, weights, strict=True))
     start = resume.start if resume is not None else None
     first = resume.level if resume is not None else 0
     done = (
@@ -182,7 +202,13 @@ def synthesize_coarse_to_fine(
             done: int, _total: int, problems_done: int, count: int, loss: float, k: int = k
         ) -> None:
             if progress is not None:
-                progress(problems * steps_before[k] + done, problems * all_steps, problems_done, count, loss)
+                progress(
+                    problems * work_before[k] + done * weights[k],
+                    problems * all_work,
+                    problems_done,
+                    count,
+                    loss,
+                )
 
         result = synthesize(
             resize(real, size),

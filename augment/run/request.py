@@ -105,8 +105,12 @@ class SampleReport:
 
 
 ClassProgress = Callable[[str, int, int, int, int, float], None]
-"""``progress(class_name, steps_done, steps_total, problems_done, problems, loss)``: steps over
-all the class's synthetic batches (direct) or of its generator (one problem)."""
+"""``progress(class_name, work_done, work_total, problems_done, problems, loss)``: work in units of
+equal cost over all the class's synthetic batches (direct mode: steps at the coarsest size, a
+finer level's step counting its pixels over the coarsest's) or steps of its generator. Before the
+first step every class is announced with its total (``problems`` 0, ``loss`` NaN), so the
+whole run can be estimated."""
 
 Log = Callable[[str, str], None]
-"""``log(level, message)`` with level "warning" (always shown) or "info" (shown with --verbose)."""
+"""``log(level, message)`` with level "warning" (always shown), "note" (shown unless --quiet: the
+whole-run time estimate) or "info" (shown with --verbose)."""

@@ -162,6 +162,11 @@ class Mode:
         default the discriminator architecture that ``auto`` resolves to)."""
         return {"architecture": config.discriminator.resolved(image_shape[0], image_shape[-1])}
 
+    def total_work(self, config: Any, image_shape: tuple[int, int, int], count: int) -> int:
+        """The ``steps_total`` its progress reports for a class of ``count`` images, announced
+        before the run so a whole-run estimate can be made (work units of equal cost)."""
+        raise NotImplementedError
+
     def progress_label(self, problems_done: int, problems: int) -> str:
         """What a progress bar shows beside the class name."""
         return f"batches {problems_done}/{problems} done"

@@ -13,7 +13,7 @@ from augment.gantk.direct import SynthesisConfig, plan_problems
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.memory import MAX_LANES_PER_DEVICE
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Snapshot
-from augment.gantk.multiscale import CoarseToFineSnapshot, schedule, synthesize_coarse_to_fine
+from augment.gantk.multiscale import CoarseToFineSnapshot, schedule, synthesize_coarse_to_fine, total_work
 
 T = TypeVar("T")
 
@@ -73,6 +73,9 @@ class DirectMode(Mode):
             placement=task.placement,
         )
         return ClassResult(result.images, result.realness, result.loss_history, 0.0)
+
+    def total_work(self, config: SynthesisConfig, image_shape: tuple[int, int, int], count: int) -> int:
+        return total_work(image_shape[0], config, count)
 
     def more(self, config: SynthesisConfig, task: ClassTask, first: ClassResult) -> ClassResult:
         """At least ``task.count`` more images, in problems of the size ``first``'s ran in, so

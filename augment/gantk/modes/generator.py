@@ -86,6 +86,9 @@ class GeneratorMode(Mode):
     def read_snapshot(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> GeneratorSnapshot:
         return GeneratorSnapshot.from_arrays(record, arrays)
 
+    def total_work(self, config: GeneratorConfig, image_shape: tuple[int, int, int], count: int) -> int:
+        return config.steps
+
     def progress_label(self, problems_done: int, problems: int) -> str:
         return "generator"
 
