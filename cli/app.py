@@ -77,14 +77,14 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=(__doc__ or "
 NOption = Annotated[
     int | None,
     typer.Option(
-        "--n", help="Total synthetic images, split across classes by their real counts [default: 500]."
+        "--n", help="Total synthetic images, split across classes by their real counts.", show_default="500"
     ),
 ]
 PerClassOption = Annotated[
     int | None, typer.Option("--per-class", help="Synthetic images per class (instead of --n).")
 ]
 FormatOption = Annotated[
-    str | None, typer.Option("--format", help="h5 or png [default: from the suffix of --out].")
+    str | None, typer.Option("--format", help="h5 or png.", show_default="from the suffix of --out")
 ]
 SeedOption = Annotated[
     int, typer.Option("--seed", help="Random seed: the same seed gives the same images on CPU.")
@@ -142,12 +142,14 @@ def synth(
     per_class: PerClassOption = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Output .h5 file or PNG folder [default: <INPUT name>-synthetic.h5]."),
+        typer.Option(
+            "--out", help="Output .h5 file or PNG folder.", show_default="<INPUT name>-synthetic.h5"
+        ),
     ] = None,
     format: FormatOption = None,
     size: Annotated[
         int | None,
-        typer.Option("--size", help="Square working size [default: median shorter side, at most 32]."),
+        typer.Option("--size", help="Square working size.", show_default="median shorter side, at most 32"),
     ] = None,
     channels: Annotated[
         str, typer.Option("--channels", help="auto (3 only if an input is colour), 1 or 3.")
@@ -162,21 +164,23 @@ def synth(
     steps: Annotated[
         int | None,
         typer.Option(
-            "--steps", help="Steps per synthetic batch (direct) or per generator [default: 300 / 1000]."
+            "--steps", help="Steps per synthetic batch (direct) or per generator.", show_default="300 / 1000"
         ),
     ] = None,
     batch_size: Annotated[
         int | None,
         typer.Option(
             "--batch-size",
-            help="Synthetic images per GA-NTK problem (direct) or generator batch [default: 32 / 64].",
+            help="Synthetic images per GA-NTK problem (direct) or generator batch.",
+            show_default="32 / 64",
         ),
     ] = None,
     real_batch_size: Annotated[
         int | None,
         typer.Option(
             "--real-batch-size",
-            help="Real images the discriminator sees per step [default: 256, lowered to fit --memory].",
+            help="Real images the discriminator sees per step.",
+            show_default="256, lowered to fit --memory",
         ),
     ] = None,
     augment_real_to: Annotated[
@@ -184,7 +188,8 @@ def synth(
         typer.Option(
             "--augment-real-to",
             help="Direct mode: the discriminator sees this many random small rotations and shifts of each "
-            "class's real images (0: the real images only) [default: 200].",
+            "class's real images (0: the real images only).",
+            show_default="200",
         ),
     ] = None,
     novelty_stop: Annotated[
@@ -192,7 +197,8 @@ def synth(
         typer.Option(
             "--novelty-stop/--no-novelty-stop",
             help="Direct mode: end a batch before more than 20% of its images become near-copies of a real "
-            "one, then return those to their last novel version [default: on].",
+            "one, then return those to their last novel version.",
+            show_default="on",
         ),
     ] = None,
     save_generator: Annotated[
@@ -215,8 +221,8 @@ def synth(
         str | None,
         typer.Option(
             "--memory",
-            help="Memory budget per device, e.g. 4GiB; batches are lowered to fit "
-            "[default: 90% of the free memory].",
+            help="Memory budget per device, e.g. 4GiB; batches are lowered to fit.",
+            show_default="90% of the free memory",
         ),
     ] = None,
     matmul_precision: Annotated[
@@ -224,7 +230,8 @@ def synth(
         typer.Option(
             "--matmul-precision",
             help="float32, or on a GPU the faster tensorfloat32 or bfloat16 "
-            "(see the README for their accuracy) [default: float32].",
+            "(see the README for their accuracy).",
+            show_default="float32",
         ),
     ] = None,
     distributed: Annotated[
@@ -250,7 +257,8 @@ def synth(
         bool,
         typer.Option(
             "--quality-gate/--no-quality-gate",
-            help="Check every image before it is written; re-synthesise or drop broken ones [default: on].",
+            help="Check every image before it is written; re-synthesise or drop broken ones.",
+            show_default="on",
         ),
     ] = True,
     quiet: QuietOption = False,

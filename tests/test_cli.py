@@ -584,3 +584,16 @@ def test_far_more_synthetic_than_real_images_is_a_warning_with_the_ratio(runner,
     assert result.exit_code == 0, result.output
     assert "warning: 200 synthetic images for 18 real ones (11.1 per real image)" in result.stderr
     assert "ask for fewer (--n)" in result.stderr.replace("\n", " ")
+
+
+def test_help_shows_every_default(runner):
+    help_text = runner.invoke(app, ["synth", "--help"], env={"COLUMNS": "200"}).stdout
+    for default in (
+        "(500)",
+        "(32 / 64)",
+        "(300 / 1000)",
+        "(200)",
+        "(median shorter side, at most 32)",
+        "auto",
+    ):
+        assert f"[default: {default}]" in help_text, default
