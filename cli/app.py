@@ -269,12 +269,13 @@ def synth(
     """Synthesise labelled images from the real images in INPUT and write an HDF5 file or PNG folder."""
     from augment.gantk.modes import MODES
     from augment.run import SynthRequest, run_synth
-    from augment.run.devices import join_distributed
+    from augment.run.devices import join_distributed, use_compilation_cache
 
     console = Console(stderr=True, quiet=quiet)
     with user_errors():
         if distributed:
             join_distributed()
+        use_compilation_cache()
         if out is None:
             suffix = "" if format == "png" else ".h5"
             out = Path(f"{input_folder.resolve().name}-synthetic{suffix}")
@@ -382,9 +383,11 @@ def sample(
 ) -> None:
     """Draw new images from saved generators, without the real data."""
     from augment.run import SampleRequest, run_sample
+    from augment.run.devices import use_compilation_cache
 
     console = Console(stderr=True, quiet=quiet)
     with user_errors():
+        use_compilation_cache()
         request = SampleRequest(
             generator=generator, out=out, n=n, per_class=per_class, format=format, seed=seed, device=device,
             overwrite=overwrite, command_line=("augment", *sys.argv[1:]),

@@ -388,3 +388,29 @@ def test_a_single_lane_gives_the_same_result_with_and_without_vmap(threes, monke
         _compiled_problem.cache_clear()
     np.testing.assert_allclose(batched.loss_history, unbatched.loss_history, rtol=1e-5)
     np.testing.assert_allclose(batched.images, unbatched.images, atol=1e-5)
+
+
+def test_the_compilation_cache_folder_follows_the_environment(tmp_path, monkeypatch):
+    from augment.run.devices import CACHE_VARIABLE, compilation_cache_folder
+
+    monkeypatch.delenv(CACHE_VARIABLE, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert compilation_cache_folder() == tmp_path / "xdg" / "augment" / "jax"
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "mine"))
+    assert compilation_cache_folder() == tmp_path / "mine"
+
+
+@pytest.mark.slow
+def test_a_run_keeps_its_compiled_steps_for_the_next_one(tmp_path):
+    cache = tmp_path / "cache"
+    env = {**os.environ, "AUGMENT_CACHE_DIR": str(cache)}
+    first = synth_process("--out", str(tmp_path / "a.h5"), *TINY, env=env)
+    assert first.returncode == 0, first.stderr
+    kept = sorted(p.name for p in cache.iterdir())
+    assert kept, "nothing was cached"
+    second = synth_process("--out", str(tmp_path / "b.h5"), *TINY, env=env)
+    assert second.returncode == 0, second.stderr
+    assert sorted(p.name for p in cache.iterdir()) == kept  # the same computations: nothing new to keep
+    unwritable = {**os.environ, "AUGMENT_CACHE_DIR": str(tmp_path / "a.h5" / "cache")}  # under a file
+    third = synth_process("--out", str(tmp_path / "c.h5"), *TINY, env=unwritable)
+    assert third.returncode == 0, third.stderr  # no cache, same run

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from pathlib import Path
 
 import jax
 
@@ -91,3 +92,29 @@ def join_distributed() -> None:
             f"`distributed`: could not join the run ({str(error).splitlines()[0]}); start every process "
             "under SLURM or Kubernetes, or set JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and JAX_PROCESS_ID"
         ) from None
+
+
+CACHE_VARIABLE = "AUGMENT_CACHE_DIR"
+
+
+def compilation_cache_folder() -> Path:
+    """Where compiled computations are kept between runs: ``$AUGMENT_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/augment/jax``, else ``~/.cache/augment/jax``."""
+    if os.environ.get(CACHE_VARIABLE):
+        return Path(os.environ[CACHE_VARIABLE])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "augment" / "jax"
+
+
+def use_compilation_cache(folder: Path | None = None) -> Path | None:
+    """Keep XLA's compiled computations in a persistent cache, so a second run on the same sizes
+    does not compile again (called by the CLI before a run, never at import). Returns the folder,
+    or None when it cannot be created (the run then compiles as usual)."""
+    folder = Path(folder) if folder is not None else compilation_cache_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    return folder
