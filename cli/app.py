@@ -320,7 +320,9 @@ def synth(
             message = render(message, flag_for)
             if level == "warning":
                 typer.echo(f"warning: {message}", err=True)
-            elif level == "note" or verbose:
+            elif level == "note" and not quiet:
+                typer.echo(message, err=True)
+            elif verbose:
                 console.print(message, markup=False, highlight=False)
 
         with _progress_bar(console, quiet) as bar:

@@ -597,3 +597,21 @@ def test_help_shows_every_default(runner):
         "auto",
     ):
         assert f"[default: {default}]" in help_text, default
+
+
+@pytest.mark.slow
+def test_images_shrunk_by_the_default_cap_say_so(runner, tmp_path):
+    folder = tmp_path / "large"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 255, (48, 40), dtype=np.uint8)).save(folder / f"{i}.png")
+    out = tmp_path / "o.h5"
+    result = synth(
+        runner, folder, "--n", 1, "--out", out, "--steps", 1, "--augment-real-to", 0, "--no-quality-gate"
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "working size 32x32: the images' median shorter side is 40, capped at 32 by default; --size 64 or "
+        "--size 128 keeps more detail"
+    ) in result.stderr.replace("\n", " ")

@@ -71,6 +71,7 @@ class RealDataset:
       bit_depth: 16 if any input was more than 8-bit, else 8.
       dicom_window: (low, high) of the per-dataset monochrome DICOM scaling, or None.
       ignored: paths (relative) of files that are not images and were not read.
+      median_side: the median shorter side of the images as read (before resizing).
     """
 
     images: np.ndarray
@@ -81,6 +82,7 @@ class RealDataset:
     bit_depth: int
     dicom_window: tuple[float, float] | None = None
     ignored: tuple[str, ...] = field(default=())
+    median_side: int = 0
 
     @property
     def skipped(self) -> tuple[InputFile, ...]:
@@ -215,8 +217,9 @@ def load_folder(
         return ((frame - low) / (high - low) if high > low else np.zeros_like(frame)).astype(np.float32)
 
     usable = [d for d in decoded if d is not None]
+    sides = [min(f.shape[:2]) for d in usable for f in d.frames]
     if size is None:
-        size = default_size([min(f.shape[:2]) for d in usable for f in d.frames], min_size)
+        size = default_size(sides, min_size)
     colour = channels == "3" or (channels == "auto" and any(d.colour for d in usable))
     class_names = tuple(sorted({f.class_name for f, d in zip(files, decoded, strict=True) if d is not None}))
     images, labels, sources = [], [], []
@@ -241,4 +244,5 @@ def load_folder(
         bit_depth=max(d.bit_depth for d in usable),
         dicom_window=window,
         ignored=tuple(str(p.relative_to(folder)) for p in ignored),
+        median_side=int(np.median(sides)),
     )

@@ -22,7 +22,7 @@ from augment.io.dataset import (
     from_integer_pixels,
     to_integer_pixels,
 )
-from augment.io.folder import RealDataset, load_folder
+from augment.io.folder import DEFAULT_MAX_SIZE, RealDataset, load_folder
 from augment.io.writers import write_output
 from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, privacy
 from augment.run.counts import synthetic_counts
@@ -62,6 +62,13 @@ def run_synth(
     size, channels = dataset.images.shape[1], dataset.images.shape[-1]
     image_shape = (int(size), int(size), int(channels))
     plan = plan_run(checked, image_shape, real_counts, counts, request.fixed_batches, say)
+    if request.size is None and dataset.median_side > size:
+        say(
+            "note",
+            f"working size {size}x{size}: the images' median shorter side is {dataset.median_side}, "
+            f"capped at {DEFAULT_MAX_SIZE} by default; `size=64` or `size=128` keeps more detail and takes "
+            "longer (about 2x per image at 64)",
+        )
     per_real = sum(counts) / sum(real_counts)
     if per_real > DOMINANCE_WARNING:
         say(
