@@ -102,12 +102,12 @@ def test_synth_reports_the_gate_in_its_summary_and_provenance(tmp_path):
 
 
 def test_the_whole_run_estimate_is_said_once_from_the_rate_after_the_first_report(monkeypatch):
-    from augment.run import synth
+    from augment.run import estimate as module
 
     clock = iter([100.0, 130.0, 140.0, 150.0])  # the first report includes compiling: not used
-    monkeypatch.setattr(synth.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(module.time, "perf_counter", lambda: next(clock))
     said: list[tuple[str, str]] = []
-    estimate = synth._Estimate([300, 300], lambda level, message: said.append((level, message)))
+    estimate = module.Estimate([300, 300], lambda level, message: said.append((level, message)))
     estimate.update(10)  # t=100
     estimate.update(10)  # t=130, no work since: still the start
     estimate.update(70)  # t=140: 60 units in 10 s, 530 left -> about 88 s

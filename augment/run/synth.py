@@ -26,6 +26,7 @@ from augment.io.folder import DEFAULT_MAX_SIZE, RealDataset, load_folder
 from augment.io.writers import write_output
 from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, privacy
 from augment.run.counts import synthetic_counts
+from augment.run.estimate import Estimate
 from augment.run.gate import RULE as GATE_RULE
 from augment.run.gate import gated
 from augment.run.plan import Checked, RunPlan, check_request, plan_run
@@ -222,7 +223,7 @@ def _synthesize_classes(
     near_copy_threshold = leave_one_out_threshold(real_stored)
     image_shape = (int(dataset.images.shape[1]), int(dataset.images.shape[2]), int(dataset.images.shape[3]))
     totals = [mode.total_work(plan.config, image_shape, count) for count in counts]
-    estimate = _Estimate(totals, log)
+    estimate = Estimate(totals, log)
     if progress is not None:  # every class's work up front, so that the whole run can be estimated
         for k, class_name in enumerate(dataset.class_names):
             progress(class_name, totals[k] if k in finished else 0, totals[k], 0, 0, float("nan"))
@@ -275,42 +276,7 @@ def _synthesize_classes(
     return finished, resumed
 
 
-class _Estimate:
-    """Says once, early, how long the whole run will take: the work rate between two progress
-    reports of the steps themselves (compilation excluded) applied to the work left."""
-
-    def __init__(self, totals: list[int], log: Log) -> None:
-        self.total, self.log = sum(totals), log
-        self.first: tuple[float, int] | None = None
-        self.said = False
-
-    def update(self, done: int) -> None:
-        """``done``: the whole run's work done so far."""
-        if self.said:
-            return
-        now = time.perf_counter()
-        if self.first is None or done <= self.first[1]:
-            self.first = (now, done)
-            return
-        seconds, work = now - self.first[0], done - self.first[1]
-        if seconds < 0.5:  # too short an interval to measure a rate
-            return
-        left = (self.total - done) * seconds / work
-        self.log(
-            "note", f"estimated time left for the whole run: {_duration(left)} (measured on its first steps)"
-        )
-        self.said = True
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"about {max(1, round(seconds))} s"
-    if seconds < 5400:
-        return f"about {round(seconds / 60)} min"
-    return f"about {seconds / 3600:.1f} h"
-
-
-def _class_progress(progress: ClassProgress, class_name: str, estimate: _Estimate, done_before: int) -> Any:
+def _class_progress(progress: ClassProgress, class_name: str, estimate: Estimate, done_before: int) -> Any:
     """The mode's per-class progress callback, reporting under ``class_name`` and feeding the
     whole-run estimate (``done_before``: the run's work in the classes before this one)."""
 
