@@ -47,6 +47,13 @@ def summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
         "(sha256 of each in the provenance)"
     )
     lines += [f"  skipped {i['path']}: {i['skipped']}" for i in skipped]
+    gate = p.get("quality_gate")
+    if gate is not None:
+        lines.append(
+            f"quality gate: {gate.get('rejected')} rejected, {gate.get('dropped')} dropped"
+            if gate.get("applied")
+            else "quality gate: off"
+        )
     if sampled:
         lines.append(f"quality: not computed ({p.get('quality', {}).get('reason')})")
     elif n:
