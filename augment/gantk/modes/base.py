@@ -164,8 +164,9 @@ class Mode:
 
     def total_work(self, config: Any, image_shape: tuple[int, int, int], count: int) -> int:
         """The ``steps_total`` its progress reports for a class of ``count`` images, announced
-        before the run so a whole-run estimate can be made (work units of equal cost)."""
-        raise NotImplementedError
+        before the run so a whole-run estimate can be made (work units of equal cost). By default
+        one unit: the class is reported done or not."""
+        return 1
 
     def progress_label(self, problems_done: int, problems: int) -> str:
         """What a progress bar shows beside the class name."""
