@@ -66,6 +66,7 @@ def test_one_level_is_exactly_plain_synthesis(threes):
     np.testing.assert_array_equal(a.loss_history, b.loss_history)
 
 
+@pytest.mark.slow
 def test_the_fine_level_starts_from_the_coarse_images(threes16):
     key = jax.random.PRNGKey(4)
     result = synthesize_coarse_to_fine(threes16, 6, CONFIG, key)
@@ -83,6 +84,7 @@ def test_the_fine_level_starts_from_the_coarse_images(threes16):
     assert moved < 0.5 * apart, (moved, apart)
 
 
+@pytest.mark.slow
 def test_a_run_interrupted_in_the_fine_level_resumes_to_the_same_result(threes16, tmp_path):
     key = jax.random.PRNGKey(6)
     whole = synthesize_coarse_to_fine(threes16, 6, CONFIG, key)
