@@ -99,6 +99,26 @@ def test_synth_reports_the_gate_in_its_summary_and_provenance(tmp_path):
     per_class = [c["gate"] for c in provenance["classes"]]
     assert gate["dropped"] == sum(c["dropped"] for c in per_class) == 6 - written
     assert all(c["checked"] >= 2 and c["threshold"] > 0 for c in per_class)
+    inspected = CliRunner().invoke(app, ["inspect", str(out)])
+    assert f"quality gate: {gate['rejected']} rejected, {gate['dropped']} dropped" in inspected.stdout
+
+
+@pytest.mark.slow
+def test_every_class_is_announced_with_its_work_before_the_first_step(tmp_path):
+    from pathlib import Path
+
+    from augment.gantk import SynthesisConfig
+    from augment.run import SynthRequest, run_synth
+
+    samples = Path(__file__).resolve().parent.parent / "samples" / "digits"
+    calls: list[tuple] = []
+    config = SynthesisConfig(steps=4, chunk_steps=2, augment_real_to=0)
+    request = SynthRequest(samples, tmp_path / "o.h5", config=config, n=6, quality_gate=False)
+    run_synth(request, progress=lambda *call: calls.append(call))
+    announced = calls[:3]
+    assert [c[0] for c in announced] == ["digit-0", "digit-1", "digit-7"]
+    assert all(c[1] == 0 and c[2] == 4 and c[4] == 0 for c in announced)  # 1 problem x 4 steps each
+    assert calls[-1][:3] == ("digit-7", 4, 4)
 
 
 def test_the_whole_run_estimate_is_said_once_from_the_rate_after_the_first_report(monkeypatch):

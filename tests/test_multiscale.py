@@ -150,3 +150,15 @@ def test_synth_at_64_pixels_runs_coarse_to_fine_and_records_the_schedule(tmp_pat
         {"size": 64, "steps": 40, "architecture": "strided-gray"},
     ]
     assert provenance["classes"][0]["loss"]["steps"] == 46
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"coarse_size": -1}, "`coarse_size` must not be negative, got -1"),
+        ({"refine_steps": 0}, "`refine_steps` must be at least 1, got 0"),
+    ],
+)
+def test_a_bad_schedule_is_a_clear_error(change, message):
+    with pytest.raises(AugmentError, match=message):
+        dataclasses.replace(CONFIG, **change)

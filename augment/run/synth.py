@@ -104,6 +104,7 @@ def run_synth(
             progress,
             say,
             real_stored,
+            image_shape,
         )
     results = [finished[k] for k in range(len(dataset.class_names))]
     written = [len(r.images) for r in results]
@@ -159,7 +160,7 @@ def run_synth(
         **provenance,
         "quality": _quality(realness, novelty),
         "quality_gate": {"rule": GATE_RULE, "applied": request.quality_gate}
-        | {key: sum(s.__dict__[key] for s in summaries) for key in ("rejected", "dropped")},
+        | {"rejected": sum(s.rejected for s in summaries), "dropped": sum(s.dropped for s in summaries)},
     }
     near_copy = np.zeros(len(images), bool)
     near_copy[novelty["near_copies"]] = True
@@ -207,6 +208,7 @@ def _synthesize_classes(
     progress: ClassProgress | None,
     log: Log,
     real_stored: np.ndarray,
+    image_shape: tuple[int, int, int],
 ) -> tuple[dict[int, ClassResult], bool]:
     """Run the mode on every class not finished yet, checkpointed (by process 0 only); returns
     the class results and whether the run was resumed."""
@@ -221,7 +223,6 @@ def _synthesize_classes(
         log("info", f"resuming from {checkpoint_file}: {len(finished)} classes finished")
     root = jax.random.PRNGKey(request.seed)
     near_copy_threshold = leave_one_out_threshold(real_stored)
-    image_shape = (int(dataset.images.shape[1]), int(dataset.images.shape[2]), int(dataset.images.shape[3]))
     totals = [mode.total_work(plan.config, image_shape, count) for count in counts]
     estimate = Estimate(totals, log)
     if progress is not None:  # every class's work up front, so that the whole run can be estimated
@@ -251,7 +252,7 @@ def _synthesize_classes(
 
         report = None
         if progress is not None:
-            done_before = sum(totals[j] for j in range(len(totals)) if j in finished or j < k)
+            done_before = sum(totals[j] for j in finished)  # classes run in order: every one before k
             report = _class_progress(progress, class_name, estimate, done_before)
         task = ClassTask(
             real=dataset.images[dataset.labels == k],
