@@ -21,6 +21,7 @@ import time
 from mri_slices import write_slices
 
 from augment.evaluation import evaluate
+from augment.gantk import SynthesisConfig
 from augment.io.writers import read_output
 from augment.run import SynthRequest, run_synth
 
@@ -32,17 +33,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-quality-gate", action="store_true")
     parser.add_argument("--coarse-size", type=int, default=None, help="0: single scale")
+    parser.add_argument("--no-convergence-stop", action="store_true")
     parser.add_argument("--out", type=pathlib.Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         root = pathlib.Path(scratch)
         train, holdout = write_slices(root / "mri")
         out = root / "synthetic.h5"
-        config = None
+        changed: dict = {}
         if args.coarse_size is not None:
-            from augment.gantk import SynthesisConfig
-
-            config = SynthesisConfig(coarse_size=args.coarse_size)
+            changed["coarse_size"] = args.coarse_size
+        if args.no_convergence_stop:
+            changed["convergence_stop"] = False
+        config = SynthesisConfig(**changed) if changed else None
         request = SynthRequest(
             input_folder=train, out=out, n=args.n, size=args.size, seed=args.seed, config=config,
             quality_gate=not args.no_quality_gate,
@@ -58,6 +61,8 @@ def main() -> None:
         "seed": args.seed,
         "quality_gate": not args.no_quality_gate,
         "schedule": provenance["synthesis"]["schedule"],
+        "convergence_stop": not args.no_convergence_stop,
+        "steps_run": [c["steps_run"] for c in provenance["classes"]],
         "wall_seconds": seconds,
         "seconds_per_image": seconds / args.n,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

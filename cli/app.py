@@ -149,7 +149,11 @@ def synth(
     format: FormatOption = None,
     size: Annotated[
         int | None,
-        typer.Option("--size", help="Square working size.", show_default="median shorter side, at most 32"),
+        typer.Option(
+            "--size",
+            help="Square working size (at most 256).",
+            show_default="median shorter side, at most 64 on a CPU, 128 on a GPU",
+        ),
     ] = None,
     channels: Annotated[
         str, typer.Option("--channels", help="auto (3 only if an input is colour), 1 or 3.")
@@ -198,6 +202,14 @@ def synth(
             "--novelty-stop/--no-novelty-stop",
             help="Direct mode: end a batch before more than 20% of its images become near-copies of a real "
             "one, then return those to their last novel version.",
+            show_default="on",
+        ),
+    ] = None,
+    convergence_stop: Annotated[
+        bool | None,
+        typer.Option(
+            "--convergence-stop/--no-convergence-stop",
+            help="Direct mode: end a batch once its loss fell by less than 0.1% over its last 50 steps.",
             show_default="on",
         ),
     ] = None,
@@ -286,6 +298,7 @@ def synth(
             "matmul_precision": matmul_precision,
             "augment_real_to": augment_real_to,
             "novelty_stop": novelty_stop,
+            "convergence_stop": convergence_stop,
         }
         synthesis_mode = MODES[mode]
         request = SynthRequest(

@@ -281,6 +281,9 @@ def test_non_positive_counts_and_too_small_size(runner, tmp_path):
         "error: --size 4 is too small for the paper-gray discriminator (it needs at least 8); "
         "pass --size 8 or larger\n"
     )
+    result = synth(runner, SAMPLES, "--size", 4096, "--out", out, *FAST)
+    assert result.exit_code == 1
+    assert result.stderr == "error: --size 4096 is too large: augment works at 256x256 at most\n"
     assert not out.exists()
 
 
@@ -327,7 +330,7 @@ def test_device_gpu_without_a_gpu_is_a_clear_error(runner, tmp_path):
         ),
         (
             ["--out", "{d}", "--overwrite"],
-            "error: {d} is a folder that augment did not write; refusing to replace it\n",
+            "error: {d} was not written by augment; refusing to replace it\n",
         ),
         (
             ["--out", "{d}/f.txt", "--format", "png", "--overwrite"],
@@ -593,7 +596,7 @@ def test_help_shows_every_default(runner):
         "(32 / 64)",
         "(300 / 1000)",
         "(200)",
-        "(median shorter side, at most 32)",
+        "(median shorter side, at most 64 on a CPU, 128 on a GPU)",
         "auto",
     ):
         assert f"[default: {default}]" in help_text, default

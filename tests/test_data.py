@@ -96,7 +96,8 @@ def test_centre_crop_then_resize():
 
 def test_default_size_is_the_median_shorter_side_capped():
     assert default_size([8, 8, 12]) == 8
-    assert default_size([512, 256, 640]) == 32
+    assert default_size([512, 256, 640]) == 64
+    assert default_size([512, 256, 640], cap=128) == 128
     assert default_size([4, 4], minimum=8) == 8
 
 
@@ -138,7 +139,7 @@ def test_dicom_without_suffix_is_found_by_its_magic(tmp_path):
     (tmp_path / "README").write_text("no magic here")
     found, ignored = find_images(tmp_path)
     assert [p.name for p, _ in found] == ["IM0001"] and [p.name for p in ignored] == ["README"]
-    assert load_folder(tmp_path).images.shape == (1, 32, 32, 1)  # 64x64 capped to the default 32
+    assert load_folder(tmp_path, size_cap=32).images.shape == (1, 32, 32, 1)  # 64x64 capped to 32
 
 
 def test_monochrome1_is_inverted(tmp_path):

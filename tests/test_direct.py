@@ -24,6 +24,7 @@ FAST = SynthesisConfig(
     synthetic_batch_size=8,
     augment_real_to=0,
     novelty_stop=False,
+    convergence_stop=False,
     discriminator=DiscriminatorConfig(real_batch_size=8),
 )
 
@@ -180,6 +181,31 @@ def test_a_nan_loss_stops_with_a_clear_message(threes):
         LOSSES.unregister("nan")
 
 
+def test_converged_compares_the_loss_over_the_last_window():
+    config = dataclasses.replace(FAST, convergence_window=3, convergence_tolerance=0.01)
+    assert not direct.converged([1.0, 0.5, 0.4], config)  # shorter than the window + 1
+    assert not direct.converged([1.0, 0.5, 0.4, 0.3], config)  # fell 70 % over the last 3 steps
+    assert direct.converged([1.0, 0.5, 0.4, 0.3, 0.3, 0.3, 0.299], config)  # fell 0.3 %
+    assert direct.converged([1.0, 0.3, 0.31, 0.32, 0.33], config)  # rose
+    assert direct.converged([-1.0, -1.0, -1.0, -1.0], config)  # a flat negative loss
+
+
+def test_the_convergence_stop_ends_a_batch_after_its_window(threes):
+    """With a tolerance no loss can beat, every batch stops at the first chunk past the window;
+    without the stop, all steps run."""
+    config = dataclasses.replace(
+        FAST, steps=40, convergence_stop=True, convergence_window=7, convergence_tolerance=10.0
+    )
+    stopped = synthesize(threes, 16, config, jax.random.PRNGKey(0))
+    assert stopped.steps_run.tolist() == [10, 10]  # chunks of 5: the history first exceeds 7 at 10
+    assert np.isnan(stopped.loss_history[:, 10:]).all()
+    free = synthesize(threes, 16, dataclasses.replace(config, convergence_stop=False), jax.random.PRNGKey(0))
+    assert free.steps_run.tolist() == [40, 40]
+    # the stopped batches are the free run's images after 10 steps: the stop changes nothing else
+    early = synthesize(threes, 16, dataclasses.replace(config, steps=10), jax.random.PRNGKey(0))
+    np.testing.assert_array_equal(stopped.images, early.images)
+
+
 def test_plan_problems():
     assert plan_problems(500, 256) == (2, 250)
     assert plan_problems(256, 256) == (1, 256)
@@ -194,6 +220,7 @@ def test_plan_problems():
         ({"optimizer": "lbfgs"}, "`optimizer` must be adam or gd, got 'lbfgs'"),
         ({"loss": "hinge"}, "`loss` must be origin, mse or similarity, got 'hinge'"),
         ({"steps": 0}, "`steps` must be at least 1, got 0"),
+        ({"convergence_window": 0}, "`convergence_window` must be at least 1"),
         (
             {"architecture": "resnet"},
             "`architecture` must be auto, paper-gray, paper-rgb, strided-gray or strided-rgb, got 'resnet'",

@@ -14,7 +14,7 @@ from PIL import Image
 
 from augment.errors import AugmentError
 from augment.io.dataset import SyntheticDataset, to_integer_pixels
-from augment.io.writers import check_target, read_output, resolve_format
+from augment.io.writers import check_target, read_output, resolve_format, write_output
 from augment.io.writers.h5 import write_h5
 from augment.io.writers.png import write_png
 
@@ -104,25 +104,28 @@ def test_png_refuses_sixteen_bit_colour(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("writer", [write_h5, write_png])
-def test_a_crash_mid_write_leaves_nothing_at_the_target(tmp_path, writer):
+def publish(out, fmt, dataset, overwrite=False):
+    write_output(check_target(out, fmt, overwrite), dataset, fmt)
+
+
+@pytest.mark.parametrize("fmt", ["h5", "png"])
+def test_a_crash_mid_write_leaves_nothing_at_the_target(tmp_path, fmt):
     """The provenance is serialised last; making it fail is a crash after the images are written."""
     broken = SyntheticDataset(**{**golden_dataset().__dict__, "provenance": {"not json": {1, 2}}})
     with pytest.raises(TypeError):
-        writer(tmp_path / "out", broken)
+        publish(tmp_path / "out", fmt, broken)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_overwrite_swaps_the_old_output_for_the_new(tmp_path):
     target = tmp_path / "d.h5"
-    target.write_bytes(b"old")
-    write_h5(target, golden_dataset())
+    old = SyntheticDataset(**{**golden_dataset().__dict__, "provenance": {"seed": 1}})
+    publish(target, "h5", old)
+    publish(target, "h5", golden_dataset(), overwrite=True)
     assert read_output(target).provenance["seed"] == 3
     out = tmp_path / "pngs"
-    write_png(out, golden_dataset())
-    (out / "stale.txt").write_text("from the previous run")
-    write_png(out, golden_dataset())
-    assert not (out / "stale.txt").exists()
+    publish(out, "png", golden_dataset())
+    publish(out, "png", golden_dataset(), overwrite=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.h5", "pngs"]
 
 
@@ -130,8 +133,10 @@ def test_check_target(tmp_path):
     (tmp_path / "taken.h5").write_bytes(b"")
     with pytest.raises(AugmentError, match="already exists; pass `overwrite`"):
         check_target(tmp_path / "taken.h5", "h5", overwrite=False)
+    with pytest.raises(AugmentError, match="was not written by augment; refusing to replace it"):
+        check_target(tmp_path / "taken.h5", "h5", overwrite=True)
     (tmp_path / "user-folder").mkdir()
-    with pytest.raises(AugmentError, match="a folder that augment did not write; refusing to replace it"):
+    with pytest.raises(AugmentError, match="was not written by augment; refusing to replace it"):
         check_target(tmp_path / "user-folder", "png", overwrite=True)
     write_png(tmp_path / "ours", golden_dataset())
     check_target(tmp_path / "ours", "png", overwrite=True)  # our own output may be replaced
@@ -171,5 +176,5 @@ def test_reading_something_else_is_a_clear_error(tmp_path):
     with h5py.File(tmp_path / "cut.h5", "w") as f:
         f.attrs["format"] = "augment.synthetic"
         f.attrs["format_version"] = "1.0"
-    with pytest.raises(AugmentError, match="not a complete augment HDF5 file"):
+    with pytest.raises(AugmentError, match=r"is damaged or not augment.s: images is not a 4-d array"):
         read_output(tmp_path / "cut.h5")

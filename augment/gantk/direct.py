@@ -70,7 +70,10 @@ class SynthesisConfig(FlatRecord):
     (clean images within a few hundred steps, docs/design.md). ``chunk_steps`` is how often the
     novelty stop looks at a batch (and progress is reported): it changes the result. Above
     ``coarse_size`` pixels a side, synthesis runs coarse to fine: ``steps`` at the coarsest level,
-    ``refine_steps`` at each doubling (:mod:`augment.gantk.multiscale`; 0: one level).
+    ``refine_steps`` at each doubling (:mod:`augment.gantk.multiscale`; 0: one level). With
+    ``convergence_stop`` a batch ends once its loss fell by less than ``convergence_tolerance``
+    (relative) over its last ``convergence_window`` steps, checked after every chunk; a level with
+    no more steps than the window never stops early.
     """
 
     discriminator: DiscriminatorConfig = dataclasses.field(default_factory=DiscriminatorConfig)
@@ -87,6 +90,9 @@ class SynthesisConfig(FlatRecord):
     max_near_copy_fraction: float = 0.2
     coarse_size: int = 32
     refine_steps: int = 40
+    convergence_stop: bool = True
+    convergence_window: int = 50
+    convergence_tolerance: float = 1e-3
 
     def __post_init__(self) -> None:
         check(
@@ -114,6 +120,10 @@ class SynthesisConfig(FlatRecord):
                 ),
                 (self.coarse_size >= 0, f"`coarse_size` must not be negative, got {self.coarse_size}"),
                 (self.refine_steps >= 1, f"`refine_steps` must be at least 1, got {self.refine_steps}"),
+                (
+                    self.convergence_window >= 1 and self.convergence_tolerance >= 0,
+                    "`convergence_window` must be at least 1 and `convergence_tolerance` not negative",
+                ),
             ]
         )
 
@@ -504,7 +514,9 @@ def synthesize(
             run.history.extend(chunk_losses.tolist())
             if near is not None and run.novel is not None:
                 run.novel = np.where(near[:, None, None, None], run.novel, images)
-            if len(run.history) >= config.steps:
+            if len(run.history) >= config.steps or (
+                config.convergence_stop and converged(run.history, config)
+            ):
                 finish(lane, images)
                 snapshot.milestone = True
         if checkpoint is not None:
@@ -527,6 +539,16 @@ def synthesize(
         problem_index=np.repeat(np.arange(problems), per_problem)[:n_synthetic],
         steps_run=np.asarray([len(p.history) for p in finished], np.int64),
     )
+
+
+def converged(history: list[float], config: SynthesisConfig) -> bool:
+    """Whether the loss fell by less than ``convergence_tolerance`` of its value over the last
+    ``convergence_window`` steps of ``history`` (False while the history is shorter)."""
+    window = config.convergence_window
+    if len(history) <= window:
+        return False
+    before, now = history[-window - 1], history[-1]
+    return before - now < config.convergence_tolerance * abs(before)
 
 
 def _checked_snapshot(

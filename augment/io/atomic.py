@@ -1,17 +1,142 @@
-"""Writing a file or folder so that its target path never holds a half-written result.
+"""Writing a file or folder so that its target path never holds a half-written result, and never
+replacing what augment did not write.
 
-Build it at :func:`temporary_path` (a hidden name beside the target), then
-:func:`move_into_place`; call :func:`remove` on the temporary path in a ``finally`` so a failure
-leaves nothing behind. Used by every writer: outputs, checkpoints, reports, saved generators.
+Users' results (outputs, reports, saved generators) go through :func:`publish`: build the result
+at :func:`temporary_path` (a hidden name beside the target), then publish it against the
+:class:`Target` recorded when the run was checked. Publishing takes a lock beside the target
+(``flock``), checks that the target is still as it was at the start (absent, or the same file or
+folder augment may replace), and renames without replacing (``renameat2(RENAME_NOREPLACE)``
+where the system has it, else a hard link for a file). Of two runs racing for one target exactly
+one publishes; the other gets an AugmentError and its temporary result is removed by its caller.
+Augment's own files (checkpoints) use :func:`move_into_place`. Call :func:`remove` on the
+temporary path in a ``finally`` so a failure leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import os
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from augment.errors import AugmentError
+
+_RENAME_NOREPLACE = 1
+_AT_FDCWD = -100
+
+
+class Target(NamedTuple):
+    """A target path as it was when a run was checked: ``identity`` is (device, inode, mtime in
+    ns) of what was there, or None when nothing was."""
+
+    path: Path
+    identity: tuple[int, int, int] | None
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    return (status.st_dev, status.st_ino, status.st_mtime_ns)
+
+
+def target(path: Path) -> Target:
+    """Record what is at ``path`` now, for :func:`publish` to compare with at the end."""
+    return Target(Path(path), _identity(Path(path)))
+
+
+def _rename_without_replacing(source: Path, destination: Path) -> None:
+    """Rename ``source`` to ``destination``; FileExistsError if ``destination`` exists (also one
+    created a moment ago by another process)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        renameat2 = None
+    if renameat2 is not None:
+        result = renameat2(
+            _AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(destination), _RENAME_NOREPLACE
+        )
+        if result == 0:
+            return
+        code = ctypes.get_errno()
+        if code == errno.EEXIST:
+            raise FileExistsError(code, os.strerror(code), str(destination))
+        if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):  # no support: fall back
+            raise OSError(code, os.strerror(code), str(destination))
+    if source.is_dir():  # under the lock; the gap between the check and the rename is tiny
+        if os.path.lexists(destination):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(destination))
+        os.rename(source, destination)
+    else:
+        os.link(source, destination)  # fails if destination exists
+        os.unlink(source)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``.<name>.lock`` beside ``path``; the lock file is removed again.
+
+    A lock file removed by the previous holder after this process opened it is not a lock any
+    more, so the lock is taken again until the file locked is the one at the path."""
+    lock = path.with_name(f".{path.name}.lock")
+    while True:
+        descriptor = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                same = os.fstat(descriptor).st_ino == os.stat(lock).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                try:
+                    yield
+                finally:
+                    lock.unlink(missing_ok=True)
+                return
+        finally:
+            os.close(descriptor)
+
+
+def publish(temporary: Path, at: Target, may_replace: Callable[[Path], bool]) -> None:
+    """Move the finished ``temporary`` to ``at.path`` if the target is as it was when checked.
+
+    Nothing was there then: the rename must not replace anything (a file or folder that appeared
+    during the run stays, and this is an AugmentError). Something was there (the caller checked it
+    may be overwritten): it must be the same file or folder still, and ``may_replace(path)`` must
+    say augment wrote it; it is swapped out, then removed.
+    """
+    path = at.path
+    with _locked(path):
+        now = _identity(path)
+        if now != at.identity:
+            happened = "appeared" if at.identity is None else ("was removed" if now is None else "changed")
+            raise AugmentError(f"{path} {happened} while augment was running; nothing was replaced")
+        if now is None:
+            try:
+                _rename_without_replacing(temporary, path)
+            except FileExistsError:
+                raise AugmentError(
+                    f"{path} appeared while augment was running; nothing was replaced"
+                ) from None
+            return
+        if not may_replace(path):
+            raise AugmentError(f"{path} was not written by augment; refusing to replace it")
+        old = path.with_name(f".{path.name}.{os.getpid()}.old")
+        remove(old)
+        os.replace(path, old)
+        try:
+            _rename_without_replacing(temporary, path)
+        except OSError:
+            os.replace(old, path)  # put the old result back
+            raise
+        remove(old)
 
 
 def check_writable_folder(path: Path) -> None:
@@ -49,7 +174,8 @@ def remove(path: Path) -> None:
 
 
 def move_into_place(temporary: Path, path: Path) -> None:
-    """Rename ``temporary`` to ``path``; an existing ``path`` is swapped out, then removed."""
+    """Rename ``temporary`` to ``path``, a file of augment's own (a checkpoint); an existing
+    ``path`` is swapped out, then removed. Users' results go through :func:`publish`."""
     if not path.exists():
         os.replace(temporary, path)
         return

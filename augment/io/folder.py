@@ -36,7 +36,7 @@ from PIL import Image
 from augment.errors import AugmentError
 from augment.io.readers import BadFile, Decoded, all_suffixes, reader_for
 
-DEFAULT_MAX_SIZE = 32  # default working size cap: minutes on a laptop CPU for tens of images
+DEFAULT_MAX_SIZE = 64  # default working size cap on a CPU (128 on an accelerator: augment.run.plan)
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 BAD_FILE_POLICIES = ("fail", "skip")
 CHANNELS = ("auto", "1", "3")
@@ -147,9 +147,9 @@ def to_working_size(pixels: np.ndarray, size: int) -> np.ndarray:
     return np.clip(np.stack(channels, axis=-1), 0.0, 1.0).astype(np.float32)
 
 
-def default_size(shorter_sides: list[int], minimum: int = 1) -> int:
-    """The default working size: the median shorter side, at most 32 and at least ``minimum``."""
-    return int(max(minimum, min(DEFAULT_MAX_SIZE, np.median(shorter_sides))))
+def default_size(shorter_sides: list[int], minimum: int = 1, cap: int = DEFAULT_MAX_SIZE) -> int:
+    """The default working size: the median shorter side, at most ``cap`` and at least ``minimum``."""
+    return int(max(minimum, min(cap, np.median(shorter_sides))))
 
 
 def load_folder(
@@ -158,6 +158,7 @@ def load_folder(
     channels: str = "auto",
     on_bad_file: str = "fail",
     min_size: int = 1,
+    size_cap: int = DEFAULT_MAX_SIZE,
 ) -> RealDataset:
     """Read every image under ``folder`` (layout, readers and scaling in the module docstring).
 
@@ -167,6 +168,7 @@ def load_folder(
       channels: "auto", "1" or "3".
       on_bad_file: "fail" raises on the first unreadable file; "skip" leaves them out.
       min_size: the smallest working size the caller can use (the default size is raised to it).
+      size_cap: the largest default working size.
     """
     if channels not in CHANNELS:
         raise AugmentError(f"`channels` must be auto, 1 or 3, got {channels!r}")
@@ -219,7 +221,7 @@ def load_folder(
     usable = [d for d in decoded if d is not None]
     sides = [min(f.shape[:2]) for d in usable for f in d.frames]
     if size is None:
-        size = default_size(sides, min_size)
+        size = default_size(sides, min_size, size_cap)
     colour = channels == "3" or (channels == "auto" and any(d.colour for d in usable))
     class_names = tuple(sorted({f.class_name for f, d in zip(files, decoded, strict=True) if d is not None}))
     images, labels, sources = [], [], []

@@ -67,7 +67,8 @@ def loss_summary(history: np.ndarray, points: int = 21) -> dict[str, Any]:
     ran = np.isfinite(history).sum(axis=1)
     longest = max(int(ran.max()), 1)
     mean = np.nanmean(history[:, :longest], axis=0)
-    final = np.mean([h[n - 1] for h, n in zip(history, ran, strict=True) if n > 0])
+    # the last finite loss of each problem (coarse to fine leaves NaN between levels after a stop)
+    final = np.mean([h[np.isfinite(h)][-1] for h, n in zip(history, ran, strict=True) if n > 0])
     steps = np.unique(np.linspace(0, len(mean) - 1, min(points, len(mean))).round().astype(int))
     return {
         "problems": int(history.shape[0]),

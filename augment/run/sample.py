@@ -43,7 +43,7 @@ def run_sample(request: SampleRequest) -> SampleReport:
     """
     out = Path(request.out)
     fmt = resolve_format(out, request.format)
-    check_target(out, fmt, request.overwrite)
+    at = check_target(out, fmt, request.overwrite)
     device = resolve_device(request.device)
     check_count_options(request.n, request.per_class)
     started = _dt.datetime.now(_dt.UTC)
@@ -100,5 +100,5 @@ def run_sample(request: SampleRequest) -> SampleReport:
         real_sources=np.zeros((0, 2), np.int64),
         provenance=provenance,
     )
-    write_output(out, dataset, fmt)
+    write_output(at, dataset, fmt)
     return SampleReport(out, fmt, dict(zip(class_names, counts, strict=True)))

@@ -22,14 +22,14 @@ from augment.io.dataset import (
     from_integer_pixels,
     to_integer_pixels,
 )
-from augment.io.folder import DEFAULT_MAX_SIZE, RealDataset, load_folder
+from augment.io.folder import RealDataset, load_folder
 from augment.io.writers import write_output
 from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, privacy
 from augment.run.counts import synthetic_counts
 from augment.run.estimate import Estimate
 from augment.run.gate import RULE as GATE_RULE
 from augment.run.gate import gated
-from augment.run.plan import Checked, RunPlan, check_request, plan_run
+from augment.run.plan import MAX_SIZE, Checked, RunPlan, check_request, default_size_cap, plan_run
 from augment.run.provenance import fingerprint, loss_summary, synth_provenance
 from augment.run.request import ClassProgress, ClassSummary, Log, SynthReport, SynthRequest
 
@@ -53,7 +53,8 @@ def run_synth(
     started = _dt.datetime.now(_dt.UTC)
     input_folder = Path(request.input_folder)
     minimum = checked.config.discriminator.min_size
-    dataset = load_folder(input_folder, request.size, request.channels, request.on_bad_file, minimum)
+    cap = default_size_cap(checked.devices[0].platform)
+    dataset = load_folder(input_folder, request.size, request.channels, request.on_bad_file, minimum, cap)
     for bad in dataset.skipped:
         say("warning", f"skipped {input_folder / bad.path}: {bad.skipped}")
     for ignored in dataset.ignored:
@@ -67,8 +68,8 @@ def run_synth(
         say(
             "note",
             f"working size {size}x{size}: the images' median shorter side is {dataset.median_side}, "
-            f"capped at {DEFAULT_MAX_SIZE} by default; `size=64` or `size=128` keeps more detail and takes "
-            "longer (about 2x per image at 64)",
+            f"capped at {cap} by default on this {checked.devices[0].platform.upper()}; "
+            f"`size={min(2 * size, MAX_SIZE)}` keeps more detail and takes about twice as long per image",
         )
     per_real = sum(counts) / sum(real_counts)
     if per_real > DOMINANCE_WARNING:
@@ -175,7 +176,15 @@ def run_synth(
         real_sources=dataset.sources,
         provenance=provenance,
     )
-    write_output(checked.out, synthetic, checked.format)
+    try:
+        write_output(checked.target, synthetic, checked.format)
+    except AugmentError as error:
+        if checkpoint_path(checked.out).exists():
+            raise AugmentError(
+                f"{error}; the finished run is kept in {checkpoint_path(checked.out)}: "
+                "move the other output away and pass `resume` to write it"
+            ) from None
+        raise
     checkpoint_path(checked.out).unlink(missing_ok=True)
     return report
 

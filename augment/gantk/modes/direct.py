@@ -23,6 +23,7 @@ _OPTIONS = {
     "batch_size": "synthetic_batch_size",
     "augment_real_to": "augment_real_to",
     "novelty_stop": "novelty_stop",
+    "convergence_stop": "convergence_stop",
     "real_batch_size": None,
     "matmul_precision": None,
 }

@@ -36,7 +36,9 @@ class GeneratorMode(Mode):
 
     def configure(self, options: dict[str, Any]) -> GeneratorConfig:
         if any(k not in _OWN and k not in _SHARED for k in options):
-            raise AugmentError("`augment_real_to` and `novelty_stop` apply to `mode=direct` only")
+            raise AugmentError(
+                "`augment_real_to`, `novelty_stop` and `convergence_stop` apply to `mode=direct` only"
+            )
         base = GeneratorConfig()
         shared = {k: v for k, v in options.items() if k in _SHARED}
         own = {_OWN[k]: v for k, v in options.items() if k in _OWN}

@@ -2,11 +2,12 @@
 (:data:`WRITERS`: ``h5``, one HDF5 file; ``png``, a folder of PNGs with a manifest).
 
 The layouts are specified in ``docs/format.md`` (format ``augment.synthetic``, version
-:data:`~augment.io.dataset.FORMAT_VERSION`). Every writer puts everything under a temporary name
-next to the target and renames it into place only when complete, so the target path never holds
-a half-written output; an existing target is replaced only when asked, and a folder only if it is
-itself an augment output of that format. To add a format, write a module with ``write`` and
-``read`` functions and register a :class:`Writer` (``docs/extending.md``).
+:data:`~augment.io.dataset.FORMAT_VERSION`). A writer writes a new file or folder at the temporary
+path it is given; :func:`write_output` then publishes it (:func:`augment.io.atomic.publish`), so
+the target path never holds a half-written output, and an existing target is replaced only when
+asked, only if augment wrote it, and only if it is still what it was when the run was checked.
+To add a format, write a module with ``write`` and ``read`` functions and register a
+:class:`Writer` (``docs/extending.md``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from augment.errors import AugmentError
-from augment.io.atomic import check_writable_folder
+from augment.io.atomic import Target, check_writable_folder, publish, remove, target, temporary_path
 from augment.io.dataset import SyntheticDataset
 from augment.io.writers.base import Writer
 from augment.io.writers.h5 import HDF5
@@ -46,27 +47,40 @@ def resolve_format(out: Path, format: str | None) -> str:
     )
 
 
-def check_target(path: Path, format: str, overwrite: bool) -> None:
-    """Fail early, before any work, if the output cannot or must not be written."""
+def check_target(path: Path, format: str, overwrite: bool) -> Target:
+    """Fail early, before any work, if the output cannot or must not be written; return the
+    target as it is now, for :func:`write_output` to check again when publishing."""
     writer = WRITERS[format]
-    if path.exists() and not overwrite:
+    path = Path(path)
+    exists = path.exists() or path.is_symlink()
+    if exists and not overwrite:
         raise AugmentError(f"{path} already exists; pass `overwrite` to replace it")
+    if path.is_symlink():
+        raise AugmentError(f"{path} is a link; augment replaces only what it wrote")
     if not writer.folder and path.is_dir():
         raise AugmentError(f"{path} is a folder; give a file path ending in {writer.suffixes[0]}")
-    if writer.folder and path.is_dir() and not writer.owns(path):
-        raise AugmentError(f"{path} is a folder that augment did not write; refusing to replace it")
     if writer.folder and path.is_file():
         raise AugmentError(f"{path} is a file; {writer.title} output needs a folder path")
+    if exists and not writer.owns(path):
+        raise AugmentError(f"{path} was not written by augment; refusing to replace it")
     check_writable_folder(path)
+    return target(path)
 
 
-def write_output(path: Path, dataset: SyntheticDataset, format: str) -> None:
-    """Write ``dataset`` in ``format`` at ``path``; a failing write (disk full, permissions changed
-    meanwhile) is an AugmentError naming the path."""
+def write_output(at: Target, dataset: SyntheticDataset, format: str) -> None:
+    """Write ``dataset`` in ``format`` and publish it at ``at.path`` if the target is still as
+    it was when checked (:func:`check_target`); a failing write (disk full, permissions changed
+    meanwhile) is an AugmentError naming the path, and leaves nothing behind."""
+    writer = WRITERS[format]
+    temporary = temporary_path(at.path)
+    remove(temporary)
     try:
-        WRITERS[format].write(path, dataset)
+        writer.write(temporary, dataset)
+        publish(temporary, at, writer.owns)
     except OSError as error:
-        raise AugmentError(f"cannot write {path}: {error.strerror or error}") from None
+        raise AugmentError(f"cannot write {at.path}: {error.strerror or error}") from None
+    finally:
+        remove(temporary)
 
 
 def read_output(path: Path) -> SyntheticDataset:

@@ -20,7 +20,8 @@ class Writer:
       suffixes: the suffixes of ``out`` that choose this format when none is given ("" for a
         path without a suffix); the first is the one messages suggest.
       folder: whether the output is a folder (else one file).
-      write: ``write(path, dataset)``: writes atomically (see :mod:`augment.io.atomic`).
+      write: ``write(path, dataset)``: writes a new file or folder at ``path``, a temporary name
+        that augment publishes when it is complete (see :mod:`augment.io.atomic`).
       read: ``read(path) -> SyntheticDataset``.
       recognise: ``recognise(path)``: whether ``path`` is stored in this form (a folder, an HDF5
         file), to choose the reader; the reader then checks the format and version.
