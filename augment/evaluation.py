@@ -17,16 +17,26 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from augment.errors import AugmentError
-from augment.io.atomic import move_into_place, remove, temporary_path
-from augment.io.dataset import from_integer_pixels
+from augment.io.atomic import (
+    Target,
+    check_apart,
+    check_writable_folder,
+    publish,
+    remove,
+    target,
+    temporary_path,
+)
+from augment.io.dataset import from_integer_pixels, stored_form
 from augment.io.folder import RealDataset, load_folder
+from augment.io.strict_json import dumps as strict_dumps
+from augment.io.untrusted import read_limited
 from augment.io.writers import read_output
 from augment.quality import FEATURES, kid, prdc, privacy, random_conv_features
 
@@ -44,6 +54,7 @@ class Evaluation:
     dcr: np.ndarray  # (N,)
     nearest: np.ndarray  # (N,) indices into train
     near_copies: np.ndarray  # indices into synthetic, closest first
+    warnings: list[str] = field(default_factory=list)  # what the user should know about the inputs
 
 
 def _labels_in(real: RealDataset, class_names: tuple[str, ...]) -> np.ndarray:
@@ -97,11 +108,16 @@ def evaluate(
     size, channels = synthetic.shape[1], synthetic.shape[-1]
     class_names = tuple(synthetic_data.class_names)
     train_data = load_folder(real_folder, size, str(channels), on_bad_file)
-    train, train_labels = train_data.images, _labels_in(train_data, class_names)
+    # the real images as an output of theirs would store them: synth flags near-copies against
+    # these, so both give the same count on the same file
+    train = stored_form(train_data.images, train_data.bit_depth)
+    train_labels = _labels_in(train_data, class_names)
     holdout = holdout_labels = None
     if holdout_folder is not None:
         holdout_data = load_folder(holdout_folder, size, str(channels), on_bad_file)
-        holdout, holdout_labels = holdout_data.images, _labels_in(holdout_data, class_names)
+        holdout = stored_form(holdout_data.images, holdout_data.bit_depth)
+        holdout_labels = _labels_in(holdout_data, class_names)
+    warnings = _input_warnings(synthetic_data.provenance, train_data, real_folder)
 
     novelty = privacy(synthetic, train, holdout)
     pixel = {**prdc(train, synthetic), **kid(train, synthetic, seed=seed)}
@@ -168,7 +184,25 @@ def evaluate(
         dcr=novelty["dcr"],
         nearest=novelty["nearest"],
         near_copies=novelty["near_copies"],
+        warnings=warnings,
     )
+
+
+def _input_warnings(provenance: dict, real: RealDataset, folder: Path) -> list[str]:
+    """A warning when none of the synthetic set's recorded inputs is in the real folder (by sha256):
+    the figures then compare it with images it was not made from."""
+    inputs = provenance.get("inputs")
+    recorded = {i.get("sha256") for i in inputs if isinstance(i, dict)} if isinstance(inputs, list) else set()
+    recorded.discard(None)
+    if not recorded:
+        return []
+    present = {f.sha256 for f in real.files} & recorded
+    if present:
+        return []
+    return [
+        f"none of the {len(real.files)} files in {folder} is among the {len(recorded)} real images this "
+        "synthetic set was made from; the privacy figures compare it with other images"
+    ]
 
 
 def summary_lines(evaluation: Evaluation) -> list[str]:
@@ -220,16 +254,54 @@ def grid_picture(rows: list[list[np.ndarray]], cell: int, gap: int = 4) -> Image
     return picture
 
 
-def write_report(evaluation: Evaluation, folder: Path, overwrite: bool = False, per_class: int = 8) -> Path:
-    """Write ``folder/index.html`` with per-class real-vs-synthetic grids and the worst near-copies.
+REPORT_MARKER = "report.json"  # every figure, and the sign that augment wrote the folder
+REPORT_FORMAT = "augment.report"
 
-    Pictures are PNGs beside the page; the folder is built under a temporary name and renamed.
+
+def is_report(folder: Path) -> bool:
+    """A folder (not a link) that :func:`write_report` wrote: it holds our ``report.json``."""
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    try:
+        return bool(json.loads(read_limited(folder / REPORT_MARKER)).get("format") == REPORT_FORMAT)
+    except (AugmentError, ValueError, AttributeError):
+        return False
+
+
+def check_report_target(folder: Path, overwrite: bool, inputs: dict[str, Path] | None = None) -> Target:
+    """Refuse, before any work, a report folder that cannot or must not be written (one that
+    exists without ``overwrite``, one augment did not write, one that is, holds or sits inside
+    an input); return it as it is now, for :func:`write_report` to check again."""
+    folder = Path(folder)
+    check_apart(folder, "report", inputs or {})
+    if folder.exists() or folder.is_symlink():
+        if not overwrite:
+            raise AugmentError(f"{folder} already exists; pass `overwrite` to replace it")
+        if folder.is_file():
+            raise AugmentError(f"{folder} is a file; `report` needs a folder path")
+        if not is_report(folder):
+            raise AugmentError(f"{folder} was not written by augment; refusing to replace it")
+    check_writable_folder(folder)
+    return target(folder)
+
+
+def write_report(
+    evaluation: Evaluation,
+    folder: Path,
+    overwrite: bool = False,
+    per_class: int = 8,
+    at: Target | None = None,
+) -> Path:
+    """Write ``folder/index.html`` with per-class real-vs-synthetic grids and the worst near-copies,
+    and ``folder/report.json`` with every figure.
+
+    Pictures are PNGs beside the page; the folder is built under a temporary name and published
+    (:func:`augment.io.atomic.publish`) against ``at``, the folder as checked before the work
+    (:func:`check_report_target`; None checks it now).
     """
     folder = Path(folder)
-    if folder.exists() and not overwrite:
-        raise AugmentError(f"{folder} already exists; pass `overwrite` to replace it")
-    if folder.is_file():
-        raise AugmentError(f"{folder} is a file; `report` needs a folder path")
+    if at is None:
+        at = check_report_target(folder, overwrite)
     size = evaluation.synthetic.shape[1]
     cell = max(_CELL, size)
     temporary = temporary_path(folder)
@@ -269,11 +341,15 @@ pre{{background:#f4f4f4;padding:1em;overflow:auto}}</style></head><body>
 Distances (RMS, intensities in [0, 1]): {html.escape(distances)}.</p>
 {'<img src="nearest.png" alt="synthetic images beside their nearest real images">' if pairs else ""}
 <h2>All figures</h2>
-<pre>{html.escape(json.dumps(evaluation.figures, indent=1))}</pre>
+<pre>{html.escape(strict_dumps(evaluation.figures, indent=1))}</pre>
 </body></html>
 """
         (temporary / "index.html").write_text(page)
-        move_into_place(temporary, folder)
+        marker = {"format": REPORT_FORMAT, "figures": evaluation.figures}
+        (temporary / REPORT_MARKER).write_text(strict_dumps(marker, indent=1))
+        publish(temporary, at, is_report)
+    except OSError as error:
+        raise AugmentError(f"cannot write {folder}: {error.strerror or error}") from None
     finally:
         remove(temporary)
     return folder / "index.html"

@@ -62,7 +62,7 @@ def main() -> None:
         "quality_gate": not args.no_quality_gate,
         "schedule": provenance["synthesis"]["schedule"],
         "convergence_stop": not args.no_convergence_stop,
-        "steps_run": [c["steps_run"] for c in provenance["classes"]],
+        "steps_run": [c["loss"]["steps_run"] for c in provenance["classes"]],
         "wall_seconds": seconds,
         "seconds_per_image": seconds / args.n,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

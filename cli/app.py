@@ -8,7 +8,7 @@ checkpoint stays, for ``--resume``). Options shared by several commands are decl
 
 from __future__ import annotations
 
-import json
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +23,7 @@ from rich.table import Table
 
 from augment import __version__
 from augment.errors import AugmentError, render
+from augment.io.strict_json import dumps as strict_dumps
 
 # Library parameters whose flag has another name.
 ALIASES = {"synthetic_batch_size": "batch_size", "checkpoint_seconds": "checkpoint_every"}
@@ -68,6 +69,10 @@ def user_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo("interrupted; nothing was written (run again with --resume to continue)", err=True)
         raise typer.Exit(130) from None
+    except OSError as error:  # the system refused something (disk full, a file-size limit)
+        where = f" ({error.filename})" if error.filename else ""
+        typer.echo(f"error: {error.strerror or error}{where}", err=True)
+        raise typer.Exit(1) from None
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=(__doc__ or "").split("\n")[0])
@@ -110,6 +115,8 @@ def main_options(
     ] = False,
 ) -> None:
     """Turn a folder of a few real images into a larger labelled synthetic dataset (GA-NTK)."""
+    if hasattr(signal, "SIGXFSZ"):  # past a file-size limit (ulimit -f) a write fails, not the process
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 @contextmanager
@@ -425,10 +432,8 @@ def inspect(
 
     with user_errors():
         dataset = read_output(path)
-    if as_json:
-        typer.echo(json.dumps(dataset.provenance, indent=1))
-        return
-    for line in summary_lines(path, dataset):
+        lines = [strict_dumps(dataset.provenance, indent=1)] if as_json else summary_lines(path, dataset)
+    for line in lines:
         typer.echo(line)
 
 
@@ -458,12 +463,16 @@ def evaluate(
     from augment import evaluation
 
     with user_errors():
-        if report is not None and report.exists() and not overwrite:
-            raise AugmentError(f"{report} already exists; pass `overwrite` to replace it")
+        inputs = {"synthetic data": synthetic, "real folder": real}
+        if holdout is not None:
+            inputs["held-out folder"] = holdout
+        at = evaluation.check_report_target(report, overwrite, inputs) if report is not None else None
         result = evaluation.evaluate(synthetic, real, holdout, on_bad_file=on_bad_file)
-        page = evaluation.write_report(result, report, overwrite) if report is not None else None
+        page = evaluation.write_report(result, at.path, at=at) if at is not None else None
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if as_json:
-        typer.echo(json.dumps(result.figures, indent=1))
+        typer.echo(strict_dumps(result.figures, indent=1))
     else:
         for line in evaluation.summary_lines(result):
             typer.echo(line)

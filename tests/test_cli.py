@@ -209,10 +209,11 @@ def test_unreadable_files_stop_the_run_or_are_skipped_and_recorded(runner, tmp_p
     out = tmp_path / "o.h5"
     result = synth(runner, folder, "--n", 2, "--out", out, *FAST)
     assert result.exit_code == 1
-    assert result.stderr == (
-        f"error: cannot read {folder}/one/cut.dcm: truncated or corrupt DICOM pixel data (The number of "
-        "bytes of pixel data is less than expected (8130 vs 8192 bytes)) (pass --on-bad-file skip to leave "
-        "unreadable files out)\n"
+    total = len(list(folder.rglob("*.*")))
+    assert result.stderr == (  # every unreadable file in one line, so one fix-and-rerun is enough
+        f"error: cannot read 2 of the {total} image files in {folder}: one/cut.dcm: truncated or corrupt "
+        "DICOM pixel data (The number of bytes of pixel data is less than expected (8130 vs 8192 bytes)); "
+        "zero/broken.png: empty file (0 bytes) (pass --on-bad-file skip to leave unreadable files out)\n"
     )
     assert not out.exists()
     result = synth(runner, folder, "--n", 2, "--out", out, "--on-bad-file", "skip", *FAST)
@@ -366,8 +367,7 @@ def test_png_output_inside_the_input_folder_is_refused(runner, tmp_path):
     result = synth(runner, folder, "--out", folder / "synthetic", *FAST)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: {folder}/synthetic is inside the input folder; "
-        "its PNGs would be read as real images next time\n"
+        f"error: --out {folder}/synthetic is inside the input folder {folder}; write somewhere else\n"
     )
 
 
@@ -563,6 +563,20 @@ def test_evaluate_prints_json_and_writes_a_report(runner, tmp_path, holdout_digi
 
     summary = runner.invoke(app, ["evaluate", str(out), "--real", str(SAMPLES)])
     assert summary.exit_code == 0 and "privacy ratio" in summary.stdout and "leave-one-out" in summary.stdout
+    # one definition of a near-copy: evaluate without a holdout flags what synth flagged in the file
+    loo = json.loads(runner.invoke(app, ["evaluate", str(out), "--real", str(SAMPLES), "--json"]).stdout)
+    with h5py.File(out) as f:
+        assert len(loo["privacy"]["near_copies"]) == int(f["near_copy"][:].sum())
+    # a folder augment did not write is never replaced, even with --overwrite
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("mine")
+    refused = runner.invoke(
+        app, ["evaluate", str(out), "--real", str(SAMPLES), "--report", str(notes), "--overwrite"]
+    )
+    assert refused.exit_code == 1
+    assert refused.stderr == f"error: {notes} was not written by augment; refusing to replace it\n"
+    assert (notes / "notes.txt").read_text() == "mine"
     again = runner.invoke(
         app, ["evaluate", str(out), "--real", str(SAMPLES), "--report", str(tmp_path / "report")]
     )

@@ -156,6 +156,84 @@ def test_monochrome1_is_inverted(tmp_path):
     np.testing.assert_allclose(two, 1.0 - one, atol=1e-6)
 
 
+def test_one_picture_stored_as_monochrome1_and_monochrome2_reads_the_same(tmp_path):
+    """MONOCHROME1 stores the picture mirrored within the stored range; read together in one
+    folder, both files must give the same image (not two halves of the window)."""
+    two = pydicom.dcmread(dicom("MR_small.dcm"))
+    two.save_as(tmp_path / "m2.dcm")
+    one = pydicom.dcmread(dicom("MR_small.dcm"))
+    bits, signed = int(one.BitsStored), int(one.PixelRepresentation) == 1
+    low, high = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+    pixels = one.pixel_array
+    one.PixelData = ((low + high) - pixels.astype(np.int64)).astype(pixels.dtype).tobytes()
+    one.PhotometricInterpretation = "MONOCHROME1"
+    one.save_as(tmp_path / "m1.dcm")
+    data = load_folder(tmp_path, size=64)
+    np.testing.assert_allclose(data.images[0], data.images[1], atol=1e-6)
+    assert data.images.min() == 0.0 and data.images.max() == 1.0
+
+
+def test_palette_colour_dicom_goes_through_its_lookup_table(tmp_path):
+    from pydicom.pixels import apply_color_lut
+
+    shutil.copy(dicom("examples_palette.dcm"), tmp_path / "palette.dcm")
+    data = load_folder(tmp_path, size=64)
+    assert data.images.shape == (1, 64, 64, 3)
+    source = pydicom.dcmread(dicom("examples_palette.dcm"))
+    rgb = apply_color_lut(source.pixel_array, source).astype(np.float32) / 65535.0
+    expected = to_working_size(rgb, 64)
+    np.testing.assert_allclose(data.images[0], expected, atol=1e-5)
+    assert np.ptp(data.images[0][..., 0] - data.images[0][..., 2]) > 0.05  # colour, not grey indices
+
+
+def test_a_png_named_dcm_is_read_as_a_png(tmp_path):
+    picture = (np.arange(64).reshape(8, 8) * 4).astype(np.uint8)
+    Image.fromarray(picture).save(tmp_path / "scan.png")
+    (tmp_path / "scan.png").rename(tmp_path / "scan.dcm")
+    data = load_folder(tmp_path, size=8)
+    np.testing.assert_allclose(data.images[0, ..., 0], picture / 255.0, atol=1e-6)
+
+
+def huge_png(path: pathlib.Path, width: int, height: int) -> None:
+    """A small PNG whose header declares ``width`` x ``height`` (its pixel data is cut short)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    data = zlib.compress(b"\x00" * 1024)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize("width, height", [(100_000, 100_000), (20_000, 20_000)])
+def test_a_huge_image_is_a_bad_file_that_can_be_skipped(tmp_path, width, height):
+    huge_png(tmp_path / "bomb.png", width, height)
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "good.png")
+    assert (tmp_path / "bomb.png").stat().st_size < 2000
+    with pytest.raises(
+        AugmentError, match=rf"bomb\.png: the image is {width * height // 10**6} megapixels, more"
+    ):
+        load_folder(tmp_path)
+    data = load_folder(tmp_path, on_bad_file="skip")
+    assert data.images.shape[0] == 1 and "more than augment reads" in (data.skipped[0].skipped or "")
+
+
+def test_every_unreadable_file_is_listed_in_one_error_without_object_reprs(tmp_path):
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "good.png")
+    for k in range(3):
+        (tmp_path / f"bad{k}.png").write_bytes(b"not an image at all")
+    with pytest.raises(AugmentError) as caught:
+        load_folder(tmp_path)
+    message = str(caught.value)
+    assert all(f"bad{k}.png: not an image file Pillow can read" in message for k in range(3))
+    assert "cannot read 3 of the 4 image files" in message
+    assert " at 0x" not in message and "<_io" not in message
+
+
 def test_multi_frame_dicom_gives_one_image_per_frame(tmp_path):
     shutil.copy(dicom("SC_rgb_rle_2frame.dcm"), tmp_path / "two.dcm")
     data = load_folder(tmp_path, size=16)
@@ -172,7 +250,9 @@ def test_bad_files_fail_with_the_name_and_reason_or_are_skipped(tmp_path):
     shutil.copy(dicom("MR_truncated.dcm"), tmp_path / "truncated.dcm")
     shutil.copy(dicom("rtplan.dcm"), tmp_path / "plan.dcm")
     Image.fromarray(np.ones((8, 8), np.float32)).save(tmp_path / "float.tif")
-    with pytest.raises(AugmentError, match=r"cannot read .*corrupt\.png: not a readable image"):
+    with pytest.raises(
+        AugmentError, match=r"cannot read 5 of the 6 image files in .*: corrupt\.png: not a readable image"
+    ):
         load_folder(tmp_path)
     data = load_folder(tmp_path, on_bad_file="skip")
     assert data.images.shape[0] == 1

@@ -160,6 +160,41 @@ def check_writable_folder(path: Path) -> None:
         raise AugmentError(f"cannot write {path}: {error.strerror or error}") from None
 
 
+def _resolved(path: Path) -> Path:
+    """``path`` made absolute with links resolved (its folder's, when it does not exist yet)."""
+    path = Path(path)
+    return path.resolve() if path.exists() else path.parent.resolve() / path.name
+
+
+def check_apart(output: Path, what: str, inputs: dict[str, Path]) -> None:
+    """Refuse an ``output`` path that is, contains, or sits inside any of ``inputs`` (name -> path):
+    writing there would replace or mix with what augment reads."""
+    out = _resolved(output)
+    for name, given in inputs.items():
+        source = _resolved(given)
+        if out == source:
+            raise AugmentError(f"`{what}` {output} is the {name} itself; write somewhere else")
+        if out.is_relative_to(source):
+            raise AugmentError(f"`{what}` {output} is inside the {name} {given}; write somewhere else")
+        if source.is_relative_to(out):
+            raise AugmentError(f"`{what}` {output} holds the {name} {given}; write somewhere else")
+
+
+def check_free_space(path: Path, needed: int) -> None:
+    """Refuse, before any work, an output of about ``needed`` bytes that the folder of ``path``
+    has no room for (it is written beside the target first, so the old one needs no room)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if needed > free:
+        raise AugmentError(
+            f"the output needs about {needed / 2**30:.1f} GiB and {folder} has {free / 2**30:.1f} GiB free; "
+            "ask for fewer images (`n`) or write elsewhere (`out`)"
+        )
+
+
 def temporary_path(path: Path) -> Path:
     """``.<name>.<pid>.partial`` in the target's folder (same file system, so renames are atomic)."""
     return path.with_name(f".{path.name}.{os.getpid()}.partial")

@@ -74,6 +74,9 @@ def save_checkpoint(
         with open(temporary, "wb") as handle:
             np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy's stub mistakes **arrays for its flags
         move_into_place(temporary, path)
+    except OSError as error:
+        kept = "; the previous checkpoint is kept" if path.exists() else ""
+        raise AugmentError(f"cannot write the checkpoint {path}: {error.strerror or error}{kept}") from None
     finally:
         remove(temporary)
 
@@ -83,14 +86,21 @@ def load_checkpoint(
 ) -> tuple[dict[int, ClassResult], tuple[int, Snapshot, float] | None]:
     """Read a checkpoint written by :func:`save_checkpoint` for the run with ``fingerprint``;
     ``read_snapshot`` is the run's mode's reader of the snapshot under way."""
+    if not path.is_file():
+        raise AugmentError(f"the checkpoint {path} is not a file; delete it to start again")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
         meta = json.loads(str(arrays["meta"]))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         raise AugmentError(f"cannot read the checkpoint {path} ({error}); delete it to start again") from None
+    if not isinstance(meta, dict):
+        raise AugmentError(f"{path} is not a checkpoint this augment can resume; delete it to start again")
     if meta.get("format") != CHECKPOINT_FORMAT or meta.get("version") != CHECKPOINT_VERSION:
         raise AugmentError(f"{path} is not a checkpoint this augment can resume; delete it to start again")
+    problem = _meta_problem(meta, arrays)
+    if problem:
+        raise AugmentError(f"the checkpoint {path} is damaged ({problem}); delete it to start again")
     if meta["fingerprint"] != fingerprint:
         raise AugmentError(
             f"the checkpoint {path} belongs to a different run (other inputs or settings); "
@@ -114,8 +124,33 @@ def load_checkpoint(
         if meta["current"] is not None:
             c = meta["current"]
             current = (c["class"], read_snapshot(c, arrays), c["seconds"])
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
         raise AugmentError(
             f"the checkpoint {path} is incomplete ({error!r}); delete it to start again"
         ) from None
     return finished, current
+
+
+def _meta_problem(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> str | None:
+    """What is wrong with a checkpoint's record and finished arrays, or None."""
+    if not isinstance(meta.get("fingerprint"), str) or not isinstance(meta.get("finished"), dict):
+        return "no fingerprint or finished classes"
+    for k, entry in meta["finished"].items():
+        if not (isinstance(k, str) and k.isdigit() and isinstance(entry, dict)):
+            return f"finished class {k!r}"
+        if not isinstance(entry.get("seconds"), int | float) or not (
+            entry.get("generator_leaves") is None or isinstance(entry.get("generator_leaves"), int)
+        ):
+            return f"finished class {k}'s record"
+        shapes = {name: arrays.get(f"class{k}.{name}") for name in ("images", "realness", "loss_history")}
+        dims = {"images": 4, "realness": 1, "loss_history": 2}
+        if any(a is None or a.ndim != dims[n] or a.dtype.kind != "f" for n, a in shapes.items()):
+            return f"class {k}'s arrays"
+    current = meta.get("current")
+    if current is not None and not (
+        isinstance(current, dict)
+        and isinstance(current.get("class"), int)
+        and isinstance(current.get("seconds"), int | float)
+    ):
+        return "the class under way"
+    return None

@@ -27,6 +27,7 @@ the file and the reason, or with ``on_bad_file="skip"`` are left out and listed 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +35,10 @@ import numpy as np
 from PIL import Image
 
 from augment.errors import AugmentError
-from augment.io.readers import BadFile, Decoded, all_suffixes, reader_for
+from augment.io.readers import BadFile, Decoded, all_suffixes, reader_for, readers_by_content
 
+MAX_FILE_BYTES = 2**31  # a larger input file is a bad file (read neither into memory nor decoded)
+MAX_LISTED = 20  # unreadable files named in one error
 DEFAULT_MAX_SIZE = 64  # default working size cap on a CPU (128 on an accelerator: augment.run.plan)
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 BAD_FILE_POLICIES = ("fail", "skip")
@@ -72,6 +75,7 @@ class RealDataset:
       dicom_window: (low, high) of the per-dataset monochrome DICOM scaling, or None.
       ignored: paths (relative) of files that are not images and were not read.
       median_side: the median shorter side of the images as read (before resizing).
+      notes: what was left out that the user may not expect (empty class folders, broken links).
     """
 
     images: np.ndarray
@@ -83,6 +87,7 @@ class RealDataset:
     dicom_window: tuple[float, float] | None = None
     ignored: tuple[str, ...] = field(default=())
     median_side: int = 0
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def skipped(self) -> tuple[InputFile, ...]:
@@ -125,13 +130,40 @@ def find_images(folder: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
     return found, ignored
 
 
+def _read(path: Path) -> bytes:
+    """The bytes of an input file, refused as a bad file when it is larger than MAX_FILE_BYTES
+    or cannot be read."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise BadFile(
+                f"the file is {size / 2**30:.1f} GiB, more than augment reads ({MAX_FILE_BYTES // 2**30} GiB)"
+            )
+        with path.open("rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise BadFile(f"cannot read it ({error.strerror or error})") from None
+
+
 def _decode(path: Path, data: bytes) -> Decoded:
     if not data:
         raise BadFile("empty file (0 bytes)")
     reader = reader_for(path, data)
     if reader is None:  # the file changed since the folder was scanned
         raise BadFile("no reader takes this file any more")
-    return reader.decode(data)
+    try:
+        return reader.decode(data)
+    except BadFile as bad:
+        first = bad
+    # a misnamed file (a PNG named .dcm), or magic bytes that two readers claim (a DICOM file
+    # without preamble can start like a TIFF): the other readers its first bytes point to
+    for other in readers_by_content(data):
+        if other is not reader:
+            try:
+                return other.decode(data)
+            except BadFile:
+                pass
+    raise first
 
 
 def to_working_size(pixels: np.ndarray, size: int) -> np.ndarray:
@@ -182,21 +214,30 @@ def load_folder(
     files: list[InputFile] = []
     decoded: list[Decoded | None] = []
     for path, class_name in entries:
-        data = path.read_bytes()
         relative = str(path.relative_to(folder))
+        try:
+            data = _read(path)
+        except BadFile as bad:
+            files.append(InputFile(relative, class_name, "", 0, 0, str(bad)))
+            decoded.append(None)
+            continue
         digest = hashlib.sha256(data).hexdigest()
         try:
             result = _decode(path, data)
         except BadFile as bad:
-            if on_bad_file == "fail":
-                raise AugmentError(
-                    f"cannot read {path}: {bad} (pass `on_bad_file=skip` to leave unreadable files out)"
-                ) from None
             files.append(InputFile(relative, class_name, digest, len(data), 0, str(bad)))
             decoded.append(None)
             continue
         files.append(InputFile(relative, class_name, digest, len(data), len(result.frames)))
         decoded.append(result)
+    bad_files = [f for f in files if f.skipped is not None]
+    if bad_files and on_bad_file == "fail":
+        listed = "; ".join(f"{f.path}: {f.skipped}" for f in bad_files[:MAX_LISTED])
+        more = f"; and {len(bad_files) - MAX_LISTED} more" if len(bad_files) > MAX_LISTED else ""
+        raise AugmentError(
+            f"cannot read {len(bad_files)} of the {len(files)} image files in {folder}: {listed}{more} "
+            "(pass `on_bad_file=skip` to leave unreadable files out)"
+        )
 
     if all(d is None for d in decoded):
         first = files[0]
@@ -247,4 +288,20 @@ def load_folder(
         dicom_window=window,
         ignored=tuple(str(p.relative_to(folder)) for p in ignored),
         median_side=int(np.median(sides)),
+        notes=_folder_notes(folder, {c for _, c in entries}),
     )
+
+
+def _folder_notes(folder: Path, classes_found: set[str]) -> tuple[str, ...]:
+    """Sub-folders that hold no image (no class is made of them) and links that lead nowhere."""
+    notes = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if sub.name not in classes_found:
+            notes.append(f"folder {sub.name} holds no image; it is not a class")
+    for directory in [folder, *(p for p in sorted(folder.iterdir()) if p.is_dir())]:
+        for path in sorted(directory.iterdir()):
+            if path.is_symlink() and not path.exists():
+                notes.append(
+                    f"{path.relative_to(folder)} is a link to nothing ({os.readlink(path)}); left out"
+                )
+    return tuple(notes)

@@ -25,11 +25,22 @@ import numpy as np
 
 from augment.errors import AugmentError
 from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
-from augment.io.atomic import check_writable_folder, move_into_place, remove, temporary_path
+from augment.io.atomic import Target, check_writable_folder, publish, remove, target, temporary_path
+from augment.io.strict_json import dumps as strict_dumps
+from augment.io.untrusted import check_schema, file_inside, read_limited, safe_name
 
 GENERATOR_FORMAT = "augment.generator"
 GENERATOR_FORMAT_VERSION = "1.0"
 MANIFEST = "generator.json"
+
+
+MAX_WEIGHT_BYTES = 2**31  # a weight file larger than this is refused before it is read
+_MANIFEST_SCHEMA = {
+    "image_shape": [int],
+    "config": dict,
+    "classes": [{"name": str, "file": str, "sha256": str}],
+    "provenance": dict,
+}
 
 
 class SavedGenerators(NamedTuple):
@@ -40,27 +51,45 @@ class SavedGenerators(NamedTuple):
     manifest_sha256: str
 
 
-def check_generator_target(path: Path, overwrite: bool) -> None:
-    """Refuse, before any work, a generator folder that cannot or must not be written."""
+def is_saved_generator(path: Path) -> bool:
+    """A folder (not a link) holding a ``generator.json`` of this format."""
+    if path.is_symlink() or not path.is_dir():
+        return False
+    try:
+        return bool(json.loads(read_limited(path / MANIFEST)).get("format") == GENERATOR_FORMAT)
+    except (AugmentError, ValueError, AttributeError):
+        return False
+
+
+def check_generator_target(path: Path, overwrite: bool) -> Target:
+    """Refuse, before any work, a generator folder that cannot or must not be written; return the
+    target as it is now, for :func:`save_generators` to check again when publishing."""
     path = Path(path)
     if path.exists() or path.is_symlink():
         if not overwrite:
             raise AugmentError(f"{path} already exists; pass `overwrite` to replace it")
-        if not (path.is_dir() and (path / MANIFEST).is_file()):
+        if not is_saved_generator(path):
             raise AugmentError(f"{path} is not a saved generator; refusing to replace it")
     check_writable_folder(path)
+    return target(path)
 
 
 def save_generators(
-    path: Path, generators: dict[str, TrainedGenerator], provenance: dict, overwrite: bool = False
+    path: Path,
+    generators: dict[str, TrainedGenerator],
+    provenance: dict,
+    overwrite: bool = False,
+    at: Target | None = None,
 ) -> str:
     """Write one generator per class (all of the same shape and config) to the folder ``path``.
 
-    Returns the sha256 of the written ``generator.json`` (which lists each weight file's sha256,
-    so it identifies the whole generator).
+    ``at``: the target as checked before the work (:func:`check_generator_target`); None checks
+    it now. Returns the sha256 of the written ``generator.json`` (which lists each weight file's
+    sha256, so it identifies the whole generator).
     """
     path = Path(path)
-    check_generator_target(path, overwrite)
+    if at is None:
+        at = check_generator_target(path, overwrite)
     if not generators:
         raise AugmentError("there is no generator to save")
     first = next(iter(generators.values()))
@@ -89,9 +118,9 @@ def save_generators(
             "classes": classes,
             "provenance": provenance,
         }
-        text = json.dumps(manifest, indent=1).encode()
+        text = strict_dumps(manifest, indent=1).encode()
         (temporary / MANIFEST).write_bytes(text)
-        move_into_place(temporary, path)
+        publish(temporary, at, is_saved_generator)
     except OSError as error:
         raise AugmentError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
@@ -105,13 +134,14 @@ def load_generators(path: Path) -> SavedGenerators:
     Raises AugmentError naming the problem for a missing, foreign, newer, damaged or mismatched file.
     """
     path = Path(path)
+    source = path / MANIFEST
+    if not path.is_dir() or not source.exists():
+        raise AugmentError(f"{path} is not a saved generator (no {MANIFEST})")
+    text = read_limited(source)
     try:
-        text = (path / MANIFEST).read_bytes()
         manifest = json.loads(text)
-    except (FileNotFoundError, NotADirectoryError):
-        raise AugmentError(f"{path} is not a saved generator (no {MANIFEST})") from None
-    except (OSError, ValueError) as error:
-        raise AugmentError(f"cannot read {path / MANIFEST}: {error}") from None
+    except ValueError as error:
+        raise AugmentError(f"cannot read {source}: {error}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != GENERATOR_FORMAT:
         raise AugmentError(f"{path} is not a saved augment generator")
     version = str(manifest.get("format_version"))
@@ -120,27 +150,37 @@ def load_generators(path: Path) -> SavedGenerators:
             f"{path} has generator format version {version}; this augment reads "
             f"{GENERATOR_FORMAT_VERSION.split('.')[0]}.x"
         )
+    check_schema(manifest, _MANIFEST_SCHEMA, source)
+    shape = manifest["image_shape"]
+    if len(shape) != 3 or not 1 <= shape[0] <= 4096 or shape[0] != shape[1] or shape[2] not in (1, 3):
+        raise AugmentError(f"{source} is damaged or not augment's: image_shape {shape} is not (S, S, 1|3)")
+    image_shape = (shape[0], shape[1], shape[2])
+    names = [safe_name(entry["name"], "a class name", source) for entry in manifest["classes"]]
+    if len(set(names)) != len(names):
+        raise AugmentError(f"{source} is damaged or not augment's: a class is listed twice")
     try:
         config = GeneratorConfig.from_dict(manifest["config"])
-        size, width, channels = (int(d) for d in manifest["image_shape"])
-        image_shape = (size, width, channels)
         template, treedef = parameter_layout(image_shape, config)
-        generators = {}
-        for entry in manifest["classes"]:
-            data = (path / entry["file"]).read_bytes()
-            if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-                raise AugmentError(f"{path / entry['file']} is damaged or was replaced (sha256 differs)")
+    except (KeyError, TypeError, ValueError) as error:
+        raise AugmentError(f"{source} is damaged or not augment's: its config ({error})") from None
+    generators = {}
+    for name, entry in zip(names, manifest["classes"], strict=True):
+        file = file_inside(path, entry["file"], "a weight file", source)
+        data = read_limited(file, MAX_WEIGHT_BYTES)
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise AugmentError(f"{file} is damaged or was replaced (sha256 differs)")
+        try:
             with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
-                leaves = [arrays[f"leaf_{i}"] for i in range(len(template))]
-            if any(leaf.shape != t.shape for leaf, t in zip(leaves, template, strict=True)):
-                raise AugmentError(
-                    f"{path / entry['file']} does not fit the generator its manifest describes"
-                )
-            generators[entry["name"]] = TrainedGenerator(
-                jax.tree_util.tree_unflatten(treedef, leaves), image_shape, config, np.zeros(0, np.float32)
-            )
-    except (KeyError, TypeError, ValueError, OSError, zipfile.BadZipFile) as error:
-        raise AugmentError(f"cannot read the generator in {path}: {error}") from None
+                leaves = [np.asarray(arrays[f"leaf_{i}"]) for i in range(len(template))]
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
+            raise AugmentError(f"cannot read {file}: {error}") from None
+        if any(
+            leaf.shape != t.shape or leaf.dtype.kind != "f" for leaf, t in zip(leaves, template, strict=True)
+        ):
+            raise AugmentError(f"{file} does not fit the generator its manifest describes")
+        generators[name] = TrainedGenerator(
+            jax.tree_util.tree_unflatten(treedef, leaves), image_shape, config, np.zeros(0, np.float32)
+        )
     if not generators:
         raise AugmentError(f"{path / MANIFEST} lists no class")
     return SavedGenerators(generators, manifest, hashlib.sha256(text).hexdigest())

@@ -9,15 +9,23 @@ from augment.errors import AugmentError
 DEFAULT_N = 500
 
 
+MAX_SYNTHETIC = 1_000_000  # more images per run is a mistake, not a request (weeks on a CPU)
+
+
 def check_count_options(n: int | None, per_class: int | None) -> None:
-    """``n`` / ``per_class`` on their own, before any work: at least 1, not both."""
+    """``n`` / ``per_class`` on their own, before any work: from 1 to :data:`MAX_SYNTHETIC`,
+    not both."""
     if per_class is not None:
         if n is not None:
             raise AugmentError("give `n` or `per_class`, not both")
         if per_class < 1:
             raise AugmentError(f"`per_class` must be at least 1, got {per_class}")
+        if per_class > MAX_SYNTHETIC:
+            raise AugmentError(f"`per_class` must be at most {MAX_SYNTHETIC}, got {per_class}")
     elif n is not None and n < 1:
         raise AugmentError(f"`n` must be at least 1, got {n}")
+    elif n is not None and n > MAX_SYNTHETIC:
+        raise AugmentError(f"`n` must be at most {MAX_SYNTHETIC}, got {n}")
 
 
 def split_across_classes(total: int, real_counts: list[int]) -> list[int]:
@@ -44,5 +52,9 @@ def synthetic_counts(n: int | None, per_class: int | None, real_counts: list[int
     ``per_class``."""
     check_count_options(n, per_class)
     if per_class is not None:
+        if per_class * len(real_counts) > MAX_SYNTHETIC:
+            raise AugmentError(
+                f"`per_class={per_class}` over {len(real_counts)} classes is more than {MAX_SYNTHETIC} images"
+            )
         return [per_class] * len(real_counts)
     return split_across_classes(DEFAULT_N if n is None else n, real_counts)

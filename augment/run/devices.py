@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import warnings
 from pathlib import Path
 
 import jax
@@ -117,4 +118,6 @@ def use_compilation_cache(folder: Path | None = None) -> Path | None:
         return None
     jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    # a full disk only costs the cache its entry; the run goes on, and the user needs no warning
+    warnings.filterwarnings("ignore", message="Error writing persistent compilation cache entry")
     return folder

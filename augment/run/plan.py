@@ -20,13 +20,14 @@ from augment.errors import AugmentError, one_of
 from augment.gantk.memory import MemoryPlan, default_budget, format_bytes, parse_memory, plan_memory
 from augment.gantk.modes import MODES, Mode
 from augment.gantk.placement import Placement, own_devices
-from augment.io.atomic import Target
+from augment.io.atomic import Target, check_apart
 from augment.io.checkpoint import checkpoint_path
 from augment.io.folder import DEFAULT_MAX_SIZE
 from augment.io.writers import check_target, resolve_format
 from augment.run.counts import check_count_options
 from augment.run.devices import check_precision, resolve_device, resolve_devices
 from augment.run.request import Log, SynthRequest
+from augment.run.seed import check_seed
 
 MAX_SIZE = 256  # the largest working size
 ACCELERATOR_SIZE_CAP = 128  # the default working size's cap on a GPU or TPU (on a CPU: DEFAULT_MAX_SIZE)
@@ -44,6 +45,7 @@ class Checked:
 
     Attributes:
       out, format: the output path and its format's name; target: what was at ``out`` when checked.
+      model_target: with ``save_generator``, what was at that path when checked (else None).
       mode: the synthesis mode; config: its configuration as asked (defaults filled in).
       devices: the devices of every process; budget: bytes per device (None: unknown).
     """
@@ -51,6 +53,7 @@ class Checked:
     out: Path
     format: str
     target: Target
+    model_target: Target | None
     mode: Mode
     config: Any
     devices: list[jax.Device]
@@ -65,18 +68,20 @@ def check_request(request: SynthRequest) -> Checked:
         raise AugmentError(
             f"`config` is a {type(config).__name__}; {mode.name} mode takes a {mode.config_type.__name__}"
         )
+    model_target = None
     if request.save_generator is not None:
         if not mode.trains_model:
             trainers = one_of([f"`mode={name}`" for name, m in MODES.items() if m.trains_model])
             raise AugmentError(f"`save_generator` needs {trainers} ({mode.name} mode trains no generator)")
-        mode.check_model_target(Path(request.save_generator), request.overwrite)
+        model_target = mode.check_model_target(Path(request.save_generator), request.overwrite)
     out = Path(request.out)
+    input_folder = Path(request.input_folder)
+    check_apart(out, "out", {"input folder": input_folder})
     fmt = resolve_format(out, request.format)
     at = check_target(out, fmt, request.overwrite)
-    input_folder = Path(request.input_folder)
-    if fmt == "png" and input_folder.is_dir() and out.resolve().is_relative_to(input_folder.resolve()):
-        raise AugmentError(
-            f"{out} is inside the input folder; its PNGs would be read as real images next time"
+    if request.save_generator is not None:
+        check_apart(
+            Path(request.save_generator), "save_generator", {"input folder": input_folder, "output": out}
         )
     minimum = config.discriminator.min_size
     if request.size is not None and request.size > MAX_SIZE:
@@ -98,12 +103,13 @@ def check_request(request: SynthRequest) -> Checked:
     if request.checkpoint_seconds < 0:
         raise AugmentError(f"`checkpoint_seconds` must not be negative, got {request.checkpoint_seconds}")
     check_count_options(request.n, request.per_class)
+    check_seed(request.seed)
     if checkpoint_path(out).exists() and not request.resume:
         raise AugmentError(
             f"{checkpoint_path(out)} holds an interrupted run; pass `resume` to continue it, "
             "or delete it to start again"
         )
-    return Checked(out, fmt, at, mode, config, devices, budget)
+    return Checked(out, fmt, at, model_target, mode, config, devices, budget)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import jax
 import numpy as np
 
 from augment.gantk.generator import sample
+from augment.io.atomic import check_apart
 from augment.io.dataset import FORMAT_NAME, FORMAT_VERSION, SyntheticDataset, to_integer_pixels
 from augment.io.saved_generator import load_generators
 from augment.io.writers import check_target, resolve_format, write_output
@@ -27,11 +28,17 @@ from augment.run.counts import check_count_options, synthetic_counts
 from augment.run.devices import resolve_device
 from augment.run.provenance import platform_description, versions
 from augment.run.request import SampleReport, SampleRequest
+from augment.run.seed import check_seed, root_key
 
 
 def _training_real_counts(manifest: dict[str, Any], class_names: list[str]) -> list[int]:
     """Real images per class at training time (from the training provenance), 1 where unknown."""
-    recorded = {c.get("class_name"): c.get("real") for c in manifest.get("provenance", {}).get("classes", [])}
+    classes = manifest["provenance"].get("classes")
+    recorded = {
+        c.get("class_name"): c.get("real")
+        for c in (classes if isinstance(classes, list) else [])
+        if isinstance(c, dict) and isinstance(c.get("real"), int) and c["real"] >= 1
+    }
     return [int(recorded.get(name) or 1) for name in class_names]
 
 
@@ -43,16 +50,18 @@ def run_sample(request: SampleRequest) -> SampleReport:
     """
     out = Path(request.out)
     fmt = resolve_format(out, request.format)
+    check_apart(out, "out", {"generator folder": Path(request.generator)})
     at = check_target(out, fmt, request.overwrite)
     device = resolve_device(request.device)
     check_count_options(request.n, request.per_class)
+    check_seed(request.seed)
     started = _dt.datetime.now(_dt.UTC)
     generators, manifest, manifest_sha256 = load_generators(Path(request.generator))
     class_names = list(generators)
     counts = synthetic_counts(request.n, request.per_class, _training_real_counts(manifest, class_names))
     training = manifest.get("provenance", {})
-    bit_depth = int(training.get("bit_depth", 8))
-    root = jax.random.PRNGKey(request.seed)
+    bit_depth = training.get("bit_depth") if training.get("bit_depth") in (8, 16) else 8
+    root = root_key(request.seed)
     with jax.default_device(device):
         images = [
             sample(generators[name], count, jax.random.fold_in(root, k))

@@ -14,16 +14,18 @@ import numpy as np
 
 from augment.errors import AugmentError
 from augment.gantk.modes import ClassResult, ClassTask, Snapshot
+from augment.io.atomic import check_free_space
 from augment.io.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from augment.io.dataset import (
     FORMAT_NAME,
     FORMAT_VERSION,
     SyntheticDataset,
     from_integer_pixels,
+    stored_form,
     to_integer_pixels,
 )
 from augment.io.folder import RealDataset, load_folder
-from augment.io.writers import write_output
+from augment.io.writers import check_class_names, write_output
 from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, privacy
 from augment.run.counts import synthetic_counts
 from augment.run.estimate import Estimate
@@ -32,6 +34,7 @@ from augment.run.gate import gated
 from augment.run.plan import MAX_SIZE, Checked, RunPlan, check_request, default_size_cap, plan_run
 from augment.run.provenance import fingerprint, loss_summary, synth_provenance
 from augment.run.request import ClassProgress, ClassSummary, Log, SynthReport, SynthRequest
+from augment.run.seed import root_key
 
 NEAR_COPY_WARNING = 0.05  # warn when more than this fraction of the images are near-copies
 DOMINANCE_WARNING = 10.0  # warn when there are more than this many synthetic images per real one
@@ -59,10 +62,14 @@ def run_synth(
         say("warning", f"skipped {input_folder / bad.path}: {bad.skipped}")
     for ignored in dataset.ignored:
         say("info", f"ignored {input_folder / ignored} (not an image or DICOM file)")
+    for note in dataset.notes:
+        say("warning", f"{input_folder}: {note}")
+    check_class_names(dataset.class_names, checked.format)
     real_counts = dataset.real_counts
     counts = synthetic_counts(request.n, request.per_class, real_counts)
     size, channels = dataset.images.shape[1], dataset.images.shape[-1]
     image_shape = (int(size), int(size), int(channels))
+    check_free_space(checked.out, sum(counts) * int(np.prod(image_shape)) * dataset.bit_depth // 8)
     plan = plan_run(checked, image_shape, real_counts, counts, request.fixed_batches, say)
     if request.size is None and dataset.median_side > size:
         say(
@@ -92,7 +99,7 @@ def run_synth(
         checked.mode.name, plan.config, request.seed, dataset, counts, request.quality_gate
     )
     # the real images as the output stores them: the novelty stop and the near-copy flags use these
-    real_stored = from_integer_pixels(to_integer_pixels(dataset.images, dataset.bit_depth))
+    real_stored = stored_form(dataset.images, dataset.bit_depth)
     own_device = next(d for d in plan.placement.devices if d.process_index == jax.process_index())
     with jax.default_device(own_device):
         finished, resumed = _synthesize_classes(
@@ -115,7 +122,8 @@ def run_synth(
             "raise `steps`, or pass `quality_gate=False` to keep them anyway"
         )
     images = to_integer_pixels(np.concatenate([r.images for r in results]), dataset.bit_depth)
-    realness = np.concatenate([r.realness for r in results]).astype(np.float32)
+    # D's prediction strays slightly outside [0, 1] (it is a regression onto the labels)
+    realness = np.clip(np.concatenate([r.realness for r in results]), 0.0, 1.0).astype(np.float32)
     novelty = privacy(from_integer_pixels(images), real_stored)  # against the images as stored
     if novelty["near_copy_fraction"] > NEAR_COPY_WARNING:
         say(
@@ -151,10 +159,10 @@ def run_synth(
     if jax.process_index() != 0:  # process 0 writes; the others computed the same result
         return report
     if request.save_generator is not None:
+        assert checked.model_target is not None  # checked with save_generator
         provenance["generator"] = checked.mode.save_model(
-            Path(request.save_generator), plan.config, image_shape, dataset.class_names, results, provenance,
-            request.overwrite,
-        )  # fmt: skip
+            checked.model_target, plan.config, image_shape, dataset.class_names, results, provenance
+        )
     provenance = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -182,7 +190,7 @@ def run_synth(
         if checkpoint_path(checked.out).exists():
             raise AugmentError(
                 f"{error}; the finished run is kept in {checkpoint_path(checked.out)}: "
-                "move the other output away and pass `resume` to write it"
+                "pass `resume` to write it once that is solved"
             ) from None
         raise
     checkpoint_path(checked.out).unlink(missing_ok=True)
@@ -230,7 +238,7 @@ def _synthesize_classes(
     if resumed:
         finished, current = load_checkpoint(checkpoint_file, run_fingerprint, mode.read_snapshot)
         log("info", f"resuming from {checkpoint_file}: {len(finished)} classes finished")
-    root = jax.random.PRNGKey(request.seed)
+    root = root_key(request.seed)
     near_copy_threshold = leave_one_out_threshold(real_stored)
     totals = [mode.total_work(plan.config, image_shape, count) for count in counts]
     estimate = Estimate(totals, log)

@@ -19,6 +19,7 @@ import numpy as np
 
 from augment.errors import AugmentError
 from augment.gantk.placement import Placement
+from augment.io.atomic import Target
 
 
 @dataclass
@@ -172,23 +173,24 @@ class Mode:
         """What a progress bar shows beside the class name."""
         return f"batches {problems_done}/{problems} done"
 
-    def check_model_target(self, path: Path, overwrite: bool) -> None:
+    def check_model_target(self, path: Path, overwrite: bool) -> Target:
         """Refuse, before any work, a path to keep the model at that cannot or must not be
-        written; a mode without a model refuses any."""
+        written, else return it as it is now (for :meth:`save_model`); a mode without a model
+        refuses any."""
         raise AugmentError(
             f"`save_generator` needs a mode that trains a generator; {self.name} mode trains none"
         )
 
     def save_model(
         self,
-        path: Path,
+        at: Target,
         config: Any,
         image_shape: tuple[int, int, int],
         class_names: tuple[str, ...],
         classes: list[ClassResult],
         provenance: dict[str, Any],
-        overwrite: bool,
     ) -> dict[str, Any]:
-        """Keep the trained models at ``path``; returns what the output's provenance records of
-        them."""
+        """Keep the trained models at ``at.path`` (checked by :meth:`check_model_target`, and
+        published only if it is still as it was then); returns what the output's provenance
+        records of them."""
         raise AugmentError(f"{self.name} mode trains no model to save")

@@ -22,6 +22,7 @@ from augment.gantk.generator import (
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode
 from augment.gantk.modes.direct import _own_snapshot
+from augment.io.atomic import Target
 from augment.io.saved_generator import check_generator_target, save_generators
 
 _OWN = {"steps": "steps", "batch_size": "batch_size"}
@@ -94,18 +95,17 @@ class GeneratorMode(Mode):
     def progress_label(self, problems_done: int, problems: int) -> str:
         return "generator"
 
-    def check_model_target(self, path: Path, overwrite: bool) -> None:
-        check_generator_target(path, overwrite)
+    def check_model_target(self, path: Path, overwrite: bool) -> Target:
+        return check_generator_target(path, overwrite)
 
     def save_model(
         self,
-        path: Path,
+        at: Target,
         config: GeneratorConfig,
         image_shape: tuple[int, int, int],
         class_names: tuple[str, ...],
         classes: list[ClassResult],
         provenance: dict[str, Any],
-        overwrite: bool,
     ) -> dict[str, Any]:
         _, treedef = parameter_layout(image_shape, config)
         generators = {
@@ -117,8 +117,8 @@ class GeneratorMode(Mode):
             )
             for name, result in zip(class_names, classes, strict=True)
         }
-        manifest_sha256 = save_generators(path, generators, provenance, overwrite)
-        return {"path": str(Path(path).resolve()), "manifest_sha256": manifest_sha256}
+        manifest_sha256 = save_generators(at.path, generators, provenance, at=at)
+        return {"path": str(Path(at.path).resolve()), "manifest_sha256": manifest_sha256}
 
 
 GENERATOR = GeneratorMode()

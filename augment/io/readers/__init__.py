@@ -37,9 +37,15 @@ def reader_for(path: Path, head: bytes | None = None) -> Reader | None:
     return next((r for r in recognisers if r.recognise is not None and r.recognise(head)), None)
 
 
+def readers_by_content(data: bytes) -> list[Reader]:
+    """The readers that recognise ``data``'s first bytes (magic numbers), in registry order."""
+    head = data[:HEAD_BYTES]
+    return [r for r in READERS.values() if r.recognise is not None and r.recognise(head)]
+
+
 def all_suffixes() -> list[str]:
     """Every suffix some reader takes, sorted (for messages)."""
     return sorted({s for r in READERS.values() for s in r.suffixes})
 
 
-__all__ = ["READERS", "BadFile", "Decoded", "Reader", "all_suffixes", "reader_for"]
+__all__ = ["READERS", "BadFile", "Decoded", "Reader", "all_suffixes", "reader_for", "readers_by_content"]

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+_REPR = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
+
 
 class BadFile(Exception):
     """A file that cannot be used; the message is the reason, written for the user."""
+
+
+def without_reprs(message: str) -> str:
+    """A library's error message without Python object reprs (``<_io.BytesIO object at 0x..>``)."""
+    return " ".join(_REPR.sub("the file", message).split())
 
 
 @dataclass
@@ -38,8 +46,9 @@ class Reader:
       name: the registry name ("pillow", "dicom").
       suffixes: lower-case suffixes this reader takes (".png").
       decode: ``decode(data) -> Decoded``; raises :class:`BadFile` with the reason.
-      recognise: for a file without a suffix, ``recognise(head)`` says from its first 132 bytes
-        whether it is this reader's kind (the DICOM magic); None: suffixes only.
+      recognise: ``recognise(head)`` says from a file's first 132 bytes whether it is this
+        reader's kind (the DICOM magic); a recognised file is read by this reader whatever its
+        suffix, and a file without a suffix is found by it. None: suffixes only.
     """
 
     name: str

@@ -1,7 +1,9 @@
 """DICOM through pydicom (``.dcm``/``.dicom``, or no suffix and the ``DICM`` magic at byte 128).
 
 Every frame of a multi-frame file is one image; the modality LUT (rescale slope and intercept) is
-applied; MONOCHROME1 is inverted so that bright means high. Monochrome frames are scaled to [0, 1]
+applied; MONOCHROME1 is mirrored within the range its stored bits hold, so that bright means high
+and the same picture stored as MONOCHROME1 or MONOCHROME2 reads the same; PALETTE COLOR goes
+through its colour lookup table. Monochrome frames are scaled to [0, 1]
 later, over the whole dataset (``Decoded.dataset_scaled``); colour frames by their bit depth.
 """
 
@@ -12,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from augment.io.readers.base import BadFile, Decoded, Reader
+from augment.io.readers.base import BadFile, Decoded, Reader, without_reprs
 
 MAGIC = b"DICM"
 
@@ -43,10 +45,21 @@ def decode(data: bytes) -> Decoded:
         except (ValueError, EOFError) as error:
             raise BadFile(f"truncated or corrupt DICOM pixel data ({str(error).split(' - ')[0]})") from None
         except (RuntimeError, NotImplementedError, AttributeError, TypeError) as error:
-            raise BadFile(f"unsupported DICOM pixel data ({str(error).splitlines()[0]})") from None
+            raise BadFile(f"unsupported DICOM pixel data ({without_reprs(str(error))})") from None
     frames = int(dataset.get("NumberOfFrames", 1) or 1)
     samples = int(dataset.get("SamplesPerPixel", 1) or 1)
     bits = int(dataset.get("BitsStored", 8) or 8)
+    photometric = str(dataset.get("PhotometricInterpretation", "")).strip()
+    if photometric == "PALETTE COLOR":
+        from pydicom.pixels import apply_color_lut
+
+        try:
+            rgb = np.asarray(apply_color_lut(pixels, dataset))
+        except (ValueError, KeyError, AttributeError, TypeError) as error:
+            raise BadFile(f"unsupported DICOM palette ({without_reprs(str(error))})") from None
+        top = float(np.iinfo(rgb.dtype).max) if rgb.dtype.kind == "u" else float(max(rgb.max(), 1))
+        rgb = rgb[None] if frames == 1 else rgb
+        return Decoded([np.clip(f.astype(np.float32) / top, 0, 1) for f in rgb], True, 16 if top > 255 else 8)
     if frames == 1:
         pixels = pixels[None]
     if samples == 3:
@@ -60,8 +73,13 @@ def decode(data: bytes) -> Decoded:
     if samples != 1:
         raise BadFile(f"unsupported DICOM with {samples} samples per pixel")
     values = np.asarray(apply_modality_lut(pixels, dataset), np.float64)
-    if str(dataset.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1":
-        values = -values  # inverted display: the dataset window maps the new range to [0, 1]
+    if photometric == "MONOCHROME1":
+        # the lowest value is shown white: mirror the values within the range the stored bits can
+        # hold (after the modality LUT), so the same picture stored as MONOCHROME2 reads the same
+        signed = int(dataset.get("PixelRepresentation", 0) or 0) == 1
+        stored = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+        ends = np.asarray(apply_modality_lut(np.asarray(stored, pixels.dtype), dataset), np.float64)
+        values = float(ends.min() + ends.max()) - values
     return Decoded([f[..., None] for f in values], False, 16 if bits > 8 else 8, dataset_scaled=True)
 
 

@@ -6,12 +6,14 @@ multi-page TIFF is one image; alpha is dropped; 32-bit float images are refused.
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
-from augment.io.readers.base import BadFile, Decoded, Reader
+from augment.io.readers.base import BadFile, Decoded, Reader, without_reprs
 
+MAX_PIXELS = 2**26  # 67 megapixels (8192x8192): a larger image is a bad file, not an allocation
 _SIXTEEN_BIT_MODES = {"I;16", "I;16B", "I;16L", "I;16N"}
 
 
@@ -32,13 +34,33 @@ def _frame(frame: Image.Image) -> tuple[np.ndarray, bool, int]:
     return (rgb if colour else rgb[..., :1]), colour, 8
 
 
+def _checked_size(frame: Image.Image) -> Image.Image:
+    """``frame`` if its declared size is within :data:`MAX_PIXELS` (checked before decoding, so a
+    small file declaring a huge image is refused without allocating it)."""
+    width, height = frame.size
+    if width * height > MAX_PIXELS:
+        raise BadFile(
+            f"the image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels), "
+            f"more than augment reads ({MAX_PIXELS / 1e6:.0f} megapixels)"
+        )
+    return frame
+
+
 def decode(data: bytes) -> Decoded:
     """Every frame of an image file Pillow can open."""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            read = [_frame(frame) for frame in ImageSequence.Iterator(image)]
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        raise BadFile(f"not a readable image ({error})") from None
+            read = [_frame(_checked_size(frame)) for frame in ImageSequence.Iterator(image)]
+    except UnidentifiedImageError:
+        raise BadFile("not an image file Pillow can read") from None
+    except Image.DecompressionBombError as error:  # Pillow's own limit, met while opening
+        declared = re.search(r"\((\d+) pixels\)", str(error))
+        pixels = f"{int(declared.group(1)) / 1e6:.0f} megapixels" if declared else "too many pixels"
+        raise BadFile(
+            f"the image is {pixels}, more than augment reads ({MAX_PIXELS / 1e6:.0f} megapixels)"
+        ) from None
+    except (OSError, ValueError, SyntaxError) as error:
+        raise BadFile(f"not a readable image ({without_reprs(str(error))})") from None
     return Decoded(
         [r[0] for r in read],
         any(r[1] for r in read),
@@ -47,4 +69,12 @@ def decode(data: bytes) -> Decoded:
     )
 
 
-PILLOW = Reader("pillow", frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}), decode)
+_MAGICS = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
+
+
+def recognise(head: bytes) -> bool:
+    """PNG, JPEG or TIFF by their magic bytes."""
+    return head.startswith(_MAGICS)
+
+
+PILLOW = Reader("pillow", frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}), decode, recognise)

@@ -67,6 +67,16 @@ def check_target(path: Path, format: str, overwrite: bool) -> Target:
     return target(path)
 
 
+def check_class_names(class_names: tuple[str, ...], format: str) -> None:
+    """Refuse, before any work, class names the format cannot store (its own file names)."""
+    clash = sorted(set(class_names) & set(WRITERS[format].reserved))
+    if clash:
+        raise AugmentError(
+            f"a class is named {clash[0]!r}, which {WRITERS[format].title} output uses for its own file; "
+            "rename that folder or choose another `format`"
+        )
+
+
 def write_output(at: Target, dataset: SyntheticDataset, format: str) -> None:
     """Write ``dataset`` in ``format`` and publish it at ``at.path`` if the target is still as
     it was when checked (:func:`check_target`); a failing write (disk full, permissions changed
@@ -97,4 +107,12 @@ def read_output(path: Path) -> SyntheticDataset:
     raise AugmentError(f"{path} is neither {kinds}")
 
 
-__all__ = ["WRITERS", "Writer", "check_target", "read_output", "resolve_format", "write_output"]
+__all__ = [
+    "WRITERS",
+    "Writer",
+    "check_class_names",
+    "check_target",
+    "read_output",
+    "resolve_format",
+    "write_output",
+]

@@ -26,7 +26,8 @@ class Writer:
       recognise: ``recognise(path)``: whether ``path`` is stored in this form (a folder, an HDF5
         file), to choose the reader; the reader then checks the format and version.
       owns: ``owns(path)``: whether ``path`` is an output of this format that augment wrote; an
-        existing folder is replaced (with ``overwrite``) only then.
+        existing file or folder is replaced (with ``overwrite``) only then.
+      reserved: names a class may not have in this format (its own files: the PNG manifest).
     """
 
     name: str
@@ -37,3 +38,4 @@ class Writer:
     read: Callable[[Path], SyntheticDataset]
     recognise: Callable[[Path], bool]
     owns: Callable[[Path], bool]
+    reserved: tuple[str, ...] = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -16,8 +17,14 @@ from augment.io.writers.base import Writer
 
 
 def write_h5(path: Path, dataset: SyntheticDataset) -> None:
-    """Write ``dataset`` to a new HDF5 file at ``path`` (layout in docs/format.md)."""
-    with h5py.File(path, "w-") as f:
+    """Write ``dataset`` to a new HDF5 file at ``path`` (layout in docs/format.md).
+
+    The file is built in memory and then written with ordinary file writes: when the disk is full
+    or a file-size limit is hit, HDF5 writing to disk itself can crash the process on closing;
+    a plain write fails with an OSError that the caller reports.
+    """
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
         f.attrs["format"] = FORMAT_NAME
         f.attrs["format_version"] = FORMAT_VERSION
         gzip = {"compression": "gzip", "shuffle": True}
@@ -36,6 +43,8 @@ def write_h5(path: Path, dataset: SyntheticDataset) -> None:
         f.create_dataset(
             "provenance", data=strict_dumps(dataset.provenance, indent=1), dtype=h5py.string_dtype()
         )
+    with open(path, "xb") as handle:
+        handle.write(buffer.getbuffer())
 
 
 # name -> (dtype kinds allowed, dimensions); every array but class_names and real_sources has N rows

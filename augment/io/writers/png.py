@@ -166,4 +166,4 @@ def is_png_folder(path: Path) -> bool:
     return path.is_dir()
 
 
-PNG = Writer("png", "PNG", ("",), True, write_png, read_png, is_png_folder, is_png_output)
+PNG = Writer("png", "PNG", ("",), True, write_png, read_png, is_png_folder, is_png_output, (MANIFEST,))
