@@ -15,30 +15,25 @@ size and channel count, so distances compare like with like.
 
 from __future__ import annotations
 
-import html
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from augment.errors import AugmentError
-from augment.io.atomic import (
-    Target,
-    check_apart,
-    check_writable_folder,
-    publish,
-    remove,
-    target,
-    temporary_path,
-)
 from augment.io.dataset import from_integer_pixels, stored_form
 from augment.io.folder import RealDataset, load_folder
-from augment.io.strict_json import dumps as strict_dumps
-from augment.io.untrusted import read_limited
 from augment.io.writers import read_output
-from augment.quality import FEATURES, kid, prdc, privacy, random_conv_features
+from augment.privacy import membership_inference
+from augment.quality import (
+    FEATURES,
+    kid,
+    leave_one_out_dcr,
+    nearest_real,
+    prdc,
+    privacy,
+    random_conv_features,
+)
 
 
 @dataclass
@@ -54,6 +49,7 @@ class Evaluation:
     dcr: np.ndarray  # (N,)
     nearest: np.ndarray  # (N,) indices into train
     near_copies: np.ndarray  # indices into synthetic, closest first
+    reference_dcr: np.ndarray  # the reference's nearest-training distances (holdout, or leave-one-out)
     warnings: list[str] = field(default_factory=list)  # what the user should know about the inputs
 
 
@@ -159,7 +155,10 @@ def evaluate(
         "pixel": pixel,
         "features": {"space": FEATURES, **feature},
         "utility": None,
+        "membership_inference": None,
     }
+    if holdout is not None and len(holdout) >= 2 and len(train) >= 2:
+        figures["membership_inference"] = membership_inference(synthetic, train, holdout, seed)
     if (
         holdout is not None
         and holdout_labels is not None
@@ -184,6 +183,7 @@ def evaluate(
         dcr=novelty["dcr"],
         nearest=novelty["nearest"],
         near_copies=novelty["near_copies"],
+        reference_dcr=nearest_real(holdout, train)[1] if holdout is not None else leave_one_out_dcr(train),
         warnings=warnings,
     )
 
@@ -224,132 +224,17 @@ def summary_lines(evaluation: Evaluation) -> list[str]:
             f"{figures['density']:.3f}, coverage {figures['coverage']:.3f} (k={figures['k']}); "
             f"KID {figures['kid']:.4g} ± {figures['kid_std']:.2g} (subsets of {figures['subset_size']})"
         )
+    attack = f.get("membership_inference")
+    if attack is not None:
+        low, high = attack["auc_interval"]
+        lines.append(
+            f"membership inference: AUC {attack['auc']:.3f} (95 % {low:.3f}-{high:.3f}), advantage "
+            f"{attack['advantage']:.3f} at {attack['false_positive_rate']:.0%} false positives: "
+            f"{attack['verdict']}"
+        )
     if f["utility"] is not None:
         for name in ("svc", "logistic"):
             scores = f["utility"][name]
             shown = ", ".join(f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in scores.items())
             lines.append(f"utility ({name}, holdout accuracy): {shown}")
     return lines
-
-
-# --- the HTML report ---------------------------------------------------------------------------
-
-_CELL = 64  # pixels per image side in the report pictures, at least
-
-
-def _tile(image: np.ndarray, cell: int) -> Image.Image:
-    """(S, S, C) float in [0, 1] -> an 8-bit Pillow image upscaled (nearest) to ``cell`` pixels."""
-    pixels = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
-    tile = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
-    return tile.convert("RGB").resize((cell, cell), Image.Resampling.NEAREST)
-
-
-def grid_picture(rows: list[list[np.ndarray]], cell: int, gap: int = 4) -> Image.Image:
-    """Images laid out in rows (each (S, S, C) in [0, 1]), on a white background."""
-    columns = max((len(r) for r in rows), default=1)
-    picture = Image.new("RGB", (columns * (cell + gap) + gap, len(rows) * (cell + gap) + gap), "white")
-    for r, row in enumerate(rows):
-        for c, image in enumerate(row):
-            picture.paste(_tile(image, cell), (gap + c * (cell + gap), gap + r * (cell + gap)))
-    return picture
-
-
-REPORT_MARKER = "report.json"  # every figure, and the sign that augment wrote the folder
-REPORT_FORMAT = "augment.report"
-
-
-def is_report(folder: Path) -> bool:
-    """A folder (not a link) that :func:`write_report` wrote: it holds our ``report.json``."""
-    if folder.is_symlink() or not folder.is_dir():
-        return False
-    try:
-        return bool(json.loads(read_limited(folder / REPORT_MARKER)).get("format") == REPORT_FORMAT)
-    except (AugmentError, ValueError, AttributeError):
-        return False
-
-
-def check_report_target(folder: Path, overwrite: bool, inputs: dict[str, Path] | None = None) -> Target:
-    """Refuse, before any work, a report folder that cannot or must not be written (one that
-    exists without ``overwrite``, one augment did not write, one that is, holds or sits inside
-    an input); return it as it is now, for :func:`write_report` to check again."""
-    folder = Path(folder)
-    check_apart(folder, "report", inputs or {})
-    if folder.exists() or folder.is_symlink():
-        if not overwrite:
-            raise AugmentError(f"{folder} already exists; pass `overwrite` to replace it")
-        if folder.is_file():
-            raise AugmentError(f"{folder} is a file; `report` needs a folder path")
-        if not is_report(folder):
-            raise AugmentError(f"{folder} was not written by augment; refusing to replace it")
-    check_writable_folder(folder)
-    return target(folder)
-
-
-def write_report(
-    evaluation: Evaluation,
-    folder: Path,
-    overwrite: bool = False,
-    per_class: int = 8,
-    at: Target | None = None,
-) -> Path:
-    """Write ``folder/index.html`` with per-class real-vs-synthetic grids and the worst near-copies,
-    and ``folder/report.json`` with every figure.
-
-    Pictures are PNGs beside the page; the folder is built under a temporary name and published
-    (:func:`augment.io.atomic.publish`) against ``at``, the folder as checked before the work
-    (:func:`check_report_target`; None checks it now).
-    """
-    folder = Path(folder)
-    if at is None:
-        at = check_report_target(folder, overwrite)
-    size = evaluation.synthetic.shape[1]
-    cell = max(_CELL, size)
-    temporary = temporary_path(folder)
-    remove(temporary)
-    temporary.mkdir(parents=True)
-    try:
-        sections = []
-        for k, name in enumerate(evaluation.class_names):
-            real = evaluation.train[evaluation.train_labels == k][:per_class]
-            synthetic = evaluation.synthetic[evaluation.synthetic_labels == k][: per_class * 2]
-            rows = [list(real), list(synthetic[:per_class]), list(synthetic[per_class:])]
-            picture = f"class-{k}.png"
-            grid_picture([r for r in rows if r], cell).save(temporary / picture)
-            sections.append(
-                f"<h3>{html.escape(name)}</h3><p>top row: real (training) images; below: synthetic</p>"
-                f'<img src="{picture}" alt="real and synthetic images of {html.escape(name)}">'
-            )
-        worst = evaluation.near_copies[:per_class]
-        shown = worst if len(worst) else np.argsort(evaluation.dcr, kind="stable")[:per_class]
-        pairs = [[evaluation.synthetic[i], evaluation.train[evaluation.nearest[i]]] for i in shown]
-        if pairs:
-            grid_picture(pairs, cell).save(temporary / "nearest.png")
-        caption = (
-            "flagged near-copies" if len(worst) else "no near-copies flagged; the closest synthetic images"
-        )
-        distances = ", ".join(f"#{int(i)}: {evaluation.dcr[i]:.4f}" for i in shown)
-        page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>augment evaluation</title>
-<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}img{{image-rendering:pixelated}}
-pre{{background:#f4f4f4;padding:1em;overflow:auto}}</style></head><body>
-<h1>augment evaluation</h1>
-<pre>{html.escape(chr(10).join(summary_lines(evaluation)))}</pre>
-<h2>Real and synthetic, per class</h2>
-{"".join(sections)}
-<h2>Closest to a real image</h2>
-<p>{caption}: each row is a synthetic image (left) beside its nearest training image (right).
-Distances (RMS, intensities in [0, 1]): {html.escape(distances)}.</p>
-{'<img src="nearest.png" alt="synthetic images beside their nearest real images">' if pairs else ""}
-<h2>All figures</h2>
-<pre>{html.escape(strict_dumps(evaluation.figures, indent=1))}</pre>
-</body></html>
-"""
-        (temporary / "index.html").write_text(page)
-        marker = {"format": REPORT_FORMAT, "figures": evaluation.figures}
-        (temporary / REPORT_MARKER).write_text(strict_dumps(marker, indent=1))
-        publish(temporary, at, is_report)
-    except OSError as error:
-        raise AugmentError(f"cannot write {folder}: {error.strerror or error}") from None
-    finally:
-        remove(temporary)
-    return folder / "index.html"

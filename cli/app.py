@@ -461,14 +461,15 @@ def evaluate(
 ) -> None:
     """How useful and how novel SYNTHETIC is: privacy ratio, near-copies, PRDC, KID, utility."""
     from augment import evaluation
+    from augment import report as reporting
 
     with user_errors():
         inputs = {"synthetic data": synthetic, "real folder": real}
         if holdout is not None:
             inputs["held-out folder"] = holdout
-        at = evaluation.check_report_target(report, overwrite, inputs) if report is not None else None
+        at = reporting.check_report_target(report, overwrite, inputs) if report is not None else None
         result = evaluation.evaluate(synthetic, real, holdout, on_bad_file=on_bad_file)
-        page = evaluation.write_report(result, at.path, at=at) if at is not None else None
+        page = reporting.write_report(result, at.path, at=at) if at is not None else None
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if as_json:

@@ -234,3 +234,19 @@ def _replace(name, value):
 def test_a_crafted_h5_output_is_one_clear_error(tmp_path, change, message):
     with pytest.raises(AugmentError, match=message):
         read_output(craft_h5(tmp_path, change))
+
+
+@pytest.mark.parametrize("provenance", [{"classes": 5}, {"quality_gate": [1]}, {"versions": "x"}, {}])
+def test_inspect_of_a_crafted_provenance_is_one_clear_line(tmp_path, provenance):
+    from typer.testing import CliRunner
+
+    from augment.cli.app import app
+
+    out = tmp_path / "o.h5"
+    write_h5(out, with_provenance(provenance))
+    result = CliRunner().invoke(app, ["inspect", str(out)])
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output
+    if result.exit_code == 1:
+        assert result.stderr.startswith(f"error: {out}: its provenance is damaged or not augment's")
+    assert CliRunner().invoke(app, ["inspect", str(out), "--json"]).exit_code == 0

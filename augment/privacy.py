@@ -1,0 +1,92 @@
+"""Membership inference: can someone holding the synthetic images tell which real images they
+were made from?
+
+The attack is distance-based (the strongest simple attack on data synthesis without access to
+the model): each candidate real image gets the score "distance to its nearest synthetic image";
+a smaller score says "member". Members are the training images, non-members held-out images of
+the same source. The attack's AUC is the probability that a random member scores below a random
+non-member (ties count half; the Mann-Whitney statistic): 0.5 is chance, 1 is perfect. Its 95 %
+interval is a bootstrap over members and non-members. At a low false-positive rate the
+attack's *advantage* is its true-positive rate minus that false-positive rate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from augment.quality import nearest_real
+
+LOW_FALSE_POSITIVE_RATE = 0.1
+BOOTSTRAP_ROUNDS = 2000
+# verdict thresholds on the AUC (point estimate): below CHANCE_AUC the attacker does no better than
+# chance (when the interval also reaches down to 0.5), below CLEAR_AUC somewhat, else clearly
+CHANCE_AUC, CLEAR_AUC = 0.6, 0.75
+
+
+def membership_inference(
+    synthetic: np.ndarray, members: np.ndarray, non_members: np.ndarray, seed: int = 0
+) -> dict[str, Any]:
+    """The distance attack's figures (see the module docstring).
+
+    Args:
+      synthetic: (M, H, W, C) synthetic images in [0, 1].
+      members: (A, H, W, C) the training images.
+      non_members: (B, H, W, C) held-out images of the same source.
+      seed: for the bootstrap.
+
+    Returns:
+      ``auc``, ``auc_interval`` [low, high] (95 %, bootstrap), ``false_positive_rate`` (the
+      largest rate at most LOW_FALSE_POSITIVE_RATE that the non-members allow) with the
+      ``true_positive_rate`` and ``advantage`` there, ``members``, ``non_members``,
+      ``bootstrap_rounds`` and the ``verdict`` ("no better than chance", "somewhat better than
+      chance", "clearly").
+    """
+    member_scores = nearest_real(members, synthetic)[1].astype(np.float64)
+    other_scores = nearest_real(non_members, synthetic)[1].astype(np.float64)
+    # wins[i, j]: member i scores below non-member j (1), ties 1/2
+    wins = (member_scores[:, None] < other_scores[None, :]) + 0.5 * (
+        member_scores[:, None] == other_scores[None, :]
+    )
+    auc = float(wins.mean())
+    rng = np.random.default_rng(seed)
+    a, b = len(member_scores), len(other_scores)
+    # a bootstrap sample is a pair of multinomial count vectors: its AUC is ca^T W cb / (a b)
+    count_a = rng.multinomial(a, np.full(a, 1.0 / a), size=BOOTSTRAP_ROUNDS).astype(np.float64)
+    count_b = rng.multinomial(b, np.full(b, 1.0 / b), size=BOOTSTRAP_ROUNDS).astype(np.float64)
+    rounds = np.einsum("ra,ab,rb->r", count_a, wins, count_b) / (a * b)
+    low, high = (float(v) for v in np.percentile(rounds, [2.5, 97.5]))
+    fpr, tpr = _rates_at_low_fpr(member_scores, other_scores)
+    return {
+        "attack": "distance to the nearest synthetic image",
+        "auc": auc,
+        "auc_interval": [low, high],
+        "false_positive_rate": fpr,
+        "true_positive_rate": tpr,
+        "advantage": tpr - fpr,
+        "members": a,
+        "non_members": b,
+        "bootstrap_rounds": BOOTSTRAP_ROUNDS,
+        "verdict": membership_verdict(auc, low),
+    }
+
+
+def _rates_at_low_fpr(member_scores: np.ndarray, other_scores: np.ndarray) -> tuple[float, float]:
+    """(false-positive rate, true-positive rate) of the threshold that calls "member" every score
+    below it, placed as high as the non-members allow without passing LOW_FALSE_POSITIVE_RATE."""
+    others = np.sort(other_scores)
+    allowed = int(np.floor(LOW_FALSE_POSITIVE_RATE * len(others)))  # non-members that may be called
+    threshold = others[allowed] if allowed < len(others) else np.inf  # strictly below this: "member"
+    fpr = float(np.mean(other_scores < threshold))
+    tpr = float(np.mean(member_scores < threshold))
+    return fpr, tpr
+
+
+def membership_verdict(auc: float, low: float) -> str:
+    """How well the attack tells members from non-members, in words."""
+    if auc < CHANCE_AUC and low <= 0.5 + 1e-12:
+        return "no better than chance"
+    if auc < CLEAR_AUC:
+        return "somewhat better than chance"
+    return "clearly"

@@ -1,0 +1,112 @@
+"""The evaluate report: plain verdicts, SVG plots that parse, report.json as the owner's mark."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+from golden_output import golden_dataset
+from PIL import Image
+
+from augment.errors import AugmentError
+from augment.evaluation import evaluate
+from augment.io.writers.h5 import write_h5
+from augment.report import check_report_target, is_report, verdicts, write_report
+
+
+def figures(real=1.0, both=0.812, alone=0.75, near=(), attack=None):
+    return {
+        "counts": {"synthetic": 500, "train": 24, "holdout": 16},
+        "utility": {"svc": {"real": real, "real+synthetic": both, "synthetic": alone}},
+        "privacy": {"near_copies": list(near), "near_copy_threshold": 0.1},
+        "membership_inference": attack,
+    }
+
+
+def test_verdicts_say_what_to_do_in_plain_words():
+    said = verdicts(figures())
+    assert said["utility"].startswith(
+        "adding these images lowered held-out accuracy from 1.000 to 0.812: do not train on them as they are"
+    )
+    assert "raised held-out accuracy from 0.900 to 0.950" in verdicts(figures(0.9, 0.95))["utility"]
+    assert "kept held-out accuracy at 0.900" in verdicts(figures(0.9, 0.905))["utility"]
+    assert (
+        verdicts(figures())["copies"] == "none of the 500 synthetic images is a near-copy of a training image"
+    )
+    assert verdicts(figures(near=range(25)))["copies"].startswith(
+        "25 of the 500 synthetic images (5%) are near-copies"
+    )
+    attack = {"auc": 0.52, "auc_interval": [0.41, 0.63], "verdict": "no better than chance"}
+    assert verdicts(figures(attack=attack))["membership"] == (
+        "an attacker holding these synthetic images tells training images from others no better than chance "
+        "(AUC 0.52, 95 % interval 0.41-0.63)"
+    )
+    no_holdout = {**figures(), "utility": None, "membership_inference": None}
+    assert set(verdicts(no_holdout)) == {"copies"}
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.verdicts, self._in_li = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+        self._in_li = tag == "li" or self._in_li
+
+    def handle_data(self, data):
+        if self._in_li and data.strip():
+            self.verdicts.append(data.strip())
+
+    def handle_endtag(self, tag):
+        if tag == "li":
+            self._in_li = False
+
+
+@pytest.fixture
+def evaluated(tmp_path):
+    """evaluate() of the golden dataset against two small folders of real 8x8 images."""
+    rng = np.random.default_rng(0)
+    for part in ("real", "holdout"):
+        for name in ("benign", "malignant"):
+            (tmp_path / part / name).mkdir(parents=True)
+            for i in range(4):
+                pixels = rng.integers(0, 256, (8, 8), dtype=np.uint8)
+                Image.fromarray(pixels).save(tmp_path / part / name / f"{i}.png")
+    write_h5(tmp_path / "s.h5", golden_dataset())
+    return evaluate(tmp_path / "s.h5", tmp_path / "real", tmp_path / "holdout")
+
+
+def test_the_report_opens_with_verdicts_and_draws_its_plots(tmp_path, evaluated):
+    page = write_report(evaluated, tmp_path / "report")
+    text = page.read_text()
+    parsed = _Page()
+    parsed.feed(text)
+    assert parsed.verdicts[:2] == ["Utility:", verdicts(evaluated.figures)["utility"]]
+    assert text.index("Verdicts") < text.index("<svg") < text.index("All figures")
+    for svg in text.split("<svg")[1:]:
+        ET.fromstring("<svg" + svg.split("</svg>")[0] + "</svg>")  # well-formed SVG
+    assert text.count("<svg") == 2  # distances and accuracy
+    for src in parsed.images:
+        with Image.open(tmp_path / "report" / src) as picture:
+            assert picture.size[0] > 0
+    marker = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert marker["format"] == "augment.report" and marker["verdicts"] == verdicts(evaluated.figures)
+    assert marker["figures"]["membership_inference"]["members"] == 8
+    assert is_report(tmp_path / "report")
+
+
+def test_only_a_report_folder_is_replaced(tmp_path, evaluated):
+    write_report(evaluated, tmp_path / "report")
+    write_report(evaluated, tmp_path / "report", overwrite=True)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    with pytest.raises(AugmentError, match="was not written by augment"):
+        check_report_target(tmp_path / "mine", overwrite=True)
+    with pytest.raises(AugmentError, match="already exists; pass `overwrite`"):
+        check_report_target(tmp_path / "report", overwrite=False)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
