@@ -7,7 +7,9 @@ rest (about 1 747) held out; classifier ``SVC()`` on raw pixels in [0, 1]; 200 s
 the SVC trained on real + extra images, its gain over real only, the privacy ratio (median
 distance of the extra images to their closest training image over the same for the held-out
 images), the near-copy fraction (extra images closer than the 5th percentile of the held-out
-distances) and the wall time to make the extra images.
+distances), the membership-inference AUC (the 50 training images as members, the held-out ones
+as non-members; ``augment.privacy``) with its bootstrap upper bound, and the wall time to make
+the extra images.
 
 Run by hand (about 30 minutes on 2 CPU cores, 15 of them training the generators):
 
@@ -34,6 +36,7 @@ from sklearn.svm import SVC
 
 from augment.gantk import SynthesisConfig, synthesize
 from augment.gantk.generator import GeneratorConfig, sample, train_generator
+from augment.privacy import membership_inference
 from augment.quality import leave_one_out_threshold, privacy
 
 SEEDS = (0, 1, 2, 3, 4)
@@ -150,6 +153,11 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
     "classic 200": (classic, 200, "rotation ±12°, shift ±1 px"),
     "classic 1000": (classic, 1000, "rotation ±12°, shift ±1 px"),
     "GA-NTK direct (defaults)": (ga_ntk(DEFAULT), SYNTHETIC, "SynthesisConfig() as shipped"),
+    "GA-NTK direct, no convergence stop": (
+        ga_ntk(dataclasses.replace(DEFAULT, convergence_stop=False)),
+        SYNTHETIC,
+        "every batch runs all 300 steps",
+    ),
     "GA-NTK direct, augmentation only": (
         ga_ntk(dataclasses.replace(DEFAULT, novelty_stop=False)),
         SYNTHETIC,
@@ -205,9 +213,13 @@ def run(method: str, seed: int, images, labels) -> dict:
         row["dcgan_steps"] = DCGAN_STEPS[seed]
     if len(extra):
         figures = privacy(extra, real, images[holdout])
+        # members: the 50 training images; non-members: the held-out images
+        attack = membership_inference(extra, real, images[holdout], seed)
         row |= {
             "privacy_ratio": figures["privacy_ratio"],
             "near_copy_fraction": figures["near_copy_fraction"],
+            "membership_auc": attack["auc"],
+            "membership_auc_high": attack["auc_interval"][1],
         }
     return row
 
@@ -236,6 +248,10 @@ def summarise(rows: list[dict]) -> list[dict]:
                 "gain_points": stats(gains),
                 "privacy_ratio": stats([r.get("privacy_ratio") for r in mine]),
                 "near_copy_fraction": stats([r.get("near_copy_fraction") for r in mine]),
+                "membership_auc": stats([r.get("membership_auc") for r in mine]),
+                "membership_auc_high": max(
+                    (r["membership_auc_high"] for r in mine if "membership_auc_high" in r), default=None
+                ),
                 "seconds": stats([r["seconds"] for r in mine]),
             }
         )
@@ -250,13 +266,16 @@ def markdown(table: list[dict]) -> str:
         return f"{mean:+.{digits}f} ± {sd:.{digits}f}" if sign else f"{mean:.{digits}f} ± {sd:.{digits}f}"
 
     lines = [
-        "| method | accuracy | gain (points) | privacy ratio | near-copies | seconds |",
-        "|---|---|---|---|---|---|",
+        "| method | accuracy | gain (points) | privacy ratio | near-copies "
+        "| membership AUC (highest upper bound) | seconds |",
+        "|---|---|---|---|---|---|---|",
     ]
     for t in table:
+        high = t.get("membership_auc_high")
         lines.append(
             f"| {t['method']} | {show(t['accuracy'])} | {show(t['gain_points'], digits=2, sign=True)} | "
             f"{show(t['privacy_ratio'])} | {show(t['near_copy_fraction'], 100, 1)} % | "
+            f"{show(t.get('membership_auc', (None, None)))}{'' if high is None else f' ({high:.3f})'} | "
             f"{show(t['seconds'], digits=1)} |"
         )
     return "\n".join(lines)

@@ -21,7 +21,7 @@ import time
 from mri_slices import write_slices
 
 from augment.evaluation import evaluate
-from augment.gantk import SynthesisConfig
+from augment.gantk import DiscriminatorConfig, SynthesisConfig
 from augment.io.writers import read_output
 from augment.run import SynthRequest, run_synth
 
@@ -34,6 +34,9 @@ def main() -> None:
     parser.add_argument("--no-quality-gate", action="store_true")
     parser.add_argument("--coarse-size", type=int, default=None, help="0: single scale")
     parser.add_argument("--no-convergence-stop", action="store_true")
+    parser.add_argument(
+        "--real-batch-size", type=int, default=None, help="real images per step (a random subset)"
+    )
     parser.add_argument("--out", type=pathlib.Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
@@ -45,6 +48,8 @@ def main() -> None:
             changed["coarse_size"] = args.coarse_size
         if args.no_convergence_stop:
             changed["convergence_stop"] = False
+        if args.real_batch_size is not None:
+            changed["discriminator"] = DiscriminatorConfig(real_batch_size=args.real_batch_size)
         config = SynthesisConfig(**changed) if changed else None
         request = SynthRequest(
             input_folder=train, out=out, n=args.n, size=args.size, seed=args.seed, config=config,
@@ -62,6 +67,7 @@ def main() -> None:
         "quality_gate": not args.no_quality_gate,
         "schedule": provenance["synthesis"]["schedule"],
         "convergence_stop": not args.no_convergence_stop,
+        "real_batch_size": provenance["config"]["real_batch_size"],
         "steps_run": [c["loss"]["steps_run"] for c in provenance["classes"]],
         "wall_seconds": seconds,
         "seconds_per_image": seconds / args.n,

@@ -269,3 +269,16 @@ def test_a_folder_of_only_bad_files_is_a_clear_error(tmp_path):
     (tmp_path / "a.png").write_bytes(b"")
     with pytest.raises(AugmentError, match=r"no readable images in .*: all 1 image files were skipped"):
         load_folder(tmp_path, on_bad_file="skip")
+
+
+def test_a_dicom_needing_a_missing_decoder_names_every_way_to_read_it(tmp_path):
+    shutil.copy(dicom("MR_small_jpeg_ls_lossless.dcm"), tmp_path / "jls.dcm")
+    try:
+        load_folder(tmp_path)
+    except AugmentError as error:
+        message = str(error)
+        assert "unsupported DICOM pixel data (Unable to decompress 'JPEG-LS" in message
+        assert all(plugin in message for plugin in ("gdcm", "pylibjpeg", "pyjpegls"))  # not cut off
+        assert "\n" not in message
+    else:  # a JPEG-LS decoder is installed here: the file simply reads
+        assert load_folder(tmp_path).images.shape[0] == 1

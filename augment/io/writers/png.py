@@ -29,11 +29,11 @@ def png_name(class_name: str, index: int) -> str:
 def is_png_output(path: Path) -> bool:
     """True when ``path`` is a folder written by :func:`write_png` (it has our manifest)."""
     manifest = path / MANIFEST
-    if not manifest.is_file():
+    if path.is_symlink() or not manifest.is_file():
         return False
     try:
-        return bool(json.loads(manifest.read_text()).get("format") == FORMAT_NAME)
-    except (OSError, ValueError, AttributeError):
+        return bool(json.loads(read_limited(manifest)).get("format") == FORMAT_NAME)
+    except (AugmentError, ValueError, AttributeError):
         return False
 
 
