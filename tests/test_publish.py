@@ -3,6 +3,7 @@ output files are refused with one clear error before use."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import os
@@ -250,3 +251,20 @@ def test_inspect_of_a_crafted_provenance_is_one_clear_line(tmp_path, provenance)
     if result.exit_code == 1:
         assert result.stderr.startswith(f"error: {out}: its provenance is damaged or not augment's")
     assert CliRunner().invoke(app, ["inspect", str(out), "--json"]).exit_code == 0
+
+
+def test_publishing_without_flock_uses_an_exclusive_lock_file(tmp_path, monkeypatch):
+    """Where fcntl is missing (not POSIX), the lock is an exclusively created file."""
+    from augment.io import atomic
+
+    monkeypatch.setattr(atomic, "fcntl", None)
+    out = tmp_path / "o.h5"
+    at = check_target(out, "h5", overwrite=False)
+    (tmp_path / ".o.h5.lock").write_text("")  # another run holds it ...
+    clock = itertools.chain([0.0], itertools.repeat(100.0))  # a minute passes at the first wait
+    monkeypatch.setattr(atomic.time, "monotonic", clock.__next__)
+    with pytest.raises(AugmentError, match="is held by another run"):
+        write_output(at, golden_dataset(), "h5")
+    (tmp_path / ".o.h5.lock").unlink()  # ... and lets go
+    write_output(at, golden_dataset(), "h5")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.h5"]

@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import fcntl
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
 from augment.errors import AugmentError
+
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: an exclusively created lock file instead of flock
+    fcntl = None  # type: ignore[assignment]
 
 _RENAME_NOREPLACE = 1
 _AT_FDCWD = -100
@@ -83,9 +88,27 @@ def _rename_without_replacing(source: Path, destination: Path) -> None:
 def _locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``.<name>.lock`` beside ``path``; the lock file is removed again.
 
-    A lock file removed by the previous holder after this process opened it is not a lock any
-    more, so the lock is taken again until the file locked is the one at the path."""
+    With ``flock``: a lock file removed by the previous holder after this process opened it is
+    not a lock any more, so the lock is taken again until the file locked is the one at the path.
+    Without it, the lock is the exclusive creation of the file, waited for up to a minute."""
     lock = path.with_name(f".{path.name}.lock")
+    if fcntl is None:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+                break
+            except FileExistsError:
+                if time.monotonic() > deadline:
+                    raise AugmentError(
+                        f"{lock} is held by another run; delete it if no run is going"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+        return
     while True:
         descriptor = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
         try:
