@@ -37,11 +37,12 @@ def main() -> None:
     parser.add_argument(
         "--real-batch-size", type=int, default=None, help="real images per step (a random subset)"
     )
+    parser.add_argument("--split", choices=["distant", "adjacent"], default="distant")
     parser.add_argument("--out", type=pathlib.Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         root = pathlib.Path(scratch)
-        train, holdout = write_slices(root / "mri")
+        train, holdout = write_slices(root / "mri", args.split)
         out = root / "synthetic.h5"
         changed: dict = {}
         if args.coarse_size is not None:
@@ -62,6 +63,7 @@ def main() -> None:
         figures = evaluate(out, train, holdout).figures
     result = {
         "size": args.size,
+        "split": args.split,
         "n": args.n,
         "seed": args.seed,
         "quality_gate": not args.no_quality_gate,

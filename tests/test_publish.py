@@ -218,6 +218,12 @@ def _replace(name, value):
     return change
 
 
+def _huge_images(f):
+    """An images array declaring 64 GiB (chunked and empty, so the file stays small)."""
+    del f["images"]
+    f.create_dataset("images", shape=(2**20, 256, 256, 1), dtype=np.uint8, chunks=(1, 256, 256, 1))
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
@@ -230,6 +236,7 @@ def _replace(name, value):
         (_replace("provenance", "{not json"), "cannot read the provenance"),
         (_replace("class_names", np.array([b"../x", b"y"])), "is not a plain name"),
         (_replace("real_sources", np.zeros((2, 3), np.int64)), "real_sources must hold pairs"),
+        (_huge_images, r"images declares 68719476736 bytes, more than augment reads"),
     ],
 )
 def test_a_crafted_h5_output_is_one_clear_error(tmp_path, change, message):

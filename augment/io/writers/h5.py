@@ -47,6 +47,7 @@ def write_h5(path: Path, dataset: SyntheticDataset) -> None:
         handle.write(buffer.getbuffer())
 
 
+MAX_ARRAY_BYTES = 2**34  # 16 GiB: a larger array in an output is refused before it is read
 # name -> (dtype kinds allowed, dimensions); every array but class_names and real_sources has N rows
 _ARRAYS = {
     "images": ("u", 4),
@@ -64,6 +65,10 @@ def _array(f: h5py.File, name: str, path: Path) -> np.ndarray:
     node = f.get(name)
     if not isinstance(node, h5py.Dataset) or node.dtype.kind not in kinds or node.ndim != dims:
         raise AugmentError(f"{path} is damaged or not augment's: {name} is not a {dims}-d array as written")
+    if node.size * node.dtype.itemsize > MAX_ARRAY_BYTES:  # checked before anything is allocated
+        raise AugmentError(
+            f"{path}: {name} declares {node.size * node.dtype.itemsize} bytes, more than augment reads"
+        )
     return np.asarray(node[()])
 
 
