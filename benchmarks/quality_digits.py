@@ -147,7 +147,9 @@ def combined(*makers: Callable) -> Callable:
 
 DEFAULT = SynthesisConfig()
 # Before the copy-avoiding defaults (real images only, no novelty stop, chunks of 25 steps).
-PLAIN = dataclasses.replace(DEFAULT, augment_real_to=0, novelty_stop=False, chunk_steps=25)
+PLAIN = dataclasses.replace(
+    DEFAULT, augment_real_to=0, novelty_stop=False, convergence_stop=False, chunk_steps=25
+)
 METHODS: dict[str, tuple[Callable | None, int, str]] = {
     "real only": (None, 0, "the 50 real images"),
     "classic 200": (classic, 200, "rotation ±12°, shift ±1 px"),
@@ -175,7 +177,7 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
         "stopped early",
     ),
     "GA-NTK direct, plain, t=16384": (
-        ga_ntk(dataclasses.replace(PLAIN, t=16384.0)),
+        ga_ntk(dataclasses.replace(PLAIN, discriminator=dataclasses.replace(PLAIN.discriminator, t=16384.0))),
         SYNTHETIC,
         "less-trained D",
     ),
