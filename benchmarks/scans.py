@@ -22,8 +22,23 @@ from mri_slices import write_slices
 
 from augment.evaluation import evaluate
 from augment.gantk import DiscriminatorConfig, SynthesisConfig
+from augment.io.dataset import from_integer_pixels
+from augment.io.folder import load_folder
 from augment.io.writers import read_output
+from augment.report import grid_picture
 from augment.run import SynthRequest, run_synth
+
+
+def save_grid(path: pathlib.Path, synthetic, train: pathlib.Path, columns: int = 6) -> None:
+    """Per class, a row of real training slices and a row of synthetic ones, at the working size."""
+    size = synthetic.images.shape[1]
+    real = load_folder(train, size, "1")
+    made = from_integer_pixels(synthetic.images)
+    rows = []
+    for k, name in enumerate(synthetic.class_names):
+        rows.append(list(real.images[real.labels == real.class_names.index(name)][:columns]))
+        rows.append(list(made[synthetic.labels == k][:columns]))
+    grid_picture(rows, 128).save(path, optimize=True)  # every size shown at 128 px: the detail it keeps
 
 
 def main() -> None:
@@ -39,6 +54,7 @@ def main() -> None:
     )
     parser.add_argument("--split", choices=["distant", "adjacent"], default="distant")
     parser.add_argument("--out", type=pathlib.Path)
+    parser.add_argument("--grid", type=pathlib.Path, help="save real vs synthetic images per class (PNG)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         root = pathlib.Path(scratch)
@@ -59,7 +75,10 @@ def main() -> None:
         start = time.perf_counter()
         report = run_synth(request)
         seconds = time.perf_counter() - start
-        provenance = read_output(out).provenance
+        synthetic = read_output(out)
+        provenance = synthetic.provenance
+        if args.grid:
+            save_grid(args.grid, synthetic, train)
         figures = evaluate(out, train, holdout).figures
     result = {
         "size": args.size,
@@ -79,6 +98,9 @@ def main() -> None:
         "utility": figures["utility"],
         "privacy_ratio": figures["privacy"]["privacy_ratio"],
         "near_copy_fraction": figures["privacy"]["near_copy_fraction"],
+        "membership_inference": {
+            k: figures["membership_inference"][k] for k in ("auc", "auc_interval", "advantage", "verdict")
+        },
     }
     print(json.dumps(result, indent=1))
     if args.out:

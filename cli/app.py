@@ -217,7 +217,7 @@ def synth(
         typer.Option(
             "--convergence-stop/--no-convergence-stop",
             help="Direct mode: end a batch once its loss fell by less than 0.1% over its last 50 steps.",
-            show_default="on",
+            show_default="on above 32 px (coarse to fine), off at 32 px or less",
         ),
     ] = None,
     save_generator: Annotated[

@@ -49,6 +49,30 @@ def test_level_sizes_halve_down_to_the_coarse_size_and_no_lower_than_the_discrim
     assert schedule(28, SynthesisConfig()) == [(28, 300)]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "asked, size, expected",
+    [(None, 16, [True, True]), (None, 8, [False]), (False, 16, [False, False]), (True, 8, [True])],
+)
+def test_the_convergence_stop_is_on_by_default_only_coarse_to_fine(
+    threes16, monkeypatch, asked, size, expected
+):
+    """None: on for every level of a coarse-to-fine run, off for a single level; a choice is kept."""
+    import augment.gantk.multiscale as multiscale
+
+    seen = []
+
+    def record(real, n, config, key, *args, **kwargs):
+        seen.append(config.convergence_stop)
+        return synthesize(real, n, dataclasses.replace(config, steps=1), key, *args, **kwargs)
+
+    monkeypatch.setattr(multiscale, "synthesize", record)
+    real = threes16 if size == 16 else resize(threes16, 8)
+    config = dataclasses.replace(CONFIG, convergence_stop=asked, novelty_stop=False)
+    synthesize_coarse_to_fine(real, 2, config, jax.random.PRNGKey(0))
+    assert seen == expected
+
+
 def test_resize_keeps_the_unit_range_and_a_constant_image():
     images = np.random.default_rng(0).random((3, 8, 8, 1)).astype(np.float32)
     up = resize(images, 16)

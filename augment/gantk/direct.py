@@ -73,7 +73,9 @@ class SynthesisConfig(FlatRecord):
     ``refine_steps`` at each doubling (:mod:`augment.gantk.multiscale`; 0: one level). With
     ``convergence_stop`` a batch ends once its loss fell by less than ``convergence_tolerance``
     (relative) over its last ``convergence_window`` steps, checked after every chunk; a level with
-    no more steps than the window never stops early.
+    no more steps than the window never stops early. ``None`` (the default) turns it on for runs
+    coarse to fine, where it saves a tenth of a long run, and off for a single level of 32 pixels
+    or less, where runs are short and the last steps still add accuracy (docs/design.md).
     """
 
     discriminator: DiscriminatorConfig = dataclasses.field(default_factory=DiscriminatorConfig)
@@ -90,7 +92,7 @@ class SynthesisConfig(FlatRecord):
     max_near_copy_fraction: float = 0.2
     coarse_size: int = 32
     refine_steps: int = 40
-    convergence_stop: bool = True
+    convergence_stop: bool | None = None  # None: on coarse to fine, off for one level
     convergence_window: int = 50
     convergence_tolerance: float = 1e-3
 

@@ -190,7 +190,8 @@ def synthesize_coarse_to_fine(
         size, steps = levels[k]
         last = k == len(levels) - 1
         level_key = key if k == 0 else jax.random.fold_in(key, LEVEL_STREAM + k)
-        level_config = dataclasses.replace(config, steps=steps)
+        stop = config.convergence_stop if config.convergence_stop is not None else len(levels) > 1
+        level_config = dataclasses.replace(config, steps=steps, convergence_stop=stop)
 
         def level_checkpoint(
             snapshot: SynthesisSnapshot, k: int = k, start: np.ndarray | None = start, done: np.ndarray = done
