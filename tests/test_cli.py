@@ -159,7 +159,7 @@ def test_progress_summary_and_verbose(runner, tmp_path):
 
 
 @pytest.mark.slow
-def test_existing_output_is_left_untouched_without_overwrite(runner, tmp_path):
+def test_existing_output_is_left_untouched_and_only_augments_own_is_overwritten(runner, tmp_path):
     out = tmp_path / "taken.h5"
     out.write_bytes(b"precious")
     result = synth(runner, SAMPLES, "--n", 3, "--out", out, *FAST)
@@ -167,7 +167,13 @@ def test_existing_output_is_left_untouched_without_overwrite(runner, tmp_path):
     assert result.stderr == f"error: {out} already exists; pass --overwrite to replace it\n"
     assert out.read_bytes() == b"precious"
     result = synth(runner, SAMPLES, "--n", 3, "--out", out, "--overwrite", *FAST)
-    assert result.exit_code == 0 and h5py.is_hdf5(out)
+    assert result.exit_code == 1  # not even with --overwrite: augment did not write it
+    assert result.stderr == f"error: {out} was not written by augment; refusing to replace it\n"
+    assert out.read_bytes() == b"precious"
+    ours = tmp_path / "ours.h5"
+    assert synth(runner, SAMPLES, "--n", 3, "--out", ours, *FAST).exit_code == 0
+    result = synth(runner, SAMPLES, "--n", 3, "--out", ours, "--overwrite", "--seed", 1, *FAST)
+    assert result.exit_code == 0 and h5py.File(ours)["images"].shape[0] == 3
 
 
 @pytest.mark.parametrize(
@@ -617,7 +623,11 @@ def test_help_shows_every_default(runner):
 
 
 @pytest.mark.slow
-def test_images_shrunk_by_the_default_cap_say_so(runner, tmp_path):
+def test_images_shrunk_by_the_default_cap_say_so(runner, tmp_path, monkeypatch):
+    """The cap is 64 on a CPU; lowered to 16 here so that 40-pixel images show the note cheaply."""
+    import augment.run.synth as synth_module
+
+    monkeypatch.setattr(synth_module, "default_size_cap", lambda platform: 16)
     folder = tmp_path / "large"
     folder.mkdir()
     rng = np.random.default_rng(1)
@@ -629,6 +639,6 @@ def test_images_shrunk_by_the_default_cap_say_so(runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert (
-        "working size 32x32: the images' median shorter side is 40, capped at 32 by default; --size 64 or "
-        "--size 128 keeps more detail"
+        "working size 16x16: the images' median shorter side is 40, capped at 16 by default on this CPU; "
+        "--size 32 keeps more detail and takes about twice as long per image"
     ) in result.stderr.replace("\n", " ")
