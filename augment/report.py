@@ -10,7 +10,6 @@ folder also holds ``report.json`` (every figure and the verdicts), which marks i
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,13 @@ from augment.evaluation import Evaluation, summary_lines
 from augment.io.atomic import (
     Target,
     check_apart,
-    check_writable_folder,
+    check_folder_target,
+    marked_folder,
     publish,
     remove,
-    target,
     temporary_path,
 )
 from augment.io.strict_json import dumps as strict_dumps
-from augment.io.untrusted import read_limited
 
 UTILITY_TOLERANCE = 0.01  # held-out accuracy changes smaller than this are "kept"
 
@@ -187,29 +185,17 @@ REPORT_FORMAT = "augment.report"
 
 def is_report(folder: Path) -> bool:
     """A folder (not a link) that :func:`write_report` wrote: it holds our ``report.json``."""
-    if folder.is_symlink() or not folder.is_dir():
-        return False
-    try:
-        return bool(json.loads(read_limited(folder / REPORT_MARKER)).get("format") == REPORT_FORMAT)
-    except (AugmentError, ValueError, AttributeError):
-        return False
+    return marked_folder(folder, REPORT_MARKER, REPORT_FORMAT)
 
 
 def check_report_target(folder: Path, overwrite: bool, inputs: dict[str, Path] | None = None) -> Target:
     """Refuse, before any work, a report folder that cannot or must not be written (one that
     exists without ``overwrite``, one augment did not write, one that is, holds or sits inside
     an input); return it as it is now, for :func:`write_report` to check again."""
-    folder = Path(folder)
-    check_apart(folder, "report", inputs or {})
-    if folder.exists() or folder.is_symlink():
-        if not overwrite:
-            raise AugmentError(f"{folder} already exists; pass `overwrite` to replace it")
-        if folder.is_file():
-            raise AugmentError(f"{folder} is a file; `report` needs a folder path")
-        if not is_report(folder):
-            raise AugmentError(f"{folder} was not written by augment; refusing to replace it")
-    check_writable_folder(folder)
-    return target(folder)
+    check_apart(Path(folder), "report", inputs or {})
+    if Path(folder).is_file():
+        raise AugmentError(f"{folder} is a file; `report` needs a folder path")
+    return check_folder_target(Path(folder), overwrite, is_report)
 
 
 def write_report(

@@ -106,7 +106,7 @@ def test_save_then_load_gives_the_same_samples(tmp_path, trained):
     with pytest.raises(AugmentError, match="already exists; pass `overwrite`"):
         save_generators(tmp_path / "gen", {"three": trained}, {})
     (tmp_path / "other").mkdir()
-    with pytest.raises(AugmentError, match="is not a saved generator; refusing to replace it"):
+    with pytest.raises(AugmentError, match="was not written by augment; refusing to replace it"):
         save_generators(tmp_path / "other", {"three": trained}, {}, overwrite=True)
 
 

@@ -166,7 +166,7 @@ def test_generator_mistakes_are_one_clear_line(trained, tmp_path):
         (["synth", SAMPLES, "--out", tmp_path / "o.h5", "--mode", "generator", "--save-generator", gen],
          f"error: {gen} already exists; pass --overwrite to replace it\n"),
         (["synth", SAMPLES, "--out", tmp_path / "o.h5", "--mode", "generator", "--save-generator", SAMPLES,
-          "--overwrite"], f"error: {SAMPLES} is not a saved generator; refusing to replace it\n"),
+          "--overwrite"], f"error: {SAMPLES} was not written by augment; refusing to replace it\n"),
         (["sample", SAMPLES, "--out", tmp_path / "o.h5"],
          f"error: {SAMPLES} is not a saved generator (no generator.json)\n"),
         (["sample", gen, "--out", trained / "g.h5"],

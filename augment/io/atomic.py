@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import os
 import shutil
 import time
@@ -181,6 +182,33 @@ def check_writable_folder(path: Path) -> None:
         probe.unlink()
     except OSError as error:
         raise AugmentError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def marked_folder(folder: Path, marker: str, format_name: str) -> bool:
+    """Whether ``folder`` is a folder (not a link) whose JSON file ``marker`` names ``format_name``
+    as its ``format``: how augment tells a folder it wrote (read size-limited)."""
+    from augment.io.untrusted import read_limited  # untrusted imports nothing of this module
+
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    try:
+        return bool(json.loads(read_limited(folder / marker)).get("format") == format_name)
+    except (AugmentError, ValueError, AttributeError):
+        return False
+
+
+def check_folder_target(path: Path, overwrite: bool, owns: Callable[[Path], bool]) -> Target:
+    """Refuse, before any work, a folder target that cannot or must not be written: one that
+    exists without ``overwrite``, or that ``owns`` says augment did not write; return it as it is
+    now, for :func:`publish` to check again."""
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        if not overwrite:
+            raise AugmentError(f"{path} already exists; pass `overwrite` to replace it")
+        if not owns(path):
+            raise AugmentError(f"{path} was not written by augment; refusing to replace it")
+    check_writable_folder(path)
+    return target(path)
 
 
 def _resolved(path: Path) -> Path:

@@ -25,7 +25,7 @@ import numpy as np
 
 from augment.errors import AugmentError
 from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
-from augment.io.atomic import Target, check_writable_folder, publish, remove, target, temporary_path
+from augment.io.atomic import Target, check_folder_target, marked_folder, publish, remove, temporary_path
 from augment.io.strict_json import dumps as strict_dumps
 from augment.io.untrusted import check_schema, file_inside, read_limited, safe_name
 
@@ -53,25 +53,13 @@ class SavedGenerators(NamedTuple):
 
 def is_saved_generator(path: Path) -> bool:
     """A folder (not a link) holding a ``generator.json`` of this format."""
-    if path.is_symlink() or not path.is_dir():
-        return False
-    try:
-        return bool(json.loads(read_limited(path / MANIFEST)).get("format") == GENERATOR_FORMAT)
-    except (AugmentError, ValueError, AttributeError):
-        return False
+    return marked_folder(path, MANIFEST, GENERATOR_FORMAT)
 
 
 def check_generator_target(path: Path, overwrite: bool) -> Target:
     """Refuse, before any work, a generator folder that cannot or must not be written; return the
     target as it is now, for :func:`save_generators` to check again when publishing."""
-    path = Path(path)
-    if path.exists() or path.is_symlink():
-        if not overwrite:
-            raise AugmentError(f"{path} already exists; pass `overwrite` to replace it")
-        if not is_saved_generator(path):
-            raise AugmentError(f"{path} is not a saved generator; refusing to replace it")
-    check_writable_folder(path)
-    return target(path)
+    return check_folder_target(path, overwrite, is_saved_generator)
 
 
 def save_generators(

@@ -11,6 +11,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from augment.errors import AugmentError
+from augment.io.atomic import marked_folder
 from augment.io.dataset import FORMAT_NAME, FORMAT_VERSION, SyntheticDataset, check_version
 from augment.io.strict_json import dumps as strict_dumps
 from augment.io.strict_json import number
@@ -28,13 +29,7 @@ def png_name(class_name: str, index: int) -> str:
 
 def is_png_output(path: Path) -> bool:
     """True when ``path`` is a folder written by :func:`write_png` (it has our manifest)."""
-    manifest = path / MANIFEST
-    if path.is_symlink() or not manifest.is_file():
-        return False
-    try:
-        return bool(json.loads(read_limited(manifest)).get("format") == FORMAT_NAME)
-    except (AugmentError, ValueError, AttributeError):
-        return False
+    return marked_folder(path, MANIFEST, FORMAT_NAME)
 
 
 def write_png(path: Path, dataset: SyntheticDataset) -> None:
