@@ -28,8 +28,6 @@ from augment.privacy import membership_inference
 from augment.quality import (
     FEATURES,
     kid,
-    leave_one_out_dcr,
-    nearest_real,
     prdc,
     privacy,
     random_conv_features,
@@ -183,7 +181,7 @@ def evaluate(
         dcr=novelty["dcr"],
         nearest=novelty["nearest"],
         near_copies=novelty["near_copies"],
-        reference_dcr=nearest_real(holdout, train)[1] if holdout is not None else leave_one_out_dcr(train),
+        reference_dcr=novelty["reference_dcr"],
         warnings=warnings,
     )
 

@@ -74,7 +74,8 @@ def privacy(synthetic: np.ndarray, train: np.ndarray, holdout: np.ndarray | None
     """DCR figures, privacy ratio and near-copies of ``synthetic`` against the ``train`` images.
 
     Returns a dict: ``dcr`` (M,), ``nearest`` (M,) train indices, ``reference`` ("holdout" or
-    "leave-one-out"), ``reference_dcr_median``, ``dcr_median``, ``privacy_ratio``,
+    "leave-one-out"), ``reference_dcr`` (the reference's own nearest-training distances; empty
+    without a reference), ``reference_dcr_median``, ``dcr_median``, ``privacy_ratio``,
     ``near_copy_threshold``, ``near_copies`` (indices, closest first) and ``near_copy_fraction``.
     With a single training image and no holdout there is no reference: the ratio and threshold
     are None and nothing is flagged.
@@ -86,7 +87,8 @@ def privacy(synthetic: np.ndarray, train: np.ndarray, holdout: np.ndarray | None
         reference, name = leave_one_out_dcr(train), "leave-one-out"
     else:  # one real image: nothing to compare a distance with
         return {
-            "dcr": dcr, "nearest": nearest, "reference": None, "reference_dcr_median": None,
+            "dcr": dcr, "nearest": nearest, "reference": None, "reference_dcr": np.zeros(0, np.float32),
+            "reference_dcr_median": None,
             "dcr_median": float(np.median(dcr)), "privacy_ratio": None, "near_copy_threshold": None,
             "near_copies": np.zeros(0, np.int64), "near_copy_fraction": 0.0,
         }  # fmt: skip
@@ -98,6 +100,7 @@ def privacy(synthetic: np.ndarray, train: np.ndarray, holdout: np.ndarray | None
         "dcr": dcr,
         "nearest": nearest,
         "reference": name,
+        "reference_dcr": reference,
         "reference_dcr_median": reference_median,
         "dcr_median": float(np.median(dcr)),
         "privacy_ratio": float(np.median(dcr) / reference_median) if reference_median > 0 else float("inf"),
