@@ -21,7 +21,7 @@ from augment.evaluation import Evaluation, summary_lines
 from augment.io.atomic import (
     Target,
     check_apart,
-    check_folder_target,
+    check_replaceable,
     marked_folder,
     publish,
     remove,
@@ -195,7 +195,7 @@ def check_report_target(folder: Path, overwrite: bool, inputs: dict[str, Path] |
     check_apart(Path(folder), "report", inputs or {})
     if Path(folder).is_file():
         raise AugmentError(f"{folder} is a file; `report` needs a folder path")
-    return check_folder_target(Path(folder), overwrite, is_report)
+    return check_replaceable(Path(folder), overwrite, is_report)
 
 
 def write_report(

@@ -197,10 +197,10 @@ def marked_folder(folder: Path, marker: str, format_name: str) -> bool:
         return False
 
 
-def check_folder_target(path: Path, overwrite: bool, owns: Callable[[Path], bool]) -> Target:
-    """Refuse, before any work, a folder target that cannot or must not be written: one that
-    exists without ``overwrite``, or that ``owns`` says augment did not write; return it as it is
-    now, for :func:`publish` to check again."""
+def check_replaceable(path: Path, overwrite: bool, owns: Callable[[Path], bool]) -> Target:
+    """Refuse, before any work, a target (file or folder) that cannot or must not be written: one
+    that exists without ``overwrite``, that ``owns`` says augment did not write, or whose folder
+    refuses a new file; return it as it is now, for :func:`publish` to check again."""
     path = Path(path)
     if path.exists() or path.is_symlink():
         if not overwrite:

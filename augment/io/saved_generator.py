@@ -25,7 +25,7 @@ import numpy as np
 
 from augment.errors import AugmentError
 from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
-from augment.io.atomic import Target, check_folder_target, marked_folder, publish, remove, temporary_path
+from augment.io.atomic import Target, check_replaceable, marked_folder, publish, remove, temporary_path
 from augment.io.strict_json import dumps as strict_dumps
 from augment.io.untrusted import check_schema, file_inside, read_limited, safe_name
 
@@ -59,7 +59,7 @@ def is_saved_generator(path: Path) -> bool:
 def check_generator_target(path: Path, overwrite: bool) -> Target:
     """Refuse, before any work, a generator folder that cannot or must not be written; return the
     target as it is now, for :func:`save_generators` to check again when publishing."""
-    return check_folder_target(path, overwrite, is_saved_generator)
+    return check_replaceable(path, overwrite, is_saved_generator)
 
 
 def save_generators(

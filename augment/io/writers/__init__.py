@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from augment.errors import AugmentError
-from augment.io.atomic import Target, check_writable_folder, publish, remove, target, temporary_path
+from augment.io.atomic import Target, check_replaceable, publish, remove, temporary_path
 from augment.io.dataset import SyntheticDataset
 from augment.io.writers.base import Writer
 from augment.io.writers.h5 import HDF5
@@ -61,10 +61,7 @@ def check_target(path: Path, format: str, overwrite: bool) -> Target:
         raise AugmentError(f"{path} is a folder; give a file path ending in {writer.suffixes[0]}")
     if writer.folder and path.is_file():
         raise AugmentError(f"{path} is a file; {writer.title} output needs a folder path")
-    if exists and not writer.owns(path):
-        raise AugmentError(f"{path} was not written by augment; refusing to replace it")
-    check_writable_folder(path)
-    return target(path)
+    return check_replaceable(path, overwrite, writer.owns)
 
 
 def check_class_names(class_names: tuple[str, ...], format: str) -> None:
