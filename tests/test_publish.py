@@ -275,3 +275,26 @@ def test_publishing_without_flock_uses_an_exclusive_lock_file(tmp_path, monkeypa
     (tmp_path / ".o.h5.lock").unlink()  # ... and lets go
     write_output(at, golden_dataset(), "h5")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.h5"]
+
+
+def test_a_manifest_linking_outside_the_output_is_not_read(tmp_path):
+    out = tmp_path / "p"
+    write_png(out, golden_dataset())
+    (out / "manifest.json").rename(tmp_path / "elsewhere.json")
+    os.symlink(tmp_path / "elsewhere.json", out / "manifest.json")
+    with pytest.raises(AugmentError, match="leads outside"):
+        read_output(out)
+    from augment.io.writers.png import is_png_output
+
+    assert not is_png_output(out)  # so --overwrite will not replace it either
+
+
+def test_overwriting_keeps_a_file_that_happens_to_have_the_swap_name(tmp_path):
+    out = tmp_path / "o.h5"
+    write_output(check_target(out, "h5", False), golden_dataset(), "h5")
+    squatters = [tmp_path / f".o.h5.{os.getpid()}.old", tmp_path / f".o.h5.{os.getpid()}.0.old"]
+    for squatter in squatters:
+        squatter.write_text("not augment's")
+    write_output(check_target(out, "h5", True), with_provenance({"seed": 9}), "h5")
+    assert all(squatter.read_text() == "not augment's" for squatter in squatters)
+    assert read_output(out).provenance == {"seed": 9}

@@ -152,8 +152,11 @@ def publish(temporary: Path, at: Target, may_replace: Callable[[Path], bool]) ->
             return
         if not may_replace(path):
             raise AugmentError(f"{path} was not written by augment; refusing to replace it")
-        old = path.with_name(f".{path.name}.{os.getpid()}.old")
-        remove(old)
+        old = next(  # a free name: nothing already there is removed
+            p
+            for k in range(1000)
+            if not os.path.lexists(p := path.with_name(f".{path.name}.{os.getpid()}.{k}.old"))
+        )
         os.replace(path, old)
         try:
             _rename_without_replacing(temporary, path)
@@ -189,8 +192,8 @@ def marked_folder(folder: Path, marker: str, format_name: str) -> bool:
     as its ``format``: how augment tells a folder it wrote (read size-limited)."""
     from augment.io.untrusted import read_limited  # untrusted imports nothing of this module
 
-    if folder.is_symlink() or not folder.is_dir():
-        return False
+    if folder.is_symlink() or not folder.is_dir() or (folder / marker).is_symlink():
+        return False  # a marker that links elsewhere is not read
     try:
         return bool(json.loads(read_limited(folder / marker)).get("format") == format_name)
     except (AugmentError, ValueError, AttributeError):

@@ -103,6 +103,7 @@ def read_png(path: Path) -> SyntheticDataset:
     source = path / MANIFEST
     if not source.is_file():
         raise AugmentError(f"{path} is not an augment PNG output (no {MANIFEST})")
+    source = file_inside(path, MANIFEST, "its manifest", source)  # not a link leading elsewhere
     try:
         manifest = json.loads(read_limited(source))
     except ValueError as error:
