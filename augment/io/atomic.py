@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from augment.errors import AugmentError
+from augment.io.untrusted import read_limited
 
 try:
     import fcntl
@@ -190,8 +191,6 @@ def check_writable_folder(path: Path) -> None:
 def marked_folder(folder: Path, marker: str, format_name: str) -> bool:
     """Whether ``folder`` is a folder (not a link) whose JSON file ``marker`` names ``format_name``
     as its ``format``: how augment tells a folder it wrote (read size-limited)."""
-    from augment.io.untrusted import read_limited  # untrusted imports nothing of this module
-
     if folder.is_symlink() or not folder.is_dir() or (folder / marker).is_symlink():
         return False  # a marker that links elsewhere is not read
     try:
