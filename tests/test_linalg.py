@@ -1,4 +1,4 @@
-"""Safe primitives: the symmetric matrix exponential and its derivative, safe sqrt/arctan2."""
+"""Safe primitives: the symmetric matrix exponential and its derivative, the ReLU kernel's angle."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from jax.scipy.linalg import expm
 
-from augment.ntk.linalg import psd_expm, safe_arctan2, safe_sqrt
+from augment.ntk.linalg import _rsqrt_float32, arc_cosine, psd_expm
 
 
 def random_psd(key, n, rank=None):
@@ -60,19 +60,6 @@ def test_psd_expm_derivative_float32_is_finite_for_degenerate_spectrum():
     assert jnp.all(jnp.isfinite(grad))
 
 
-def test_safe_sqrt_value_and_derivative():
-    x = jnp.array([-1.0, 0.0, 4.0])
-    np.testing.assert_array_equal(safe_sqrt(x), [0.0, 0.0, 2.0])
-    np.testing.assert_array_equal(jax.vmap(jax.grad(safe_sqrt))(x), [0.0, 0.0, 0.25])
-
-
-def test_safe_arctan2_value_and_derivative():
-    np.testing.assert_allclose(safe_arctan2(1.0, 1.0), np.pi / 4)
-    assert jax.grad(safe_arctan2, argnums=(0, 1))(0.0, 0.0) == (0.0, 0.0)
-    dy, dx = jax.grad(safe_arctan2, argnums=(0, 1))(1.0, 2.0)
-    np.testing.assert_allclose([dy, dx], [2 / 5, -1 / 5], rtol=1e-6)
-
-
 def test_psd_expm_derivative_float32_with_a_wide_spectrum():
     """c * eigenvalue in the hundreds, as in GA-NTK: sinh/exp forms overflow float32 there."""
     evals = jnp.array([0.05, 0.06, 1.0, 16.0, 16.0 + 1e-6], jnp.float32)
@@ -86,9 +73,31 @@ def test_psd_expm_derivative_float32_with_a_wide_spectrum():
     np.testing.assert_allclose(grad, grad64, rtol=1e-3, atol=1e-6)
 
 
-def test_vectorised_arctan2_is_accurate_in_float32_over_all_quadrants():
-    grid = np.concatenate([-np.logspace(-6, 3, 200), [0.0], np.logspace(-6, 3, 200)])
-    y, x = np.meshgrid(grid, grid)
-    got = np.asarray(safe_arctan2(jnp.asarray(y, jnp.float32), jnp.asarray(x, jnp.float32)))
-    expected = np.arctan2(y.astype(np.float32).astype(np.float64), x.astype(np.float32).astype(np.float64))
-    assert np.max(np.abs(got - expected)) < 5e-7  # a few float32 ulps of pi
+def test_rsqrt_float32_is_accurate_to_float32_rounding():
+    x = np.geomspace(1e-30, 1e30, 200_001).astype(np.float32)
+    got = np.asarray(jax.jit(_rsqrt_float32)(jnp.asarray(x)), np.float64)
+    relative = np.abs(got * np.sqrt(x.astype(np.float64)) - 1.0)
+    assert relative.max() < 3e-7  # about two float32 ulps
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_arc_cosine_against_numpy_in_float64(dtype):
+    rho = np.concatenate(
+        [np.linspace(-1, 1, 400_001), 1 - np.geomspace(1e-7, 1e-1, 200), -1 + np.geomspace(1e-7, 1e-1, 200)]
+    )
+    with jax.enable_x64(dtype == "float64"):
+        x = jnp.asarray(rho, dtype)
+        theta, sine, inv_sine = jax.jit(arc_cosine)(x)
+        assert theta.dtype == sine.dtype == inv_sine.dtype == jnp.dtype(dtype)
+        exact = np.asarray(x, np.float64)  # the input as it is stored
+    theta, sine, inv_sine = (np.asarray(a, np.float64) for a in (theta, sine, inv_sine))
+    tolerance = 6e-7 if dtype == "float32" else 1e-13  # a few ulps of pi
+    assert np.max(np.abs(theta - np.arccos(exact))) < tolerance
+    assert np.max(np.abs(sine - np.sqrt(1 - exact**2))) < tolerance
+    inside = np.abs(exact) < 1
+    np.testing.assert_allclose(
+        inv_sine[inside] * sine[inside], 1.0, rtol=1e-6 if dtype == "float32" else 1e-14
+    )
+    assert np.all(inv_sine[~inside] == 0) and np.all(sine[~inside] == 0)
+    np.testing.assert_array_equal(theta[exact == 1], 0.0)
+    np.testing.assert_allclose(theta[exact == -1], np.pi, rtol=1e-7)

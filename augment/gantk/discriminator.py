@@ -22,10 +22,15 @@ import jax
 import jax.numpy as jnp
 
 from augment.gantk.losses import LOSSES, REAL, SYNTHETIC
-from augment.ntk.blocks import cross_kernel_by_tiles, self_kernel_by_halves, symmetric_from_blocks
+from augment.ntk.blocks import self_kernel_by_halves, symmetric_from_blocks
 from augment.ntk.linalg import psd_expm
 
 Array = jax.Array
+SELF_KERNEL_HALVINGS = 1
+"""Recursive halvings of the synthetic self-kernel (:func:`self_kernel_by_halves`). One halving
+evaluates 3/4 of the pairs; a second (5/8) was as fast on the reference step but its larger graph
+took the process's peak memory, XLA's compilation included, above neural-tangents'
+(benchmarks/RESULTS.md)."""
 
 
 def real_batch(key: Array, real_all: Array, gram_all: Array, n_real: int) -> tuple[Array, Array]:
@@ -98,8 +103,8 @@ def ga_ntk_loss(
     n_real, n_synthetic = real.shape[0], synthetic.shape[0]
     k = symmetric_from_blocks(
         k_real_real,
-        cross_kernel_by_tiles(kernel_fn, real, synthetic, "ntk"),
-        self_kernel_by_halves(kernel_fn, synthetic, "ntk"),
+        kernel_fn(real, synthetic, "ntk"),
+        self_kernel_by_halves(kernel_fn, synthetic, "ntk", SELF_KERNEL_HALVINGS),
     )
     y = one_hot_labels(n_real, n_synthetic, synthetic.dtype)
     prediction = ntk_gp_train_prediction(k, y, eta=eta, t=t, diag_reg=diag_reg)

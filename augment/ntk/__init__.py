@@ -1,6 +1,6 @@
 """The analytic NNGP/NTK kernel engine (see :mod:`augment.ntk.stax`)."""
 
 from augment.ntk import stax
-from augment.ntk.linalg import psd_expm, safe_arctan2, safe_sqrt
+from augment.ntk.linalg import arc_cosine, psd_expm
 
-__all__ = ["psd_expm", "safe_arctan2", "safe_sqrt", "stax"]
+__all__ = ["arc_cosine", "psd_expm", "stax"]

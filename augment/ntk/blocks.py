@@ -1,4 +1,4 @@
-"""Kernels assembled from blocks: the symmetry of a self-kernel, and cache-sized tiles.
+"""Kernels assembled from blocks: the symmetry of a self-kernel.
 
 ``kernel_fn(z, None)`` evaluates all n**2 pairs although ``K[i, j] == K[j, i]``. Splitting ``z``
 into halves A and B gives ``[[K_AA, K_AB], [K_AB^T, K_BB]]``: ``K_AB`` is computed once, and the
@@ -45,27 +45,3 @@ def symmetric_from_blocks(top_left: Array, top_right: Array, bottom_right: Array
     top = jnp.concatenate([top_left, top_right], axis=1)
     bottom = jnp.concatenate([top_right.T, bottom_right], axis=1)
     return jnp.concatenate([top, bottom], axis=0)
-
-
-def cross_kernel_by_tiles(
-    kernel_fn: Callable, x1: Array, x2: Array, get: str = "ntk", tile: int = 32
-) -> Array:
-    """``kernel_fn(x1, x2, get)`` computed as a ``vmap`` over (tile x tile) blocks.
-
-    The work is the same; the per-pair intermediates of a tile stay in cache, which on CPU makes
-    the forward and backward pass faster. Falls back to one call where a size is not a multiple
-    of ``tile``.
-
-    Args:
-      x1: (n1, ...) and x2: (n2, ...) inputs.
-
-    Returns:
-      (n1, n2) the kernel.
-    """
-    n1, n2 = x1.shape[0], x2.shape[0]
-    if n1 % tile or n2 % tile or (n1 == tile and n2 == tile):
-        return kernel_fn(x1, x2, get)
-    rows = x1.reshape((n1 // tile, tile, *x1.shape[1:]))
-    cols = x2.reshape((n2 // tile, tile, *x2.shape[1:]))
-    blocks = jax.vmap(lambda a: jax.vmap(lambda b: kernel_fn(a, b, get))(cols))(rows)
-    return blocks.transpose(0, 2, 1, 3).reshape(n1, n2)

@@ -32,7 +32,7 @@ matmul precision, so GPUs do not silently drop to TF32, unless ``kernel_fn(..., 
 asks for the faster "tensorfloat32" or "bfloat16" (operands rounded to 10 or 7 mantissa bits,
 float32 accumulation; GPU only) for the products of the inputs, or their "emulated-" versions
 (the same rounding done explicitly, on any device, to measure its effect); the ReLU kernel uses a
-square root and an ``arctan2`` with finite derivatives at ``x1 == x2`` (see :mod:`augment.ntk.linalg`).
+written-out derivative that stays finite at ``x1 == x2`` (see :mod:`augment.ntk.linalg`).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ import numpy as np
 from jax import lax
 
 from augment.errors import AugmentError
-from augment.ntk.linalg import safe_arctan2, safe_sqrt
+from augment.ntk.linalg import arc_cosine
 
 Array = jax.Array
 InitFn = Callable[[Array, tuple[int, ...]], tuple[tuple[int, ...], Any]]
@@ -113,11 +113,16 @@ class Kernel(NamedTuple):
     inputs, so that a first ``Conv`` can work on image patches instead of building the
     input-resolution covariance. Once materialised:
 
-    - ``nngp``: (n1, n2, *spatial) covariance of one channel's pre-activations at the same position;
-    - ``ntk``: (n1, n2, *spatial), or None when only the NNGP was asked for;
-    - ``var1``: (n1, *spatial) and ``var2``: (n2, *spatial) the variances, or None when ``is_self``
+    - ``nngp``: (*spatial, n1, n2) covariance of one channel's pre-activations at the same position;
+    - ``ntk``: (*spatial, n1, n2), or None when only the NNGP was asked for;
+    - ``var1``: (*spatial, n1) and ``var2``: (*spatial, n2) the variances, or None when ``is_self``
       (``x2`` is ``x1``): then they are read from the diagonal of ``nngp``, which keeps
       ``k11 * k22 - k12**2`` exactly 0 on the diagonal.
+
+    The spatial axes lead ("spatial-major"): a first convolution's per-position products come
+    out in this order, a window mean is a product over the leading axes, and every per-pair
+    elementwise loop reads contiguous memory. With the pairs leading instead, XLA transposed the
+    full-size arrays inside the fused ReLU loops, which made those loops several times slower.
     """
 
     nngp: Array | None
@@ -159,36 +164,36 @@ def _materialise(k: Kernel) -> Kernel:
         return k
     x1, x2 = k.inputs
     channels = x1.shape[-1]
-    nngp = _dot("n...c,m...c->nm...", x1, x2, k.precision) / channels
+    nngp = _dot("n...c,m...c->...nm", x1, x2, k.precision) / channels
     var1 = var2 = None
     if not k.is_self:
-        var1 = jnp.mean(x1 * x1, axis=-1)
-        var2 = jnp.mean(x2 * x2, axis=-1)
+        var1 = jnp.moveaxis(jnp.mean(x1 * x1, axis=-1), 0, -1)
+        var2 = jnp.moveaxis(jnp.mean(x2 * x2, axis=-1), 0, -1)
     ntk = jnp.zeros_like(nngp) if k.want_ntk else None
     return Kernel(nngp, ntk, var1, var2, None, None, k.is_self, k.want_ntk, k.precision)
 
 
 def _self_variances(nngp: Array) -> Array:
-    """(n, n, *spatial) -> (n, *spatial): the diagonal of a self-kernel."""
-    return jnp.moveaxis(jnp.diagonal(nngp, axis1=0, axis2=1), -1, 0)
+    """(*spatial, n, n) -> (*spatial, n): the diagonal of a self-kernel."""
+    return jnp.diagonal(nngp, axis1=-2, axis2=-1)
 
 
 def _pair_variances(k: Kernel) -> tuple[Array, Array]:
-    """``k11`` (n1, 1, *spatial) and ``k22`` (1, n2, *spatial), broadcastable against ``k.nngp``."""
+    """``k11`` (*spatial, n1, 1) and ``k22`` (*spatial, 1, n2), broadcastable against ``k.nngp``."""
     if k.is_self:
         var = _self_variances(k.cov)
-        return var[:, None], var[None, :]
+        return var[..., :, None], var[..., None, :]
     if k.var1 is None or k.var2 is None:
         raise RuntimeError("a materialised cross-kernel state carries both variances")
-    return k.var1[:, None], k.var2[None, :]
+    return k.var1[..., :, None], k.var2[..., None, :]
 
 
 def _diagonal_mask(k: Kernel) -> Array | None:
-    """(n, n, 1, ...) boolean identity for a self-kernel, None for a cross-kernel."""
+    """(1, ..., 1, n, n) boolean identity for a self-kernel, None for a cross-kernel."""
     if not k.is_self:
         return None
-    n = k.cov.shape[0]
-    return jnp.eye(n, dtype=bool).reshape((n, n) + (1,) * (k.cov.ndim - 2))
+    n = k.cov.shape[-1]
+    return jnp.eye(n, dtype=bool).reshape((1,) * (k.cov.ndim - 2) + (n, n))
 
 
 def _kernel_fn(update: KernelUpdate) -> Callable:
@@ -328,20 +333,24 @@ def _window_matrix(size: int, window: int, stride: int, pad: tuple[int, int]) ->
 
 
 def _window_mean(x: Array, filter_shape: tuple[int, int], strides: tuple[int, int], padding: str) -> Array:
-    """(..., H, W) -> (..., H', W'): the mean over each filter window, zero-padded for SAME.
+    """(H, W, ...) -> (H', W', ...): the mean over each filter window, zero-padded for SAME.
 
-    The 2-D window mean is separable: one small constant matmul along W, then one along H. On CPU
-    this is about four times faster, forward and backward, than ``lax.reduce_window``.
+    The 2-D window mean is separable: one small constant matmul along H, then one along W, each
+    over the leading (spatial) axes of a spatial-major array. On CPU this is several times
+    faster, forward and backward, than ``lax.reduce_window``.
     """
-    spatial = x.shape[-2:]
+    spatial = x.shape[:2]
     _check_spatial(spatial, filter_shape, padding)
     pads = lax.padtype_to_pads(spatial, filter_shape, strides, padding)
     rows, cols = (
         jnp.asarray(_window_matrix(n, f, s, pad), x.dtype)
         for n, f, s, pad in zip(spatial, filter_shape, strides, pads, strict=True)
     )
-    x = jnp.einsum("...hw,wj->...hj", x, cols, precision=_HIGHEST)
-    return jnp.einsum("...hj,hi->...ij", x, rows, precision=_HIGHEST)
+    x = jnp.einsum("hi,hw...->iw...", rows, x, precision=_HIGHEST)
+    # batched over the output rows i, so that the result comes out (i, j, ...) without a transpose
+    # (a plain contraction of the middle axis made XLA copy the whole array twice)
+    cols_per_row = jnp.broadcast_to(cols.T, (x.shape[0], *cols.T.shape))
+    return jnp.einsum("ijw,iw...->ij...", cols_per_row, x, precision=_HIGHEST)
 
 
 def _check_spatial(spatial, filter_shape, padding) -> None:
@@ -412,11 +421,11 @@ def _conv_on_inputs(k: Kernel, filter_shape, strides, padding, w_var, b_var) -> 
     p1 = patches(x1)
     p2 = p1 if k.is_self else patches(x2)
     size = p1.shape[-1]
-    nngp = w_var * _dot("nhwk,mhwk->nmhw", p1, p2, k.precision) / size + b_var
+    nngp = w_var * _dot("nhwk,mhwk->hwnm", p1, p2, k.precision) / size + b_var
     var1 = var2 = None
     if not k.is_self:
-        var1 = w_var * jnp.sum(p1 * p1, axis=-1) / size + b_var
-        var2 = w_var * jnp.sum(p2 * p2, axis=-1) / size + b_var
+        var1 = w_var * jnp.einsum("nhwk,nhwk->hwn", p1, p1, precision=_HIGHEST) / size + b_var
+        var2 = w_var * jnp.einsum("nhwk,nhwk->hwn", p2, p2, precision=_HIGHEST) / size + b_var
     ntk = nngp if k.want_ntk else None
     return Kernel(nngp, ntk, var1, var2, None, None, k.is_self, k.want_ntk, k.precision)
 
@@ -434,7 +443,7 @@ def _elementwise(fn: Callable[[Array], Array], pair_update: PairUpdate, var_fn: 
       fn: the nonlinearity itself, for ``apply_fn``.
       pair_update: ``(k12, k11, k22, ntk, diagonal_mask) -> (E[phi(u) phi(v)], ntk * E[phi'(u)
         phi'(v)])`` for ``(u, v)`` centred Gaussian with covariance ``[[k11, k12], [k12, k22]]``;
-        ``k11`` (n1, 1, ...) and ``k22`` (1, n2, ...) broadcast against ``k12`` (n1, n2, ...).
+        ``k11`` (..., n1, 1) and ``k22`` (..., 1, n2) broadcast against ``k12`` (..., n1, n2).
       var_fn: ``k -> E[phi(u)**2]`` for ``u ~ N(0, k)``.
     """
 
@@ -462,48 +471,72 @@ def _unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
     return jnp.sum(g, axis=axes, keepdims=True).reshape(shape)
 
 
+def _inverse_root(var: Array) -> Array:
+    """``1 / sqrt(var)`` of variances (n, ...), 0 where a variance is 0 (a constant-zero unit)."""
+    positive = var > 0
+    return jnp.where(positive, lax.rsqrt(jnp.where(positive, var, 1.0)), 0.0)
+
+
+def _reciprocal(var: Array) -> Array:
+    """``1 / var`` of variances (n, ...), 0 where a variance is 0."""
+    positive = var > 0
+    return jnp.where(positive, 1.0 / jnp.where(positive, var, 1.0), 0.0)
+
+
 def _ab_relu_pair_fn(a: float, b: float, masked: bool) -> Callable:
     """``(k12, k11, k22, ntk[, mask]) -> (nngp_new, ntk_new)`` for ``a * min(x, 0) + b * max(x, 0)``.
 
-    With ``s = sqrt(k11 k22 - k12**2)`` (0 where ``mask``), ``theta = arctan2(s, k12)``,
+    With the correlation ``rho = k12 / sqrt(k11 k22)`` (1 where ``mask``, or where a variance is
+    0), ``theta = arccos(rho)``, ``s = sqrt(k11 k22 - k12**2) = sqrt(k11 k22) sin(theta)``,
     ``c = (b - a)**2`` and ``D = a b + c (pi - theta) / (2 pi)``:
 
         nngp_new = a b k12 + c (s + (pi - theta) k12) / (2 pi),      ntk_new = ntk * D.
 
     Its reverse-mode derivative is written out (``custom_vjp``): XLA's own derivative of this
-    elementwise chain materialises many full-size intermediates and made the ReLU the most expensive
-    part of a GA-NTK step. The closed forms are ``d nngp/d k12 = D``,
-    ``d nngp/d k11 = c s / (4 pi k11)``, ``d D/d k12 = c / (2 pi s)`` and
-    ``d D/d k11 = -c k12 / (4 pi s k11)``; the ``1/s`` terms are 0 where ``s == 0``, which is the
-    derivative that :func:`safe_sqrt` and :func:`safe_arctan2` give there.
+    elementwise chain materialises many full-size intermediates. The closed forms are
+    ``d nngp/d k12 = D``, ``d nngp/d k11 = c s / (4 pi k11)``, ``d D/d k12 = c / (2 pi s)`` and
+    ``d D/d k11 = -c k12 / (4 pi s k11)``; the ``1/s`` terms are 0 where ``s == 0``.
+
+    Per pair everything is multiplications, additions and selections (:func:`arc_cosine`; the
+    square roots of the variances are taken once per image): XLA's CPU fusion then evaluates the
+    whole chain inside the loops that write the outputs, where a division or square root per
+    pair made it write five full-size intermediates and read them back. The backward pass
+    recomputes the angle from the inputs instead of keeping per-pair residuals, which saves their
+    memory too.
     """
     c = (b - a) ** 2
     two_pi = 2 * math.pi
 
-    def forward(k12, k11, k22, ntk, mask):
-        det = k11 * k22 - k12 * k12
+    def angle(k12, k11, k22, mask):
+        """theta, s and 1/s per pair; the variances' square roots are taken per image."""
+        inv_root1, inv_root2 = _inverse_root(k11), _inverse_root(k22)
+        scale = inv_root1 * inv_root2
+        rho = jnp.where(scale > 0, jnp.clip(k12 * scale, -1.0, 1.0), 1.0)
         if mask is not None:
-            det = jnp.where(mask, 0.0, det)
-        sine = safe_sqrt(det)
-        theta = safe_arctan2(sine, k12)
+            rho = jnp.where(mask, 1.0, rho)
+        theta, sine, inv_sine = arc_cosine(rho)
+        # sqrt(k11 k22) sin(theta); where a variance is 0, rho = 1 makes sin(theta) 0
+        return theta, (k11 * inv_root1) * (k22 * inv_root2) * sine, inv_sine * scale
+
+    def forward(k12, k11, k22, ntk, mask):
+        theta, sine, _ = angle(k12, k11, k22, mask)
         derivative_product = a * b + c * (math.pi - theta) / two_pi
         nngp = a * b * k12 + c * (sine + (math.pi - theta) * k12) / two_pi
-        return (nngp, ntk * derivative_product), (sine, derivative_product)
+        return nngp, ntk * derivative_product
 
     def backward(residuals, cotangents):
-        k12, k11, k22, ntk, sine, derivative_product = residuals
+        k12, k11, k22, ntk, mask = residuals
         g_nngp, g_ntk = cotangents
-        inv_sine = jnp.where(sine > 0, 1.0 / jnp.where(sine > 0, sine, 1.0), 0.0)
+        theta, sine, inv_sine = angle(k12, k11, k22, mask)
+        derivative_product = a * b + c * (math.pi - theta) / two_pi
         g_theta_part = g_ntk * ntk * c * inv_sine / (2 * two_pi)  # times -k12 / k_ii below
         g_sine_part = g_nngp * c * sine / (2 * two_pi)  # times 1 / k_ii below
         g_k12 = g_nngp * derivative_product + 2 * g_theta_part
         per_variance = g_sine_part - g_theta_part * k12
-        g_k11 = per_variance / jnp.where(k11 > 0, k11, 1.0)
-        g_k22 = per_variance / jnp.where(k22 > 0, k22, 1.0)
         return (
             g_k12,
-            _unbroadcast(g_k11, k11.shape),
-            _unbroadcast(g_k22, k22.shape),
+            _unbroadcast(per_variance, k11.shape) * _reciprocal(k11),
+            _unbroadcast(per_variance, k22.shape) * _reciprocal(k22),
             g_ntk * derivative_product,
         )
 
@@ -511,22 +544,20 @@ def _ab_relu_pair_fn(a: float, b: float, masked: bool) -> Callable:
 
         @jax.custom_vjp
         def masked_pair(k12, k11, k22, ntk, mask):
-            return forward(k12, k11, k22, ntk, mask)[0]
+            return forward(k12, k11, k22, ntk, mask)
 
         def masked_pair_fwd(k12, k11, k22, ntk, mask):
-            out, (sine, dp) = forward(k12, k11, k22, ntk, mask)
-            return out, (k12, k11, k22, ntk, sine, dp)
+            return forward(k12, k11, k22, ntk, mask), (k12, k11, k22, ntk, mask)
 
         masked_pair.defvjp(masked_pair_fwd, lambda res, g: (*backward(res, g), None))
         return masked_pair
 
     @jax.custom_vjp
     def pair(k12, k11, k22, ntk):
-        return forward(k12, k11, k22, ntk, None)[0]
+        return forward(k12, k11, k22, ntk, None)
 
     def pair_fwd(k12, k11, k22, ntk):
-        out, (sine, dp) = forward(k12, k11, k22, ntk, None)
-        return out, (k12, k11, k22, ntk, sine, dp)
+        return forward(k12, k11, k22, ntk, None), (k12, k11, k22, ntk, None)
 
     pair.defvjp(pair_fwd, backward)
     return pair
@@ -605,11 +636,11 @@ def Flatten():
         if k.cov.ndim == 2:
             return k
 
-        def mean_pair(a):
-            return None if a is None else jnp.mean(a, axis=tuple(range(2, a.ndim)))
+        def mean_pair(a):  # (*spatial, n1, n2) -> (n1, n2)
+            return None if a is None else jnp.mean(a, axis=tuple(range(a.ndim - 2)))
 
-        def mean_single(a):
-            return None if a is None else jnp.mean(a, axis=tuple(range(1, a.ndim)))
+        def mean_single(a):  # (*spatial, n) -> (n,)
+            return None if a is None else jnp.mean(a, axis=tuple(range(a.ndim - 1)))
 
         return k._replace(
             nngp=mean_pair(k.nngp),
