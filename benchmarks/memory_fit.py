@@ -1,0 +1,90 @@
+"""Fit the memory model of a GA-NTK step (augment/gantk/memory.py) to what XLA allocates.
+
+For a grid of configurations (both published architectures and the strided family, 8x8 to
+128x128, real batches 32-256, synthetic batches 8-64), compiles direct mode's chunk of steps as
+``augment synth`` runs it and reads XLA's temporary-buffer size (``memory_analysis()``). Then fits
+``bytes = a * pair_positions * 4 + b * patch_values * 4 + c * gram_entries * 4 + d`` by
+non-negative least squares on relative errors, and prints the coefficients, each
+configuration's fit, and the worst ratios of the shipped model (with its margin) to XLA.
+
+    .venv/bin/python benchmarks/memory_fit.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import jax
+import numpy as np
+from scipy.optimize import nnls
+
+from augment.gantk.config import DiscriminatorConfig
+from augment.gantk.direct import SynthesisConfig, _compiled_problem
+from augment.gantk.memory import FLOAT, conv_positions, step_bytes
+from augment.gantk.placement import Placement
+
+CONFIGURATIONS = [
+    (architecture, (size, size, channels), n_real, n_synthetic)
+    for architecture, channels, sizes in (("paper-gray", 1, (8, 16, 24, 32)), ("paper-rgb", 3, (16, 24, 32)))
+    for size in sizes
+    for n_real, n_synthetic in itertools.product((32, 128, 256), (8, 32, 64))
+    if not (size >= 32 and n_real == 256 and n_synthetic == 64)  # keep the run to minutes
+] + [
+    ("strided-gray", (64, 64, 1), 128, 32),
+    ("strided-gray", (64, 64, 1), 200, 32),
+    ("strided-rgb", (64, 64, 3), 64, 16),
+    ("strided-gray", (128, 128, 1), 64, 16),
+]
+
+
+def xla_temp_bytes(architecture, shape, n_real, n_synthetic) -> int:
+    config = SynthesisConfig(
+        discriminator=DiscriminatorConfig(architecture=architecture, real_batch_size=n_real),
+        steps=1,
+        synthetic_batch_size=n_synthetic,
+        augment_real_to=0,
+    )
+    compiled = _compiled_problem(config, shape[0], shape[-1])
+    state = compiled.init_state(jax.random.PRNGKey(0), n_synthetic, shape)
+    lanes = jax.tree_util.tree_map(lambda leaf: leaf[None], state)
+    real, gram = np.zeros((n_real, *shape), np.float32), np.eye(n_real, dtype=np.float32)
+    lowered = compiled.run_lanes(Placement.single().mesh).lower(lanes, real, gram, np.ones(1, np.int32))
+    return int(lowered.compile().memory_analysis().temp_size_in_bytes)
+
+
+def features(architecture, shape, n_real, n_synthetic) -> list[float]:
+    size, _, channels = shape
+    pairs = (n_real * n_synthetic + n_synthetic**2) * conv_positions(architecture, size, channels)
+    patches = (n_real + n_synthetic) * math.ceil(size / 2) ** 2 * 16 * channels
+    return [pairs * FLOAT, patches * FLOAT, (n_real + n_synthetic) ** 2 * FLOAT, 1.0]
+
+
+def main() -> None:
+    rows, measured = [], []
+    for configuration in CONFIGURATIONS:
+        measured.append(xla_temp_bytes(*configuration))
+        rows.append(features(*configuration))
+    x, y = np.asarray(rows), np.asarray(measured, np.float64)
+    # relative least squares: every row weighted by 1 / its measured size
+    coefficients, _ = nnls(x / y[:, None], np.ones_like(y))
+    fitted = x @ coefficients
+    print("| architecture | shape | real | synthetic | XLA temp MiB | fit / XLA | shipped model / XLA |")
+    print("|---|---|---|---|---|---|---|")
+    shipped = []
+    for configuration, xla, fit in zip(CONFIGURATIONS, y, fitted, strict=True):
+        architecture, shape, n_real, n_synthetic = configuration
+        ratio = step_bytes(*configuration) / xla
+        shipped.append(ratio)
+        print(
+            f"| {architecture} | {shape[0]}x{shape[1]}x{shape[2]} | {n_real} | {n_synthetic} | "
+            f"{xla / 2**20:.1f} | {fit / xla:.3f} | {ratio:.3f} |"
+        )
+    names = ("PER_PAIR_POSITION", "PER_PATCH_VALUE", "PER_GRAM_ENTRY", "FIXED")
+    print("\n" + ", ".join(f"{name} = {value:.4g}" for name, value in zip(names, coefficients, strict=True)))
+    print(f"fit / XLA: {np.min(fitted / y):.3f} to {np.max(fitted / y):.3f}")
+    print(f"shipped model / XLA: {min(shipped):.3f} to {max(shipped):.3f}")
+
+
+if __name__ == "__main__":
+    main()
