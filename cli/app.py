@@ -198,7 +198,7 @@ def synth(
         int | None,
         typer.Option(
             "--augment-real-to",
-            help="Direct mode: the discriminator sees this many random small rotations and shifts of each "
+            help="The discriminator sees this many random small rotations and shifts of each "
             "class's real images (0: the real images only).",
             show_default="200",
         ),

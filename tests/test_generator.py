@@ -16,6 +16,7 @@ from augment.gantk.generator import (
     generator_network,
     sample,
     train_generator,
+    training_real_set,
 )
 from augment.ntk import stax
 
@@ -136,3 +137,30 @@ def test_damaged_foreign_and_newer_generators_are_clear_errors(tmp_path, trained
     manifest_path.write_text("{not json")
     with pytest.raises(AugmentError, match="cannot read"):
         load_generators(tmp_path / "gen")
+
+
+def test_the_discriminator_sees_an_augmented_real_set_of_the_class(threes):
+    config = GeneratorConfig()
+    real = jax.numpy.asarray(threes)
+    key = jax.random.PRNGKey(5)
+    augmented = training_real_set(real, config, key)
+    assert config.augment_real_to == 200 and augmented.shape == (200, *real.shape[1:])
+    assert 0.0 <= float(augmented.min()) and float(augmented.max()) <= 1.0
+    # image j is a pose change of real image j mod n: without rotation and shift, the image itself
+    still = training_real_set(real, dataclasses.replace(config, augment_rotation=0.0, augment_shift=0.0), key)
+    np.testing.assert_allclose(still, real[np.arange(200) % real.shape[0]], atol=1e-6)
+    assert not np.allclose(augmented, still)
+    np.testing.assert_array_equal(augmented, training_real_set(real, config, key))  # from the key alone
+    assert training_real_set(real, dataclasses.replace(config, augment_real_to=0), key) is real
+
+
+def test_generator_mode_takes_the_augmented_set_size_and_plans_memory_for_it():
+    from augment.gantk.modes.generator import GENERATOR
+
+    assert GENERATOR.configure({"augment_real_to": 50}).augment_real_to == 50
+    need = GENERATOR.memory_need(GENERATOR.configure({}), [6, 9], [10, 10], "cpu", 1)
+    assert need.n_real_total == 200
+    plain = GENERATOR.memory_need(GENERATOR.configure({"augment_real_to": 0}), [6, 9], [10, 10], "cpu", 1)
+    assert plain.n_real_total == 9
+    with pytest.raises(AugmentError, match="apply to `mode=direct` only"):
+        GENERATOR.configure({"novelty_stop": False})

@@ -129,8 +129,9 @@ class Mode:
     def configure(self, options: dict[str, Any]) -> Any:
         """Its configuration from the options every mode shares, each given only when the user
         chose it: ``steps``, ``batch_size`` (synthetic images per step), ``real_batch_size``,
-        ``matmul_precision``, and the direct-mode copy guards ``augment_real_to`` and
-        ``novelty_stop``. An option the mode has no use for is an AugmentError."""
+        ``matmul_precision``, the augmented real set's size ``augment_real_to``, and direct mode's
+        ``novelty_stop`` and ``convergence_stop``. An option the mode has no use for is an
+        AugmentError."""
         raise NotImplementedError
 
     def memory_need(

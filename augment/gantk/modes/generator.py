@@ -25,7 +25,7 @@ from augment.gantk.modes.direct import _own_snapshot
 from augment.io.atomic import Target
 from augment.io.saved_generator import check_generator_target, save_generators
 
-_OWN = {"steps": "steps", "batch_size": "batch_size"}
+_OWN = {"steps": "steps", "batch_size": "batch_size", "augment_real_to": "augment_real_to"}
 _SHARED = ("real_batch_size", "matmul_precision")
 
 
@@ -37,9 +37,7 @@ class GeneratorMode(Mode):
 
     def configure(self, options: dict[str, Any]) -> GeneratorConfig:
         if any(k not in _OWN and k not in _SHARED for k in options):
-            raise AugmentError(
-                "`augment_real_to`, `novelty_stop` and `convergence_stop` apply to `mode=direct` only"
-            )
+            raise AugmentError("`novelty_stop` and `convergence_stop` apply to `mode=direct` only")
         base = GeneratorConfig()
         shared = {k: v for k, v in options.items() if k in _SHARED}
         own = {_OWN[k]: v for k, v in options.items() if k in _OWN}
@@ -48,7 +46,8 @@ class GeneratorMode(Mode):
     def memory_need(
         self, config: GeneratorConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
     ) -> MemoryNeed:
-        n_real = max(real_counts)
+        augmented = config.augment_real_to
+        n_real = max(max(augmented, n) if augmented > 0 else n for n in real_counts)
         return MemoryNeed(n_real, config.batch_size, min(GRAM_BLOCK, n_real), 1, one_device=True)
 
     def with_batches(
