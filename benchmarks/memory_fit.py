@@ -15,14 +15,11 @@ from __future__ import annotations
 import itertools
 import math
 
-import jax
 import numpy as np
 from scipy.optimize import nnls
 
-from augment.gantk.config import DiscriminatorConfig
-from augment.gantk.direct import SynthesisConfig, _compiled_problem
+from augment.gantk.direct import xla_step_bytes
 from augment.gantk.memory import FLOAT, conv_positions, step_bytes
-from augment.gantk.placement import Placement
 
 CONFIGURATIONS = [
     (architecture, (size, size, channels), n_real, n_synthetic)
@@ -38,21 +35,6 @@ CONFIGURATIONS = [
 ]
 
 
-def xla_temp_bytes(architecture, shape, n_real, n_synthetic) -> int:
-    config = SynthesisConfig(
-        discriminator=DiscriminatorConfig(architecture=architecture, real_batch_size=n_real),
-        steps=1,
-        synthetic_batch_size=n_synthetic,
-        augment_real_to=0,
-    )
-    compiled = _compiled_problem(config, shape[0], shape[-1])
-    state = compiled.init_state(jax.random.PRNGKey(0), n_synthetic, shape)
-    lanes = jax.tree_util.tree_map(lambda leaf: leaf[None], state)
-    real, gram = np.zeros((n_real, *shape), np.float32), np.eye(n_real, dtype=np.float32)
-    lowered = compiled.run_lanes(Placement.single().mesh).lower(lanes, real, gram, np.ones(1, np.int32))
-    return int(lowered.compile().memory_analysis().temp_size_in_bytes)
-
-
 def features(architecture, shape, n_real, n_synthetic) -> list[float]:
     size, _, channels = shape
     pairs = (n_real * n_synthetic + n_synthetic**2) * conv_positions(architecture, size, channels)
@@ -63,7 +45,7 @@ def features(architecture, shape, n_real, n_synthetic) -> list[float]:
 def main() -> None:
     rows, measured = [], []
     for configuration in CONFIGURATIONS:
-        measured.append(xla_temp_bytes(*configuration))
+        measured.append(xla_step_bytes(*configuration))
         rows.append(features(*configuration))
     x, y = np.asarray(rows), np.asarray(measured, np.float64)
     # relative least squares: every row weighted by 1 / its measured size

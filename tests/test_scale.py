@@ -22,7 +22,7 @@ from augment.errors import AugmentError
 from augment.gantk import memory
 from augment.gantk.architectures import discriminator
 from augment.gantk.config import DiscriminatorConfig
-from augment.gantk.direct import SynthesisConfig, _compiled_problem
+from augment.gantk.direct import SynthesisConfig, _compiled_problem, xla_step_bytes
 from augment.gantk.memory import (
     MARGIN,
     MIN_REAL_BATCH,
@@ -32,7 +32,6 @@ from augment.gantk.memory import (
     plan_memory,
     step_bytes,
 )
-from augment.gantk.placement import Placement
 from augment.inspection import summary_lines
 from augment.io.writers import read_output
 from augment.ntk.stax import round_mantissa
@@ -329,18 +328,7 @@ def test_the_memory_model_bounds_what_xla_allocates_on_configurations_it_was_not
     architecture, shape, n_real, n_synthetic
 ):
     """XLA's temporary buffers of the compiled chunk (the step's peak besides its inputs)."""
-    config = SynthesisConfig(
-        discriminator=DiscriminatorConfig(architecture=architecture, real_batch_size=n_real),
-        steps=1,
-        synthetic_batch_size=n_synthetic,
-        augment_real_to=0,
-    )
-    compiled = _compiled_problem(config, shape[0], shape[-1])
-    state = compiled.init_state(jax.random.PRNGKey(0), n_synthetic, shape)
-    lanes = jax.tree_util.tree_map(lambda leaf: leaf[None], state)
-    real, gram = np.zeros((n_real, *shape), np.float32), np.eye(n_real, dtype=np.float32)
-    lowered = compiled.run_lanes(Placement.single().mesh).lower(lanes, real, gram, np.ones(1, np.int32))
-    xla = lowered.compile().memory_analysis().temp_size_in_bytes
+    xla = xla_step_bytes(architecture, shape, n_real, n_synthetic)
     estimate = step_bytes(architecture, shape, n_real, n_synthetic)
     # never below XLA; above it by at most 60 %, plus the model's fixed part (it dominates the
     # 12x12 step of 1.2 MB, 1.63 times XLA's; benchmarks/memory_fit.py lists the ratios)

@@ -368,6 +368,32 @@ CheckpointFn = Callable[[SynthesisSnapshot], None]
 """``checkpoint(snapshot)``, called after every chunk of steps."""
 
 
+def xla_step_bytes(
+    architecture: str, image_shape: tuple[int, int, int], n_real: int, n_synthetic: int
+) -> int:
+    """The temporary buffers XLA reports for one problem's compiled chunk of steps (bytes), on
+    one device: what the memory model (:mod:`augment.gantk.memory`) estimates. Compiles, runs
+    nothing.
+
+    Args:
+      architecture: a discriminator architecture name.
+      image_shape: (S, S, C) working size.
+      n_real, n_synthetic: the real and synthetic batch of the problem.
+    """
+    config = SynthesisConfig(
+        discriminator=DiscriminatorConfig(architecture=architecture, real_batch_size=n_real),
+        steps=1,
+        synthetic_batch_size=n_synthetic,
+        augment_real_to=0,
+    )
+    compiled = _compiled_problem(config, image_shape[0], image_shape[-1])
+    state = compiled.init_state(jax.random.PRNGKey(0), n_synthetic, image_shape)
+    lanes = jax.tree_util.tree_map(lambda leaf: leaf[None], state)
+    real, gram = np.zeros((n_real, *image_shape), np.float32), np.eye(n_real, dtype=np.float32)
+    lowered = compiled.run_lanes(Placement.single().mesh).lower(lanes, real, gram, np.ones(1, np.int32))
+    return int(lowered.compile().memory_analysis().temp_size_in_bytes)
+
+
 def synthesize(
     real_images,
     n_synthetic: int,
