@@ -405,7 +405,7 @@ def _conv_on_inputs(k: Kernel, filter_shape, strides, padding, w_var, b_var) -> 
     """The first convolution, computed from image patches.
 
     The window mean of the input covariance at an output position is the dot product of the two
-    zero-padded patches there divided by their size, so the input-resolution (n1, n2, H, W)
+    zero-padded patches there divided by their size, so the input-resolution (H, W, n1, n2)
     covariance is never built: one (n1, K) x (K, n2) matmul per output position instead.
     """
     x1, x2 = k.inputs
