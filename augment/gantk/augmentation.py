@@ -20,6 +20,7 @@ import numpy as np
 from augment.errors import AugmentError
 
 Array = jax.Array
+AUGMENTATION_STREAM = 0x617567  # fold_in constant: the augmentation's key, apart from the others
 
 
 def _affine(image: Array, angle: Array, shift: Array) -> Array:
@@ -71,3 +72,26 @@ def augmented_real_set(
     angles, shifts = random_poses(key, count, rotation, shift * size)
     sources = jnp.asarray(real, jnp.float32)[jnp.arange(count) % n]
     return jnp.clip(jax.jit(jax.vmap(_affine))(sources, angles, shifts), 0.0, 1.0)
+
+
+def augmented_size(augment_real_to: int, n: int) -> int:
+    """How many images the discriminator's real side holds for a class of ``n`` real images:
+    ``n`` without augmentation (``augment_real_to <= 0``), else at least ``augment_real_to``."""
+    return max(augment_real_to, n) if augment_real_to > 0 else n
+
+
+def discriminator_real_set(
+    key: Array, real: Array, augment_real_to: int, rotation: float, shift: float
+) -> Array:
+    """The discriminator's real side for a class synthesised or trained with ``key``: the real
+    images (n, S, S, C) themselves, or :func:`augmented_size` rotated and shifted versions of
+    them, drawn with a key folded from ``key`` (so it does not consume the run's own stream)."""
+    if augment_real_to <= 0:
+        return real
+    return augmented_real_set(
+        jax.random.fold_in(key, AUGMENTATION_STREAM),
+        real,
+        augmented_size(augment_real_to, real.shape[0]),
+        rotation,
+        shift,
+    )

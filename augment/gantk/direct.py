@@ -43,7 +43,7 @@ import numpy as np
 import optax
 
 from augment.errors import AugmentError, one_of
-from augment.gantk.augmentation import augmented_real_set
+from augment.gantk.augmentation import discriminator_real_set
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
 from augment.gantk.loop import check_finite, checked_leaves, real_gram
@@ -52,7 +52,6 @@ from augment.quality import leave_one_out_threshold, pairwise_rms_distance
 
 Array = jax.Array
 OPTIMIZERS = ("adam", "gd")
-AUGMENTATION_STREAM = 0x617567  # fold_in constant: the augmentation's key, apart from the problems'
 UNBATCHED_SINGLE_LANE = True
 """Run a device's single lane (every CPU run) without ``vmap``: it saves the batching. It was
 added after a segmentation fault of XLA's CPU compiler in the gradient of the halved self-kernel
@@ -440,15 +439,9 @@ def synthesize(
     problems, per_problem = plan_problems(n_synthetic, config.synthetic_batch_size)
     image_shape = tuple(real.shape[1:])
     originals = np.asarray(real)
-    if config.augment_real_to > 0:
-        count = max(config.augment_real_to, real.shape[0])
-        real = augmented_real_set(
-            jax.random.fold_in(key, AUGMENTATION_STREAM),
-            real,
-            count,
-            config.augment_rotation,
-            config.augment_shift,
-        )
+    real = discriminator_real_set(
+        key, real, config.augment_real_to, config.augment_rotation, config.augment_shift
+    )
     # The step count does not change what is compiled: one compilation serves every --steps.
     compiled = _compiled_problem(dataclasses.replace(config, steps=1), image_shape[0], image_shape[-1])
     gram = compiled.gram(real)

@@ -31,14 +31,13 @@ import numpy as np
 import optax
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import augmented_real_set
+from augment.gantk.augmentation import discriminator_real_set
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
 from augment.gantk.loop import real_gram, restore, run_steps
 from augment.ntk import stax
 
 Array = jax.Array
-AUGMENTATION_STREAM = 0x617567  # fold_in constant of the augmentation's key, as in direct mode
 
 
 def _generator_discriminator() -> DiscriminatorConfig:
@@ -54,7 +53,7 @@ class GeneratorConfig(FlatRecord):
     (steps are dispatched one by one, see :func:`_compiled`); it does not change the result.
     With ``augment_real_to > 0`` the discriminator's real side is an augmented real set of that
     many random small rotations and shifts of the class's images, as in direct mode
-    (:func:`~augment.gantk.augmentation.augmented_real_set`).
+    (:func:`~augment.gantk.augmentation.discriminator_real_set`).
     """
 
     discriminator: DiscriminatorConfig = dataclasses.field(default_factory=_generator_discriminator)
@@ -260,7 +259,9 @@ def train_generator(
     size, width, channels = (int(d) for d in real.shape[1:])
     image_shape = (size, width, channels)
     compiled = _compiled(dataclasses.replace(config, steps=1), image_shape)
-    real = training_real_set(real, config, key)
+    real = discriminator_real_set(
+        key, real, config.augment_real_to, config.augment_rotation, config.augment_shift
+    )
     gram = compiled.gram(real)
     state = compiled.init_state(key)
     history: list[float] = []
@@ -282,20 +283,6 @@ def train_generator(
     )  # fmt: skip
     return TrainedGenerator(
         jax.tree_util.tree_map(np.asarray, state.params), image_shape, config, np.asarray(history, np.float32)
-    )
-
-
-def training_real_set(real: Array, config: GeneratorConfig, key: Array) -> Array:
-    """The discriminator's real side for a generator trained with ``key``: the real images (n, S,
-    S, C), or ``max(augment_real_to, n)`` rotated and shifted versions of them."""
-    if config.augment_real_to <= 0:
-        return real
-    return augmented_real_set(
-        jax.random.fold_in(key, AUGMENTATION_STREAM),
-        real,
-        max(config.augment_real_to, real.shape[0]),
-        config.augment_rotation,
-        config.augment_shift,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from augment.errors import AugmentError
+from augment.gantk.augmentation import augmented_size
 from augment.gantk.direct import SynthesisConfig, plan_problems
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.memory import MAX_LANES_PER_DEVICE
@@ -43,8 +44,7 @@ class DirectMode(Mode):
     def memory_need(
         self, config: SynthesisConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
     ) -> MemoryNeed:
-        augmented = config.augment_real_to
-        n_real_total = max(max(augmented, n) if augmented > 0 else n for n in real_counts)
+        n_real_total = max(augmented_size(config.augment_real_to, n) for n in real_counts)
         sizes = [plan_problems(c, config.synthetic_batch_size) for c in counts]
         problems, synthetic = max(p for p, _ in sizes), max(s for _, s in sizes)
         # a CPU device gains nothing from batching problems; an accelerator does while they fit

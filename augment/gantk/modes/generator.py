@@ -11,6 +11,7 @@ import jax
 import numpy as np
 
 from augment.errors import AugmentError
+from augment.gantk.augmentation import augmented_size
 from augment.gantk.generator import (
     GeneratorConfig,
     GeneratorSnapshot,
@@ -46,8 +47,7 @@ class GeneratorMode(Mode):
     def memory_need(
         self, config: GeneratorConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
     ) -> MemoryNeed:
-        augmented = config.augment_real_to
-        n_real = max(max(augmented, n) if augmented > 0 else n for n in real_counts)
+        n_real = max(augmented_size(config.augment_real_to, n) for n in real_counts)
         return MemoryNeed(n_real, config.batch_size, min(GRAM_BLOCK, n_real), 1, one_device=True)
 
     def with_batches(
