@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -34,6 +35,53 @@ def test_the_network_makes_images_of_the_working_size_in_the_unit_range(size, ch
     assert float(images.min()) > 0.0 and float(images.max()) < 1.0
 
 
+@pytest.mark.parametrize(("height", "width", "in_chan", "out_chan"), [(4, 4, 3, 5), (7, 5, 16, 8)])
+def test_upsample_conv_is_upsampling_then_a_same_convolution(height, width, in_chan, out_chan):
+    key = jax.random.PRNGKey(height)
+    fused_init, fused, _ = stax.UpsampleConv(out_chan, W_std=1.3, b_std=0.7)
+    _, two_layers = stax.serial(
+        stax.Upsample(2), stax.Conv(out_chan, (3, 3), padding="SAME", W_std=1.3, b_std=0.7)
+    )[:2]
+    shape, params = fused_init(key, (-1, height, width, in_chan))
+    assert shape == (-1, 2 * height, 2 * width, out_chan)
+    x = jax.random.normal(jax.random.fold_in(key, 1), (2, height, width, in_chan))
+    np.testing.assert_allclose(fused(params, x), two_layers(((), params), x), atol=1e-5)
+    # the same gradients too, against JAX's autodiff of the two layers
+    weight = jax.random.normal(jax.random.fold_in(key, 2), (2, 2 * height, 2 * width, out_chan))
+    grads = [
+        jax.grad(lambda p, x, f=f: jnp.sum(jnp.sin(f(p, x)) * weight), argnums=(0, 1))(p, x)
+        for f, p in ((fused, params), (two_layers, ((), params)))
+    ]
+    for a, b in zip(jax.tree_util.tree_leaves(grads[0]), jax.tree_util.tree_leaves(grads[1]), strict=True):
+        np.testing.assert_allclose(a, b, atol=2e-4 * float(jnp.max(jnp.abs(b))))
+
+
+@pytest.mark.parametrize(("filter_shape", "padding"), [((3, 3), "SAME"), ((2, 3), "VALID"), ((4, 2), "SAME")])
+def test_a_stride_one_convolution_has_its_written_out_gradient(filter_shape, padding):
+    from jax.test_util import check_grads
+
+    from augment.ntk.stax import _conv_stride_one, _lax_conv
+
+    x = jax.random.normal(jax.random.PRNGKey(0), (3, 6, 5, 4))
+    weights = jax.random.normal(jax.random.PRNGKey(1), (*filter_shape, 4, 2))
+    pads = tuple(
+        (int(lo), int(hi)) for lo, hi in jax.lax.padtype_to_pads(x.shape[1:3], filter_shape, (1, 1), padding)
+    )
+    # the same values and gradients as lax's convolution under JAX's autodiff ...
+    np.testing.assert_allclose(
+        _conv_stride_one(x, weights, pads), _lax_conv(x, weights, (1, 1), pads), atol=1e-5
+    )
+    cotangent = jax.random.normal(jax.random.PRNGKey(2), _lax_conv(x, weights, (1, 1), pads).shape)
+    ours = jax.vjp(lambda x, w: _conv_stride_one(x, w, pads), x, weights)[1](cotangent)
+    theirs = jax.vjp(lambda x, w: _lax_conv(x, w, (1, 1), pads), x, weights)[1](cotangent)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    # ... and against finite differences
+    check_grads(
+        lambda x, w: _conv_stride_one(x, w, pads), (x, weights), order=1, modes=["rev"], atol=5e-2, rtol=5e-2
+    )
+
+
 def test_generator_only_layers_have_no_kernel():
     _, _, kernel_fn = stax.serial(stax.Dense(4), stax.Reshape((2, 2, 1)))
     with pytest.raises(AugmentError, match="Reshape is for finite networks"):
@@ -54,6 +102,8 @@ def test_the_ga_ntk_loss_falls_and_samples_are_deterministic(threes):
     assert 0.0 < first.min() and first.max() < 1.0
     np.testing.assert_array_equal(first, sample(generator, 7, jax.random.PRNGKey(3)))
     assert not np.array_equal(first, sample(generator, 7, jax.random.PRNGKey(4)))
+    # in batches of 3 (the last one padded): the same images
+    np.testing.assert_allclose(sample(generator, 7, jax.random.PRNGKey(3), batch=3), first, atol=1e-6)
     again = train_generator(threes, FAST, jax.random.PRNGKey(0))
     np.testing.assert_array_equal(again.loss_history, history)
 

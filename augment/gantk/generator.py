@@ -6,14 +6,15 @@ per-class GA-NTK problem, and independent generators let a lab add a class witho
 others (and, later, train classes on different devices).
 
 The network is composed from :mod:`augment.ntk.stax` layers and sized from the working resolution:
-``Dense -> Reshape(s0, s0, w) -> [Upsample(2) -> Conv 3x3 -> ReLU] x k -> Conv 3x3 -> Sigmoid``
-(then a centre crop when ``s0 * 2**k`` overshoots the size), with ``k = floor(log2(size / 4))``
-doublings and widths halving from ``base_channels`` (at least 32). Settings follow the published
-GA-NTKg code (docs/design.md, "The method"): Adam with beta1 0.5, global-norm clipping 5, z
-dimension 64, batch 64, diag_reg 1e-4, except two measured on the digits protocol
-(benchmarks/RESULTS.md): the learning rate is 1e-3, not 2e-4, and the discriminator's real side
-is an augmented real set of 200 small rotations and shifts, as in direct mode. All randomness
-comes from explicit keys.
+``Dense -> Reshape(s0, s0, w) -> [UpsampleConv 3x3 -> ReLU] x k -> Conv 3x3 -> Sigmoid``
+(``UpsampleConv``: a nearest upsampling by 2 and a 3x3 convolution, computed as one layer at the
+lower resolution; then a centre crop when ``s0 * 2**k`` overshoots the size), with ``k =
+floor(log2(size / 4))`` doublings and widths halving from ``base_channels`` (at least 32).
+Settings follow the published GA-NTKg code (docs/design.md, "The method"): Adam with beta1 0.5,
+global-norm clipping 5, z dimension 64, batch 64, diag_reg 1e-4, except two measured on the digits
+protocol (benchmarks/RESULTS.md): the learning rate is 1e-3, not 2e-4, and the discriminator's
+real side is an augmented real set of 200 small rotations and shifts, as in direct mode. All
+randomness comes from explicit keys.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ def _generator_discriminator() -> DiscriminatorConfig:
 class GeneratorConfig(FlatRecord):
     """Everything that decides what generator training computes (recorded in provenance).
 
-    ``chunk_steps`` only sets how often progress is reported and a checkpoint may be written
-    (steps are dispatched one by one, see :func:`_compiled`); it does not change the result.
+    ``chunk_steps`` only sets how many steps run in one compiled loop, and so how often progress
+    is reported and a checkpoint may be written; it does not change the result.
     With ``augment_real_to > 0`` the discriminator's real side is an augmented real set of that
     many random small rotations and shifts of the class's images, as in direct mode
     (:func:`~augment.gantk.augmentation.discriminator_real_set`).
@@ -108,11 +109,7 @@ def generator_network(size: int, channels: int, base_channels: int = 128) -> tup
     width = base_channels
     for _ in range(doublings):
         width = max(32, width // 2)
-        layers += [
-            stax.Upsample(2),
-            stax.Conv(width, (3, 3), padding="SAME", W_std=relu_std, b_std=1.0),
-            stax.Relu(),
-        ]
+        layers += [stax.UpsampleConv(width, W_std=relu_std, b_std=1.0), stax.Relu()]
     layers += [stax.Conv(channels, (3, 3), padding="SAME", W_std=1.0, b_std=1.0), stax.Sigmoid()]
     if start * 2**doublings != size:
         layers.append(stax.CenterCrop(size))
@@ -207,17 +204,18 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, ...]) -> _Compile
             optax.apply_updates(state.params, updates), opt_state, key, state.step + 1
         ), loss
 
-    jitted_step = jax.jit(step)
-
+    @jax.jit
     def run_chunk(state, real_all, gram_all, num_steps):
-        """``num_steps`` jitted steps from Python. Not a ``fori_loop``: XLA's CPU backend runs the
-        generator's convolutions about 25x slower inside a while loop (measured: 1.16 s against
-        0.046 s per step at 8x8, batch 64)."""
-        losses = []
-        for _ in range(num_steps):
-            state, loss = jitted_step(state, real_all, gram_all)
-            losses.append(loss)
-        return state, jnp.stack(losses)
+        """Up to ``config.chunk_steps`` steps in one ``fori_loop``; ``num_steps`` is traced, so it
+        never recompiles. Losses past ``num_steps`` are NaN."""
+        history = jnp.full((config.chunk_steps,), jnp.nan, jnp.float32)
+
+        def body(i, carry):
+            state, history = carry
+            state, loss = step(state, real_all, gram_all)
+            return state, history.at[i].set(loss)
+
+        return jax.lax.fori_loop(0, num_steps, body, (state, history))
 
     @jax.jit
     def init_state(key):
@@ -292,12 +290,20 @@ def _check_count(n: int) -> None:
 
 
 def sample(generator: TrainedGenerator, n: int, key: Array, batch: int = 1024) -> np.ndarray:
-    """(n, S, S, C) float32 images in (0, 1) from ``n`` noise vectors drawn with ``key``."""
+    """(n, S, S, C) float32 images in (0, 1) from ``n`` noise vectors drawn with ``key``.
+
+    The network runs on whole batches of ``batch`` rows (the last one padded with zero noise and
+    cut), so a request of any size compiles it once; fewer than ``batch`` images run as one batch.
+    """
     _check_count(n)
     size, _, channels = generator.image_shape
     apply = _sampler(size, channels, generator.config.base_channels)
     z = jax.random.normal(key, (n, generator.config.z_dim))
-    return np.concatenate([np.asarray(apply(generator.params, z[i : i + batch])) for i in range(0, n, batch)])
+    if n > batch:
+        z = jnp.pad(z, ((0, -n % batch), (0, 0)))
+    rows = min(n, batch)
+    images = [np.asarray(apply(generator.params, z[i : i + rows])) for i in range(0, len(z), rows)]
+    return np.concatenate(images)[:n]
 
 
 @functools.lru_cache(maxsize=8)

@@ -319,6 +319,50 @@ def _normalise_conv_args(
     return (window[0], window[1]), (steps[0], steps[1]), padding
 
 
+def _lax_conv(x: Array, weights: Array, strides, padding) -> Array:
+    return lax.conv_general_dilated(
+        x, weights, strides, padding, dimension_numbers=_CONV_DIMENSIONS, precision=_HIGHEST
+    )
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _conv_stride_one(x: Array, weights: Array, pads: tuple[tuple[int, int], tuple[int, int]]) -> Array:
+    """A stride-1 convolution of (n, H, W, C) by (kh, kw, C, O) weights with explicit zero
+    ``pads`` ((top, bottom), (left, right)), whose backward pass is written out as two
+    convolutions in the same NHWC x HWIO -> NHWC form.
+
+    XLA's CPU backend runs a convolution through its fast (Eigen) kernel only in that form. The
+    backward pass JAX derives computes the weight gradient as a convolution with batch and feature
+    dimensions swapped (``f01b_i01o->01bf``); outside a loop XLA rewrites it into the fast form,
+    inside a ``while`` loop it does not and runs a generic loop instead, 25-70x slower
+    (``benchmarks/RESULTS.md``). With the transposes written here, steps run as fast inside
+    ``lax.fori_loop`` as dispatched one by one, with the same values.
+    """
+    return _lax_conv(x, weights, (1, 1), pads)
+
+
+def _conv_stride_one_forward(x, weights, pads):
+    return _conv_stride_one(x, weights, pads), (x, weights)
+
+
+def _conv_stride_one_backward(pads, residuals, cotangent):
+    x, weights = residuals
+    kh, kw = weights.shape[:2]
+    (top, bottom), (left, right) = pads
+    # d/dx: the cotangent convolved with the flipped kernel, input and output channels swapped
+    flipped = jnp.flip(weights, (0, 1)).transpose(0, 1, 3, 2)
+    dx = _lax_conv(
+        cotangent, flipped, (1, 1), ((kh - 1 - top, kh - 1 - bottom), (kw - 1 - left, kw - 1 - right))
+    )
+    # d/dw[p, q, c, o] = sum over n, h, w of x_padded[n, h + p, w + q, c] * cotangent[n, h, w, o]:
+    # a convolution with the channels as its batch and the images as its features
+    dw = _lax_conv(x.transpose(3, 1, 2, 0), cotangent.transpose(1, 2, 0, 3), (1, 1), pads)
+    return dx, dw.transpose(1, 2, 0, 3)
+
+
+_conv_stride_one.defvjp(_conv_stride_one_forward, _conv_stride_one_backward)
+
+
 def _window_matrix(size: int, window: int, stride: int, pad: tuple[int, int]) -> np.ndarray:
     """(size, out) matrix whose column j averages input rows ``stride*j - pad[0] + [0, window)``.
 
@@ -375,9 +419,10 @@ def Conv(
     window = lambda a: _window_mean(a, filter_shape, strides, padding)  # noqa: E731
 
     def conv(x, weights):
-        return lax.conv_general_dilated(
-            x, weights, strides, padding, dimension_numbers=_CONV_DIMENSIONS, precision=_HIGHEST
-        )
+        if strides != (1, 1):
+            return _lax_conv(x, weights, strides, padding)
+        pads = lax.padtype_to_pads(x.shape[1:3], filter_shape, strides, padding)
+        return _conv_stride_one(x, weights, tuple((int(lo), int(hi)) for lo, hi in pads))
 
     def init_fn(key, input_shape):
         w_key, b_key = jax.random.split(key)
@@ -707,6 +752,41 @@ def Upsample(factor: int = 2):
         return jnp.repeat(jnp.repeat(x, factor, axis=1), factor, axis=2)
 
     return _layer(init_fn, apply_fn, _finite_only("Upsample"))
+
+
+# (phase, low-resolution offset -1/0/+1, tap of the 3-tap filter): after nearest upsampling by 2,
+# the output pixels of phase 0 (even rows) see input rows (i-1, i, i) through the taps (0, 1, 2),
+# those of phase 1 (odd rows) input rows (i, i, i+1); the same holds along columns
+_PHASE_TAPS = np.array([[[1, 0, 0], [0, 1, 1], [0, 0, 0]], [[0, 0, 0], [1, 1, 0], [0, 0, 1]]], np.float32)
+
+
+def UpsampleConv(out_chan: int, W_std: float = 1.0, b_std: float | None = None):
+    """``serial(Upsample(2), Conv(out_chan, (3, 3), padding="SAME", W_std, b_std))``, the same
+    function and parameters (HWIO weights (3, 3, C, out_chan), bias), computed at the input's
+    resolution: the four output phases of each 2x2 block are one 3x3 convolution of the
+    (n, H, W, C) input with 4 * out_chan outputs, whose weights are sums of the original taps. It
+    never builds the (n, 2H, 2W, C) upsampled array, and XLA's CPU convolution runs it about 1.5x
+    faster (``benchmarks/RESULTS.md``)."""
+
+    def init_fn(key, input_shape):
+        n, h, w, c = input_shape
+        w_key, b_key = jax.random.split(key)
+        weights = jax.random.normal(w_key, (3, 3, c, out_chan))
+        bias = None if b_std is None else jax.random.normal(b_key, (out_chan,))
+        return (n, 2 * h, 2 * w, out_chan), (weights, bias)
+
+    def apply_fn(params, x, **kwargs):
+        weights, bias = params
+        n, h, w, c = x.shape
+        taps = jnp.asarray(_PHASE_TAPS, weights.dtype)
+        # (3, 3, C, 2, 2, out): row offset p, column offset q, for output phase (a, b)
+        phased = jnp.einsum("api,bqj,ijco->pqcabo", taps, taps, weights, precision=_HIGHEST)
+        out = _conv_stride_one(x, phased.reshape(3, 3, c, 4 * out_chan), ((1, 1), (1, 1)))
+        out = out.reshape(n, h, w, 2, 2, out_chan).transpose(0, 1, 3, 2, 4, 5)
+        out = out.reshape(n, 2 * h, 2 * w, out_chan) * (W_std / math.sqrt(9 * c))
+        return out if bias is None else out + b_std * bias
+
+    return _layer(init_fn, apply_fn, _finite_only("UpsampleConv"))
 
 
 def CenterCrop(size: int):
