@@ -66,6 +66,15 @@ def _summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
             if gate.get("applied")
             else "quality gate: off"
         )
+    floor = p.get("novelty_floor")
+    if isinstance(floor, dict) and all(
+        isinstance(floor.get(k), int | float) for k in ("distance", "percentile")
+    ):
+        lines.append(
+            f"novelty floor: {floor['distance']:.4f} from every real image of the class "
+            f"(percentile {floor['percentile']:g} of the real images' nearest-other distances)"
+            + (f"; {floor.get('too_close')} images nearer" if floor.get("too_close") else "")
+        )
     if sampled:
         lines.append(f"quality: not computed ({p.get('quality', {}).get('reason')})")
     elif n:

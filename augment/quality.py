@@ -62,12 +62,12 @@ def leave_one_out_dcr(real: np.ndarray) -> np.ndarray:
     return d.min(axis=1)
 
 
-def leave_one_out_threshold(train: np.ndarray) -> float | None:
-    """The near-copy distance without a holdout: the 5th percentile of the leave-one-out nearest
-    distances among the training images (None with fewer than two)."""
+def leave_one_out_threshold(train: np.ndarray, percentile: float = NEAR_COPY_PERCENTILE) -> float | None:
+    """The near-copy distance without a holdout: the ``percentile`` (default the 5th) of the
+    leave-one-out nearest distances among the training images (None with fewer than two)."""
     if len(train) < 2:
         return None
-    return float(np.percentile(leave_one_out_dcr(train), NEAR_COPY_PERCENTILE))
+    return float(np.percentile(leave_one_out_dcr(train), percentile))
 
 
 def privacy(synthetic: np.ndarray, train: np.ndarray, holdout: np.ndarray | None = None) -> dict:

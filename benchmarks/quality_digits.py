@@ -35,9 +35,10 @@ from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
 from augment.gantk import SynthesisConfig, synthesize
-from augment.gantk.generator import GeneratorConfig, sample, train_generator
+from augment.gantk.generator import GeneratorConfig, generate, sample, train_generator
+from augment.gantk.modes import MODES
 from augment.privacy import membership_inference
-from augment.quality import leave_one_out_threshold, privacy
+from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, privacy
 
 SEEDS = (0, 1, 2, 3, 4)
 REAL_PER_CLASS = 5
@@ -68,20 +69,22 @@ def classic(real: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tupl
 
 
 GA_NTK_SECONDS: dict[int, float] = {}  # seed -> seconds GA-NTK direct (defaults) took: the DCGAN's budget
-_MADE: dict[tuple, tuple[np.ndarray, np.ndarray, float]] = {}  # (config, seed, count) -> images, labels, s
+_MADE: dict[tuple, tuple[np.ndarray, np.ndarray, float]] = {}  # (config, %, seed, count) -> images, labels, s
 
 
-def ga_ntk(config: SynthesisConfig) -> Callable:
-    """GA-NTK direct mode per class, the near-copy threshold from the training images (as synth does).
+def ga_ntk(config: SynthesisConfig, percentile: float = NEAR_COPY_PERCENTILE) -> Callable:
+    """GA-NTK direct mode per class, the novelty stop's threshold the ``percentile`` of the training
+    images' leave-one-out distances (as synth does: its novelty floor; 5, the near-copy threshold,
+    for the methods measured before the floor existed).
 
     Results are kept, so "GA-NTK + classic" reuses the defaults' images instead of making them again
     (its seconds are then the defaults' plus classic's)."""
 
     def make(real, labels, count, seed):
-        if (config, seed, count) not in _MADE:
+        if (config, percentile, seed, count) not in _MADE:
             start = time.perf_counter()
             per_class = count // 10
-            threshold = leave_one_out_threshold(real)
+            threshold = leave_one_out_threshold(real, percentile)
             images = [
                 synthesize(
                     real[labels == c], per_class, config, jax.random.fold_in(jax.random.PRNGKey(seed), c),
@@ -90,10 +93,10 @@ def ga_ntk(config: SynthesisConfig) -> Callable:
                 for c in range(10)
             ]  # fmt: skip
             made = (np.concatenate(images), np.repeat(np.arange(10), per_class), time.perf_counter() - start)
-            _MADE[(config, seed, count)] = made
-            if config == DEFAULT:
+            _MADE[(config, percentile, seed, count)] = made
+            if config == DEFAULT and percentile == MODES["direct"].novelty_percentile:
                 GA_NTK_SECONDS[seed] = made[2]
-        images, made_labels, seconds = _MADE[(config, seed, count)]
+        images, made_labels, seconds = _MADE[(config, percentile, seed, count)]
         return images, made_labels, seconds
 
     return make
@@ -118,18 +121,41 @@ DCGAN_STEPS: dict[int, int] = {}
 SAMPLING_SECONDS: dict[str, float] = {}  # method -> seconds to sample 1 000 images per class (last seed)
 
 
-def ga_ntk_generator(config: GeneratorConfig, name: str) -> Callable:
+_TRAINED: dict[tuple, tuple[list, float]] = {}  # (config, seed) -> the 10 generators, seconds
+
+
+def ga_ntk_generator(config: GeneratorConfig, name: str, percentile: float | None = None) -> Callable:
+    """One generator per class; with ``percentile``, the samples are drawn as synth draws them
+    (``generate`` with the novelty floor at that percentile of the training images' leave-one-out
+    distances), else straight from ``sample`` (the methods measured before the floor existed).
+    Trained generators are kept, so methods that differ only in the floor share one training."""
+
     def make(real, labels, count, seed):
         per_class = count // 10
         key = jax.random.PRNGKey(seed)
-        generators = [
-            train_generator(real[labels == c], config, jax.random.fold_in(key, c)) for c in range(10)
-        ]
-        images = [sample(g, per_class, jax.random.fold_in(key, 100 + c)) for c, g in enumerate(generators)]
+        if (config, seed) not in _TRAINED:
+            start = time.perf_counter()
+            trained = [
+                train_generator(real[labels == c], config, jax.random.fold_in(key, c)) for c in range(10)
+            ]
+            _TRAINED[(config, seed)] = (trained, time.perf_counter() - start)
+        generators, train_seconds = _TRAINED[(config, seed)]
+        start = time.perf_counter()
+        if percentile is None:
+            images = [
+                sample(g, per_class, jax.random.fold_in(key, 100 + c)) for c, g in enumerate(generators)
+            ]
+        else:
+            floor = leave_one_out_threshold(real, percentile)
+            images = [
+                generate(g, per_class, real[labels == c], jax.random.fold_in(key, 100 + c), floor).images
+                for c, g in enumerate(generators)
+            ]
+        drawn = time.perf_counter() - start
         start = time.perf_counter()
         sample(generators[0], 1000, jax.random.fold_in(key, 1000))
         SAMPLING_SECONDS[name] = time.perf_counter() - start
-        return np.concatenate(images), np.repeat(np.arange(10), per_class)
+        return np.concatenate(images), np.repeat(np.arange(10), per_class), train_seconds + drawn
 
     return make
 
@@ -154,7 +180,16 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
     "real only": (None, 0, "the 50 real images"),
     "classic 200": (classic, 200, "rotation ±12°, shift ±1 px"),
     "classic 1000": (classic, 1000, "rotation ±12°, shift ±1 px"),
-    "GA-NTK direct (defaults)": (ga_ntk(DEFAULT), SYNTHETIC, "SynthesisConfig() as shipped"),
+    "GA-NTK direct (defaults)": (
+        ga_ntk(DEFAULT, MODES["direct"].novelty_percentile),
+        SYNTHETIC,
+        "SynthesisConfig() and direct mode's novelty floor (the near-copy threshold, 5 %) as shipped",
+    ),
+    "GA-NTK direct, novelty floor 50": (
+        ga_ntk(DEFAULT, 50.0),
+        SYNTHETIC,
+        "the novelty stop at generator mode's floor (--novelty-floor 50)",
+    ),
     "GA-NTK direct, no convergence stop": (
         ga_ntk(dataclasses.replace(DEFAULT, convergence_stop=False)),
         SYNTHETIC,
@@ -191,12 +226,23 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
         SYNTHETIC,
         "less-trained D",
     ),
-    "GA-NTK direct + classic 200": (combined(ga_ntk(DEFAULT), classic), SYNTHETIC, "both sets added"),
+    "GA-NTK direct + classic 200": (
+        combined(ga_ntk(DEFAULT), classic),
+        SYNTHETIC,
+        "both sets added",
+    ),
     "DCGAN, GA-NTK's time": (dcgan, SYNTHETIC, "class-conditional, trained as long as the defaults took"),
     "GA-NTK generator (defaults)": (
-        ga_ntk_generator(GeneratorConfig(), "GA-NTK generator (defaults)"),
+        ga_ntk_generator(
+            GeneratorConfig(), "GA-NTK generator (defaults)", MODES["generator"].novelty_percentile
+        ),
         SYNTHETIC,
-        "one generator per class, GeneratorConfig() as shipped",
+        "one generator per class, GeneratorConfig() and the novelty floor as shipped",
+    ),
+    "GA-NTK generator, near-copy floor": (
+        ga_ntk_generator(GeneratorConfig(), "GA-NTK generator, near-copy floor", NEAR_COPY_PERCENTILE),
+        SYNTHETIC,
+        "the same generators, samples kept out only when near-copies (5 %)",
     ),
     "GA-NTK generator, published settings": (
         ga_ntk_generator(

@@ -26,7 +26,11 @@ from augment.errors import AugmentError, render
 from augment.io.strict_json import dumps as strict_dumps
 
 # Library parameters whose flag has another name.
-ALIASES = {"synthetic_batch_size": "batch_size", "checkpoint_seconds": "checkpoint_every"}
+ALIASES = {
+    "synthetic_batch_size": "batch_size",
+    "checkpoint_seconds": "checkpoint_every",
+    "novelty_percentile": "novelty_floor",
+}
 
 
 @cache
@@ -280,6 +284,16 @@ def synth(
             show_default="on",
         ),
     ] = True,
+    novelty_floor: Annotated[
+        float | None,
+        typer.Option(
+            "--novelty-floor",
+            metavar="PERCENT",
+            help="Keep every image at least as far from each real image of its class as PERCENT % of the "
+            "real images are from their nearest other one (5: keep out near-copies only).",
+            show_default="5 (direct) / 50 (generator)",
+        ),
+    ] = None,
     quiet: QuietOption = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Say what is read, skipped and decided.")
@@ -333,6 +347,7 @@ def synth(
             on_bad_file=on_bad_file,
             checkpoint_seconds=checkpoint_every,
             quality_gate=quality_gate,
+            **({} if novelty_floor is None else {"novelty_percentile": novelty_floor}),
             command_line=("augment", *sys.argv[1:]),
         )
 

@@ -84,6 +84,10 @@ def test_synth_on_the_bundled_samples_writes_a_complete_file(runner, tmp_path):
     loss = provenance["classes"][0]["loss"]
     assert loss["steps"] == 6 and loss["curve"][-1][0] == 6 and loss["final"] == loss["curve"][-1][1]
     assert provenance["started"] <= provenance["finished"]
+    # direct mode's novelty floor is the near-copy threshold (its novelty stop's, as before)
+    floor = provenance["novelty_floor"]
+    assert floor["percentile"] == 5.0 and floor["too_close"] == 0
+    assert floor["distance"] == pytest.approx(provenance["quality"]["near_copy_threshold"])
     assert not list(tmp_path.glob(".*")) and not checkpoint_path(out).exists()  # nothing left behind
 
 
@@ -642,3 +646,9 @@ def test_images_shrunk_by_the_default_cap_say_so(runner, tmp_path, monkeypatch):
         "working size 16x16: the images' median shorter side is 40, capped at 16 by default on this CPU; "
         "--size 32 keeps more detail and takes about twice as long per image"
     ) in result.stderr.replace("\n", " ")
+
+
+def test_the_novelty_floor_is_a_percentage(runner, tmp_path):
+    result = synth(runner, SAMPLES, "--n", 3, "--out", tmp_path / "o.h5", "--novelty-floor", 150)
+    assert result.exit_code == 1 and not (tmp_path / "o.h5").exists()
+    assert result.stderr == "error: --novelty-floor 150 must be between 0 and 100 (a percentage)\n"

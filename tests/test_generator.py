@@ -218,3 +218,32 @@ def test_generator_mode_takes_the_augmented_set_size_and_plans_memory_for_it():
     assert plain.n_real_total == 9
     with pytest.raises(AugmentError, match="apply to `mode=direct` only"):
         GENERATOR.configure({"novelty_stop": False})
+
+
+def test_the_novelty_floor_draws_other_samples_instead_of_closer_ones(threes, trained):
+    from augment.gantk.generator import NOVELTY_ROUNDS, generate
+    from augment.quality import nearest_real
+
+    key = jax.random.PRNGKey(5)
+    free = generate(trained, 20, threes, key)
+    assert free.too_close == 0
+    np.testing.assert_array_equal(generate(trained, 20, threes, key, floor=0.0).images, free.images)
+    distances = nearest_real(free.images, threes)[1]
+    floor = float(np.median(distances))  # about half of the first draw is too close
+    kept = generate(trained, 20, threes, key, floor=floor)
+    assert kept.too_close == 0 and kept.images.shape == free.images.shape
+    assert (nearest_real(kept.images, threes)[1] >= floor).all()
+    # the far enough images of the first draw come first, in their order
+    first = free.images[distances >= floor]
+    np.testing.assert_array_equal(kept.images[: len(first)], first)
+    # a floor no sample reaches: the farthest of every pool fill the gap, and are counted
+    stuck = generate(trained, 20, threes, key, floor=10.0)
+    assert stuck.too_close == 20
+    pool = -(-20 // trained.config.batch_size) * trained.config.batch_size  # whole batches
+    sample_key = jax.random.split(key)[0]
+    pools = np.concatenate(
+        [sample(trained, pool, sample_key)]
+        + [sample(trained, pool, jax.random.fold_in(sample_key, r)) for r in range(1, NOVELTY_ROUNDS)]
+    )
+    farthest = np.sort(nearest_real(pools, threes)[1])[::-1][:20]
+    np.testing.assert_allclose(np.sort(nearest_real(stuck.images, threes)[1])[::-1], farthest, rtol=1e-6)

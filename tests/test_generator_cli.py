@@ -17,9 +17,11 @@ import augment.run.synth
 from augment.cli.app import app
 from augment.gantk.generator import sample
 from augment.io.checkpoint import checkpoint_path
-from augment.io.dataset import to_integer_pixels
+from augment.io.dataset import stored_form, to_integer_pixels
+from augment.io.folder import load_folder
 from augment.io.saved_generator import load_generators
 from augment.io.writers import read_output
+from augment.quality import leave_one_out_threshold, nearest_real
 
 pytestmark = pytest.mark.slow  # every test here trains generators end to end through the CLI
 
@@ -77,10 +79,16 @@ def test_generator_mode_writes_the_dataset_and_the_generators(trained):
     training = saved.manifest["provenance"]
     assert training["run_id"] == p["run_id"] and training["inputs"] == p["inputs"] and training["seed"] == 1
     assert "quality" not in training and "format" not in training  # how it was trained, not the output
-    # the images written are the saved generators' samples (the first of whole batches of 64)
+    # the images written are the saved generators' first samples (of whole batches of 64) that keep
+    # the novelty floor: generator mode's default, at the median of the real images' nearest distances
+    floor = p["novelty_floor"]
+    real = load_folder(SAMPLES, size=8)
+    assert floor["percentile"] == 50.0 and floor["too_close"] == 0
+    assert floor["distance"] == pytest.approx(leave_one_out_threshold(stored_form(real.images, 8), 50.0))
     key = jax.random.split(jax.random.split(jax.random.fold_in(jax.random.PRNGKey(1), 2))[1])[0]
-    expected = sample(saved.generators["digit-7"], 64, key)[:3]
-    np.testing.assert_array_equal(written.images[6:], to_integer_pixels(expected, 8))
+    pool = sample(saved.generators["digit-7"], 64, key)
+    far_enough = pool[nearest_real(pool, real.images[real.labels == 2])[1] >= floor["distance"]]
+    np.testing.assert_array_equal(written.images[6:], to_integer_pixels(far_enough[:3], 8))
     shown = invoke("inspect", trained / "g.h5")
     assert "mode generator" in shown.stdout and f"generator: {(trained / 'gen').resolve()}" in shown.stdout
 

@@ -37,6 +37,7 @@ from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
 from augment.gantk.loop import real_gram, restore, run_steps
 from augment.ntk import stax
+from augment.quality import nearest_real
 
 Array = jax.Array
 
@@ -311,30 +312,69 @@ def _sampler(size: int, channels: int, base_channels: int) -> Callable[..., jax.
     return jax.jit(generator_network(size, channels, base_channels)[1])
 
 
-def generate(generator: TrainedGenerator, n: int, real_images, key: Array) -> tuple[np.ndarray, np.ndarray]:
+NOVELTY_ROUNDS = 8  # pools of samples drawn, at most, to find enough that keep the novelty floor
+
+
+class Generated(NamedTuple):
+    """What :func:`generate` made: images (n, S, S, C) float32 in (0, 1), realness (n,) float32,
+    and ``too_close``, how many of the images are nearer a real image than the floor asked."""
+
+    images: np.ndarray
+    realness: np.ndarray
+    too_close: int
+
+
+def generate(
+    generator: TrainedGenerator, n: int, real_images, key: Array, floor: float | None = None
+) -> Generated:
     """``n`` samples and their realness, as ``augment synth --mode generator`` writes them.
 
     Realness is the discriminator's "real" prediction for each sample when it is trained, as in
     training, on one generator batch (``config.batch_size`` samples) against a real batch of the
-    class. The samples are drawn in whole batches, so the images are the first ``n`` rows of
-    ``sample(generator, n rounded up to whole batches, key)``.
+    class. The samples are drawn in whole batches: without ``floor``, the images are the first
+    ``n`` rows of ``sample(generator, n rounded up to whole batches, key')`` (``key'`` the first
+    half of ``jax.random.split(key)``).
+
+    With ``floor``, a sample whose RMS distance to its nearest image of ``real_images`` is below
+    it is left out and others are drawn in its place: up to :data:`NOVELTY_ROUNDS` pools of that
+    many samples, the first from ``key'``, round ``r`` from ``fold_in(key', r)``, keeping the far
+    enough ones in order. Should the pools not hold enough, the farthest of the rest fill the gap
+    and are counted in ``too_close``.
 
     Args:
       generator: a trained generator.
       n: the number of images wanted.
       real_images: (r, S, S, C) the real images of its class, in [0, 1].
       key: a JAX PRNG key.
-
-    Returns:
-      images (n, S, S, C) float32 in (0, 1), realness (n,) float32.
+      floor: the smallest RMS distance to a real image a sample may have, or None.
     """
     _check_count(n)
     config = generator.config
     real = jnp.asarray(real_images, jnp.float32)
     compiled = _compiled(dataclasses.replace(config, steps=1), generator.image_shape)
     batches = math.ceil(n / config.batch_size)
+    pool_size = batches * config.batch_size
     sample_key, score_key = jax.random.split(key)
-    images = sample(generator, batches * config.batch_size, sample_key)
+    images = sample(generator, pool_size, sample_key)
+    too_close = 0
+    if floor is not None:
+        kept: list[np.ndarray] = []
+        near: list[tuple[np.ndarray, np.ndarray]] = []
+        for round_ in range(NOVELTY_ROUNDS):
+            pool = (
+                images
+                if round_ == 0
+                else sample(generator, pool_size, jax.random.fold_in(sample_key, round_))
+            )
+            distance = nearest_real(pool, np.asarray(real))[1]
+            kept.append(pool[distance >= floor])
+            near.append((pool[distance < floor], distance[distance < floor]))
+            if sum(len(k) for k in kept) >= pool_size:
+                break
+        far_enough = np.concatenate(kept)[:pool_size]
+        too_close = max(0, n - len(far_enough))
+        closest_last = np.concatenate([p for p, _ in near])[np.argsort(-np.concatenate([d for _, d in near]))]
+        images = np.concatenate([far_enough, closest_last[: pool_size - len(far_enough)]])
     gram = compiled.gram(real)
     scores = [
         np.asarray(
@@ -342,4 +382,4 @@ def generate(generator: TrainedGenerator, n: int, real_images, key: Array) -> tu
         )
         for b, k in enumerate(jax.random.split(score_key, batches))
     ]
-    return images[:n], np.concatenate(scores)[:n].astype(np.float32)
+    return Generated(images[:n], np.concatenate(scores)[:n].astype(np.float32), too_close)

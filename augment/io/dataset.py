@@ -12,7 +12,7 @@ import numpy as np
 from augment.errors import AugmentError
 
 FORMAT_NAME = "augment.synthetic"
-FORMAT_VERSION = "1.2"
+FORMAT_VERSION = "1.3"
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,10 @@ def check_request(request: SynthRequest) -> Checked:
         check_apart(
             Path(request.save_generator), "save_generator", {"input folder": input_folder, "output": out}
         )
+    if request.novelty_percentile is not None and not 0.0 <= request.novelty_percentile <= 100.0:
+        raise AugmentError(
+            f"`novelty_percentile={request.novelty_percentile:g}` must be between 0 and 100 (a percentage)"
+        )
     minimum = config.discriminator.min_size
     if request.size is not None and request.size > MAX_SIZE:
         raise AugmentError(

@@ -17,6 +17,7 @@ import numpy as np
 
 import augment
 from augment.io.folder import RealDataset
+from augment.quality import NEAR_COPY_PERCENTILE
 from augment.run.plan import Checked, RunPlan
 from augment.run.request import SynthRequest
 
@@ -38,7 +39,13 @@ def platform_description() -> str:
 
 
 def fingerprint(
-    mode: str, config: Any, seed: int, dataset: RealDataset, counts: list[int], quality_gate: bool = True
+    mode: str,
+    config: Any,
+    seed: int,
+    dataset: RealDataset,
+    counts: list[int],
+    quality_gate: bool = True,
+    novelty_percentile: float = NEAR_COPY_PERCENTILE,
 ) -> str:
     """Identifies what a run computes: a checkpoint resumes only the run with the same one.
 
@@ -52,6 +59,7 @@ def fingerprint(
         "seed": seed,
         "counts": counts,
         **({} if quality_gate else {"quality_gate": False}),
+        **({} if novelty_percentile == NEAR_COPY_PERCENTILE else {"novelty_percentile": novelty_percentile}),
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 

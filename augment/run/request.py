@@ -30,6 +30,10 @@ class SynthRequest:
       on_bad_file: "fail" or "skip" for unreadable inputs.
       checkpoint_seconds: the most seconds between checkpoints within a class.
       quality_gate: check every image before it is written (:mod:`augment.run.gate`).
+      novelty_percentile: the novelty floor: no synthetic image is nearer a real image of its
+        class than this percentage of the real images are to their nearest other one (5: only
+        near-copies are kept out; see ``augment.run.synth.NOVELTY_RULE``). None: the mode's
+        default (``Mode.novelty_percentile``: 5 in direct mode, 50 in generator mode).
       command_line: recorded in the provenance.
     """
 
@@ -53,6 +57,7 @@ class SynthRequest:
     on_bad_file: str = "fail"
     checkpoint_seconds: float = 10.0
     quality_gate: bool = True
+    novelty_percentile: float | None = None
     command_line: tuple[str, ...] = ()
 
 

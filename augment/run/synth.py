@@ -37,6 +37,11 @@ from augment.run.request import ClassProgress, ClassSummary, Log, SynthReport, S
 from augment.run.seed import root_key
 
 NEAR_COPY_WARNING = 0.05  # warn when more than this fraction of the images are near-copies
+NOVELTY_RULE = (
+    "no synthetic image is nearer (RMS over pixels) a real image of its class than the given percentile "
+    "of the real images' distances to their nearest other real image: direct mode keeps each image's "
+    "last version that far, generator mode draws other samples"
+)
 DOMINANCE_WARNING = 10.0  # warn when there are more than this many synthetic images per real one
 
 
@@ -95,11 +100,15 @@ def run_synth(
     for name, real, count in zip(dataset.class_names, real_counts, counts, strict=True):
         say("info", f"class {name}: {real} real images -> {count} synthetic")
 
-    run_fingerprint = fingerprint(
-        checked.mode.name, plan.config, request.seed, dataset, counts, request.quality_gate
+    percentile = (
+        checked.mode.novelty_percentile if request.novelty_percentile is None else request.novelty_percentile
     )
-    # the real images as the output stores them: the novelty stop and the near-copy flags use these
+    run_fingerprint = fingerprint(
+        checked.mode.name, plan.config, request.seed, dataset, counts, request.quality_gate, percentile
+    )
+    # the real images as the output stores them: the novelty floor and the near-copy flags use these
     real_stored = stored_form(dataset.images, dataset.bit_depth)
+    floor = leave_one_out_threshold(real_stored, percentile)
     own_device = next(d for d in plan.placement.devices if d.process_index == jax.process_index())
     with jax.default_device(own_device):
         finished, resumed = _synthesize_classes(
@@ -113,6 +122,7 @@ def run_synth(
             say,
             real_stored,
             image_shape,
+            floor,
         )
     results = [finished[k] for k in range(len(dataset.class_names))]
     written = [len(r.images) for r in results]
@@ -141,9 +151,21 @@ def run_synth(
         for k, name in enumerate(dataset.class_names)
     ]  # fmt: skip
     classes = [
-        {**dataclasses.asdict(s), "loss": losses[k], **({"gate": results[k].gate} if results[k].gate else {})}
+        {
+            **dataclasses.asdict(s),
+            "loss": losses[k],
+            **({"gate": results[k].gate} if results[k].gate else {}),
+            **({"too_close": results[k].too_close} if results[k].too_close else {}),
+        }
         for k, s in enumerate(summaries)
     ]
+    for k, result in enumerate(results):
+        if result.too_close:
+            say(
+                "warning",
+                f"class {dataset.class_names[k]!r}: {result.too_close} images are nearer a real image "
+                f"than the novelty floor ({floor:.3g}): too few samples were farther away",
+            )
     for summary in summaries:
         if summary.dropped:
             say(
@@ -170,6 +192,12 @@ def run_synth(
         "quality": _quality(realness, novelty),
         "quality_gate": {"rule": GATE_RULE, "applied": request.quality_gate}
         | {"rejected": sum(s.rejected for s in summaries), "dropped": sum(s.dropped for s in summaries)},
+        "novelty_floor": {
+            "rule": NOVELTY_RULE,
+            "percentile": percentile,
+            "distance": floor,
+            "too_close": sum(r.too_close for r in results),
+        },
     }
     near_copy = np.zeros(len(images), bool)
     near_copy[novelty["near_copies"]] = True
@@ -226,6 +254,7 @@ def _synthesize_classes(
     log: Log,
     real_stored: np.ndarray,
     image_shape: tuple[int, int, int],
+    floor: float | None,
 ) -> tuple[dict[int, ClassResult], bool]:
     """Run the mode on every class not finished yet, checkpointed (by process 0 only); returns
     the class results and whether the run was resumed."""
@@ -239,7 +268,6 @@ def _synthesize_classes(
         finished, current = load_checkpoint(checkpoint_file, run_fingerprint, mode.read_snapshot)
         log("info", f"resuming from {checkpoint_file}: {len(finished)} classes finished")
     root = root_key(request.seed)
-    near_copy_threshold = leave_one_out_threshold(real_stored)
     totals = [mode.total_work(plan.config, image_shape, count) for count in counts]
     estimate = Estimate(totals, log)
     if progress is not None:  # every class's work up front, so that the whole run can be estimated
@@ -278,7 +306,7 @@ def _synthesize_classes(
             progress=report,
             resume=resume,
             checkpoint=save,
-            near_copy_threshold=near_copy_threshold,
+            novelty_floor=floor,
             placement=plan.placement,
         )
         try:

@@ -20,6 +20,7 @@ import numpy as np
 from augment.errors import AugmentError
 from augment.gantk.placement import Placement
 from augment.io.atomic import Target
+from augment.quality import NEAR_COPY_PERCENTILE
 
 
 @dataclass
@@ -34,6 +35,8 @@ class ClassResult:
       model: a trained model's parameter leaves (``jax.tree_util`` order), for modes that train
         one (generator mode), else None.
       gate: the quality gate's record of the class (see :mod:`augment.run.gate`), or None.
+      too_close: how many of the images are nearer a real image than the task's novelty floor
+        (a mode that could not find enough far enough says so here).
     """
 
     images: np.ndarray
@@ -42,6 +45,7 @@ class ClassResult:
     seconds: float
     model: list[np.ndarray] | None = None
     gate: dict[str, Any] | None = None
+    too_close: int = 0
 
 
 class Snapshot(Protocol):
@@ -74,8 +78,11 @@ class ClassTask:
       progress: see :data:`ClassProgress`, or None.
       resume: the snapshot of an interrupted run of the same class, or None.
       checkpoint: called with a snapshot after every chunk of steps.
-      near_copy_threshold: RMS distance under which an image is a near-copy of a real one (over
-        every class's real images as stored), or None when there is no reference.
+      novelty_floor: RMS distance to the nearest real image of the class under which a synthetic
+        image is too close to one (from every class's real images as stored; see
+        :func:`augment.run.synth.novelty_floor`), or None when there is no reference. Direct mode
+        keeps every image's last version at least this far (its novelty stop); generator mode
+        draws other samples instead of closer ones.
       placement: the devices and lanes the mode may use.
     """
 
@@ -85,7 +92,7 @@ class ClassTask:
     progress: ClassProgress | None
     resume: Snapshot | None
     checkpoint: Callable[[Snapshot], None]
-    near_copy_threshold: float | None
+    novelty_floor: float | None
     placement: Placement
 
 
@@ -119,12 +126,16 @@ class Mode:
         ``to_dict`` and ``from_dict``).
       description: one line for ``--help``.
       trains_model: whether it trains a model that can be saved.
+      novelty_percentile: its default novelty floor, as a percentile of the real images'
+        leave-one-out nearest distances (see :class:`ClassTask`; measured per mode in
+        ``benchmarks/RESULTS.md``).
     """
 
     name: str = ""
     config_type: type[Any] = object
     description: str = ""
     trains_model: bool = False
+    novelty_percentile: float = NEAR_COPY_PERCENTILE
 
     def configure(self, options: dict[str, Any]) -> Any:
         """Its configuration from the options every mode shares, each given only when the user

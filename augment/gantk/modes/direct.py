@@ -70,7 +70,7 @@ class DirectMode(Mode):
             task.progress,
             resume=_own_snapshot(task.resume, CoarseToFineSnapshot),
             checkpoint=task.checkpoint,
-            near_copy_threshold=task.near_copy_threshold,
+            near_copy_threshold=task.novelty_floor,
             placement=task.placement,
         )
         return ClassResult(result.images, result.realness, result.loss_history, 0.0)

@@ -35,6 +35,9 @@ class GeneratorMode(Mode):
     config_type = GeneratorConfig
     description = "train a generator per class and sample it"
     trains_model = True
+    # samples are cheap: those nearer a real image than half the real images are to their nearest
+    # other one are drawn again (membership-inference AUC 0.59 instead of 0.67 on the digits)
+    novelty_percentile = 50.0
 
     def configure(self, options: dict[str, Any]) -> GeneratorConfig:
         if any(k not in _OWN and k not in _SHARED for k in options):
@@ -72,9 +75,11 @@ class GeneratorMode(Mode):
             resume=_own_snapshot(task.resume, GeneratorSnapshot),
             checkpoint=task.checkpoint,
         )
-        images, realness = generate(trained, task.count, task.real, sample_key)
+        made = generate(trained, task.count, task.real, sample_key, task.novelty_floor)
         leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(trained.params)]
-        return ClassResult(images, realness, trained.loss_history[None, :], 0.0, leaves)
+        return ClassResult(
+            made.images, made.realness, trained.loss_history[None, :], 0.0, leaves, too_close=made.too_close
+        )
 
     def more(self, config: GeneratorConfig, task: ClassTask, first: ClassResult) -> ClassResult:
         """Samples of the class's trained generator (no training)."""
@@ -82,8 +87,10 @@ class GeneratorMode(Mode):
         _, treedef = parameter_layout(shape, config)
         params = jax.tree_util.tree_unflatten(treedef, first.model or [])
         generator = TrainedGenerator(params, shape, config, first.loss_history[0])
-        images, realness = generate(generator, task.count, task.real, task.key)
-        return ClassResult(images, realness, first.loss_history, 0.0, first.model)
+        made = generate(generator, task.count, task.real, task.key, task.novelty_floor)
+        return ClassResult(
+            made.images, made.realness, first.loss_history, 0.0, first.model, too_close=made.too_close
+        )
 
     def read_snapshot(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> GeneratorSnapshot:
         return GeneratorSnapshot.from_arrays(record, arrays)
