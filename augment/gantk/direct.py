@@ -46,7 +46,7 @@ from augment.errors import AugmentError, one_of
 from augment.gantk.augmentation import discriminator_real_set
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
-from augment.gantk.loop import check_finite, checked_leaves, real_gram
+from augment.gantk.loop import check_finite, checked_leaves, chunk_of_steps, real_gram
 from augment.gantk.placement import LANE_AXIS, Placement
 from augment.quality import leave_one_out_threshold, pairwise_rms_distance
 
@@ -208,16 +208,7 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, channels: int = 
         synthetic = jax.random.uniform(init_key, (n_synthetic, *image_shape), jnp.float32)
         return ProblemState(synthetic, optimizer.init(synthetic), state_key, jnp.zeros((), jnp.int32))
 
-    def run_chunk(state: ProblemState, real_all, gram_all, num_steps):
-        """Up to ``config.chunk_steps`` steps; ``num_steps`` is traced, so it never recompiles."""
-        history = jnp.full((config.chunk_steps,), jnp.nan, jnp.float32)
-
-        def body(i, carry):
-            state, history = carry
-            state, loss = step(state, real_all, gram_all)
-            return state, history.at[i].set(loss)
-
-        return jax.lax.fori_loop(0, num_steps, body, (state, history))
+    run_chunk = chunk_of_steps(step, config.chunk_steps)
 
     @jax.jit
     def evaluate(synthetic, real_all, gram_all, key):

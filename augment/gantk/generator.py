@@ -35,7 +35,7 @@ from augment.errors import AugmentError
 from augment.gantk.augmentation import discriminator_real_set
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
-from augment.gantk.loop import real_gram, restore, run_steps
+from augment.gantk.loop import chunk_of_steps, real_gram, restore, run_steps
 from augment.ntk import stax
 from augment.quality import nearest_real
 
@@ -205,18 +205,7 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, ...]) -> _Compile
             optax.apply_updates(state.params, updates), opt_state, key, state.step + 1
         ), loss
 
-    @jax.jit
-    def run_chunk(state, real_all, gram_all, num_steps):
-        """Up to ``config.chunk_steps`` steps in one ``fori_loop``; ``num_steps`` is traced, so it
-        never recompiles. Losses past ``num_steps`` are NaN."""
-        history = jnp.full((config.chunk_steps,), jnp.nan, jnp.float32)
-
-        def body(i, carry):
-            state, history = carry
-            state, loss = step(state, real_all, gram_all)
-            return state, history.at[i].set(loss)
-
-        return jax.lax.fori_loop(0, num_steps, body, (state, history))
+    run_chunk = jax.jit(chunk_of_steps(step, config.chunk_steps))
 
     @jax.jit
     def init_state(key):

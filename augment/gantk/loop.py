@@ -1,6 +1,6 @@
 """What direct mode and generator mode share around their steps: the real set's Gram matrix built
 in blocks, restoring a state from a snapshot, running steps chunk by chunk, stopping clearly on a
-non-finite loss, reporting after each chunk."""
+non-finite loss, reporting after each chunk, and the chunk of steps in one ``fori_loop``."""
 
 from __future__ import annotations
 
@@ -56,6 +56,27 @@ def restore(fresh: State, leaves: list[np.ndarray], what: str) -> State:
     return jax.tree_util.tree_unflatten(
         treedef, [jnp.asarray(v) for v in checked_leaves(template, leaves, what)]
     )
+
+
+def chunk_of_steps(
+    step: Callable[[State, jax.Array, jax.Array], tuple[State, jax.Array]], chunk_steps: int
+) -> Callable[[State, jax.Array, jax.Array, jax.Array], tuple[State, jax.Array]]:
+    """``run_chunk(state, real_all, gram_all, num_steps) -> (state, (chunk_steps,) losses)``: up to
+    ``chunk_steps`` calls of ``step(state, real_all, gram_all) -> (state, loss)`` in one
+    ``fori_loop``. ``num_steps`` is traced, so a shorter chunk does not recompile; losses past it
+    are NaN."""
+
+    def run_chunk(state, real_all, gram_all, num_steps):
+        history = jnp.full((chunk_steps,), jnp.nan, jnp.float32)
+
+        def body(i, carry):
+            state, history = carry
+            state, loss = step(state, real_all, gram_all)
+            return state, history.at[i].set(loss)
+
+        return jax.lax.fori_loop(0, num_steps, body, (state, history))
+
+    return run_chunk
 
 
 def check_finite(losses: np.ndarray, steps_before: int, where: str) -> None:
