@@ -67,7 +67,9 @@ def _summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
             else "quality gate: off"
         )
     floor = p.get("novelty_floor")
-    if isinstance(floor, dict) and all(
+    if isinstance(floor, dict) and floor.get("applied") is False:
+        lines.append("novelty floor: not applied (no novelty stop)")
+    elif isinstance(floor, dict) and all(
         isinstance(floor.get(k), int | float) for k in ("distance", "percentile")
     ):
         lines.append(

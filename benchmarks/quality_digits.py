@@ -190,6 +190,11 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
         SYNTHETIC,
         "the novelty stop at generator mode's floor (--novelty-floor 50)",
     ),
+    "GA-NTK direct, novelty floor 50, no stop": (
+        ga_ntk(dataclasses.replace(DEFAULT, max_near_copy_fraction=1.0), 50.0),
+        SYNTHETIC,
+        "the floor at 50, each image kept at its last version above it without ending the batch",
+    ),
     "GA-NTK direct, no convergence stop": (
         ga_ntk(dataclasses.replace(DEFAULT, convergence_stop=False)),
         SYNTHETIC,

@@ -86,7 +86,7 @@ def test_synth_on_the_bundled_samples_writes_a_complete_file(runner, tmp_path):
     assert provenance["started"] <= provenance["finished"]
     # direct mode's novelty floor is the near-copy threshold (its novelty stop's, as before)
     floor = provenance["novelty_floor"]
-    assert floor["percentile"] == 5.0 and floor["too_close"] == 0
+    assert floor["percentile"] == 5.0 and floor["too_close"] == 0 and floor["applied"] is True
     assert floor["distance"] == pytest.approx(provenance["quality"]["near_copy_threshold"])
     assert not list(tmp_path.glob(".*")) and not checkpoint_path(out).exists()  # nothing left behind
 
@@ -519,6 +519,7 @@ def test_synth_flags_near_copies_and_warns(runner, tmp_path):
         provenance = json.loads(f["provenance"][()])
     quality, config = provenance["quality"], provenance["config"]
     assert config["augment_real_to"] == 0 and config["novelty_stop"] is False
+    assert provenance["novelty_floor"]["applied"] is False  # the floor is the novelty stop's threshold
     assert provenance["classes"][0]["loss"]["steps_run"] == {"min": 300, "median": 300.0, "max": 300}
     assert near.all() and (distance < quality["near_copy_threshold"]).all()
     assert quality["near_copy_fraction"] == 1.0 and quality["privacy_reference"] == "leave-one-out"

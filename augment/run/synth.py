@@ -194,6 +194,7 @@ def run_synth(
         | {"rejected": sum(s.rejected for s in summaries), "dropped": sum(s.dropped for s in summaries)},
         "novelty_floor": {
             "rule": NOVELTY_RULE,
+            "applied": checked.mode.keeps_novelty_floor(plan.config),
             "percentile": percentile,
             "distance": floor,
             "too_close": sum(r.too_close for r in results),

@@ -175,6 +175,10 @@ class Mode:
         default the discriminator architecture that ``auto`` resolves to)."""
         return {"architecture": config.discriminator.resolved(image_shape[0], image_shape[-1])}
 
+    def keeps_novelty_floor(self, config: Any) -> bool:
+        """Whether its images keep the task's novelty floor with this configuration."""
+        return True
+
     def total_work(self, config: Any, image_shape: tuple[int, int, int], count: int) -> int:
         """The ``steps_total`` its progress reports for a class of ``count`` images, announced
         before the run so a whole-run estimate can be made (work units of equal cost). By default

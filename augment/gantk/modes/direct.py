@@ -35,6 +35,10 @@ class DirectMode(Mode):
     config_type = SynthesisConfig
     description = "optimise the pixels"
 
+    def keeps_novelty_floor(self, config: SynthesisConfig) -> bool:
+        """The floor is the novelty stop's threshold: without the stop it is not kept."""
+        return config.novelty_stop
+
     def configure(self, options: dict[str, Any]) -> SynthesisConfig:
         own = {field: v for k, v in options.items() if (field := _OPTIONS[k]) is not None}
         shared = {k: v for k, v in options.items() if _OPTIONS[k] is None}
