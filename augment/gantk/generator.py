@@ -347,6 +347,7 @@ def generate(
     images = sample(generator, pool_size, sample_key)
     too_close = 0
     if floor is not None:
+        real_pixels = np.asarray(real)
         kept: list[np.ndarray] = []
         near: list[tuple[np.ndarray, np.ndarray]] = []
         for round_ in range(NOVELTY_ROUNDS):
@@ -355,7 +356,7 @@ def generate(
                 if round_ == 0
                 else sample(generator, pool_size, jax.random.fold_in(sample_key, round_))
             )
-            distance = nearest_real(pool, np.asarray(real))[1]
+            distance = nearest_real(pool, real_pixels)[1]
             kept.append(pool[distance >= floor])
             near.append((pool[distance < floor], distance[distance < floor]))
             if sum(len(k) for k in kept) >= pool_size:

@@ -60,7 +60,6 @@ def save_checkpoint(
                 "seconds": r.seconds,
                 "generator_leaves": None if r.model is None else len(r.model),
                 "gate": r.gate,
-                "too_close": r.too_close,
             }
             for k, r in finished.items()
         },
@@ -118,7 +117,6 @@ def load_checkpoint(
                 if entry["generator_leaves"] is None
                 else [arrays[f"class{k}.generator.{i}"] for i in range(entry["generator_leaves"])],
                 entry.get("gate"),
-                int(entry.get("too_close", 0)),
             )
             for k, entry in meta["finished"].items()
         }

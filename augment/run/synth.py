@@ -26,7 +26,7 @@ from augment.io.dataset import (
 )
 from augment.io.folder import RealDataset, load_folder
 from augment.io.writers import check_class_names, write_output
-from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, privacy
+from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, nearest_real, privacy
 from augment.run.counts import synthetic_counts
 from augment.run.estimate import Estimate
 from augment.run.gate import RULE as GATE_RULE
@@ -150,20 +150,28 @@ def run_synth(
         )
         for k, name in enumerate(dataset.class_names)
     ]  # fmt: skip
+    floor_kept = checked.mode.keeps_novelty_floor(plan.config)
+    # counted on the images written (after the gate), against the class's real images as the mode saw them
+    too_close = [
+        0
+        if floor is None or not floor_kept
+        else int(np.sum(nearest_real(r.images, dataset.images[dataset.labels == k])[1] < floor))
+        for k, r in enumerate(results)
+    ]
     classes = [
         {
             **dataclasses.asdict(s),
             "loss": losses[k],
             **({"gate": results[k].gate} if results[k].gate else {}),
-            **({"too_close": results[k].too_close} if results[k].too_close else {}),
+            **({"too_close": too_close[k]} if too_close[k] else {}),
         }
         for k, s in enumerate(summaries)
     ]
-    for k, result in enumerate(results):
-        if result.too_close:
+    for k, count in enumerate(too_close):
+        if count:
             say(
                 "warning",
-                f"class {dataset.class_names[k]!r}: {result.too_close} images are nearer a real image "
+                f"class {dataset.class_names[k]!r}: {count} images are nearer a real image "
                 f"than the novelty floor ({floor:.3g}): too few samples were farther away",
             )
     for summary in summaries:
@@ -194,10 +202,10 @@ def run_synth(
         | {"rejected": sum(s.rejected for s in summaries), "dropped": sum(s.dropped for s in summaries)},
         "novelty_floor": {
             "rule": NOVELTY_RULE,
-            "applied": checked.mode.keeps_novelty_floor(plan.config),
+            "applied": floor_kept,
             "percentile": percentile,
             "distance": floor,
-            "too_close": sum(r.too_close for r in results),
+            "too_close": sum(too_close),
         },
     }
     near_copy = np.zeros(len(images), bool)

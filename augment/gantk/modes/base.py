@@ -35,8 +35,6 @@ class ClassResult:
       model: a trained model's parameter leaves (``jax.tree_util`` order), for modes that train
         one (generator mode), else None.
       gate: the quality gate's record of the class (see :mod:`augment.run.gate`), or None.
-      too_close: how many of the images are nearer a real image than the task's novelty floor
-        (a mode that could not find enough far enough says so here).
     """
 
     images: np.ndarray
@@ -45,7 +43,6 @@ class ClassResult:
     seconds: float
     model: list[np.ndarray] | None = None
     gate: dict[str, Any] | None = None
-    too_close: int = 0
 
 
 class Snapshot(Protocol):

@@ -77,9 +77,7 @@ class GeneratorMode(Mode):
         )
         made = generate(trained, task.count, task.real, sample_key, task.novelty_floor)
         leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(trained.params)]
-        return ClassResult(
-            made.images, made.realness, trained.loss_history[None, :], 0.0, leaves, too_close=made.too_close
-        )
+        return ClassResult(made.images, made.realness, trained.loss_history[None, :], 0.0, leaves)
 
     def more(self, config: GeneratorConfig, task: ClassTask, first: ClassResult) -> ClassResult:
         """Samples of the class's trained generator (no training)."""
@@ -88,9 +86,7 @@ class GeneratorMode(Mode):
         params = jax.tree_util.tree_unflatten(treedef, first.model or [])
         generator = TrainedGenerator(params, shape, config, first.loss_history[0])
         made = generate(generator, task.count, task.real, task.key, task.novelty_floor)
-        return ClassResult(
-            made.images, made.realness, first.loss_history, 0.0, first.model, too_close=made.too_close
-        )
+        return ClassResult(made.images, made.realness, first.loss_history, 0.0, first.model)
 
     def read_snapshot(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> GeneratorSnapshot:
         return GeneratorSnapshot.from_arrays(record, arrays)
