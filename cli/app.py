@@ -291,7 +291,7 @@ def synth(
             metavar="PERCENT",
             help="Keep every image at least as far from each real image of its class as PERCENT % of the "
             "real images are from their nearest other one (5: keep out near-copies only).",
-            show_default="5 (direct) / 50 (generator)",
+            show_default="60 (direct) / 50 (generator)",
         ),
     ] = None,
     quiet: QuietOption = False,

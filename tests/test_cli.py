@@ -84,10 +84,14 @@ def test_synth_on_the_bundled_samples_writes_a_complete_file(runner, tmp_path):
     loss = provenance["classes"][0]["loss"]
     assert loss["steps"] == 6 and loss["curve"][-1][0] == 6 and loss["final"] == loss["curve"][-1][1]
     assert provenance["started"] <= provenance["finished"]
-    # direct mode's novelty floor is the near-copy threshold (its novelty stop's, as before)
+    # direct mode's novelty floor: the 60th percentile of the real images' nearest-other distances
     floor = provenance["novelty_floor"]
-    assert floor["percentile"] == 5.0 and floor["too_close"] == 0 and floor["applied"] is True
-    assert floor["distance"] == pytest.approx(provenance["quality"]["near_copy_threshold"])
+    assert floor["percentile"] == 60.0 and floor["too_close"] == 0 and floor["applied"] is True
+    between = np.sqrt(((real[:, None] - real[None]) ** 2).mean(axis=(2, 3)))
+    np.fill_diagonal(between, np.inf)
+    assert floor["distance"] == pytest.approx(np.percentile(between.min(1), 60.0), rel=1e-5)
+    assert floor["distance"] > provenance["quality"]["near_copy_threshold"]  # the 5th percentile's
+    assert (distance >= floor["distance"]).all()
     assert not list(tmp_path.glob(".*")) and not checkpoint_path(out).exists()  # nothing left behind
 
 

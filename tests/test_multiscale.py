@@ -73,6 +73,30 @@ def test_the_convergence_stop_is_on_by_default_only_coarse_to_fine(
     assert seen == expected
 
 
+@pytest.mark.slow
+def test_each_coarser_level_keeps_the_floor_at_the_same_percentile_of_its_own_real_images(
+    threes16, monkeypatch
+):
+    import augment.gantk.multiscale as multiscale
+
+    seen = []
+
+    def record(real, n, config, key, *args, **kwargs):
+        seen.append((real.shape[1], kwargs["near_copy_threshold"]))
+        return synthesize(real, n, dataclasses.replace(config, steps=1), key, *args, **kwargs)
+
+    monkeypatch.setattr(multiscale, "synthesize", record)
+    synthesize_coarse_to_fine(
+        threes16, 2, CONFIG, jax.random.PRNGKey(0), near_copy_threshold=0.3, novelty_percentile=60.0
+    )
+    coarse = resize(threes16, 8)
+    between = np.sqrt(((coarse[:, None] - coarse[None]) ** 2).mean(axis=(2, 3, 4)))
+    np.fill_diagonal(between, np.inf)  # each real image's nearest other one, by brute force
+    assert [size for size, _ in seen] == [8, 16]
+    assert seen[0][1] == pytest.approx(np.percentile(between.min(axis=1), 60.0), rel=1e-5)
+    assert seen[1][1] == 0.3  # the last level: the caller's floor
+
+
 def test_resize_keeps_the_unit_range_and_a_constant_image():
     images = np.random.default_rng(0).random((3, 8, 8, 1)).astype(np.float32)
     up = resize(images, 16)

@@ -104,6 +104,31 @@ def test_the_novelty_stop_keeps_the_last_state_before_too_many_near_copies(three
 
 
 @pytest.mark.slow
+def test_by_default_no_batch_ends_and_every_image_ends_as_its_last_version_above_the_floor(threes):
+    key = jax.random.PRNGKey(0)
+    floor = leave_one_out_threshold(threes, 60.0)  # direct mode's default percentile
+    default = dataclasses.replace(COPYING, max_near_copy_fraction=SynthesisConfig().max_near_copy_fraction)
+    chunks: list[np.ndarray] = []
+
+    def keep(snapshot: SynthesisSnapshot):
+        if 0 in snapshot.running:
+            chunks.append(np.asarray(snapshot.running[0].state[0]))
+
+    free = synthesize(threes, 8, dataclasses.replace(default, novelty_stop=False), key, checkpoint=keep)
+    chunks.append(free.images)  # a finished problem's last chunk is in its result, not a snapshot
+    kept = synthesize(threes, 8, default, key, near_copy_threshold=floor)
+    assert kept.steps_run.tolist() == [120]  # every step ran, on the unstopped run's trajectory
+    np.testing.assert_array_equal(kept.loss_history, free.loss_history)
+    distance = np.stack([pairwise_rms_distance(c, threes).min(axis=1) for c in chunks])  # (chunks, 8)
+    assert (distance[-1] < floor).any(), "this real set is copied within 120 steps: the floor must act"
+    for i in range(8):
+        above = np.flatnonzero(distance[:, i] >= floor)
+        assert above.size, "every image starts far from the real ones"
+        np.testing.assert_array_equal(kept.images[i], chunks[above[-1]][i])
+    assert pairwise_rms_distance(kept.images, threes).min() >= floor
+
+
+@pytest.mark.slow
 def test_a_run_resumed_after_a_novelty_stop_equals_the_uninterrupted_one(threes):
     key = jax.random.PRNGKey(3)
     config = dataclasses.replace(COPYING, synthetic_batch_size=4)  # two problems

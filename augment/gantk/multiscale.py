@@ -7,11 +7,12 @@ least the discriminator's smallest size), and each level doubles it, the last be
 
 - Level 0 runs :func:`~augment.gantk.direct.synthesize` for ``config.steps`` steps from noise on
   the real images resized to its size (antialiased), with its own augmented real set, Gram matrix
-  and novelty stop (threshold from the real images at that size).
+  and novelty stop (its floor the same percentile of the real images' leave-one-out distances at
+  that size).
 - Each finer level starts from the previous level's images resized up (linear), with a fresh
   optimiser, and runs ``config.refine_steps`` steps; the discriminator grows with the size
   (``auto`` architecture, see :mod:`augment.gantk.architectures`).
-- The last level uses the caller's near-copy threshold and gives the realness.
+- The last level uses the caller's novelty floor and gives the realness.
 
 Every level uses the same problems (the same partition of the images into batches), so a
 problem's image at one level is the start of the same problem's image at the next. At or below
@@ -42,6 +43,7 @@ from augment.gantk.direct import (
     synthesize,
 )
 from augment.gantk.placement import Placement
+from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold
 
 Array = jax.Array
 LEVEL_STREAM = 0x6C766C  # fold_in constant: level k > 0 uses fold_in(key, LEVEL_STREAM + k)
@@ -146,6 +148,7 @@ def synthesize_coarse_to_fine(
     resume: CoarseToFineSnapshot | None = None,
     checkpoint: Callable[[CoarseToFineSnapshot], None] | None = None,
     near_copy_threshold: float | None = None,
+    novelty_percentile: float = NEAR_COPY_PERCENTILE,
     placement: Placement | None = None,
 ) -> SynthesisResult:
     """Synthesise ``n_synthetic`` images of one class at the real images' size, level by level.
@@ -154,7 +157,9 @@ def synthesize_coarse_to_fine(
     give :class:`CoarseToFineSnapshot`; ``progress`` counts work in coarsest-step units,
     :func:`level_weights`, so that its rate gives a true remaining time). Returns the last level's
     images and realness, and the loss history of every level side by side: (problems, sum of the
-    levels' steps).
+    levels' steps). ``near_copy_threshold`` is the last level's novelty floor; each coarser level
+    keeps its images at least the ``novelty_percentile`` of its own real images' leave-one-out
+    distances from them, so that the images a finer level starts from keep the same floor.
     """
     real = np.asarray(real_images, np.float32)
     if real.ndim != 4 or real.shape[1] != real.shape[2] or real.shape[0] < 1:
@@ -219,7 +224,11 @@ def synthesize_coarse_to_fine(
             level_progress,
             resume=resume.current if resume is not None and k == first else None,
             checkpoint=level_checkpoint,
-            near_copy_threshold=near_copy_threshold if last else None,
+            near_copy_threshold=(
+                near_copy_threshold
+                if last
+                else leave_one_out_threshold(resize(real, size), novelty_percentile)
+            ),
             placement=placement,
             initial=start,
         )

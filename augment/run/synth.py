@@ -123,6 +123,7 @@ def run_synth(
             real_stored,
             image_shape,
             floor,
+            percentile,
         )
     results = [finished[k] for k in range(len(dataset.class_names))]
     written = [len(r.images) for r in results]
@@ -264,6 +265,7 @@ def _synthesize_classes(
     real_stored: np.ndarray,
     image_shape: tuple[int, int, int],
     floor: float | None,
+    percentile: float,
 ) -> tuple[dict[int, ClassResult], bool]:
     """Run the mode on every class not finished yet, checkpointed (by process 0 only); returns
     the class results and whether the run was resumed."""
@@ -317,6 +319,7 @@ def _synthesize_classes(
             checkpoint=save,
             novelty_floor=floor,
             placement=plan.placement,
+            novelty_percentile=percentile,
         )
         try:
             result = mode.run_class(plan.config, task)

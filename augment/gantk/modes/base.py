@@ -81,6 +81,8 @@ class ClassTask:
         keeps every image's last version at least this far (its novelty stop); generator mode
         draws other samples instead of closer ones.
       placement: the devices and lanes the mode may use.
+      novelty_percentile: the percentile of the real images' leave-one-out nearest distances the
+        floor was taken at (direct mode takes its coarser levels' floors at it).
     """
 
     real: np.ndarray
@@ -91,6 +93,7 @@ class ClassTask:
     checkpoint: Callable[[Snapshot], None]
     novelty_floor: float | None
     placement: Placement
+    novelty_percentile: float = NEAR_COPY_PERCENTILE
 
 
 @dataclass(frozen=True)
