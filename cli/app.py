@@ -211,8 +211,8 @@ def synth(
         bool | None,
         typer.Option(
             "--novelty-stop/--no-novelty-stop",
-            help="Direct mode: end a batch before more than 20% of its images become near-copies of a real "
-            "one, then return those to their last novel version.",
+            help="Direct mode: check the images every 10 steps against the novelty floor and end each one "
+            "as its last version that was not nearer a real image.",
             show_default="on",
         ),
     ] = None,
