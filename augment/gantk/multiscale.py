@@ -216,8 +216,9 @@ def synthesize_coarse_to_fine(
                     loss,
                 )
 
+        level_real = resize(real, size)
         result = synthesize(
-            resize(real, size),
+            level_real,
             n_synthetic if last else total,
             level_config,
             level_key,
@@ -225,9 +226,7 @@ def synthesize_coarse_to_fine(
             resume=resume.current if resume is not None and k == first else None,
             checkpoint=level_checkpoint,
             near_copy_threshold=(
-                near_copy_threshold
-                if last
-                else leave_one_out_threshold(resize(real, size), novelty_percentile)
+                near_copy_threshold if last else leave_one_out_threshold(level_real, novelty_percentile)
             ),
             placement=placement,
             initial=start,
