@@ -33,7 +33,7 @@ def train_dcgan(real: np.ndarray, labels: np.ndarray, classes: int, seconds: flo
     ``sample_fn(labels, key)`` -> (n, S, S, C) images for the given (n,) labels.
     """
     size, channels = real.shape[1], real.shape[-1]
-    g_init, g_apply = generator_network(size, channels, Z_DIM + classes, 128)
+    g_init, g_apply = generator_network(size, channels, 128)
     d_init, d_apply, _ = stax.serial(
         stax.Conv(64, (3, 3), (2, 2), "SAME"), stax.LeakyRelu(0.2),
         stax.Conv(128, (3, 3), (2, 2), "SAME"), stax.LeakyRelu(0.2),
