@@ -123,17 +123,30 @@ DCGAN_STEPS: dict[int, int] = {}
 SAMPLING_SECONDS: dict[str, float] = {}  # method -> seconds to sample 1 000 images per class (last seed)
 
 
+def _noise_scaled(params, scale: float):
+    """Generator parameters that map noise z as the given ones map ``scale * z``."""
+    (weights, bias), *rest = params
+    return ((scale * weights, bias), *rest)
+
+
 SELECT_POOL = 4  # selecting methods draw this many samples per image they keep
 _TRAINED: dict[tuple, tuple[list, float]] = {}  # (config, seed) -> the 10 generators, seconds
 
 
 def ga_ntk_generator(
-    config: GeneratorConfig, name: str, percentile: float | None = None, select: str | None = None
+    config: GeneratorConfig,
+    name: str,
+    percentile: float | None = None,
+    select: str | None = None,
+    noise_std: float = 1.0,
 ) -> Callable:
     """One generator per class; with ``percentile``, the samples are drawn as synth draws them
     (``generate`` with the novelty floor at that percentile of the training images' leave-one-out
     distances), else straight from ``sample`` (the methods measured before the floor existed).
-    Trained generators are kept, so methods that differ only in the floor share one training."""
+    With ``noise_std``, samples come from noise of that standard deviation (the truncation trick:
+    the generator's first layer is ``Dense``, so its weights are scaled by it).
+    Trained generators are kept, so methods that differ only in the floor or the noise share one
+    training."""
 
     def make(real, labels, count, seed):
         per_class = count // 10
@@ -145,6 +158,8 @@ def ga_ntk_generator(
             ]
             _TRAINED[(config, seed)] = (trained, time.perf_counter() - start)
         generators, train_seconds = _TRAINED[(config, seed)]
+        if noise_std != 1.0:
+            generators = [g._replace(params=_noise_scaled(g.params, noise_std)) for g in generators]
         start = time.perf_counter()
         if percentile is None:
             images = [
@@ -327,6 +342,28 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
         )
         for select in ("realness", "gate")
     },
+    **{
+        f"GA-NTK generator, noise std {std:g}": (
+            ga_ntk_generator(
+                GeneratorConfig(),
+                f"GA-NTK generator, noise std {std:g}",
+                MODES["generator"].novelty_percentile,
+                noise_std=std,
+            ),
+            SYNTHETIC,
+            f"the default generators and floor, sampled from noise of standard deviation {std:g}",
+        )
+        for std in (0.25, 0.35, 0.5, 0.75)
+    },
+    "GA-NTK generator, Adam 2e-3": (
+        ga_ntk_generator(
+            GeneratorConfig(learning_rate=2e-3),
+            "GA-NTK generator, Adam 2e-3",
+            MODES["generator"].novelty_percentile,
+        ),
+        SYNTHETIC,
+        "the defaults with twice the learning rate",
+    ),
     "GA-NTK generator, 1300 steps": (
         ga_ntk_generator(
             GeneratorConfig(steps=1300), "GA-NTK generator, 1300 steps", MODES["generator"].novelty_percentile
