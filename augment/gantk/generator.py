@@ -3,7 +3,8 @@ same single-level GA-NTK loss as direct mode, on (real batch, G(z) batch).
 
 One generator per class, like one problem set per class in direct mode: the discriminator is a
 per-class GA-NTK problem, and independent generators let a lab add a class without retraining the
-others (and, later, train classes on different devices).
+others (and, later, train classes on different devices). One class-conditional generator for all
+classes trained faster but gained a quarter as much on the digits protocol (benchmarks/RESULTS.md).
 
 The network is composed from :mod:`augment.ntk.stax` layers and sized from the working resolution:
 ``Dense -> Reshape(s0, s0, w) -> [UpsampleConv 3x3 -> ReLU] x k -> Conv 3x3 -> Sigmoid``
