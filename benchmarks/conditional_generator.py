@@ -28,9 +28,8 @@ import numpy as np
 import optax
 
 from augment.gantk.augmentation import discriminator_real_set
-from augment.gantk.generator import NOVELTY_ROUNDS, GeneratorConfig, generator_network
+from augment.gantk.generator import GeneratorConfig, far_enough_pools, generator_network, generator_optimizer
 from augment.gantk.loop import chunk_of_steps, real_gram, run_steps
-from augment.quality import nearest_real
 
 SampleFn = Callable[[int, int, jax.Array], np.ndarray]  # (class, n, key) -> (n, S, S, C)
 
@@ -61,9 +60,7 @@ def train_conditional(
     kernel_fn = config.discriminator.kernel_fn(size, channels)
     loss_and_realness = config.discriminator.loss_fn(kernel_fn)
     init_fn, apply_fn = generator_network(size, channels, config.base_channels)
-    optimizer = optax.chain(
-        optax.clip_by_global_norm(config.clip_norm), optax.adam(config.learning_rate, b1=config.beta1)
-    )
+    optimizer = generator_optimizer(config)
     gram = real_gram(kernel_fn)
     real_sets = [
         discriminator_real_set(
@@ -116,21 +113,8 @@ def train_conditional(
 def draw_far_enough(
     sample_fn: SampleFn, c: int, n: int, class_real: np.ndarray, floor: float, key: jax.Array, pool: int = 64
 ) -> np.ndarray:
-    """(n, S, S, C) samples of class ``c`` at least ``floor`` (RMS) from every image of
-    ``class_real``, drawn as ``generate`` draws them (pools of whole batches, up to
-    ``NOVELTY_ROUNDS``; the farthest of the rest when the pools do not hold enough)."""
-    pool = pool * math.ceil(n / pool)
-    kept, near, distances = [], [], []
-    for round_ in range(NOVELTY_ROUNDS):
-        images = sample_fn(c, pool, key if round_ == 0 else jax.random.fold_in(key, round_))
-        distance = nearest_real(images, class_real)[1]
-        kept.append(images[distance >= floor])
-        near.append(images[distance < floor])
-        distances.append(distance[distance < floor])
-        if sum(len(k) for k in kept) >= n:
-            break
-    far = np.concatenate(kept)
-    if len(far) < n:
-        closest_last = np.concatenate(near)[np.argsort(-np.concatenate(distances))]
-        far = np.concatenate([far, closest_last])
-    return far[:n]
+    """(n, S, S, C) samples of class ``c`` kept from the images of ``class_real`` by the novelty
+    floor as ``generate`` keeps them (:func:`~augment.gantk.generator.far_enough_pools` over pools
+    of whole batches of ``pool``)."""
+    size = pool * math.ceil(n / pool)
+    return far_enough_pools(lambda pool_key: sample_fn(c, size, pool_key), class_real, floor, key)[0][:n]

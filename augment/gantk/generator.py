@@ -128,6 +128,13 @@ def parameter_layout(image_shape: tuple[int, int, int], config: GeneratorConfig)
     return jax.tree_util.tree_flatten(params)
 
 
+def generator_optimizer(config: GeneratorConfig) -> optax.GradientTransformation:
+    """Adam (``learning_rate``, ``beta1``) after global-norm clipping to ``clip_norm``."""
+    return optax.chain(
+        optax.clip_by_global_norm(config.clip_norm), optax.adam(config.learning_rate, b1=config.beta1)
+    )
+
+
 class GeneratorState(NamedTuple):
     params: object
     opt_state: optax.OptState
@@ -186,9 +193,7 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, ...]) -> _Compile
     loss_and_realness = config.discriminator.loss_fn(kernel_fn)
     real_batch_size = config.discriminator.real_batch_size
     init_fn, apply_fn = generator_network(size, channels, config.base_channels)
-    optimizer = optax.chain(
-        optax.clip_by_global_norm(config.clip_norm), optax.adam(config.learning_rate, b1=config.beta1)
-    )
+    optimizer = generator_optimizer(config)
 
     def loss_fn(params, z, real, gram):
         loss, _ = loss_and_realness(apply_fn(params, z), real, gram)
@@ -305,6 +310,32 @@ def _sampler(size: int, channels: int, base_channels: int) -> Callable[..., jax.
 NOVELTY_ROUNDS = 8  # pools of samples drawn, at most, to find enough that keep the novelty floor
 
 
+def far_enough_pools(
+    draw: Callable[[Array], np.ndarray], real_pixels: np.ndarray, floor: float, key: Array
+) -> tuple[np.ndarray, int]:
+    """As many images as one pool, keeping the novelty floor where the pools allow.
+
+    ``draw(key)`` makes one pool (m, S, S, C); round 0 draws with ``key``, round ``r`` with
+    ``fold_in(key, r)``, up to :data:`NOVELTY_ROUNDS` rounds, until m images are at least ``floor``
+    (RMS) from every image of ``real_pixels`` (r, S, S, C). Returns those m images in the order
+    drawn, the farthest of the nearer ones filling any gap, and how many are far enough.
+    """
+    kept: list[np.ndarray] = []
+    near: list[tuple[np.ndarray, np.ndarray]] = []
+    size = 0
+    for round_ in range(NOVELTY_ROUNDS):
+        pool = draw(key if round_ == 0 else jax.random.fold_in(key, round_))
+        size = len(pool)
+        distance = nearest_real(pool, real_pixels)[1]
+        kept.append(pool[distance >= floor])
+        near.append((pool[distance < floor], distance[distance < floor]))
+        if sum(len(k) for k in kept) >= size:
+            break
+    far_enough = np.concatenate(kept)[:size]
+    closest_last = np.concatenate([p for p, _ in near])[np.argsort(-np.concatenate([d for _, d in near]))]
+    return np.concatenate([far_enough, closest_last[: size - len(far_enough)]]), len(far_enough)
+
+
 class Generated(NamedTuple):
     """What :func:`generate` made: images (n, S, S, C) float32 in (0, 1), realness (n,) float32,
     and ``too_close``, how many of the images are nearer a real image than the floor asked."""
@@ -345,27 +376,13 @@ def generate(
     batches = math.ceil(n / config.batch_size)
     pool_size = batches * config.batch_size
     sample_key, score_key = jax.random.split(key)
-    images = sample(generator, pool_size, sample_key)
-    too_close = 0
-    if floor is not None:
-        real_pixels = np.asarray(real)
-        kept: list[np.ndarray] = []
-        near: list[tuple[np.ndarray, np.ndarray]] = []
-        for round_ in range(NOVELTY_ROUNDS):
-            pool = (
-                images
-                if round_ == 0
-                else sample(generator, pool_size, jax.random.fold_in(sample_key, round_))
-            )
-            distance = nearest_real(pool, real_pixels)[1]
-            kept.append(pool[distance >= floor])
-            near.append((pool[distance < floor], distance[distance < floor]))
-            if sum(len(k) for k in kept) >= pool_size:
-                break
-        far_enough = np.concatenate(kept)[:pool_size]
-        too_close = max(0, n - len(far_enough))
-        closest_last = np.concatenate([p for p, _ in near])[np.argsort(-np.concatenate([d for _, d in near]))]
-        images = np.concatenate([far_enough, closest_last[: pool_size - len(far_enough)]])
+    if floor is None:
+        images, too_close = sample(generator, pool_size, sample_key), 0
+    else:
+        images, far = far_enough_pools(
+            lambda pool_key: sample(generator, pool_size, pool_key), np.asarray(real), floor, sample_key
+        )
+        too_close = max(0, n - far)
     gram = compiled.gram(real)
     scores = [
         np.asarray(
