@@ -4,6 +4,7 @@ run, and the matmul precisions each kind supports."""
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import warnings
 from pathlib import Path
@@ -96,6 +97,8 @@ def join_distributed() -> None:
 
 
 CACHE_VARIABLE = "AUGMENT_CACHE_DIR"
+CACHE_MIN_SECONDS_VARIABLE = "AUGMENT_CACHE_MIN_COMPILE_SECONDS"
+CACHE_MIN_SECONDS = 0.5  # computations compiled faster than this are not worth a file
 
 
 def compilation_cache_folder() -> Path:
@@ -107,17 +110,35 @@ def compilation_cache_folder() -> Path:
     return base / "augment" / "jax"
 
 
+def cache_min_compile_seconds() -> float:
+    """The shortest compile time worth keeping: ``$AUGMENT_CACHE_MIN_COMPILE_SECONDS``, else 0.5."""
+    text = os.environ.get(CACHE_MIN_SECONDS_VARIABLE)
+    if not text:
+        return CACHE_MIN_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0.0 <= seconds < math.inf:
+        raise AugmentError(
+            f"{CACHE_MIN_SECONDS_VARIABLE} must be a number of seconds, 0 or more, got {text!r}"
+        )
+    return seconds
+
+
 def use_compilation_cache(folder: Path | None = None) -> Path | None:
     """Keep XLA's compiled computations in a persistent cache, so a second run on the same sizes
-    does not compile again (called by the CLI before a run, never at import). Returns the folder,
-    or None when it cannot be created (the run then compiles as usual)."""
+    does not compile again (called by the CLI before a run, never at import): those that took at
+    least :func:`cache_min_compile_seconds` to compile. Returns the folder, or None when it cannot
+    be created (the run then compiles as usual)."""
+    min_seconds = cache_min_compile_seconds()
     folder = Path(folder) if folder is not None else compilation_cache_folder()
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
     jax.config.update("jax_compilation_cache_dir", str(folder))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", min_seconds)
     # a full disk only costs the cache its entry; the run goes on, and the user needs no warning
     warnings.filterwarnings("ignore", message="Error writing persistent compilation cache entry")
     return folder
