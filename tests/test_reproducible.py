@@ -23,7 +23,13 @@ an augmented real set of 200): those are meant to change what it makes. And once
 upsampling and the convolution after it became one layer (``stax.UpsampleConv``, the same function
 computed at the lower resolution) and the training steps moved into a ``fori_loop``: with one layer
 fewer, ``serial`` hands every later layer another initialisation key, so the generator starts from
-other weights.
+other weights. And when ``UpsampleConv`` became one 2x2 convolution per window instead of a 3x3 one
+(the same function, its sums in another order): every stored image, label, distance and near-copy
+flag is byte for byte as before, the stored realness moved by at most 4.2e-8 (checked as above).
+
+The digests hold where XLA runs on two or more CPU threads, as on CI; with one core visible (for
+example under ``taskset -c 0``) its reductions split differently and the direct run's float32 sums
+round otherwise.
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ RUNS = {
     ),
     "generator": (
         ["--n", "6", "--mode", "generator", "--steps", "10", "--batch-size", "8"],
-        "9e4f32af208c3842ecbfa8785476638e41daa1f43ec5284f5e53dddcfcc8c7e0",  # UpsampleConv, steps in a loop
+        "962e36ad485a35c165e24b09548aa5085dd0c4ccc9da6b272dce9d758979601f",  # UpsampleConv by 2x2 windows
     ),
 }
 
