@@ -13,10 +13,12 @@ import pytest
 from augment.errors import AugmentError
 from augment.gantk.augmentation import discriminator_real_set
 from augment.gantk.generator import (
+    SAMPLING_BATCH_BYTES,
     GeneratorConfig,
     GeneratorSnapshot,
     generator_network,
     sample,
+    sampling_batch,
     train_generator,
 )
 from augment.ntk import stax
@@ -33,6 +35,21 @@ def test_the_network_makes_images_of_the_working_size_in_the_unit_range(size, ch
     images = apply_fn(params, jax.random.normal(jax.random.PRNGKey(1), (3, 8)))
     assert images.shape == (3, size, size, channels)
     assert float(images.min()) > 0.0 and float(images.max()) < 1.0
+
+
+@pytest.mark.parametrize("size", [8, 16, 28, 32, 64, 128])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_the_sampling_batch_is_the_largest_whose_activations_fit_the_budget(size, channels):
+    rows = 5  # a batch size no weight shares, to tell activations from parameters
+    init_fn, apply_fn = generator_network(size, channels)
+    _, params = jax.eval_shape(lambda key: init_fn(key, (-1, 64)), jax.random.PRNGKey(0))
+    traced = jax.make_jaxpr(apply_fn)(params, jax.ShapeDtypeStruct((rows, 64), jnp.float32))
+    arrays = [v.aval for eqn in traced.jaxpr.eqns for v in eqn.outvars]
+    per_image_bytes = 4 * max(a.size for a in arrays if a.shape[:1] == (rows,)) // rows
+    batch = sampling_batch(size, channels)
+    assert batch & (batch - 1) == 0 and 8 <= batch <= 1024
+    assert batch * per_image_bytes <= SAMPLING_BATCH_BYTES or batch == 8
+    assert 2 * batch * per_image_bytes > SAMPLING_BATCH_BYTES or batch == 1024
 
 
 @pytest.mark.parametrize(("height", "width", "in_chan", "out_chan"), [(4, 4, 3, 5), (7, 5, 16, 8)])
