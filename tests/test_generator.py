@@ -50,6 +50,8 @@ def test_the_sampling_batch_is_the_largest_whose_activations_fit_the_budget(size
     assert batch & (batch - 1) == 0 and 8 <= batch <= 1024
     assert batch * per_image_bytes <= SAMPLING_BATCH_BYTES or batch == 8
     assert 2 * batch * per_image_bytes > SAMPLING_BATCH_BYTES or batch == 1024
+    # an accelerator is kept busy by large batches, whatever their size in bytes
+    assert sampling_batch(size, channels, platform="gpu") == 1024
 
 
 @pytest.mark.parametrize(("height", "width", "in_chan", "out_chan"), [(4, 4, 3, 5), (7, 5, 16, 8)])

@@ -130,10 +130,13 @@ batches that fit the processor's caches ran about twice as fast as batches of 1 
 32x32 (benchmarks/RESULTS.md)."""
 
 
-def sampling_batch(size: int, channels: int, base_channels: int = 128) -> int:
-    """Rows per batch for :func:`sample`: the largest power of two from 8 to 1 024 whose largest
-    activation (float32: the largest array one image makes in the network, times the rows) is at
-    most :data:`SAMPLING_BATCH_BYTES`."""
+def sampling_batch(size: int, channels: int, base_channels: int = 128, platform: str = "cpu") -> int:
+    """Rows per batch for :func:`sample`: on a CPU, the largest power of two from 8 to 1 024 whose
+    largest activation (float32: the largest array one image makes in the network, times the rows)
+    is at most :data:`SAMPLING_BATCH_BYTES`; on an accelerator (``platform`` "gpu", "tpu", ...),
+    1 024, whose batches keep it busy."""
+    if platform != "cpu":
+        return 1024
     start, widths = _plan(size, base_channels)
     side, largest = start, start * start * base_channels
     for width in widths:
@@ -312,15 +315,15 @@ def _check_count(n: int) -> None:
 def sample(generator: TrainedGenerator, n: int, key: Array, batch: int | None = None) -> np.ndarray:
     """(n, S, S, C) float32 images in (0, 1) from ``n`` noise vectors drawn with ``key``.
 
-    The network runs on whole batches of ``batch`` rows (by default :func:`sampling_batch`; the
-    last one padded with zero noise and cut), so a request of any size compiles it once; fewer
-    than ``batch`` images run as one batch. The images do not depend on ``batch`` beyond float
-    rounding.
+    The network runs on whole batches of ``batch`` rows (by default :func:`sampling_batch` for the
+    platform of the default device; the last one padded with zero noise and cut), so a request of
+    any size compiles it once; fewer than ``batch`` images run as one batch. The images do not
+    depend on ``batch`` beyond float rounding.
     """
     _check_count(n)
     size, _, channels = generator.image_shape
     if batch is None:
-        batch = sampling_batch(size, channels, generator.config.base_channels)
+        batch = sampling_batch(size, channels, generator.config.base_channels, _default_platform())
     if batch < 1:
         raise AugmentError(f"the sampling batch must be at least 1, got {batch}")
     apply = _sampler(size, channels, generator.config.base_channels)
@@ -331,6 +334,11 @@ def sample(generator: TrainedGenerator, n: int, key: Array, batch: int | None = 
     # every batch is dispatched before the first is read back, so the next one computes meanwhile
     images = [apply(generator.params, z[i : i + rows]) for i in range(0, len(z), rows)]
     return np.concatenate([np.asarray(batch_images) for batch_images in images])[:n]
+
+
+def _default_platform() -> str:
+    """The platform a new array lands on here (``jax.default_device``'s, when one is set)."""
+    return next(iter(jnp.zeros(()).devices())).platform
 
 
 @functools.lru_cache(maxsize=8)
