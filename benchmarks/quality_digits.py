@@ -34,7 +34,7 @@ from PIL import Image, ImageDraw
 from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
-from augment.gantk import SynthesisConfig, synthesize
+from augment.gantk import DiscriminatorConfig, SynthesisConfig, synthesize
 from augment.gantk.generator import GeneratorConfig, generate, sample, train_generator
 from augment.gantk.modes import MODES
 from augment.privacy import membership_inference
@@ -363,6 +363,15 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
         ),
         SYNTHETIC,
         "the defaults with twice the learning rate",
+    ),
+    "GA-NTK generator, whole real set": (
+        ga_ntk_generator(
+            GeneratorConfig(discriminator=DiscriminatorConfig(diag_reg=1e-4, real_batch_size=256)),
+            "GA-NTK generator, whole real set",
+            MODES["generator"].novelty_percentile,
+        ),
+        SYNTHETIC,
+        "the defaults before 2026-12-02: all 200 of the augmented real set per step, not 128",
     ),
     "GA-NTK generator, 1300 steps": (
         ga_ntk_generator(

@@ -195,7 +195,7 @@ def synth(
         typer.Option(
             "--real-batch-size",
             help="Real images the discriminator sees per step.",
-            show_default="256, lowered to fit --memory",
+            show_default="256 (generator mode 128), lowered to fit --memory",
         ),
     ] = None,
     augment_real_to: Annotated[
