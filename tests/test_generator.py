@@ -161,6 +161,12 @@ def trained(threes):
     return train_generator(threes, dataclasses.replace(FAST, steps=10), jax.random.PRNGKey(2))
 
 
+def test_a_sampling_batch_below_one_is_a_clear_error(trained):
+    for batch in (0, -4):
+        with pytest.raises(AugmentError, match="the sampling batch must be at least 1"):
+            sample(trained, 5, jax.random.PRNGKey(0), batch=batch)
+
+
 def test_save_then_load_gives_the_same_samples(tmp_path, trained):
     from augment.io.saved_generator import load_generators, save_generators
 
