@@ -32,6 +32,7 @@ from augment.gantk.augmentation import discriminator_real_set
 from augment.gantk.generator import (
     GeneratorConfig,
     _compiled,
+    _plan,
     generator_network,
     sample,
     sampling_batch,
@@ -81,15 +82,13 @@ def loop_against_python(size: int, steps: int = 10) -> dict:
 def network_of(size: int, doubling, base_channels: int = 128):
     """The generator network (the shipped widths; sizes that need no crop) with ``doubling(width)``,
     a list of layers, in place of each ``UpsampleConv(width)``."""
-    doublings = max(0, math.floor(math.log2(size / 4)))
-    start, width = math.ceil(size / 2**doublings), base_channels
+    start, widths = _plan(size, base_channels)
     layers = [
-        stax.Dense(start * start * width, W_std=math.sqrt(2.0), b_std=1.0),
+        stax.Dense(start * start * base_channels, W_std=math.sqrt(2.0), b_std=1.0),
         stax.Relu(),
-        stax.Reshape((start, start, width)),
+        stax.Reshape((start, start, base_channels)),
     ]
-    for _ in range(doublings):
-        width = max(32, width // 2)
+    for width in widths:
         layers += [*doubling(width), stax.Relu()]
     layers += [stax.Conv(1, (3, 3), padding="SAME", W_std=1.0, b_std=1.0), stax.Sigmoid()]
     return stax.serial(*layers)[:2]
