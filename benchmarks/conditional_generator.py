@@ -60,7 +60,7 @@ def train_conditional(
     kernel_fn = config.discriminator.kernel_fn(size, channels)
     loss_and_realness = config.discriminator.loss_fn(kernel_fn)
     init_fn, apply_fn = generator_network(size, channels, config.base_channels)
-    optimizer = generator_optimizer(config)
+    optimizer = generator_optimizer(config, config.steps)
     gram = real_gram(kernel_fn)
     real_sets = [
         discriminator_real_set(

@@ -71,11 +71,11 @@ def loop_against_python(size: int, steps: int = 10) -> dict:
     def one_by_one():
         current = state
         for _ in range(steps):
-            current, _ = compiled.run_chunk(current, real, gram, 1)
+            current, _ = compiled.run_chunk(current, real, gram, steps, 1)
         return current
 
     python = seconds(one_by_one, 2) / steps
-    in_loop = seconds(lambda: compiled.run_chunk(state, real, gram, steps), 2) / steps
+    in_loop = seconds(lambda: compiled.run_chunk(state, real, gram, steps, steps), 2) / steps
     return {"one_step_per_call_s_per_step": python, "fori_loop_s_per_step": in_loop}
 
 

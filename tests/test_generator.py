@@ -8,15 +8,18 @@ import hashlib
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from augment.errors import AugmentError
 from augment.gantk.augmentation import discriminator_real_set
 from augment.gantk.generator import (
+    LEARNING_RATE_SCHEDULES,
     SAMPLING_BATCH_BYTES,
     GeneratorConfig,
     GeneratorSnapshot,
     generator_network,
+    generator_optimizer,
     sample,
     sampling_batch,
     train_generator,
@@ -149,9 +152,63 @@ def test_a_resumed_training_equals_the_uninterrupted_one(threes):
     )
 
 
+def test_the_cosine_schedule_has_optax_values_for_a_traced_length():
+    counts = jnp.arange(0, 26)
+    for steps in (1, 7, 20):
+        expected = optax.cosine_decay_schedule(2e-3, steps)(counts)
+        traced = jax.jit(lambda n, c: LEARNING_RATE_SCHEDULES["cosine"](2e-3, n)(c))(steps, counts)
+        np.testing.assert_allclose(traced, expected, rtol=1e-6, atol=1e-12)
+    assert LEARNING_RATE_SCHEDULES["constant"](2e-3, 20) == 2e-3
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_the_optimizer_is_clipped_adam_on_its_schedule(schedule):
+    """Against optax's own clipped Adam and cosine decay, with the length traced as in training."""
+    config = GeneratorConfig(learning_rate=3e-3, learning_rate_schedule=schedule, beta1=0.5, clip_norm=1.0)
+    steps = 6
+    rate = 3e-3 if schedule == "constant" else optax.cosine_decay_schedule(3e-3, steps)
+    reference = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(rate, b1=0.5))
+    params = {"w": jnp.ones((3, 2)), "b": jnp.zeros(2)}
+
+    @jax.jit
+    def update(grad, state, params, n):
+        updates, state = generator_optimizer(config, n).update(grad, state, params)
+        return optax.apply_updates(params, updates), state
+
+    ours, expected = params, params
+    ours_state, expected_state = generator_optimizer(config, 1).init(params), reference.init(params)
+    for i in range(steps + 2):  # past the end the cosine rate stays at 0
+        grad = jax.tree_util.tree_map(
+            lambda v, i=i: 3.0 * jax.random.normal(jax.random.PRNGKey(i), v.shape), params
+        )
+        ours, ours_state = update(grad, ours_state, ours, steps)
+        expected_updates, expected_state = reference.update(grad, expected_state, expected)
+        expected = optax.apply_updates(expected, expected_updates)
+        for key in params:
+            np.testing.assert_allclose(ours[key], expected[key], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.slow
+def test_training_decays_over_its_own_length(threes):
+    """One compiled chunk serves every length; the cosine rate is set by the length asked for."""
+    short, long = (dataclasses.replace(FAST, steps=n) for n in (20, 40))
+    cosine = [train_generator(threes, c, jax.random.PRNGKey(5)).loss_history for c in (short, long)]
+    assert cosine[0][0] == cosine[1][0]  # the same start, before any update
+    assert not np.array_equal(cosine[0][1:20], cosine[1][1:20])  # a slower decay over 40 steps
+    constant = [
+        train_generator(
+            threes, dataclasses.replace(c, learning_rate_schedule="constant"), jax.random.PRNGKey(5)
+        )
+        for c in (short, long)
+    ]
+    np.testing.assert_array_equal(constant[0].loss_history, constant[1].loss_history[:20])
+
+
 def test_bad_settings_are_clear_errors(threes):
     with pytest.raises(AugmentError, match="must be at least 1"):
         GeneratorConfig(z_dim=0)
+    with pytest.raises(AugmentError, match="`learning_rate_schedule` must be one of constant, cosine"):
+        GeneratorConfig(learning_rate_schedule="linear")
     with pytest.raises(AugmentError, match="1 or 3 channels"):
         generator_network(8, 2)
 
@@ -184,6 +241,26 @@ def test_save_then_load_gives_the_same_samples(tmp_path, trained):
     (tmp_path / "other").mkdir()
     with pytest.raises(AugmentError, match="was not written by augment; refusing to replace it"):
         save_generators(tmp_path / "other", {"three": trained}, {}, overwrite=True)
+
+
+def test_a_generator_saved_before_the_augmented_set_and_the_schedule_says_how_it_trained(tmp_path, trained):
+    import json
+
+    from augment.io.saved_generator import load_generators, save_generators
+
+    save_generators(tmp_path / "gen", {"three": trained}, {})
+    manifest_path = tmp_path / "gen" / "generator.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["config"]["learning_rate_schedule"] == "cosine"
+    for key in ("augment_real_to", "learning_rate_schedule"):  # as the first versions wrote it
+        del manifest["config"][key]
+    manifest_path.write_text(json.dumps(manifest))
+    generators, _, _ = load_generators(tmp_path / "gen")
+    config = generators["three"].config
+    assert config.augment_real_to == 0 and config.learning_rate_schedule == "constant"
+    np.testing.assert_array_equal(
+        sample(generators["three"], 4, jax.random.PRNGKey(1)), sample(trained, 4, jax.random.PRNGKey(1))
+    )
 
 
 def test_damaged_foreign_and_newer_generators_are_clear_errors(tmp_path, trained):

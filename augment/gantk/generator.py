@@ -13,10 +13,10 @@ lower resolution; then a centre crop when ``s0 * 2**k`` overshoots the size), wi
 floor(log2(size / 4))`` doublings and widths halving from ``base_channels`` (at least 32).
 Settings follow the published GA-NTKg code (docs/design.md, "The method"): Adam with beta1 0.5,
 global-norm clipping 5, z dimension 64, batch 64, diag_reg 1e-4, except three measured on the
-digits protocol (benchmarks/RESULTS.md): the learning rate is 1e-3, not 2e-4; the discriminator's
-real side is an augmented real set of 200 small rotations and shifts, as in direct mode; and each
-step compares with a random 128 of them (as good as all 200, and faster). All randomness comes
-from explicit keys.
+digits protocol (benchmarks/RESULTS.md): the learning rate starts at 2e-3 and falls to 0 along a
+cosine over the steps, not a constant 2e-4; the discriminator's real side is an augmented real set
+of 200 small rotations and shifts, as in direct mode; and each step compares with a random 128 of
+them (as good as all 200, and faster). All randomness comes from explicit keys.
 """
 
 from __future__ import annotations
@@ -42,6 +42,31 @@ from augment.ntk import stax
 from augment.quality import nearest_real
 
 Array = jax.Array
+
+
+def _constant(learning_rate: float, steps: int | Array) -> optax.ScalarOrSchedule:
+    return learning_rate
+
+
+def _cosine(learning_rate: float, steps: int | Array) -> optax.ScalarOrSchedule:
+    """``learning_rate`` at step 0, falling along half a cosine to 0 at ``steps`` (the same values
+    as ``optax.cosine_decay_schedule(learning_rate, steps)``, with ``steps`` allowed to be traced,
+    so one compiled chunk serves every length of training)."""
+
+    def schedule(count: Array) -> Array:
+        total = jnp.asarray(steps, jnp.float32)
+        done = jnp.minimum(jnp.asarray(count, jnp.float32), total)
+        return learning_rate * (0.5 * (1 + jnp.cos(jnp.pi * done / total)))
+
+    return schedule
+
+
+LEARNING_RATE_SCHEDULES: dict[str, Callable[[float, int | Array], optax.ScalarOrSchedule]] = {
+    "constant": _constant,
+    "cosine": _cosine,
+}
+"""``schedule(learning_rate, steps)``: the learning rate, or a function of Adam's step count, for a
+training of ``steps`` steps. One entry here adds a schedule (``learning_rate_schedule``)."""
 
 
 GENERATOR_REAL_BATCH = 128
@@ -72,7 +97,8 @@ class GeneratorConfig(FlatRecord):
     base_channels: int = 128
     batch_size: int = 64
     steps: int = 1000
-    learning_rate: float = 1e-3
+    learning_rate: float = 2e-3
+    learning_rate_schedule: str = "cosine"
     beta1: float = 0.5
     clip_norm: float = 5.0
     chunk_steps: int = 25
@@ -90,6 +116,11 @@ class GeneratorConfig(FlatRecord):
                 (
                     self.learning_rate > 0 and self.clip_norm > 0,
                     "`learning_rate` and `clip_norm` must be positive",
+                ),
+                (
+                    self.learning_rate_schedule in LEARNING_RATE_SCHEDULES,
+                    f"`learning_rate_schedule` must be one of {', '.join(LEARNING_RATE_SCHEDULES)}, "
+                    f"got {self.learning_rate_schedule!r}",
                 ),
                 (
                     self.augment_real_to >= 0 and self.augment_rotation >= 0 and self.augment_shift >= 0,
@@ -163,11 +194,11 @@ def parameter_layout(image_shape: tuple[int, int, int], config: GeneratorConfig)
     return jax.tree_util.tree_flatten(params)
 
 
-def generator_optimizer(config: GeneratorConfig) -> optax.GradientTransformation:
-    """Adam (``learning_rate``, ``beta1``) after global-norm clipping to ``clip_norm``."""
-    return optax.chain(
-        optax.clip_by_global_norm(config.clip_norm), optax.adam(config.learning_rate, b1=config.beta1)
-    )
+def generator_optimizer(config: GeneratorConfig, steps: int | Array) -> optax.GradientTransformation:
+    """Adam (``beta1``) after global-norm clipping to ``clip_norm``, at ``learning_rate`` on the
+    ``learning_rate_schedule`` for a training of ``steps`` steps (an int, or traced)."""
+    schedule = LEARNING_RATE_SCHEDULES[config.learning_rate_schedule](config.learning_rate, steps)
+    return optax.chain(optax.clip_by_global_norm(config.clip_norm), optax.adam(schedule, b1=config.beta1))
 
 
 class GeneratorState(NamedTuple):
@@ -215,7 +246,7 @@ class GeneratorSnapshot:
 
 class _Compiled(NamedTuple):
     init_state: Callable
-    run_chunk: Callable
+    run_chunk: Callable  # (state, real_all, gram_all, steps in the whole training, num_steps)
     gram: Callable
     apply: Callable
     realness: Callable  # (images (batch_size, S, S, C), real_all, gram_all, key) -> (batch_size,)
@@ -228,7 +259,6 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, ...]) -> _Compile
     loss_and_realness = config.discriminator.loss_fn(kernel_fn)
     real_batch_size = config.discriminator.real_batch_size
     init_fn, apply_fn = generator_network(size, channels, config.base_channels)
-    optimizer = generator_optimizer(config)
 
     def loss_fn(params, z, real, gram):
         loss, _ = loss_and_realness(apply_fn(params, z), real, gram)
@@ -236,11 +266,12 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, ...]) -> _Compile
 
     value_and_grad = jax.value_and_grad(loss_fn)
 
-    def step(state: GeneratorState, real_all, gram_all):
+    def step(state: GeneratorState, real_all, gram_all, steps):
         key, z_key, batch_key = jax.random.split(state.key, 3)
         real, gram = real_batch(batch_key, real_all, gram_all, real_batch_size)
         z = jax.random.normal(z_key, (config.batch_size, config.z_dim))
         loss, grad = value_and_grad(state.params, z, real, gram)
+        optimizer = generator_optimizer(config, steps)
         updates, opt_state = optimizer.update(grad, state.opt_state, state.params)
         return GeneratorState(
             optax.apply_updates(state.params, updates), opt_state, key, state.step + 1
@@ -252,7 +283,9 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, ...]) -> _Compile
     def init_state(key):
         init_key, state_key = jax.random.split(key)
         _, params = init_fn(init_key, (-1, config.z_dim))
-        return GeneratorState(params, optimizer.init(params), state_key, jnp.zeros((), jnp.int32))
+        # the optimizer's state does not depend on the length of training
+        opt_state = generator_optimizer(config, config.steps).init(params)
+        return GeneratorState(params, opt_state, state_key, jnp.zeros((), jnp.int32))
 
     @jax.jit
     def realness(images, real_all, gram_all, key):
@@ -307,7 +340,7 @@ def train_generator(
             progress(len(history), config.steps, history[-1])
 
     state = run_steps(
-        lambda state, n: compiled.run_chunk(state, real, gram, n), state, history, config.steps,
+        lambda state, n: compiled.run_chunk(state, real, gram, config.steps, n), state, history, config.steps,
         config.chunk_steps, "the generator", after_chunk,
     )  # fmt: skip
     return TrainedGenerator(

@@ -59,19 +59,20 @@ def restore(fresh: State, leaves: list[np.ndarray], what: str) -> State:
 
 
 def chunk_of_steps(
-    step: Callable[[State, jax.Array, jax.Array], tuple[State, jax.Array]], chunk_steps: int
-) -> Callable[[State, jax.Array, jax.Array, jax.Array], tuple[State, jax.Array]]:
-    """``run_chunk(state, real_all, gram_all, num_steps) -> (state, (chunk_steps,) losses)``: up to
-    ``chunk_steps`` calls of ``step(state, real_all, gram_all) -> (state, loss)`` in one
-    ``fori_loop``. ``num_steps`` is traced, so a shorter chunk does not recompile; losses past it
-    are NaN."""
+    step: Callable[..., tuple[State, jax.Array]], chunk_steps: int
+) -> Callable[..., tuple[State, jax.Array]]:
+    """``run_chunk(state, *inputs, num_steps) -> (state, (chunk_steps,) losses)``: up to
+    ``chunk_steps`` calls of ``step(state, *inputs) -> (state, loss)`` in one ``fori_loop``
+    (``inputs``: the real set and its Gram matrix, then whatever else a mode's step reads).
+    ``num_steps`` is traced, so a shorter chunk does not recompile; losses past it are NaN."""
 
-    def run_chunk(state, real_all, gram_all, num_steps):
+    def run_chunk(state, *inputs_and_num_steps):
+        *inputs, num_steps = inputs_and_num_steps
         history = jnp.full((chunk_steps,), jnp.nan, jnp.float32)
 
         def body(i, carry):
             state, history = carry
-            state, loss = step(state, real_all, gram_all)
+            state, loss = step(state, *inputs)
             return state, history.at[i].set(loss)
 
         return jax.lax.fori_loop(0, num_steps, body, (state, history))

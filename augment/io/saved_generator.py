@@ -147,8 +147,11 @@ def load_generators(path: Path) -> SavedGenerators:
     if len(set(names)) != len(names):
         raise AugmentError(f"{source} is damaged or not augment's: a class is listed twice")
     try:
-        # saved before generators could train on an augmented real set: they did not
-        config = GeneratorConfig.from_dict({"augment_real_to": 0, **manifest["config"]})
+        # saved before generators could train on an augmented real set or on a decaying learning
+        # rate: they did neither
+        config = GeneratorConfig.from_dict(
+            {"augment_real_to": 0, "learning_rate_schedule": "constant", **manifest["config"]}
+        )
         template, treedef = parameter_layout(image_shape, config)
     except (KeyError, TypeError, ValueError) as error:
         raise AugmentError(f"{source} is damaged or not augment's: its config ({error})") from None
