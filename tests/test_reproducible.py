@@ -27,7 +27,15 @@ other weights. And when ``UpsampleConv`` became one 2x2 convolution per window i
 (the same function, its sums in another order): every stored image, label, distance and near-copy
 flag is byte for byte as before, the stored realness moved by at most 4.2e-8 (checked as above).
 And when generator mode's discriminator began to see a random 128 of the augmented real set's 200
-per step: a new default, meant to change what it makes.
+per step: a new default, meant to change what it makes. And when its learning rate became a cosine
+decay from 2e-3 to 0 over the steps: a new default too.
+
+Realness left the digest on 2026-12-02. It is a float32 kernel computation whose last bits depend
+on the CPU XLA compiles for: on a machine with AVX-512 FP16 and AMX, the same code gave another
+digest than the one recorded, and capping XLA at AVX2 there moved the direct run's realness by
+3.6e-6 while every other array stayed byte for byte the same. Realness is now pinned to six
+decimals with a tolerance of 1e-4, far below what a change of method moves it by; the digest
+keeps every other array exact.
 
 The digests hold where XLA runs on two or more CPU threads, as on CI; with one core visible (for
 example under ``taskset -c 0``) its reductions split differently and the direct run's float32 sums
@@ -50,7 +58,6 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "digits"
 ARRAYS = (
     "images",
     "labels",
-    "realness",
     "nearest_real_index",
     "nearest_real_distance",
     "near_copy",
@@ -59,17 +66,21 @@ ARRAYS = (
 RUNS = {
     "direct": (
         ["--n", "12", "--steps", "30"],
-        "722a3900f510d705320122548acfe6a919403020d1e3fcde65ec2d928f285614",  # ReLU angle from arccos
+        "d69226cd2e94c75889151fb42ea167bd617ec0eea3e8324099962e08ebb3cdde",  # realness out of the digest
+        [0.696804, 0.654537, 0.701216, 0.675815, 0.588798, 0.577618,
+         0.532291, 0.510113, 0.640558, 0.651347, 0.682292, 0.704671],
     ),
     "generator": (
         ["--n", "6", "--mode", "generator", "--steps", "10", "--batch-size", "8"],
-        "f695830ba01849a4a4794ed444afd95eb2f16b33421101a43bdb7f2d2be38e27",  # a real batch of 128
+        "b8793caf80b038d93f1c6c7401343e4edb5bfc1de0dbdef36f11dc242371ff55",  # cosine learning rate
+        [0.003274, 0.0, 0.0, 0.004997, 0.001188, 0.001186],
     ),
-}
+}  # fmt: skip
+REALNESS_TOLERANCE = 1e-4
 
 
 def output_digest(path: Path) -> str:
-    """sha256 over every stored array (name, dtype, shape, bytes) and the class names."""
+    """sha256 over every stored array but realness (name, dtype, shape, bytes) and the class names."""
     digest = hashlib.sha256()
     with h5py.File(path, "r") as f:
         for name in ARRAYS:
@@ -85,9 +96,13 @@ def output_digest(path: Path) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", sorted(RUNS))
 def test_the_samples_run_stores_the_same_bytes_as_before(tmp_path, mode):
-    options, expected = RUNS[mode]
+    options, expected, expected_realness = RUNS[mode]
     out = tmp_path / f"{mode}.h5"
     command = ["synth", str(SAMPLES), *options, "--out", str(out), "--quiet", "--no-quality-gate"]
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
     assert output_digest(out) == expected
+    with h5py.File(out, "r") as f:
+        realness = f["realness"][:]
+    assert realness.dtype == np.float32
+    np.testing.assert_allclose(realness, expected_realness, rtol=0, atol=REALNESS_TOLERANCE)
