@@ -353,6 +353,42 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
         SYNTHETIC,
         "the defaults trained 1.3x as long, the rate decaying over the 1300 steps",
     ),
+    **{
+        f"GA-NTK generator, {label}": (
+            ga_ntk_generator(config, f"GA-NTK generator, {label}", MODES["generator"].novelty_percentile),
+            SYNTHETIC,
+            f"the defaults with {what}",
+        )
+        for label, config, what in (
+            (
+                "diag_reg 1e-5",
+                GeneratorConfig(discriminator=DiscriminatorConfig(diag_reg=1e-5, real_batch_size=128)),
+                "direct mode's diag_reg (1e-5) in the discriminator instead of 1e-4",
+            ),
+            (
+                "400 augmented",
+                GeneratorConfig(augment_real_to=400),
+                "an augmented real set of 400 instead of 200 (still a random 128 per step)",
+            ),
+            (
+                "base 256",
+                GeneratorConfig(base_channels=256),
+                "a generator twice as wide (256 channels after its first layer instead of 128)",
+            ),
+            (
+                "rotation 6, shift 1/16",
+                GeneratorConfig(augment_rotation=6.0, augment_shift=0.0625),
+                "a narrower augmentation of the real set (rotations to 6 degrees, shifts to 1/16 of the size "
+                "instead of 12 and 1/8)",
+            ),
+            (
+                "rotation 20, shift 3/16",
+                GeneratorConfig(augment_rotation=20.0, augment_shift=0.1875),
+                "a wider augmentation of the real set (rotations to 20 degrees, shifts to 3/16 of the size "
+                "instead of 12 and 1/8)",
+            ),
+        )
+    },
     "GA-NTK generator, novelty floor 60": (
         ga_ntk_generator(GENERATOR_WHOLE_SET, "GA-NTK generator, novelty floor 60", 60.0),
         SYNTHETIC,
