@@ -362,7 +362,9 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
         for label, config, what in (
             (
                 "diag_reg 1e-5",
-                GeneratorConfig(discriminator=DiscriminatorConfig(diag_reg=1e-5, real_batch_size=128)),
+                GeneratorConfig(
+                    discriminator=dataclasses.replace(GeneratorConfig().discriminator, diag_reg=1e-5)
+                ),
                 "direct mode's diag_reg (1e-5) in the discriminator instead of 1e-4",
             ),
             (
