@@ -464,6 +464,10 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
                 GeneratorConfig(beta1=0.9),
                 "Adam's usual beta1 of 0.9 instead of the published 0.5",
             ),
+            *(
+                (f"z_dim {z_dim}", GeneratorConfig(z_dim=z_dim), f"noise of {z_dim} dimensions instead of 64")
+                for z_dim in (32, 128)
+            ),
             (
                 "rotation 20, shift 3/16",
                 GeneratorConfig(augment_rotation=20.0, augment_shift=0.1875),
