@@ -172,6 +172,24 @@ def _noise_scaled(params, scale: float):
     return ((scale * weights, bias), *rest)
 
 
+def _farthest_first(images: np.ndarray, k: int, anchors: np.ndarray | None = None) -> np.ndarray:
+    """Indices of ``k`` of ``images`` (n, S, S, C) picked farthest-first: each next one is the image
+    farthest (Euclidean, pixels) from those picked so far and from ``anchors`` (m, S, S, C) if given;
+    without anchors the first pick is image 0 (the pools are in random order)."""
+    flat = np.asarray(images, np.float64).reshape(len(images), -1)
+    nearest = np.full(len(flat), np.inf)
+    if anchors is not None:
+        reference = np.asarray(anchors, np.float64).reshape(len(anchors), -1)
+        nearest = ((flat[:, None, :] - reference[None]) ** 2).sum(-1).min(1)
+    picked: list[int] = []
+    for _ in range(k):
+        index = 0 if not picked and anchors is None else int(np.argmax(nearest))
+        picked.append(index)
+        nearest = np.minimum(nearest, ((flat - flat[index]) ** 2).sum(-1))
+        nearest[picked] = -np.inf
+    return np.asarray(picked)
+
+
 SELECT_POOL = 4  # selecting methods draw this many samples per image they keep
 _TRAINED: dict[tuple, tuple[list, float]] = {}  # (config, seed) -> the 10 generators, seconds
 
@@ -222,6 +240,10 @@ def ga_ntk_generator(
                     continue
                 if select == "realness":
                     order = np.argsort(-made.realness)
+                elif select in ("diverse", "coverage"):
+                    order = _farthest_first(
+                        made.images, per_class, real[labels == c] if select == "coverage" else None
+                    )
                 else:
                     _, distance = gate_check(made.images, gate_reference(real[labels == c]))
                     order = np.argsort(distance)
@@ -460,6 +482,25 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
                 "a less-trained discriminator (t = 16 384 instead of 131 072)",
             ),
             (
+                "mse loss",
+                GeneratorConfig(
+                    discriminator=dataclasses.replace(GeneratorConfig().discriminator, loss="mse")
+                ),
+                "the squared-error loss (mse) instead of cross-entropy",
+            ),
+            (
+                "t 1048576",
+                GeneratorConfig(
+                    discriminator=dataclasses.replace(GeneratorConfig().discriminator, t=1048576.0)
+                ),
+                "a more-trained discriminator (t = 1 048 576 instead of 131 072)",
+            ),
+            (
+                "batch 128",
+                GeneratorConfig(batch_size=128),
+                "128 samples per generator step instead of 64",
+            ),
+            (
                 "beta1 0.9",
                 GeneratorConfig(beta1=0.9),
                 "Adam's usual beta1 of 0.9 instead of the published 0.5",
@@ -499,6 +540,24 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
             f"{SELECT_POOL}x as many with the best {select}",
         )
         for select in ("realness", "gate")
+    },
+    **{
+        f"GA-NTK generator, {select} {SELECT_POOL}x": (
+            ga_ntk_generator(
+                GeneratorConfig(),
+                f"GA-NTK generator, {select} {SELECT_POOL}x",
+                MODES["generator"].novelty_percentile,
+                select,
+            ),
+            SYNTHETIC,
+            f"the defaults' generators and floor, {SELECT_POOL}x as many samples drawn and "
+            + (
+                "the kept ones picked farthest-first from each other"
+                if select == "diverse"
+                else "the kept ones picked farthest-first from the class's real images and each other"
+            ),
+        )
+        for select in ("diverse", "coverage")
     },
     **{
         f"GA-NTK generator, noise std {std:g}": (
