@@ -205,6 +205,10 @@ def ga_ntk_generator(
     """One generator per class; with ``percentile``, the samples are drawn as synth draws them
     (``generate`` with the novelty floor at that percentile of the training images' leave-one-out
     distances), else straight from ``sample`` (the methods measured before the floor existed).
+    With ``select``, :data:`SELECT_POOL` times as many are drawn and ``per_class`` kept: those
+    with the highest realness (``"realness"``), nearest the quality gate's reference (``"gate"``),
+    or picked farthest-first from each other (``"diverse"``) or from the class's real images and
+    each other (``"coverage"``).
     With ``noise_std``, samples come from noise of that standard deviation (the truncation trick:
     the generator's first layer is ``Dense``, so its weights are scaled by it).
     With ``jitter = (rotation, shift)``, each drawn sample is then rotated and shifted once at
@@ -550,14 +554,13 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
                 select,
             ),
             SYNTHETIC,
-            f"the defaults' generators and floor, {SELECT_POOL}x as many samples drawn and "
-            + (
-                "the kept ones picked farthest-first from each other"
-                if select == "diverse"
-                else "the kept ones picked farthest-first from the class's real images and each other"
-            ),
+            f"the defaults' generators and floor, {SELECT_POOL}x as many samples drawn and the kept "
+            f"ones picked farthest-first from {away_from}",
         )
-        for select in ("diverse", "coverage")
+        for select, away_from in (
+            ("diverse", "each other"),
+            ("coverage", "the class's real images and each other"),
+        )
     },
     **{
         f"GA-NTK generator, noise std {std:g}": (
