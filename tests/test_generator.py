@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 
 import jax
 import jax.numpy as jnp
@@ -279,6 +280,18 @@ def test_damaged_foreign_and_newer_generators_are_clear_errors(tmp_path, trained
     manifest_path = tmp_path / "gen" / "generator.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["config"]["base_channels"] = 64  # the weights no longer fit the described network
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(AugmentError, match="does not fit the generator"):
+        load_generators(tmp_path / "gen")
+    # a weight file holding one array more than the network has leaves (its sha256 listed) is
+    # another network's, not this one's with a spare
+    manifest["config"]["base_channels"] = FAST.base_channels
+    with np.load(weights) as arrays:
+        stored = {name: arrays[name] for name in arrays.files}
+    buffer = io.BytesIO()
+    np.savez(buffer, **stored, **{f"leaf_{len(stored)}": np.zeros(3, np.float32)})
+    weights.write_bytes(buffer.getvalue())
+    manifest["classes"][0]["sha256"] = hashlib.sha256(buffer.getvalue()).hexdigest()
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(AugmentError, match="does not fit the generator"):
         load_generators(tmp_path / "gen")

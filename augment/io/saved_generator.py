@@ -164,9 +164,11 @@ def load_generators(path: Path) -> SavedGenerators:
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
                 leaves = [np.asarray(arrays[f"leaf_{i}"]) for i in range(len(template))]
+                stored = len(arrays.files)
         except (KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
             raise AugmentError(f"cannot read {file}: {error}") from None
-        if any(
+        # more arrays than the network has leaves is another network's file, not a spare
+        if stored != len(template) or any(
             leaf.shape != t.shape or leaf.dtype.kind != "f" for leaf, t in zip(leaves, template, strict=True)
         ):
             raise AugmentError(f"{file} does not fit the generator its manifest describes")
