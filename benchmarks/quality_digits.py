@@ -201,6 +201,7 @@ def ga_ntk_generator(
     select: str | None = None,
     noise_std: float = 1.0,
     jitter: tuple[float, float] | None = None,
+    draw: int = 0,
 ) -> Callable:
     """One generator per class; with ``percentile``, the samples are drawn as synth draws them
     (``generate`` with the novelty floor at that percentile of the training images' leave-one-out
@@ -213,7 +214,9 @@ def ga_ntk_generator(
     the generator's first layer is ``Dense``, so its weights are scaled by it).
     With ``jitter = (rotation, shift)``, each drawn sample is then rotated and shifted once at
     random, as the real set is augmented (degrees, fraction of the size).
-    Trained generators are kept, so methods that differ only in the floor, the noise or the jitter
+    With ``draw`` > 0, class c's samples are drawn with ``fold_in(fold_in(key, 100 + c), draw)``
+    instead of ``fold_in(key, 100 + c)``: the same generators, another draw of their samples.
+    Trained generators are kept, so methods that differ only in the floor, the noise, the jitter or the draw
     share one training."""
 
     def make(real, labels, count, seed):
@@ -238,7 +241,10 @@ def ga_ntk_generator(
             images = []
             for c, g in enumerate(generators):
                 pool = per_class * (1 if select is None else SELECT_POOL)
-                made = generate(g, pool, real[labels == c], jax.random.fold_in(key, 100 + c), floor)
+                draw_key = jax.random.fold_in(key, 100 + c)
+                if draw:
+                    draw_key = jax.random.fold_in(draw_key, draw)
+                made = generate(g, pool, real[labels == c], draw_key, floor)
                 if select is None:
                     images.append(made.images)
                     continue
@@ -262,6 +268,33 @@ def ga_ntk_generator(
         sample(generators[0], 1000, jax.random.fold_in(key, 1000))
         SAMPLING_SECONDS[name] = time.perf_counter() - start
         return np.concatenate(images), np.repeat(np.arange(10), per_class), train_seconds + drawn
+
+    return make
+
+
+def ga_ntk_ensemble(members: int, steps: int) -> Callable:
+    """``members`` generators per class, each trained alone for ``steps`` steps (the defaults
+    otherwise; the first with the key the defaults' one generator gets, member m with
+    ``fold_in(that key, 1000 + m)``), each drawing an even share of the class's samples as synth
+    draws them (generator mode's floor; member m's draws from ``fold_in`` of the defaults' sampling
+    key with m)."""
+    config = GeneratorConfig(steps=steps)
+
+    def make(real, labels, count, seed):
+        per_class = count // 10
+        key = jax.random.PRNGKey(seed)
+        floor = leave_one_out_threshold(real, MODES["generator"].novelty_percentile)
+        start = time.perf_counter()
+        images = []
+        for c in range(10):
+            class_key, class_real = jax.random.fold_in(key, c), real[labels == c]
+            keys = [class_key, *(jax.random.fold_in(class_key, 1000 + m) for m in range(1, members))]
+            for m, member_key in enumerate(keys):
+                generator = train_generator(class_real, config, member_key)
+                share = per_class // members + (m < per_class % members)
+                draw_key = jax.random.fold_in(jax.random.fold_in(key, 100 + c), m)
+                images.append(generate(generator, share, class_real, draw_key, floor).images)
+        return np.concatenate(images), np.repeat(np.arange(10), per_class), time.perf_counter() - start
 
     return make
 
@@ -409,6 +442,29 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
             f"±{shift:g} of the size at random",
         )
         for rotation, shift in ((12.0, 0.125), (6.0, 0.0625))
+    },
+    **{
+        f"GA-NTK generator (defaults), draw {draw}": (
+            ga_ntk_generator(
+                GeneratorConfig(),
+                f"GA-NTK generator (defaults), draw {draw}",
+                MODES["generator"].novelty_percentile,
+                draw=draw,
+            ),
+            SYNTHETIC,
+            f"the defaults' generators (one training per seed, shared), their samples drawn with "
+            f"another key ({draw}): how much the gain moves with the draw alone",
+        )
+        for draw in (1, 2, 3, 4)
+    },
+    **{
+        f"GA-NTK generators, {members} x {steps} steps": (
+            ga_ntk_ensemble(members, steps),
+            SYNTHETIC,
+            f"{members} generators per class trained apart for {steps} steps each (the defaults "
+            "otherwise), each drawing an even share of the class's samples",
+        )
+        for members, steps in ((2, 500), (2, 1000))
     },
     "GA-NTK generator, constant 1e-3": (
         ga_ntk_generator(
