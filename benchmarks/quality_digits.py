@@ -216,8 +216,8 @@ def ga_ntk_generator(
     random, as the real set is augmented (degrees, fraction of the size).
     With ``draw`` > 0, class c's samples are drawn with ``fold_in(fold_in(key, 100 + c), draw)``
     instead of ``fold_in(key, 100 + c)``: the same generators, another draw of their samples.
-    Trained generators are kept, so methods that differ only in the floor, the noise, the jitter or the draw
-    share one training."""
+    Trained generators are kept, so methods that differ only in the floor, the noise, the jitter or
+    the draw share one training."""
 
     def make(real, labels, count, seed):
         per_class = count // 10
