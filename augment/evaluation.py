@@ -5,9 +5,14 @@
   images), and the near-copies, listed closest first.
 - Fidelity / diversity: precision, recall, density, coverage and KID, in pixel space and in the
   ``random-conv-v1`` feature space (:func:`augment.quality.random_conv_features`).
+- Realism (see :mod:`augment.realism`): a classifier two-sample test (can a logistic regression on
+  pixels tell the synthetic images from every real image at hand, training and held-out?), the
+  high-frequency power ratio and a plain verdict that reads them with the pixel precision.
 - Utility, when a labelled holdout is given and there are at least two classes: scikit-learn
-  ``SVC()`` and ``LogisticRegression`` on pixels, trained on real only, real + synthetic and
-  synthetic only, scored by accuracy on the holdout.
+  ``SVC()`` and ``LogisticRegression`` on pixels, trained on real only, real + synthetic,
+  synthetic only, and the baseline a user would otherwise reach for: real + classic augmentation
+  (as many random small rotations and shifts of each class's real images as the class has
+  synthetic images, :func:`classic_augmentation`), scored by accuracy on the holdout.
 
 The real folders are read with the same rules as ``augment synth`` at the synthetic data's working
 size and channel count, so distances compare like with like.
@@ -32,6 +37,7 @@ from augment.quality import (
     privacy,
     random_conv_features,
 )
+from augment.realism import realism
 
 
 @dataclass
@@ -56,6 +62,34 @@ def _labels_in(real: RealDataset, class_names: tuple[str, ...]) -> np.ndarray:
     return np.array([index.get(real.class_names[k], -1) for k in real.labels], np.int64)
 
 
+CLASSIC_ROTATION, CLASSIC_SHIFT = 12.0, 0.125  # degrees, fraction of the size
+
+
+def classic_augmentation(
+    train: np.ndarray, train_labels: np.ndarray, synthetic_labels: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Plain augmentation, the baseline for the synthetic images: per class, as many random
+    rotations (within ±12 degrees) and shifts (within ±1/8 of the size) of its real images
+    (n, S, S, C), cycling through them, as it has synthetic images. Returns the images and labels."""
+    import jax
+
+    from augment.gantk.augmentation import augmented_real_set
+
+    images, labels = [], []
+    for label in np.unique(synthetic_labels):
+        real = train[train_labels == label]
+        count = int(np.sum(synthetic_labels == label))
+        if len(real) == 0 or count == 0:
+            continue
+        key = jax.random.fold_in(jax.random.PRNGKey(seed), int(label))
+        posed = augmented_real_set(key, real, max(count, len(real)), CLASSIC_ROTATION, CLASSIC_SHIFT)
+        images.append(np.asarray(posed)[:count])
+        labels.append(np.full(count, label, np.int64))
+    if not images:
+        return train[:0], train_labels[:0]
+    return np.concatenate(images), np.concatenate(labels)
+
+
 def _utility(train, train_labels, synthetic, synthetic_labels, holdout, holdout_labels, seed: int) -> dict:
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import SVC
@@ -71,6 +105,11 @@ def _utility(train, train_labels, synthetic, synthetic_labels, holdout, holdout_
         ),
         "synthetic": (flat(synthetic), synthetic_labels),
     }
+    posed, posed_labels = classic_augmentation(train, train_labels, synthetic_labels, seed)
+    sets["real+augmented"] = (
+        np.concatenate([flat(train), flat(posed)]),
+        np.concatenate([train_labels, posed_labels]),
+    )
     classifiers = {
         "svc": lambda: SVC(),
         "logistic": lambda: LogisticRegression(max_iter=2000, random_state=seed),
@@ -152,6 +191,12 @@ def evaluate(
         },
         "pixel": pixel,
         "features": {"space": FEATURES, **feature},
+        "realism": realism(
+            train if holdout is None else np.concatenate([train, holdout]),
+            synthetic,
+            pixel["precision"],
+            seed,
+        ),
         "utility": None,
         "membership_inference": None,
     }
@@ -166,6 +211,10 @@ def evaluate(
         known_train, known_holdout = train_labels >= 0, holdout_labels >= 0
         figures["utility"] = {
             "metric": "accuracy on the holdout",
+            "augmented": (
+                f"real + as many random rotations (±{CLASSIC_ROTATION:g} degrees) and shifts "
+                f"(±{CLASSIC_SHIFT:g} of the size) of each class's real images as it has synthetic images"
+            ),
             **_utility(
                 train[known_train], train_labels[known_train], synthetic, synthetic_data.labels,
                 holdout[known_holdout], holdout_labels[known_holdout], seed,
@@ -222,6 +271,16 @@ def summary_lines(evaluation: Evaluation) -> list[str]:
             f"{figures['density']:.3f}, coverage {figures['coverage']:.3f} (k={figures['k']}); "
             f"KID {figures['kid']:.4g} ± {figures['kid_std']:.2g} (subsets of {figures['subset_size']})"
         )
+    real = f.get("realism")
+    if real is not None:
+        test, spectrum = real["c2st"], real["high_frequency"]
+        if test["auc"] is not None:
+            low, high = test["auc_interval"]
+            ratio = "n/a" if spectrum["ratio"] is None else f"{spectrum['ratio']:.2f}"
+            lines.append(
+                f"realism: C2ST AUC {test['auc']:.3f} (95 % {low:.3f}-{high:.3f}; 0.5: cannot tell "
+                f"them from the real images), high-frequency power ratio {ratio}: {real['verdict']}"
+            )
     attack = f.get("membership_inference")
     if attack is not None:
         low, high = attack["auc_interval"]

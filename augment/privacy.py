@@ -50,13 +50,8 @@ def membership_inference(
         member_scores[:, None] == other_scores[None, :]
     )
     auc = float(wins.mean())
-    rng = np.random.default_rng(seed)
     a, b = len(member_scores), len(other_scores)
-    # a bootstrap sample is a pair of multinomial count vectors: its AUC is ca^T W cb / (a b)
-    count_a = rng.multinomial(a, np.full(a, 1.0 / a), size=BOOTSTRAP_ROUNDS).astype(np.float64)
-    count_b = rng.multinomial(b, np.full(b, 1.0 / b), size=BOOTSTRAP_ROUNDS).astype(np.float64)
-    rounds = np.einsum("ra,ab,rb->r", count_a, wins, count_b) / (a * b)
-    low, high = (float(v) for v in np.percentile(rounds, [2.5, 97.5]))
+    low, high = bootstrap_auc_interval(wins, seed)
     fpr, tpr = _rates_at_low_fpr(member_scores, other_scores)
     return {
         "attack": "distance to the nearest synthetic image",
@@ -70,6 +65,20 @@ def membership_inference(
         "bootstrap_rounds": BOOTSTRAP_ROUNDS,
         "verdict": membership_verdict(auc, low),
     }
+
+
+def bootstrap_auc_interval(wins: np.ndarray, seed: int) -> tuple[float, float]:
+    """95 % bootstrap interval of an AUC from its (A, B) pairwise ``wins`` matrix (1 where the
+    positive of row a outranks the negative of column b, 1/2 for ties), resampling both groups
+    :data:`BOOTSTRAP_ROUNDS` times."""
+    rng = np.random.default_rng(seed)
+    a, b = wins.shape
+    # a bootstrap sample is a pair of multinomial count vectors: its AUC is ca^T W cb / (a b)
+    count_a = rng.multinomial(a, np.full(a, 1.0 / a), size=BOOTSTRAP_ROUNDS).astype(np.float64)
+    count_b = rng.multinomial(b, np.full(b, 1.0 / b), size=BOOTSTRAP_ROUNDS).astype(np.float64)
+    rounds = np.einsum("ra,ab,rb->r", count_a, wins, count_b) / (a * b)
+    low, high = np.percentile(rounds, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def _rates_at_low_fpr(member_scores: np.ndarray, other_scores: np.ndarray) -> tuple[float, float]:

@@ -33,7 +33,8 @@ UTILITY_TOLERANCE = 0.01  # held-out accuracy changes smaller than this are "kep
 
 
 def verdicts(figures: dict[str, Any]) -> dict[str, str]:
-    """Plain-language verdicts on utility, copies and membership inference (those that apply)."""
+    """Plain-language verdicts on utility, realism, copies and membership inference (those that
+    apply)."""
     said = {}
     utility = figures.get("utility")
     if (
@@ -57,7 +58,22 @@ def verdicts(figures: dict[str, Any]) -> dict[str, str]:
             )
         if alone is not None:
             said["utility"] += f"; trained on them alone, a classifier reaches {alone:.3f}"
+        posed = utility["svc"].get("real+augmented")
+        if posed is not None:
+            if both > posed + UTILITY_TOLERANCE:
+                compared = "beat"
+            elif both < posed - UTILITY_TOLERANCE:
+                compared = "fall short of"
+            else:
+                compared = "do no better than"
+            said["utility"] += (
+                f"; they {compared} plain augmentation (as many rotated and shifted copies of the "
+                f"real images: {posed:.3f})"
+            )
         said["utility"] += " (SVC on pixels)"
+    real = figures.get("realism")
+    if real is not None:
+        said["realism"] = real["verdict"]
     privacy = figures["privacy"]
     flagged = len(privacy["near_copies"])
     total = figures["counts"]["synthetic"]
@@ -119,10 +135,16 @@ def _histogram_svg(
     return "".join(parts)
 
 
-def _accuracy_svg(utility: dict[str, Any], width: int = 560, height: int = 200) -> str:
+def _accuracy_svg(utility: dict[str, Any], width: int = 720, height: int = 200) -> str:
     """Held-out accuracy bars per classifier and training set, as SVG."""
-    sets = ["real", "real+synthetic", "synthetic"]
-    colours = {"real": "#4c72b0", "real+synthetic": "#55a868", "synthetic": "#c44e52"}
+    sets = [s for s in ("real", "real+augmented", "real+synthetic", "synthetic") if s in utility["svc"]]
+    colours = {
+        "real": "#4c72b0",
+        "real+augmented": "#8172b2",
+        "real+synthetic": "#55a868",
+        "synthetic": "#c44e52",
+    }
+    bars = len(sets)
     classifiers = [c for c in ("svc", "logistic") if c in utility]
     left, bottom, plot_h = 60, height - 30, height - 70  # legend row above
     group_w = (width - left - 10) / max(len(classifiers), 1)
@@ -132,13 +154,13 @@ def _accuracy_svg(utility: dict[str, Any], width: int = 560, height: int = 200) 
             value = utility[classifier].get(name)
             if value is None:
                 continue
-            x = left + g * group_w + 10 + b * (group_w - 20) / 3
+            x = left + g * group_w + 10 + b * (group_w - 20) / bars
             h = plot_h * value
             parts.append(
-                f'<rect x="{x:.1f}" y="{bottom - h:.1f}" width="{(group_w - 20) / 3 - 4:.1f}" '
+                f'<rect x="{x:.1f}" y="{bottom - h:.1f}" width="{(group_w - 20) / bars - 4:.1f}" '
                 f'height="{h:.1f}" '
                 f'fill="{colours[name]}"><title>{classifier}, {name}: {value:.3f}</title></rect>'
-                f'<text x="{x + (group_w - 20) / 6:.1f}" y="{bottom - h - 3:.1f}" font-size="11" '
+                f'<text x="{x + (group_w - 20) / (2 * bars):.1f}" y="{bottom - h - 3:.1f}" font-size="11" '
                 f'text-anchor="middle">{value:.3f}</text>'
             )
         parts.append(
@@ -244,7 +266,12 @@ def write_report(
         said = verdicts(evaluation.figures)
         verdict_items = "".join(
             f'<li class="{key}"><b>{title}:</b> {html.escape(said[key])}</li>'
-            for key, title in (("utility", "Utility"), ("copies", "Copies"), ("membership", "Membership"))
+            for key, title in (
+                ("utility", "Utility"),
+                ("realism", "Realism"),
+                ("copies", "Copies"),
+                ("membership", "Membership"),
+            )
             if key in said
         )
         reference_name = (
@@ -258,8 +285,10 @@ def write_report(
         )
         utility = evaluation.figures.get("utility")
         accuracy = (
-            f"<h2>Held-out accuracy</h2><p>Classifiers trained on the real images, on real and synthetic "
-            f"together, and on synthetic alone, scored on the held-out images.</p>{_accuracy_svg(utility)}"
+            f"<h2>Held-out accuracy</h2><p>Classifiers trained on the real images, on the real images with "
+            f"as many rotated and shifted copies of them as there are synthetic images (plain augmentation), "
+            "on real and synthetic together, and on synthetic alone, scored on the held-out images.</p>"
+            f"{_accuracy_svg(utility)}"
             if utility is not None
             else "<h2>Held-out accuracy</h2><p>Not measured: pass <code>--holdout</code> with labelled "
             "real images that were not used for synthesis.</p>"
@@ -277,7 +306,10 @@ synthetic images against {evaluation.figures["counts"]["train"]} training images
 <h2>How far the synthetic images are from the training images</h2>
 <p>Distance of each synthetic image to its nearest training image, beside the same distance for
 {reference_name}. Synthetic images piled up near 0 are copies; a synthetic histogram like the
-reference one means the images are as new as fresh real images would be.</p>
+reference one means the images are as new as fresh real images would be. Synthetic images far
+beyond the reference are not thereby more private: an image that is blurred, noisy or broken is
+far from every real image too; read the realism verdict above before taking distance for
+novelty.</p>
 {histogram}
 {accuracy}
 <h2>Closest to a real image</h2>

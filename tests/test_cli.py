@@ -563,7 +563,8 @@ def test_evaluate_prints_json_and_writes_a_report(runner, tmp_path, holdout_digi
     for space in (figures["pixel"], figures["features"]):
         assert 0 <= space["precision"] <= 1 and 0 <= space["coverage"] <= 1 and space["subset_size"] == 12
     utility = figures["utility"]["svc"]
-    assert set(utility) == {"real", "real+synthetic", "synthetic"} and 0.5 < utility["real"] <= 1
+    assert set(utility) == {"real", "real+synthetic", "synthetic", "real+augmented"}
+    assert 0.5 < utility["real"] <= 1 and 0.5 < utility["real+augmented"] <= 1
     assert result.stderr == f"report: {tmp_path}/report/index.html\n"
 
     # the report: a page, and pictures whose tiles are the images themselves (8x8 upscaled to 64)

@@ -44,6 +44,13 @@ def test_verdicts_say_what_to_do_in_plain_words():
         "an attacker holding these synthetic images tells training images from others no better than chance "
         "(AUC 0.52, 95 % interval 0.41-0.63)"
     )
+    posed = figures(0.9, 0.95)
+    for augmented, compared in ((0.9, "beat"), (0.95, "do no better than"), (0.99, "fall short of")):
+        posed["utility"]["svc"]["real+augmented"] = augmented
+        assert (
+            f"; they {compared} plain augmentation (as many rotated and shifted copies of the real images: "
+            f"{augmented:.3f}) (SVC on pixels)"
+        ) in verdicts(posed)["utility"]
     no_holdout = {**figures(), "utility": None, "membership_inference": None}
     assert set(verdicts(no_holdout)) == {"copies"}
 
@@ -86,7 +93,13 @@ def test_the_report_opens_with_verdicts_and_draws_its_plots(tmp_path, evaluated)
     text = page.read_text()
     parsed = _Page()
     parsed.feed(text)
-    assert parsed.verdicts[:2] == ["Utility:", verdicts(evaluated.figures)["utility"]]
+    assert parsed.verdicts[:4] == [
+        "Utility:",
+        verdicts(evaluated.figures)["utility"],
+        "Realism:",
+        evaluated.figures["realism"]["verdict"],
+    ]
+    assert evaluated.figures["realism"]["c2st"]["real"] == 16  # training and held-out images
     assert text.index("Verdicts") < text.index("<svg") < text.index("All figures")
     for svg in text.split("<svg")[1:]:
         ET.fromstring("<svg" + svg.split("</svg>")[0] + "</svg>")  # well-formed SVG
