@@ -15,6 +15,7 @@ from augment.cli.app import app
 from augment.gantk.augmentation import augmented_real_set
 from augment.gantk.modes import ClassResult, ClassTask, Mode
 from augment.gantk.placement import Placement
+from augment.realism import high_frequency_share
 from augment.run.gate import GATE_ROUNDS, check, gated, reference
 
 
@@ -135,3 +136,34 @@ def test_the_whole_run_estimate_is_said_once_from_the_rate_after_the_first_repor
     assert said == [
         ("note", "estimated time left for the whole run: about 88 s (measured on its first steps)")
     ]
+
+
+def _scans(size: int = 32) -> np.ndarray:
+    """Six textured 'scans': a bright disc with a fine stripe texture inside, shifted a little."""
+    y, x = np.mgrid[:size, :size].astype(np.float64)
+    scans = []
+    for k in range(6):
+        cy, cx = size / 2 + (k % 3) - 1, size / 2 + (k // 3) - 0.5
+        inside = (y - cy) ** 2 + (x - cx) ** 2 < (0.35 * size) ** 2
+        texture = 0.6 + 0.25 * np.cos(2 * np.pi * (x + 0.3 * k) / 6.0) * np.cos(2 * np.pi * y / 7.0)
+        scans.append(np.where(inside, texture, 0.0))
+    return np.stack(scans)[..., None].astype(np.float32)
+
+
+def test_the_gate_rejects_a_veil_of_noise_and_a_featureless_blob_by_their_spectrum():
+    real = _scans()
+    ref = reference(real)
+    rng = np.random.default_rng(0)
+    veiled = np.clip(real[:3] + rng.normal(0, 0.35, real[:3].shape), 0, 1).astype(np.float32)
+    y, x = np.mgrid[:32, :32]
+    blob = np.exp(-((y - 16.0) ** 2 + (x - 16.0) ** 2) / 60.0)[None, ..., None].astype(np.float32)
+    noise = rng.uniform(size=(2, 32, 32, 1)).astype(np.float32)
+    fragment = np.where(np.arange(32)[None, None, :, None] < 16, real[:2], 0.0).astype(np.float32)
+    passed, _ = check(np.concatenate([veiled, blob, noise, fragment]), ref)
+    assert not passed.any(), passed
+    poses = np.asarray(augmented_real_set(jax.random.PRNGKey(3), real, 12, 12.0, 0.125))
+    assert check(poses, ref)[0].all() and check(real, ref)[0].all()
+    low, high = ref.spectral_range
+    share = high_frequency_share(veiled)
+    assert (share > high).all()  # the veil is what fails them, whatever the feature distance says
+    assert high_frequency_share(blob)[0] < low

@@ -8,6 +8,12 @@ passes when its nearest image of A is at most :data:`GATE_FACTOR` times B's larg
 Broken images (bright blobs, speckle, fragments) lie far outside; usable ones, novel or not, do not
 (measured on MRI slices, ``benchmarks/RESULTS.md``).
 
+A second test looks at the spectrum, which the feature distance sees too little of: a real slice
+under a veil of noise, or a featureless smooth blob, can lie within the feature threshold. An
+image's share of spectral power beyond half the Nyquist radius
+(:func:`augment.realism.high_frequency_share`) must lie between the smallest share among the real
+images and their pose-changed set B divided by :data:`SPECTRAL_FACTOR`, and the largest times it.
+
 Failed images are replaced by newly synthesised ones (up to :data:`GATE_ROUNDS` rounds, each with
 its own key), and those still failing are dropped; the counts go into the summary and the
 provenance. The gate is a fixed function of the real images (its own fixed keys), so the same
@@ -25,25 +31,31 @@ import numpy as np
 from augment.gantk.augmentation import augmented_real_set
 from augment.gantk.modes import ClassResult, ClassTask, Mode
 from augment.quality import FEATURES, pairwise_rms_distance, random_conv_features
+from augment.realism import high_frequency_share
 
 GATE_FACTOR = 1.2
 GATE_REFERENCE = 200  # pose-changed real images in each of the two reference sets
 ROTATION, SHIFT = 12.0, 0.125  # degrees, fraction of the size: direct mode's default augmentation
+SPECTRAL_FACTOR = 4.0  # how far below / above the real images' fine-detail shares an image may lie
 GATE_ROUNDS = 2
 GATE_STREAM = 0x67617465  # fold_in constant: round r re-synthesises with fold_in(class key, GATE_STREAM + r)
 RULE = (
     f"an image passes when its nearest image, in the {FEATURES} feature space, among {GATE_REFERENCE} "
     f"small rotations (±{ROTATION:g} degrees) and shifts (±{SHIFT:g} of the size) of its class's real "
     f"images is at most {GATE_FACTOR} times as far as the farthest of {GATE_REFERENCE} further such "
-    f"versions is from them; failures are re-synthesised up to {GATE_ROUNDS} times, then dropped"
+    f"versions is from them, and its share of spectral power beyond half the Nyquist radius lies "
+    f"within a factor {SPECTRAL_FACTOR:g} of the range of those real versions' shares; failures are "
+    f"re-synthesised up to {GATE_ROUNDS} times, then dropped"
 )
 
 
 class Reference(NamedTuple):
-    """A class's gate reference: (m, d) features of the pose-changed real set, and the threshold."""
+    """A class's gate reference: (m, d) features of the pose-changed real set, the threshold on
+    the distance to them, and the (low, high) range of high-frequency shares an image may have."""
 
     features: np.ndarray
     threshold: float
+    spectral_range: tuple[float, float]
 
 
 def reference(real: np.ndarray) -> Reference:
@@ -51,16 +63,22 @@ def reference(real: np.ndarray) -> Reference:
     count = max(GATE_REFERENCE, len(real))
     key_a, key_b = jax.random.split(jax.random.PRNGKey(0))
     a = random_conv_features(np.asarray(augmented_real_set(key_a, real, count, ROTATION, SHIFT)))
-    b = random_conv_features(np.asarray(augmented_real_set(key_b, real, count, ROTATION, SHIFT)))
-    return Reference(a, float(GATE_FACTOR * pairwise_rms_distance(b, a).min(axis=1).max()))
+    posed_b = np.asarray(augmented_real_set(key_b, real, count, ROTATION, SHIFT))
+    b = random_conv_features(posed_b)
+    shares = np.concatenate([high_frequency_share(real), high_frequency_share(posed_b)])
+    spectral_range = (float(shares.min() / SPECTRAL_FACTOR), float(shares.max() * SPECTRAL_FACTOR))
+    return Reference(a, float(GATE_FACTOR * pairwise_rms_distance(b, a).min(axis=1).max()), spectral_range)
 
 
 def check(synthetic: np.ndarray, ref: Reference) -> tuple[np.ndarray, np.ndarray]:
-    """(M,) bool: which images (M, S, S, C) pass; (M,) their distances to the reference."""
+    """(M,) bool: which images (M, S, S, C) pass both tests; (M,) their feature distances to the
+    reference."""
     if len(synthetic) == 0:
         return np.zeros(0, bool), np.zeros(0, np.float32)
     distance = pairwise_rms_distance(random_conv_features(synthetic), ref.features).min(axis=1)
-    return distance <= ref.threshold, distance.astype(np.float32)
+    share = high_frequency_share(synthetic)
+    low, high = ref.spectral_range
+    return (distance <= ref.threshold) & (share >= low) & (share <= high), distance.astype(np.float32)
 
 
 def gated(mode: Mode, config: Any, task: ClassTask, result: ClassResult, real: np.ndarray) -> ClassResult:
