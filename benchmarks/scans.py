@@ -1,7 +1,9 @@
 """The scans benchmark: `augment synth` on real MRI slices at a working size, timed, then judged by
 `augment evaluate` against 16 held-out slices: held-out accuracy (SVC and logistic regression on
-pixels) for real only, real + synthetic and synthetic only, privacy ratio, near-copies, and the
-quality gate's counts.
+pixels) for real only, real + synthetic, synthetic only and real + classic augmentation, privacy
+ratio, near-copies, the quality gate's counts, and realism: the classifier two-sample test (C2ST
+AUC of a logistic regression on pixels, real training + held-out slices against the synthetic
+ones), the high-frequency power ratio and pixel precision (augment.realism).
 
 Data: 24 axial slices (233x197) of the MNI152 T1 template in two classes, 16 held out
 (benchmarks/mri_slices.py; needs ``.venv/bin/pip install nilearn``, benchmarks only).
@@ -52,6 +54,10 @@ def main() -> None:
     parser.add_argument(
         "--real-batch-size", type=int, default=None, help="real images per step (a random subset)"
     )
+    parser.add_argument(
+        "--augment-real-to", type=int, default=None, help="the real side's posed copies (default: by size)"
+    )
+    parser.add_argument("--novelty-floor", type=float, default=None, help="percentile (default: by size)")
     parser.add_argument("--split", choices=["distant", "adjacent"], default="distant")
     parser.add_argument("--out", type=pathlib.Path)
     parser.add_argument("--grid", type=pathlib.Path, help="save real vs synthetic images per class (PNG)")
@@ -65,12 +71,14 @@ def main() -> None:
             changed["coarse_size"] = args.coarse_size
         if args.no_convergence_stop:
             changed["convergence_stop"] = False
+        if args.augment_real_to is not None:
+            changed["augment_real_to"] = args.augment_real_to
         if args.real_batch_size is not None:
             changed["discriminator"] = DiscriminatorConfig(real_batch_size=args.real_batch_size)
         config = SynthesisConfig(**changed) if changed else None
         request = SynthRequest(
             input_folder=train, out=out, n=args.n, size=args.size, seed=args.seed, config=config,
-            quality_gate=not args.no_quality_gate,
+            quality_gate=not args.no_quality_gate, novelty_percentile=args.novelty_floor,
         )  # fmt: skip
         start = time.perf_counter()
         report = run_synth(request)
@@ -89,6 +97,8 @@ def main() -> None:
         "schedule": provenance["synthesis"]["schedule"],
         "convergence_stop": not args.no_convergence_stop,
         "real_batch_size": provenance["config"]["real_batch_size"],
+        "augment_real_to": provenance["config"]["augment_real_to"],
+        "novelty_floor": provenance["novelty_floor"],
         "steps_run": [c["loss"]["steps_run"] for c in provenance["classes"]],
         "wall_seconds": seconds,
         "seconds_per_image": seconds / args.n,
@@ -96,6 +106,13 @@ def main() -> None:
         "written": sum(c.synthetic for c in report.classes),
         "gate": provenance["quality_gate"],
         "utility": figures["utility"],
+        "realism": {
+            "c2st_auc": figures["realism"]["c2st"]["auc"],
+            "c2st_interval": figures["realism"]["c2st"]["auc_interval"],
+            "high_frequency_ratio": figures["realism"]["high_frequency"]["ratio"],
+            "pixel_precision": figures["pixel"]["precision"],
+            "verdict": figures["realism"]["verdict"],
+        },
         "privacy_ratio": figures["privacy"]["privacy_ratio"],
         "near_copy_fraction": figures["privacy"]["near_copy_fraction"],
         "membership_inference": {

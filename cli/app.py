@@ -204,7 +204,7 @@ def synth(
             "--augment-real-to",
             help="The discriminator sees this many random small rotations and shifts of each "
             "class's real images (0: the real images only).",
-            show_default="200",
+            show_default="200; direct mode above 32 px: 0",
         ),
     ] = None,
     novelty_stop: Annotated[
@@ -291,7 +291,7 @@ def synth(
             metavar="PERCENT",
             help="Keep every image at least as far from each real image of its class as PERCENT % of the "
             "real images are from their nearest other one (5: keep out near-copies only).",
-            show_default="60 (direct) / 50 (generator)",
+            show_default="60 (direct; 40 above 32 px) / 50 (generator)",
         ),
     ] = None,
     quiet: QuietOption = False,

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from augment.cli.app import app
 from augment.errors import AugmentError
 from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapshot, synthesize
+from augment.gantk.direct import AUGMENT_REAL_TO, SCAN_NOVELTY_PERCENTILE, scan_defaults
 from augment.gantk.modes import MODES
 from augment.gantk.multiscale import (
     CoarseToFineSnapshot,
@@ -188,7 +189,7 @@ def test_synth_at_64_pixels_runs_coarse_to_fine_and_records_the_schedule(tmp_pat
         "6",
         "--no-quality-gate",
     ]
-    result = CliRunner().invoke(app, [*args, "--batch-size", "4", "--augment-real-to", "0", "--quiet"])
+    result = CliRunner().invoke(app, [*args, "--batch-size", "4", "--quiet"])
     assert result.exit_code == 0, result.output
     with h5py.File(out) as f:
         assert f["images"].shape == (2, 64, 64, 1)
@@ -198,6 +199,28 @@ def test_synth_at_64_pixels_runs_coarse_to_fine_and_records_the_schedule(tmp_pat
         {"size": 64, "steps": 40, "architecture": "strided-gray"},
     ]
     assert provenance["classes"][0]["loss"]["steps"] == 46
+    # a scan size: the real side is the real images themselves, the floor the scans' percentile
+    assert provenance["config"]["augment_real_to"] == 0
+    assert provenance["novelty_floor"]["percentile"] == SCAN_NOVELTY_PERCENTILE
+
+
+@pytest.mark.parametrize(
+    "size, chosen, real_to, percentile",
+    [
+        (16, None, AUGMENT_REAL_TO, 60.0),
+        (32, None, AUGMENT_REAL_TO, 60.0),
+        (64, None, 0, SCAN_NOVELTY_PERCENTILE),
+        (128, None, 0, SCAN_NOVELTY_PERCENTILE),
+        (64, 200, 200, 60.0),  # chosen by hand: kept, with the floor of a posed real side
+        (16, 0, 0, 60.0),
+    ],
+)
+def test_scan_sizes_default_to_the_real_images_themselves_and_their_own_floor(
+    size, chosen, real_to, percentile
+):
+    config, floor = MODES["direct"].for_size(SynthesisConfig(augment_real_to=chosen), size)
+    assert config.augment_real_to == real_to and floor == percentile
+    assert scan_defaults(SynthesisConfig(augment_real_to=chosen), size).augment_real_to == real_to
 
 
 @pytest.mark.parametrize(

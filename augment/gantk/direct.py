@@ -11,9 +11,13 @@ paper's plain gradient descent) proposes an update; optional Gaussian noise of s
 Two defaults keep the images from becoming copies of the real ones (docs/design.md, "Copy
 guards"; measured in ``benchmarks/RESULTS.md``):
 
-- the real side of the loss is an *augmented real set*: ``augment_real_to`` random small
-  rotations and shifts of the class's real images (:mod:`augment.gantk.augmentation`), so the
-  discriminator's target is the class under small pose changes rather than the few real images;
+- up to :data:`SCAN_SIZE` pixels, the real side of the loss is an *augmented real set*:
+  ``augment_real_to`` random small rotations and shifts of the class's real images
+  (:mod:`augment.gantk.augmentation`), so the discriminator's target is the class under small
+  pose changes rather than the few real images. Above it (scans, synthesised coarse to fine) the
+  real side is the real images themselves: there an image that scores "real" against many posed
+  copies of each scan is their blurred average, and the novelty stop alone is the copy guard
+  (:func:`scan_defaults`);
 - a *novelty stop*: after every chunk of steps, each image is checked against the novelty floor
   (``near_copy_threshold``: closer to a real image than it counts as too close), and every
   image ends as its own last version that was not too close. A chunk that takes the share of
@@ -86,7 +90,7 @@ class SynthesisConfig(FlatRecord):
     steps: int = 300
     synthetic_batch_size: int = 32
     chunk_steps: int = 10
-    augment_real_to: int = 200
+    augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to coarse_size, 0 above (scan_defaults)
     augment_rotation: float = 12.0
     augment_shift: float = 0.125
     novelty_stop: bool = True
@@ -113,7 +117,9 @@ class SynthesisConfig(FlatRecord):
                 (self.learning_rate > 0, "`learning_rate` must be positive"),
                 (self.noise >= 0, "`noise` must not be negative"),
                 (
-                    self.augment_real_to >= 0 and self.augment_rotation >= 0 and self.augment_shift >= 0,
+                    (self.augment_real_to is None or self.augment_real_to >= 0)
+                    and self.augment_rotation >= 0
+                    and self.augment_shift >= 0,
                     "the real-set augmentation's size, rotation and shift (`augment_real_to`, "
                     "`augment_rotation`, `augment_shift`) must not be negative",
                 ),
@@ -129,6 +135,37 @@ class SynthesisConfig(FlatRecord):
                 ),
             ]
         )
+
+
+AUGMENT_REAL_TO = 200
+"""The augmented real set's size up to :data:`SCAN_SIZE` pixels (digits, small crops)."""
+SCAN_NOVELTY_PERCENTILE = 40.0
+"""Direct mode's default novelty floor above :data:`SCAN_SIZE` pixels, where the real side is the real
+images themselves: the images come to rest between real scans, as far from the nearest one as the
+real scans are from each other. At 60, the floor of smaller images, about half of them came
+closer than the floor while their fine detail was still missing, and the novelty stop left them as
+those blurred versions (benchmarks/RESULTS.md, "Sharp scans")."""
+
+
+SCAN_SIZE = 32
+"""Working sizes above this many pixels are scans' (the CPU default for them is 64): there
+:func:`scan_defaults` applies."""
+
+
+def is_scan_size(image_size: int) -> bool:
+    """Whether a working size of ``image_size`` pixels is in the scans' regime (above
+    :data:`SCAN_SIZE`)."""
+    return image_size > SCAN_SIZE
+
+
+def scan_defaults(config: SynthesisConfig, image_size: int) -> SynthesisConfig:
+    """``config`` with ``augment_real_to`` resolved for a working size of ``image_size`` pixels
+    when it was left at None: :data:`AUGMENT_REAL_TO` posed copies of the real images up to
+    :data:`SCAN_SIZE`, the real images themselves (0) above it. A size set by hand is kept."""
+    if config.augment_real_to is not None:
+        return config
+    chosen = 0 if is_scan_size(image_size) else AUGMENT_REAL_TO
+    return dataclasses.replace(config, augment_real_to=chosen)
 
 
 class ProblemState(NamedTuple):
@@ -432,6 +469,8 @@ def synthesize(
     problems, per_problem = plan_problems(n_synthetic, config.synthetic_batch_size)
     image_shape = tuple(real.shape[1:])
     originals = np.asarray(real)
+    config = scan_defaults(config, image_shape[0])
+    assert config.augment_real_to is not None  # scan_defaults resolves it
     real = discriminator_real_set(
         key, real, config.augment_real_to, config.augment_rotation, config.augment_shift
     )

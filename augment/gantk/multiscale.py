@@ -40,6 +40,7 @@ from augment.gantk.direct import (
     SynthesisResult,
     SynthesisSnapshot,
     plan_problems,
+    scan_defaults,
     synthesize,
 )
 from augment.gantk.placement import Placement
@@ -164,6 +165,7 @@ def synthesize_coarse_to_fine(
     real = np.asarray(real_images, np.float32)
     if real.ndim != 4 or real.shape[1] != real.shape[2] or real.shape[0] < 1:
         raise AugmentError(f"real images must be (n, S, S, C) with n >= 1, got shape {real.shape}")
+    config = scan_defaults(config, real.shape[1])  # every level takes the working size's real side
     levels = schedule(real.shape[1], config)
     problems, per_problem = plan_problems(n_synthetic, config.synthetic_batch_size)
     total = problems * per_problem

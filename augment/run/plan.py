@@ -34,8 +34,8 @@ ACCELERATOR_SIZE_CAP = 128  # the default working size's cap on a GPU or TPU (on
 
 
 def default_size_cap(platform: str) -> int:
-    """The largest default working size on ``platform``: 64 on a CPU (500 images in about a
-    quarter of an hour on two cores), 128 on an accelerator."""
+    """The largest default working size on ``platform``: 64 on a CPU (500 MRI slices in about
+    two minutes on two cores), 128 on an accelerator."""
     return DEFAULT_MAX_SIZE if platform == "cpu" else ACCELERATOR_SIZE_CAP
 
 

@@ -74,6 +74,8 @@ def run_synth(
     counts = synthetic_counts(request.n, request.per_class, real_counts)
     size, channels = dataset.images.shape[1], dataset.images.shape[-1]
     image_shape = (int(size), int(size), int(channels))
+    sized_config, default_percentile = checked.mode.for_size(checked.config, int(size))
+    checked = dataclasses.replace(checked, config=sized_config)
     check_free_space(checked.out, sum(counts) * int(np.prod(image_shape)) * dataset.bit_depth // 8)
     plan = plan_run(checked, image_shape, real_counts, counts, request.fixed_batches, say)
     if request.size is None and dataset.median_side > size:
@@ -100,9 +102,7 @@ def run_synth(
     for name, real, count in zip(dataset.class_names, real_counts, counts, strict=True):
         say("info", f"class {name}: {real} real images -> {count} synthetic")
 
-    percentile = (
-        checked.mode.novelty_percentile if request.novelty_percentile is None else request.novelty_percentile
-    )
+    percentile = default_percentile if request.novelty_percentile is None else request.novelty_percentile
     run_fingerprint = fingerprint(
         checked.mode.name, plan.config, request.seed, dataset, counts, request.quality_gate, percentile
     )

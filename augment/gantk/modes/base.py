@@ -145,6 +145,12 @@ class Mode:
         AugmentError."""
         raise NotImplementedError
 
+    def for_size(self, config: Any, image_size: int) -> tuple[Any, float]:
+        """The configuration as it runs at a working size of ``image_size`` pixels (defaults that
+        depend on the size resolved, so provenance records what ran) and the mode's default
+        novelty percentile there. By default: ``config`` and :attr:`novelty_percentile`."""
+        return config, self.novelty_percentile
+
     def memory_need(
         self, config: Any, real_counts: list[int], counts: list[int], platform: str, devices: int
     ) -> MemoryNeed:

@@ -10,7 +10,14 @@ import numpy as np
 
 from augment.errors import AugmentError
 from augment.gantk.augmentation import augmented_size
-from augment.gantk.direct import SynthesisConfig, plan_problems
+from augment.gantk.direct import (
+    AUGMENT_REAL_TO,
+    SCAN_NOVELTY_PERCENTILE,
+    SynthesisConfig,
+    is_scan_size,
+    plan_problems,
+    scan_defaults,
+)
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.memory import MAX_LANES_PER_DEVICE
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Snapshot
@@ -36,8 +43,17 @@ class DirectMode(Mode):
     description = "optimise the pixels"
     # every image ends as its last version farther from the real images than 60 % of them are from
     # their nearest other one: membership-inference AUC 0.56 instead of 0.85 at the near-copy
-    # threshold (5 %), for 0.8 points of the gain, on the digits protocol (benchmarks/RESULTS.md)
+    # threshold (5 %), for 0.8 points of the gain, on the digits protocol (benchmarks/RESULTS.md);
+    # scan sizes have their own (SCAN_NOVELTY_PERCENTILE, for_size)
     novelty_percentile = 60.0
+
+    def for_size(self, config: SynthesisConfig, image_size: int) -> tuple[SynthesisConfig, float]:
+        """Above :data:`~augment.gantk.direct.SCAN_SIZE` pixels the real side is the real images
+        themselves unless ``augment_real_to`` was chosen, and the floor is
+        :data:`~augment.gantk.direct.SCAN_NOVELTY_PERCENTILE` (:func:`scan_defaults`)."""
+        sized = scan_defaults(config, image_size)
+        scans = is_scan_size(image_size) and sized.augment_real_to == 0
+        return sized, SCAN_NOVELTY_PERCENTILE if scans else self.novelty_percentile
 
     def keeps_novelty_floor(self, config: SynthesisConfig) -> bool:
         """The floor is the novelty stop's threshold: without the stop it is not kept."""
@@ -52,7 +68,8 @@ class DirectMode(Mode):
     def memory_need(
         self, config: SynthesisConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
     ) -> MemoryNeed:
-        n_real_total = max(augmented_size(config.augment_real_to, n) for n in real_counts)
+        real_to = AUGMENT_REAL_TO if config.augment_real_to is None else config.augment_real_to
+        n_real_total = max(augmented_size(real_to, n) for n in real_counts)
         sizes = [plan_problems(c, config.synthetic_batch_size) for c in counts]
         problems, synthetic = max(p for p, _ in sizes), max(s for _, s in sizes)
         # a CPU device gains nothing from batching problems; an accelerator does while they fit
