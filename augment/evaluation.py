@@ -62,9 +62,6 @@ def _labels_in(real: RealDataset, class_names: tuple[str, ...]) -> np.ndarray:
     return np.array([index.get(real.class_names[k], -1) for k in real.labels], np.int64)
 
 
-CLASSIC_ROTATION, CLASSIC_SHIFT = 12.0, 0.125  # degrees, fraction of the size
-
-
 def classic_augmentation(
     train: np.ndarray, train_labels: np.ndarray, synthetic_labels: np.ndarray, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -73,7 +70,7 @@ def classic_augmentation(
     (n, S, S, C), cycling through them, as it has synthetic images. Returns the images and labels."""
     import jax
 
-    from augment.gantk.augmentation import augmented_real_set
+    from augment.gantk.augmentation import POSE_ROTATION, POSE_SHIFT, augmented_real_set
 
     images, labels = [], []
     for label in np.unique(synthetic_labels):
@@ -82,7 +79,7 @@ def classic_augmentation(
         if len(real) == 0 or count == 0:
             continue
         key = jax.random.fold_in(jax.random.PRNGKey(seed), int(label))
-        posed = augmented_real_set(key, real, max(count, len(real)), CLASSIC_ROTATION, CLASSIC_SHIFT)
+        posed = augmented_real_set(key, real, max(count, len(real)), POSE_ROTATION, POSE_SHIFT)
         images.append(np.asarray(posed)[:count])
         labels.append(np.full(count, label, np.int64))
     if not images:
@@ -208,12 +205,14 @@ def evaluate(
         and len(class_names) >= 2
         and np.any(holdout_labels >= 0)
     ):
+        from augment.gantk.augmentation import POSE_ROTATION, POSE_SHIFT
+
         known_train, known_holdout = train_labels >= 0, holdout_labels >= 0
         figures["utility"] = {
             "metric": "accuracy on the holdout",
             "augmented": (
-                f"real + as many random rotations (±{CLASSIC_ROTATION:g} degrees) and shifts "
-                f"(±{CLASSIC_SHIFT:g} of the size) of each class's real images as it has synthetic images"
+                f"real + as many random rotations (±{POSE_ROTATION:g} degrees) and shifts "
+                f"(±{POSE_SHIFT:g} of the size) of each class's real images as it has synthetic images"
             ),
             **_utility(
                 train[known_train], train_labels[known_train], synthetic, synthetic_data.labels,

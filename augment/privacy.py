@@ -45,10 +45,8 @@ def membership_inference(
     """
     member_scores = nearest_real(members, synthetic)[1].astype(np.float64)
     other_scores = nearest_real(non_members, synthetic)[1].astype(np.float64)
-    # wins[i, j]: member i scores below non-member j (1), ties 1/2
-    wins = (member_scores[:, None] < other_scores[None, :]) + 0.5 * (
-        member_scores[:, None] == other_scores[None, :]
-    )
+    # wins[i, j]: member i is nearer the synthetic images than non-member j (1), ties 1/2
+    wins = pairwise_wins(-member_scores, -other_scores)
     auc = float(wins.mean())
     a, b = len(member_scores), len(other_scores)
     low, high = bootstrap_auc_interval(wins, seed)
@@ -65,6 +63,11 @@ def membership_inference(
         "bootstrap_rounds": BOOTSTRAP_ROUNDS,
         "verdict": membership_verdict(auc, low),
     }
+
+
+def pairwise_wins(positive: np.ndarray, negative: np.ndarray) -> np.ndarray:
+    """(P, N): 1 where a positive scores above a negative, 1/2 for a tie; its mean is the AUC."""
+    return (positive[:, None] > negative[None, :]) + 0.5 * (positive[:, None] == negative[None, :])
 
 
 def bootstrap_auc_interval(wins: np.ndarray, seed: int) -> tuple[float, float]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from augment.privacy import bootstrap_auc_interval
+from augment.privacy import bootstrap_auc_interval, pairwise_wins
 
 C2ST_FOLDS = 5
 C2ST_C = 1.0  # the logistic regression's inverse regularisation
@@ -39,14 +39,9 @@ def _flat(images: np.ndarray) -> np.ndarray:
     return np.asarray(images, np.float64).reshape(len(images), -1)
 
 
-def _wins(positive: np.ndarray, negative: np.ndarray) -> np.ndarray:
-    """(P, N): 1 where a positive scores above a negative, 1/2 for a tie."""
-    return (positive[:, None] > negative[None, :]) + 0.5 * (positive[:, None] == negative[None, :])
-
-
 def auc_of_scores(positive: np.ndarray, negative: np.ndarray) -> float:
     """P(a random positive scores above a random negative), ties counting half (Mann-Whitney)."""
-    return float(_wins(positive, negative).mean())
+    return float(pairwise_wins(positive, negative).mean())
 
 
 def c2st(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, folds: int = C2ST_FOLDS) -> dict[str, Any]:
@@ -84,7 +79,7 @@ def c2st(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, folds: int = C2
         scores[test] = model.decision_function(x[test])
     positive, negative = scores[y == 1], scores[y == 0]
     record["auc"] = auc_of_scores(positive, negative)
-    record["auc_interval"] = list(bootstrap_auc_interval(_wins(positive, negative), seed))
+    record["auc_interval"] = list(bootstrap_auc_interval(pairwise_wins(positive, negative), seed))
     return record
 
 

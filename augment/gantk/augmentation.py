@@ -21,6 +21,7 @@ from augment.errors import AugmentError
 
 Array = jax.Array
 AUGMENTATION_STREAM = 0x617567  # fold_in constant: the augmentation's key, apart from the others
+POSE_ROTATION, POSE_SHIFT = 12.0, 0.125  # the default small poses: degrees, fraction of the size
 
 
 def _affine(image: Array, angle: Array, shift: Array) -> Array:

@@ -90,7 +90,7 @@ class SynthesisConfig(FlatRecord):
     steps: int = 300
     synthetic_batch_size: int = 32
     chunk_steps: int = 10
-    augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to coarse_size, 0 above (scan_defaults)
+    augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (scan_defaults)
     augment_rotation: float = 12.0
     augment_shift: float = 0.125
     novelty_stop: bool = True
@@ -137,6 +137,11 @@ class SynthesisConfig(FlatRecord):
         )
 
 
+SCAN_SIZE = 32
+"""Working sizes above this many pixels are scans' (the CPU default for them is 64): there
+:func:`scan_defaults` applies."""
+
+
 AUGMENT_REAL_TO = 200
 """The augmented real set's size up to :data:`SCAN_SIZE` pixels (digits, small crops)."""
 SCAN_NOVELTY_PERCENTILE = 40.0
@@ -145,11 +150,6 @@ images themselves: the images come to rest between real scans, as far from the n
 real scans are from each other. At 60, the floor of smaller images, about half of them came
 closer than the floor while their fine detail was still missing, and the novelty stop left them as
 those blurred versions (benchmarks/RESULTS.md, "Sharp scans")."""
-
-
-SCAN_SIZE = 32
-"""Working sizes above this many pixels are scans' (the CPU default for them is 64): there
-:func:`scan_defaults` applies."""
 
 
 def is_scan_size(image_size: int) -> bool:

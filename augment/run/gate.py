@@ -28,14 +28,14 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from augment.gantk.augmentation import augmented_real_set
+from augment.gantk.augmentation import POSE_ROTATION, POSE_SHIFT, augmented_real_set
 from augment.gantk.modes import ClassResult, ClassTask, Mode
 from augment.quality import FEATURES, pairwise_rms_distance, random_conv_features
 from augment.realism import high_frequency_share
 
 GATE_FACTOR = 1.2
 GATE_REFERENCE = 200  # pose-changed real images in each of the two reference sets
-ROTATION, SHIFT = 12.0, 0.125  # degrees, fraction of the size: direct mode's default augmentation
+ROTATION, SHIFT = POSE_ROTATION, POSE_SHIFT  # direct mode's default augmentation
 SPECTRAL_FACTOR = 4.0  # how far below / above the real images' fine-detail shares an image may lie
 GATE_ROUNDS = 2
 GATE_STREAM = 0x67617465  # fold_in constant: round r re-synthesises with fold_in(class key, GATE_STREAM + r)
