@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -180,3 +181,17 @@ def test_the_provenance_loss_record_of_stopped_batches():
     assert record["steps_run"] == {"min": 1, "median": 2.0, "max": 3}
     assert record["first"] == 2.5 and record["final"] == 3.5 and record["min"] == 2.0
     assert record["curve"] == [[1, 2.5], [2, 2.0], [3, 3.0]]
+
+
+def test_the_loss_record_of_coarse_to_fine_levels_with_a_gap_between_them():
+    """Both problems stopped early at the coarse level (steps 1-3) and ran the fine one (4-5):
+    the steps where neither ran are left out, the fine level's are kept, and nothing warns."""
+    from augment.run.provenance import loss_summary
+
+    history = np.array([[1.0, np.nan, np.nan, 5.0, 4.0], [3.0, 2.0, np.nan, 7.0, 6.0]], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        record = loss_summary(history)
+    assert record["steps"] == 5 and record["stopped_early"] == 2
+    assert record["first"] == 2.0 and record["final"] == 5.0 and record["min"] == 2.0
+    assert record["curve"] == [[1, 2.0], [2, 2.0], [4, 6.0], [5, 5.0]]

@@ -70,14 +70,22 @@ def loss_summary(history: np.ndarray, points: int = 21) -> dict[str, Any]:
     the steps after a novelty stop).
 
     Args:
-      history: (problems, steps) losses, NaN after a problem ended.
+      history: (problems, steps) losses, NaN after a problem ended. Coarse to fine puts its levels
+        side by side, so a problem that stopped early at one level has NaN up to the next level's
+        first step: steps where no problem ran are left out of the curve.
     """
-    ran = np.isfinite(history).sum(axis=1)
-    longest = max(int(ran.max()), 1)
-    mean = np.nanmean(history[:, :longest], axis=0)
+    finite = np.isfinite(history)
+    ran = finite.sum(axis=1)
+    running = finite.sum(axis=0)
+    at = np.flatnonzero(running)  # the steps where some problem ran
+    if at.size == 0:
+        at = np.zeros(1, int)  # nothing ran: one NaN point, as the record always has one
+    with np.errstate(invalid="ignore"):  # no problem ran at all: NaN, not a warning
+        mean = np.where(finite, history, 0.0).sum(axis=0)[at] / running[at]
     # the last finite loss of each problem (coarse to fine leaves NaN between levels after a stop)
-    final = np.mean([h[np.isfinite(h)][-1] for h, n in zip(history, ran, strict=True) if n > 0])
-    steps = np.unique(np.linspace(0, len(mean) - 1, min(points, len(mean))).round().astype(int))
+    lasts = [h[np.isfinite(h)][-1] for h, n in zip(history, ran, strict=True) if n > 0]
+    final = np.mean(lasts) if lasts else np.nan
+    shown = np.unique(np.linspace(0, len(at) - 1, min(points, len(at))).round().astype(int))
     return {
         "problems": int(history.shape[0]),
         "steps": int(history.shape[1]),
@@ -85,8 +93,8 @@ def loss_summary(history: np.ndarray, points: int = 21) -> dict[str, Any]:
         "stopped_early": int(np.sum(ran < history.shape[1])),
         "first": float(mean[0]),
         "final": float(final),
-        "min": float(np.nanmin(mean)),
-        "curve": [[int(s) + 1, float(mean[s])] for s in steps],
+        "min": float(np.min(mean)),
+        "curve": [[int(at[i]) + 1, float(mean[i])] for i in shown],
     }
 
 
