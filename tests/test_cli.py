@@ -633,6 +633,13 @@ def test_help_shows_every_default(runner):
         assert f"[default: {default}]" in help_text, default
 
 
+def test_flags_show_no_value_placeholder_in_help(runner):
+    """A flag takes no value, so its help row has no type (Typer 0.29.0-0.29.2 wrote "<bool>")."""
+    for command in ([], ["synth"], ["sample"], ["inspect"], ["evaluate"]):
+        help_text = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"}).stdout
+        assert "--help" in help_text and "<bool>" not in help_text, command
+
+
 @pytest.mark.slow
 def test_images_shrunk_by_the_default_cap_say_so(runner, tmp_path, monkeypatch):
     """The cap is 64 on a CPU; lowered to 16 here so that 40-pixel images show the note cheaply."""
