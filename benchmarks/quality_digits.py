@@ -108,31 +108,37 @@ GA_NTK_SECONDS: dict[int, float] = {}  # seed -> seconds GA-NTK direct (defaults
 _MADE: dict[tuple, tuple[np.ndarray, np.ndarray, float]] = {}  # (config, %, seed, count) -> images, labels, s
 
 
-def ga_ntk(config: SynthesisConfig, percentile: float = NEAR_COPY_PERCENTILE) -> Callable:
+def ga_ntk(config: SynthesisConfig, percentile: float = NEAR_COPY_PERCENTILE, draw: int = 0) -> Callable:
     """GA-NTK direct mode per class, the novelty stop's threshold the ``percentile`` of the training
     images' leave-one-out distances (as synth does: its novelty floor; 5, the near-copy threshold,
     for the methods measured before the floor existed).
+
+    Class c's images are made with ``fold_in(PRNGKey(seed), c)``; with ``draw`` > 0, with
+    ``fold_in`` of that key and ``draw``: the same real images and settings, another draw of the
+    synthetic ones.
 
     Results are kept, so "GA-NTK + classic" reuses the defaults' images instead of making them again
     (its seconds are then the defaults' plus classic's)."""
 
     def make(real, labels, count, seed):
-        if (config, percentile, seed, count) not in _MADE:
+        made_as = (config, percentile, seed, count, draw)
+        if made_as not in _MADE:
             start = time.perf_counter()
             per_class = count // 10
             threshold = leave_one_out_threshold(real, percentile)
+            keys = [jax.random.fold_in(jax.random.PRNGKey(seed), c) for c in range(10)]
+            if draw:
+                keys = [jax.random.fold_in(k, draw) for k in keys]
+            classes = [real[labels == c] for c in range(10)]
             images = [
-                synthesize(
-                    real[labels == c], per_class, config, jax.random.fold_in(jax.random.PRNGKey(seed), c),
-                    near_copy_threshold=threshold,
-                ).images
-                for c in range(10)
-            ]  # fmt: skip
+                synthesize(r, per_class, config, k, near_copy_threshold=threshold).images
+                for r, k in zip(classes, keys, strict=True)
+            ]
             made = (np.concatenate(images), np.repeat(np.arange(10), per_class), time.perf_counter() - start)
-            _MADE[(config, percentile, seed, count)] = made
-            if config == DEFAULT and percentile == MODES["direct"].novelty_percentile:
+            _MADE[made_as] = made
+            if config == DEFAULT and percentile == MODES["direct"].novelty_percentile and not draw:
                 GA_NTK_SECONDS[seed] = made[2]
-        images, made_labels, seconds = _MADE[(config, percentile, seed, count)]
+        images, made_labels, seconds = _MADE[made_as]
         return images, made_labels, seconds
 
     return make
@@ -352,6 +358,15 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
         SYNTHETIC,
         "SynthesisConfig() and direct mode's novelty floor (60 %) as shipped",
     ),
+    **{
+        f"GA-NTK direct (defaults), draw {draw}": (
+            ga_ntk(DEFAULT, MODES["direct"].novelty_percentile, draw=draw),
+            SYNTHETIC,
+            f"the defaults' images made again with another key ({draw}): how much the gain moves "
+            "with the draw alone",
+        )
+        for draw in (1, 2, 3, 4)
+    },
     "GA-NTK direct, novelty floor 50": (
         ga_ntk(STOPPING, 50.0),
         SYNTHETIC,

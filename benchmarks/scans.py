@@ -14,6 +14,7 @@ Data: 24 axial slices (233x197) of the MNI152 T1 template in two classes, 16 hel
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import pathlib
 import resource
@@ -23,7 +24,7 @@ import time
 from mri_slices import write_slices
 
 from augment.evaluation import evaluate
-from augment.gantk import DiscriminatorConfig, SynthesisConfig
+from augment.gantk.modes import MODES
 from augment.io.dataset import from_integer_pixels
 from augment.io.folder import load_folder
 from augment.io.writers import read_output
@@ -48,6 +49,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--n", type=int, default=120)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mode", choices=sorted(MODES), default="direct")
     parser.add_argument("--no-quality-gate", action="store_true")
     parser.add_argument("--coarse-size", type=int, default=None, help="0: single scale")
     parser.add_argument("--no-convergence-stop", action="store_true")
@@ -66,19 +68,19 @@ def main() -> None:
         root = pathlib.Path(scratch)
         train, holdout = write_slices(root / "mri", args.split)
         out = root / "synthetic.h5"
-        changed: dict = {}
-        if args.coarse_size is not None:
-            changed["coarse_size"] = args.coarse_size
+        options: dict = {}  # the library's option names, as `augment synth` passes them
         if args.no_convergence_stop:
-            changed["convergence_stop"] = False
+            options["convergence_stop"] = False
         if args.augment_real_to is not None:
-            changed["augment_real_to"] = args.augment_real_to
+            options["augment_real_to"] = args.augment_real_to
         if args.real_batch_size is not None:
-            changed["discriminator"] = DiscriminatorConfig(real_batch_size=args.real_batch_size)
-        config = SynthesisConfig(**changed) if changed else None
+            options["real_batch_size"] = args.real_batch_size
+        config = MODES[args.mode].configure(options) if options or args.coarse_size is not None else None
+        if args.coarse_size is not None:  # direct mode's
+            config = dataclasses.replace(config, coarse_size=args.coarse_size)
         request = SynthRequest(
-            input_folder=train, out=out, n=args.n, size=args.size, seed=args.seed, config=config,
-            quality_gate=not args.no_quality_gate, novelty_percentile=args.novelty_floor,
+            input_folder=train, out=out, mode=args.mode, n=args.n, size=args.size, seed=args.seed,
+            config=config, quality_gate=not args.no_quality_gate, novelty_percentile=args.novelty_floor,
         )  # fmt: skip
         start = time.perf_counter()
         report = run_synth(request)
@@ -93,13 +95,14 @@ def main() -> None:
         "split": args.split,
         "n": args.n,
         "seed": args.seed,
+        "mode": args.mode,
         "quality_gate": not args.no_quality_gate,
-        "schedule": provenance["synthesis"]["schedule"],
+        "schedule": provenance["synthesis"].get("schedule"),
         "convergence_stop": not args.no_convergence_stop,
         "real_batch_size": provenance["config"]["real_batch_size"],
         "augment_real_to": provenance["config"]["augment_real_to"],
         "novelty_floor": provenance["novelty_floor"],
-        "steps_run": [c["loss"]["steps_run"] for c in provenance["classes"]],
+        "steps_run": [c["loss"].get("steps_run") for c in provenance["classes"]],
         "wall_seconds": seconds,
         "seconds_per_image": seconds / args.n,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
