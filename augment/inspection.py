@@ -10,18 +10,18 @@ from augment.errors import AugmentError
 from augment.io.dataset import SyntheticDataset
 
 
-def summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
+def describe_output(path: Path, dataset: SyntheticDataset) -> list[str]:
     """The summary ``augment inspect`` prints; a provenance without the fields augment writes (a
     crafted or damaged file) is an AugmentError, not a traceback."""
     try:
-        return _summary_lines(path, dataset)
+        return _describe_output(path, dataset)
     except (KeyError, TypeError, AttributeError, ValueError, IndexError) as error:
         raise AugmentError(
             f"{path}: its provenance is damaged or not augment's ({type(error).__name__}: {error})"
         ) from None
 
 
-def _summary_lines(path: Path, dataset: SyntheticDataset) -> list[str]:
+def _describe_output(path: Path, dataset: SyntheticDataset) -> list[str]:
     """Counts per class, size, dtype, seed, versions, inputs and quality figures, one fact per line."""
     p = dataset.provenance
     kind = "PNG folder" if Path(path).is_dir() else "HDF5"

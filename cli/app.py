@@ -442,12 +442,12 @@ def inspect(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full provenance as JSON.")] = False,
 ) -> None:
     """Summarise a synthetic dataset: classes, size, how it was made, quality figures."""
-    from augment.inspection import summary_lines
+    from augment.inspection import describe_output
     from augment.io.writers import read_output
 
     with user_errors():
         dataset = read_output(path)
-        lines = [strict_dumps(dataset.provenance, indent=1)] if as_json else summary_lines(path, dataset)
+        lines = [strict_dumps(dataset.provenance, indent=1)] if as_json else describe_output(path, dataset)
     for line in lines:
         typer.echo(line)
 

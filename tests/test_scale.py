@@ -32,7 +32,7 @@ from augment.gantk.memory import (
     plan_memory,
     step_bytes,
 )
-from augment.inspection import summary_lines
+from augment.inspection import describe_output
 from augment.io.writers import read_output
 from augment.ntk.stax import round_mantissa
 
@@ -129,7 +129,7 @@ def test_the_cli_spreads_batches_over_four_devices_and_records_them(one_device_r
     placement = four.provenance["placement"]
     assert placement["devices"] == ["cpu:0", "cpu:1", "cpu:2", "cpu:3"] and placement["processes"] == 1
     assert four.provenance["config"]["devices"] == "4"
-    assert any("device: 4 devices (cpu:0 ... cpu:3);" in line for line in summary_lines(out, four))
+    assert any("device: 4 devices (cpu:0 ... cpu:3);" in line for line in describe_output(out, four))
     # stored as 8-bit pixels: at most one level apart (measured: identical)
     assert np.abs(four.images.astype(int) - one_device_run.images.astype(int)).max() <= 1
     assert four.provenance["run_id"] == one_device_run.provenance["run_id"]  # the same run, resumable

@@ -60,7 +60,7 @@ class Snapshot(Protocol):
         ...
 
 
-ClassProgress = Callable[[int, int, int, int, float], None]
+StepProgress = Callable[[int, int, int, int, float], None]
 """``progress(steps_done, steps_total, problems_done, problems, last_loss)`` after every chunk."""
 
 
@@ -72,12 +72,13 @@ class ClassTask:
       real: (n, S, S, C) float32 in [0, 1]: the class's real images.
       count: the number of synthetic images wanted.
       key: the class's PRNG key.
-      progress: see :data:`ClassProgress`, or None.
+      progress: see :data:`StepProgress`, or None.
       resume: the snapshot of an interrupted run of the same class, or None.
       checkpoint: called with a snapshot after every chunk of steps.
       novelty_floor: RMS distance to the nearest real image of the class under which a synthetic
-        image is too close to one (from every class's real images as stored; see
-        :func:`augment.run.synth.novelty_floor`), or None when there is no reference. Direct mode
+        image is too close to one: the ``novelty_percentile`` of every class's real images' (as
+        stored) distances to their nearest other one (:func:`augment.quality.leave_one_out_threshold`;
+        the rule is ``augment.run.synth.NOVELTY_RULE``), or None when there is no reference. Direct mode
         keeps every image's last version at least this far (its novelty stop); generator mode
         draws other samples instead of closer ones.
       placement: the devices and lanes the mode may use.
@@ -88,7 +89,7 @@ class ClassTask:
     real: np.ndarray
     count: int
     key: jax.Array
-    progress: ClassProgress | None
+    progress: StepProgress | None
     resume: Snapshot | None
     checkpoint: Callable[[Snapshot], None]
     novelty_floor: float | None
