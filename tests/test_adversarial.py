@@ -22,9 +22,9 @@ from augment.cli.app import app
 from augment.errors import AugmentError
 from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
 from augment.gantk.modes.base import ClassResult
-from augment.io.checkpoint import load_checkpoint, save_checkpoint
 from augment.io.folder import load_folder
 from augment.io.saved_generator import load_generators, save_generators
+from augment.run.checkpoint import load_checkpoint, save_checkpoint
 from augment.run.seed import MAX_SEED, root_key
 
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"

@@ -20,8 +20,8 @@ from unwritable import unwritable_even_for_root
 
 from augment.cli.app import app
 from augment.gantk import direct
-from augment.io.checkpoint import checkpoint_path
 from augment.io.dataset import FORMAT_VERSION
+from augment.run.checkpoint import checkpoint_path
 from augment.run.counts import split_across_classes
 
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
@@ -474,7 +474,7 @@ def test_a_checkpoint_is_resumed_only_when_asked_and_only_by_the_same_run(runner
     with h5py.File(out) as f:
         first = f["images"][:]
     # a checkpoint of another run (another seed) is refused
-    from augment.io.checkpoint import save_checkpoint
+    from augment.run.checkpoint import save_checkpoint
 
     save_checkpoint(checkpoint, "f" * 64, {}, None)
     result = synth(runner, SAMPLES, "--n", 3, "--out", tmp_path / "o.h5", "--resume", "--overwrite", *FAST)

@@ -16,12 +16,12 @@ from unwritable import unwritable_even_for_root
 import augment.run.synth
 from augment.cli.app import app
 from augment.gantk.generator import sample
-from augment.io.checkpoint import checkpoint_path
 from augment.io.dataset import stored_form, to_integer_pixels
 from augment.io.folder import load_folder
 from augment.io.saved_generator import load_generators
 from augment.io.writers import read_output
 from augment.quality import leave_one_out_threshold, nearest_real
+from augment.run.checkpoint import checkpoint_path
 
 pytestmark = pytest.mark.slow  # every test here trains generators end to end through the CLI
 

@@ -25,7 +25,7 @@ from augment.gantk.multiscale import (
     schedule,
     synthesize_coarse_to_fine,
 )
-from augment.io.checkpoint import load_checkpoint, save_checkpoint
+from augment.run.checkpoint import load_checkpoint, save_checkpoint
 
 # 16x16 digits synthesised from 8x8: two levels, both small enough for the quick loop.
 CONFIG = SynthesisConfig(

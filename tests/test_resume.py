@@ -21,7 +21,7 @@ from augment.cli.app import app
 from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapshot, synthesize
 from augment.gantk.direct import FinishedProblem
 from augment.gantk.modes import MODES
-from augment.io.checkpoint import checkpoint_path, load_checkpoint
+from augment.run.checkpoint import checkpoint_path, load_checkpoint
 
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 CONFIG = SynthesisConfig(

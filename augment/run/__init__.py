@@ -4,6 +4,7 @@
 - :mod:`~augment.run.counts`, :mod:`~augment.run.devices`: how many images, on which devices;
 - :mod:`~augment.run.plan`: the checked request and the run's plan (memory, placement);
 - :mod:`~augment.run.provenance`: versions, fingerprint, the provenance record;
+- :mod:`~augment.run.checkpoint`: the checkpoint an interrupted run resumes from;
 - :mod:`~augment.run.synth`, :mod:`~augment.run.sample`: the two runs.
 """
 

@@ -21,9 +21,9 @@ from augment.gantk.memory import MemoryPlan, default_budget, format_bytes, parse
 from augment.gantk.modes import MODES, Mode
 from augment.gantk.placement import Placement, own_devices
 from augment.io.atomic import Target, check_apart
-from augment.io.checkpoint import checkpoint_path
 from augment.io.folder import DEFAULT_MAX_SIZE
 from augment.io.writers import check_target, resolve_format
+from augment.run.checkpoint import checkpoint_path
 from augment.run.counts import check_count_options
 from augment.run.devices import check_precision, resolve_device, resolve_devices
 from augment.run.request import Log, SynthRequest

@@ -15,7 +15,6 @@ import numpy as np
 from augment.errors import AugmentError
 from augment.gantk.modes import ClassResult, ClassTask, Snapshot
 from augment.io.atomic import check_free_space
-from augment.io.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from augment.io.dataset import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -27,6 +26,7 @@ from augment.io.dataset import (
 from augment.io.folder import RealDataset, load_folder
 from augment.io.writers import check_class_names, write_output
 from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, nearest_real, privacy
+from augment.run.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from augment.run.counts import synthetic_counts
 from augment.run.estimate import Estimate
 from augment.run.gate import RULE as GATE_RULE
@@ -52,7 +52,7 @@ def run_synth(
 
     Checks everything that can be checked (output path, options, device) before reading or
     computing anything. Progress is checkpointed next to the output (see
-    :mod:`augment.io.checkpoint`); with ``request.resume`` an existing checkpoint of the same run
+    :mod:`augment.run.checkpoint`); with ``request.resume`` an existing checkpoint of the same run
     is continued, giving the same result as an uninterrupted run. The checkpoint is removed once
     the output is in place.
     """
