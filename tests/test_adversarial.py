@@ -23,8 +23,8 @@ from augment.errors import AugmentError
 from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
 from augment.gantk.modes.base import ClassResult
 from augment.io.folder import load_folder
-from augment.io.saved_generator import load_generators, save_generators
 from augment.run.checkpoint import load_checkpoint, save_checkpoint
+from augment.run.generators import load_generators, save_generators
 from augment.run.seed import MAX_SEED, root_key
 
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"

@@ -226,7 +226,7 @@ def test_a_sampling_batch_below_one_is_a_clear_error(trained):
 
 
 def test_save_then_load_gives_the_same_samples(tmp_path, trained):
-    from augment.io.saved_generator import load_generators, save_generators
+    from augment.run.generators import load_generators, save_generators
 
     written = save_generators(tmp_path / "gen", {"three": trained, "also-three": trained}, {"seed": 2})
     generators, manifest, manifest_sha256 = load_generators(tmp_path / "gen")
@@ -244,10 +244,40 @@ def test_save_then_load_gives_the_same_samples(tmp_path, trained):
         save_generators(tmp_path / "other", {"three": trained}, {}, overwrite=True)
 
 
+def test_the_generator_folder_stores_a_record_and_arrays_and_checks_them_against_the_shapes_asked(tmp_path):
+    """The file layer knows no network: any record and arrays round-trip bit for bit, and arrays
+    that do not have the shapes the reader expects, or a record it cannot take, are refused."""
+    from augment.io.saved_generator import ClassParameters, read_generator_folder, write_generator_folder
+
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=(3, 4)).astype(np.float32), rng.normal(size=(5,)).astype(np.float32)]
+    record = {"width": 3, "note": "any JSON"}
+    written = write_generator_folder(
+        tmp_path / "g", (8, 8, 1), record, {"a": ClassParameters(arrays, 0.5)}, {}
+    )
+    asked: list = []
+
+    def shapes(image_shape, config):
+        asked.append((image_shape, config))
+        if config.get("width") != 3:
+            raise ValueError("`width` must be 3")
+        return [(config["width"], 4), (5,)]
+
+    stored = read_generator_folder(tmp_path / "g", shapes)
+    assert asked == [((8, 8, 1), record)] and stored.config == record and stored.manifest_sha256 == written
+    assert stored.image_shape == (8, 8, 1) and stored.manifest["classes"][0]["final_loss"] == 0.5
+    for got, want in zip(stored.parameters["a"], arrays, strict=True):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(AugmentError, match=r"does not fit the generator its manifest describes"):
+        read_generator_folder(tmp_path / "g", lambda image_shape, config: [(4, 3), (5,)])
+    with pytest.raises(AugmentError, match=r"damaged or not augment's: its config \(`width` must be 3\)"):
+        read_generator_folder(tmp_path / "g", lambda image_shape, config: shapes(image_shape, {}))
+
+
 def test_a_generator_saved_before_the_augmented_set_and_the_schedule_says_how_it_trained(tmp_path, trained):
     import json
 
-    from augment.io.saved_generator import load_generators, save_generators
+    from augment.run.generators import load_generators, save_generators
 
     save_generators(tmp_path / "gen", {"three": trained}, {})
     manifest_path = tmp_path / "gen" / "generator.json"
@@ -267,7 +297,7 @@ def test_a_generator_saved_before_the_augmented_set_and_the_schedule_says_how_it
 def test_damaged_foreign_and_newer_generators_are_clear_errors(tmp_path, trained):
     import json
 
-    from augment.io.saved_generator import load_generators, save_generators
+    from augment.run.generators import load_generators, save_generators
 
     with pytest.raises(AugmentError, match="is not a saved generator"):
         load_generators(tmp_path)

@@ -18,10 +18,10 @@ from augment.cli.app import app
 from augment.gantk.generator import sample
 from augment.io.dataset import stored_form, to_integer_pixels
 from augment.io.folder import load_folder
-from augment.io.saved_generator import load_generators
 from augment.io.writers import read_output
 from augment.quality import leave_one_out_threshold, nearest_real
 from augment.run.checkpoint import checkpoint_path
+from augment.run.generators import load_generators
 
 pytestmark = pytest.mark.slow  # every test here trains generators end to end through the CLI
 

@@ -9,6 +9,10 @@ Layout (format ``augment.generator``, version :data:`GENERATOR_FORMAT_VERSION`):
 
 ``generator.json`` lists, per class, its name, weight file and that file's sha256, so a damaged or
 swapped file is caught on loading. The folder is written under a temporary name and renamed.
+
+This module knows arrays and JSON, not the network: the configuration is a JSON record and the
+parameters a list of arrays per class, and the reader is told which shapes to expect
+(``leaf_shapes``). :mod:`augment.run.generators` turns them into trained generators and back.
 """
 
 from __future__ import annotations
@@ -17,14 +21,13 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-import jax
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
 from augment.io.atomic import Target, check_replaceable, marked_folder, publish, remove, temporary_path
 from augment.io.strict_json import dumps as strict_dumps
 from augment.io.untrusted import check_schema, file_inside, read_limited, safe_name
@@ -43,12 +46,28 @@ _MANIFEST_SCHEMA = {
 }
 
 
-class SavedGenerators(NamedTuple):
-    """What :func:`load_generators` read: {class: generator}, the manifest, and its sha256."""
+class StoredGenerators(NamedTuple):
+    """What :func:`read_generator_folder` read: the image shape (S, S, C), the configuration's
+    JSON record, {class: its parameter arrays in order}, the manifest, and the manifest's sha256."""
 
-    generators: dict[str, TrainedGenerator]
+    image_shape: tuple[int, int, int]
+    config: dict[str, Any]
+    parameters: dict[str, list[np.ndarray]]
     manifest: dict
     manifest_sha256: str
+
+
+class ClassParameters(NamedTuple):
+    """One class's generator as :func:`write_generator_folder` stores it: its parameter arrays
+    in order, and its last training loss (None when unknown)."""
+
+    arrays: Sequence[np.ndarray]
+    final_loss: float | None
+
+
+LeafShapes = Callable[[tuple[int, int, int], dict[str, Any]], list[tuple[int, ...]]]
+"""``leaf_shapes(image_shape, config)``: the shapes of the parameter arrays a generator of that
+configuration has, in order; KeyError, TypeError or ValueError for a configuration it cannot take."""
 
 
 def is_saved_generator(path: Path) -> bool:
@@ -62,14 +81,16 @@ def check_generator_target(path: Path, overwrite: bool) -> Target:
     return check_replaceable(path, overwrite, is_saved_generator)
 
 
-def save_generators(
+def write_generator_folder(
     path: Path,
-    generators: dict[str, TrainedGenerator],
+    image_shape: tuple[int, int, int],
+    config: dict[str, Any],
+    classes: dict[str, ClassParameters],
     provenance: dict,
     overwrite: bool = False,
     at: Target | None = None,
 ) -> str:
-    """Write one generator per class (all of the same shape and config) to the folder ``path``.
+    """Write one generator per class (all of one image shape and configuration) to the folder ``path``.
 
     ``at``: the target as checked before the work (:func:`check_generator_target`); None checks
     it now. Returns the sha256 of the written ``generator.json`` (which lists each weight file's
@@ -78,32 +99,28 @@ def save_generators(
     path = Path(path)
     if at is None:
         at = check_generator_target(path, overwrite)
-    if not generators:
+    if not classes:
         raise AugmentError("there is no generator to save")
-    first = next(iter(generators.values()))
     temporary = temporary_path(path)
     remove(temporary)
     try:
         temporary.mkdir()
-        classes = []
-        for k, (name, generator) in enumerate(generators.items()):
-            if generator.image_shape != first.image_shape or generator.config != first.config:
-                raise AugmentError("all generators saved together must share image shape and configuration")
+        listed = []
+        for k, (name, parameters) in enumerate(classes.items()):
             buffer = io.BytesIO()
-            leaves = jax.tree_util.tree_leaves(generator.params)
-            np.savez(buffer, **{f"leaf_{i}": np.asarray(leaf) for i, leaf in enumerate(leaves)})  # type: ignore[arg-type]
+            np.savez(buffer, **{f"leaf_{i}": np.asarray(a) for i, a in enumerate(parameters.arrays)})  # type: ignore[arg-type]
             data = buffer.getvalue()
             (temporary / f"class-{k}.npz").write_bytes(data)
-            classes.append({
+            listed.append({
                 "name": name, "file": f"class-{k}.npz", "sha256": hashlib.sha256(data).hexdigest(),
-                "final_loss": float(generator.loss_history[-1]) if len(generator.loss_history) else None,
+                "final_loss": parameters.final_loss,
             })  # fmt: skip
         manifest = {
             "format": GENERATOR_FORMAT,
             "format_version": GENERATOR_FORMAT_VERSION,
-            "image_shape": list(first.image_shape),
-            "config": first.config.to_dict(),
-            "classes": classes,
+            "image_shape": list(image_shape),
+            "config": config,
+            "classes": listed,
             "provenance": provenance,
         }
         text = strict_dumps(manifest, indent=1).encode()
@@ -116,8 +133,9 @@ def save_generators(
     return hashlib.sha256(text).hexdigest()
 
 
-def load_generators(path: Path) -> SavedGenerators:
-    """Read a folder written by :func:`save_generators`.
+def read_generator_folder(path: Path, leaf_shapes: LeafShapes) -> StoredGenerators:
+    """Read a folder written by :func:`write_generator_folder`, every class's arrays checked
+    against ``leaf_shapes`` of its image shape and configuration.
 
     Raises AugmentError naming the problem for a missing, foreign, newer, damaged or mismatched file.
     """
@@ -147,15 +165,10 @@ def load_generators(path: Path) -> SavedGenerators:
     if len(set(names)) != len(names):
         raise AugmentError(f"{source} is damaged or not augment's: a class is listed twice")
     try:
-        # saved before generators could train on an augmented real set or on a decaying learning
-        # rate: they did neither
-        config = GeneratorConfig.from_dict(
-            {"augment_real_to": 0, "learning_rate_schedule": "constant", **manifest["config"]}
-        )
-        template, treedef = parameter_layout(image_shape, config)
+        template = leaf_shapes(image_shape, manifest["config"])
     except (KeyError, TypeError, ValueError) as error:
         raise AugmentError(f"{source} is damaged or not augment's: its config ({error})") from None
-    generators = {}
+    parameters = {}
     for name, entry in zip(names, manifest["classes"], strict=True):
         file = file_inside(path, entry["file"], "a weight file", source)
         data = read_limited(file, MAX_WEIGHT_BYTES)
@@ -169,12 +182,13 @@ def load_generators(path: Path) -> SavedGenerators:
             raise AugmentError(f"cannot read {file}: {error}") from None
         # more arrays than the network has leaves is another network's file, not a spare
         if stored != len(template) or any(
-            leaf.shape != t.shape or leaf.dtype.kind != "f" for leaf, t in zip(leaves, template, strict=True)
+            leaf.shape != tuple(shape) or leaf.dtype.kind != "f"
+            for leaf, shape in zip(leaves, template, strict=True)
         ):
             raise AugmentError(f"{file} does not fit the generator its manifest describes")
-        generators[name] = TrainedGenerator(
-            jax.tree_util.tree_unflatten(treedef, leaves), image_shape, config, np.zeros(0, np.float32)
-        )
-    if not generators:
+        parameters[name] = leaves
+    if not parameters:
         raise AugmentError(f"{path / MANIFEST} lists no class")
-    return SavedGenerators(generators, manifest, hashlib.sha256(text).hexdigest())
+    return StoredGenerators(
+        image_shape, manifest["config"], parameters, manifest, hashlib.sha256(text).hexdigest()
+    )

@@ -22,6 +22,7 @@ from augment.gantk.modes import MODES, Mode
 from augment.gantk.placement import Placement, own_devices
 from augment.io.atomic import Target, check_apart
 from augment.io.folder import DEFAULT_MAX_SIZE
+from augment.io.saved_generator import check_generator_target
 from augment.io.writers import check_target, resolve_format
 from augment.run.checkpoint import checkpoint_path
 from augment.run.counts import check_count_options
@@ -73,7 +74,7 @@ def check_request(request: SynthRequest) -> Checked:
         if not mode.trains_model:
             trainers = one_of([f"`mode={name}`" for name, m in MODES.items() if m.trains_model])
             raise AugmentError(f"`save_generator` needs {trainers} ({mode.name} mode trains no generator)")
-        model_target = mode.check_model_target(Path(request.save_generator), request.overwrite)
+        model_target = check_generator_target(Path(request.save_generator), request.overwrite)
     out = Path(request.out)
     input_folder = Path(request.input_folder)
     check_apart(out, "out", {"input folder": input_folder})

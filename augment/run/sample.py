@@ -22,10 +22,10 @@ import numpy as np
 from augment.gantk.generator import sample
 from augment.io.atomic import check_apart
 from augment.io.dataset import FORMAT_NAME, FORMAT_VERSION, SyntheticDataset, to_integer_pixels
-from augment.io.saved_generator import load_generators
 from augment.io.writers import check_target, resolve_format, write_output
 from augment.run.counts import check_count_options, synthetic_counts
 from augment.run.devices import resolve_device
+from augment.run.generators import load_generators
 from augment.run.provenance import platform_description, versions
 from augment.run.request import SampleReport, SampleRequest
 from augment.run.seed import check_seed, root_key

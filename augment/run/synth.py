@@ -14,7 +14,7 @@ import numpy as np
 
 from augment.errors import AugmentError
 from augment.gantk.modes import ClassResult, ClassTask, Snapshot
-from augment.io.atomic import check_free_space
+from augment.io.atomic import Target, check_free_space
 from augment.io.dataset import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -24,6 +24,7 @@ from augment.io.dataset import (
     to_integer_pixels,
 )
 from augment.io.folder import RealDataset, load_folder
+from augment.io.saved_generator import ClassParameters, write_generator_folder
 from augment.io.writers import check_class_names, write_output
 from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, nearest_real, privacy
 from augment.run.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
@@ -191,7 +192,7 @@ def run_synth(
         return report
     if request.save_generator is not None:
         assert checked.model_target is not None  # checked with save_generator
-        provenance["generator"] = checked.mode.save_model(
+        provenance["generator"] = _save_generators(
             checked.model_target, plan.config, image_shape, dataset.class_names, results, provenance
         )
     provenance = {
@@ -343,3 +344,24 @@ def _class_progress(progress: ClassProgress, class_name: str, estimate: Estimate
         progress(class_name, steps_done, steps_total, problems_done, problems, loss)
 
     return report
+
+
+def _save_generators(
+    at: Target,
+    config: Any,
+    image_shape: tuple[int, int, int],
+    class_names: tuple[str, ...],
+    classes: list[ClassResult],
+    provenance: dict[str, Any],
+) -> dict[str, Any]:
+    """Keep the run's generators (a mode that ``trains_model``) at ``at.path``, checked before the
+    run and published only if it is still as it was then; returns what the output's provenance
+    records of them."""
+    trained = {
+        name: ClassParameters(result.model or [], float(history[-1]) if len(history) else None)
+        for name, result, history in zip(
+            class_names, classes, (r.loss_history[0] for r in classes), strict=True
+        )
+    }
+    sha256 = write_generator_folder(at.path, image_shape, config.to_dict(), trained, provenance, at=at)
+    return {"path": str(Path(at.path).resolve()), "manifest_sha256": sha256}

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import jax
 import numpy as np
 
-from augment.errors import AugmentError
 from augment.gantk.placement import Placement
-from augment.io.atomic import Target
 from augment.quality import NEAR_COPY_PERCENTILE
 
 
@@ -118,15 +115,16 @@ class MemoryNeed:
 
 class Mode:
     """A synthesis mode (an entry of :data:`augment.gantk.modes.MODES`): subclass it and
-    implement the methods that raise NotImplementedError; modes that train a model that can be
-    kept (``save_generator``) also override :meth:`check_model_target` and :meth:`save_model`.
+    implement the methods that raise NotImplementedError.
 
     Attributes:
       name: its registry name, as ``mode`` takes it (and the checkpoint's snapshot ``kind``).
       config_type: its configuration class (a frozen dataclass with a ``discriminator`` field,
         ``to_dict`` and ``from_dict``).
       description: one line for ``--help``.
-      trains_model: whether it trains a model that can be saved.
+      trains_model: whether it trains a generator that ``save_generator`` can keep: its
+        :attr:`ClassResult.model` is then the generator's parameter arrays and its configuration
+        has ``to_dict`` (the run layer writes them, :mod:`augment.io.saved_generator`).
       novelty_percentile: its default novelty floor, as a percentile of the real images'
         leave-one-out nearest distances (see :class:`ClassTask`; measured per mode in
         ``benchmarks/RESULTS.md``).
@@ -195,25 +193,3 @@ class Mode:
     def progress_label(self, problems_done: int, problems: int) -> str:
         """What a progress bar shows beside the class name."""
         return f"batches {problems_done}/{problems} done"
-
-    def check_model_target(self, path: Path, overwrite: bool) -> Target:
-        """Refuse, before any work, a path to keep the model at that cannot or must not be
-        written, else return it as it is now (for :meth:`save_model`); a mode without a model
-        refuses any."""
-        raise AugmentError(
-            f"`save_generator` needs a mode that trains a generator; {self.name} mode trains none"
-        )
-
-    def save_model(
-        self,
-        at: Target,
-        config: Any,
-        image_shape: tuple[int, int, int],
-        class_names: tuple[str, ...],
-        classes: list[ClassResult],
-        provenance: dict[str, Any],
-    ) -> dict[str, Any]:
-        """Keep the trained models at ``at.path`` (checked by :meth:`check_model_target`, and
-        published only if it is still as it was then); returns what the output's provenance
-        records of them."""
-        raise AugmentError(f"{self.name} mode trains no model to save")

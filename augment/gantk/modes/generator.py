@@ -1,10 +1,10 @@
 """Generator mode: one generator per class, trained with the GA-NTK loss, then sampled
-(:mod:`augment.gantk.generator`); the generators can be kept (:mod:`augment.io.saved_generator`)."""
+(:mod:`augment.gantk.generator`); the run layer can keep the generators
+(:mod:`augment.run.generators`)."""
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import jax
@@ -23,8 +23,6 @@ from augment.gantk.generator import (
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode
 from augment.gantk.modes.direct import _own_snapshot
-from augment.io.atomic import Target
-from augment.io.saved_generator import check_generator_target, save_generators
 
 _OWN = {"steps": "steps", "batch_size": "batch_size", "augment_real_to": "augment_real_to"}
 _SHARED = ("real_batch_size", "matmul_precision")
@@ -96,31 +94,6 @@ class GeneratorMode(Mode):
 
     def progress_label(self, problems_done: int, problems: int) -> str:
         return "generator"
-
-    def check_model_target(self, path: Path, overwrite: bool) -> Target:
-        return check_generator_target(path, overwrite)
-
-    def save_model(
-        self,
-        at: Target,
-        config: GeneratorConfig,
-        image_shape: tuple[int, int, int],
-        class_names: tuple[str, ...],
-        classes: list[ClassResult],
-        provenance: dict[str, Any],
-    ) -> dict[str, Any]:
-        _, treedef = parameter_layout(image_shape, config)
-        generators = {
-            name: TrainedGenerator(
-                jax.tree_util.tree_unflatten(treedef, result.model or []),
-                image_shape,
-                config,
-                result.loss_history[0],
-            )
-            for name, result in zip(class_names, classes, strict=True)
-        }
-        manifest_sha256 = save_generators(at.path, generators, provenance, at=at)
-        return {"path": str(Path(at.path).resolve()), "manifest_sha256": manifest_sha256}
 
 
 GENERATOR = GeneratorMode()

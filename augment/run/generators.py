@@ -1,0 +1,83 @@
+"""Trained generators kept on disk and read back: the generator engine
+(:mod:`augment.gantk.generator`) meets the folder format (:mod:`augment.io.saved_generator`),
+which stores a configuration record and arrays and knows nothing of the network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+from augment.errors import AugmentError
+from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
+from augment.io.atomic import Target
+from augment.io.saved_generator import ClassParameters, read_generator_folder, write_generator_folder
+
+# saved before generators could train on an augmented real set or on a decaying learning rate:
+# they did neither
+_SAVED_BEFORE = {"augment_real_to": 0, "learning_rate_schedule": "constant"}
+
+
+class SavedGenerators(NamedTuple):
+    """What :func:`load_generators` read: {class: generator}, the manifest, and its sha256."""
+
+    generators: dict[str, TrainedGenerator]
+    manifest: dict
+    manifest_sha256: str
+
+
+def saved_config(record: dict[str, Any]) -> GeneratorConfig:
+    """The configuration a saved generator's manifest records (older files' missing fields filled
+    with what they trained with)."""
+    return GeneratorConfig.from_dict({**_SAVED_BEFORE, **record})
+
+
+def _leaf_shapes(image_shape: tuple[int, int, int], record: dict[str, Any]) -> list[tuple[int, ...]]:
+    template, _ = parameter_layout(image_shape, saved_config(record))
+    return [tuple(leaf.shape) for leaf in template]
+
+
+def save_generators(
+    path: Path,
+    generators: dict[str, TrainedGenerator],
+    provenance: dict,
+    overwrite: bool = False,
+    at: Target | None = None,
+) -> str:
+    """Write one generator per class (all of one image shape and configuration) to the folder
+    ``path`` (:func:`~augment.io.saved_generator.write_generator_folder`); returns the sha256 of
+    its ``generator.json``."""
+    if not generators:
+        raise AugmentError("there is no generator to save")
+    first = next(iter(generators.values()))
+    if any(g.image_shape != first.image_shape or g.config != first.config for g in generators.values()):
+        raise AugmentError("all generators saved together must share image shape and configuration")
+    classes = {
+        name: ClassParameters(
+            [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(g.params)],
+            float(g.loss_history[-1]) if len(g.loss_history) else None,
+        )
+        for name, g in generators.items()
+    }
+    return write_generator_folder(
+        path, first.image_shape, first.config.to_dict(), classes, provenance, overwrite, at
+    )
+
+
+def load_generators(path: Path) -> SavedGenerators:
+    """Read a folder written by :func:`save_generators` (or by ``augment synth --save-generator``).
+
+    Raises AugmentError naming the problem for a missing, foreign, newer, damaged or mismatched file.
+    """
+    stored = read_generator_folder(Path(path), _leaf_shapes)
+    config = saved_config(stored.config)
+    _, treedef = parameter_layout(stored.image_shape, config)
+    generators = {
+        name: TrainedGenerator(
+            jax.tree_util.tree_unflatten(treedef, leaves), stored.image_shape, config, np.zeros(0, np.float32)
+        )
+        for name, leaves in stored.parameters.items()
+    }
+    return SavedGenerators(generators, stored.manifest, stored.manifest_sha256)
