@@ -204,7 +204,7 @@ def synth(
             "--augment-real-to",
             help="The discriminator sees this many random small rotations and shifts of each "
             "class's real images (0: the real images only).",
-            show_default="200; direct mode above 32 px: 0",
+            show_default="200; above 32 px: 0",
         ),
     ] = None,
     novelty_stop: Annotated[

@@ -625,7 +625,7 @@ def test_help_shows_every_default(runner):
         "(500)",
         "(32 / 64)",
         "(300 / 1000)",
-        "(200; direct mode above 32 px: 0)",
+        "(200; above 32 px: 0)",
         "(60 (direct; 40 above 32 px) / 50 (generator))",
         "(median shorter side, at most 64 on a CPU, 128 on a GPU)",
         "auto",

@@ -13,7 +13,7 @@ import optax
 import pytest
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import discriminator_real_set
+from augment.gantk.augmentation import AUGMENT_REAL_TO, discriminator_real_set, scan_defaults
 from augment.gantk.generator import (
     LEARNING_RATE_SCHEDULES,
     SAMPLING_BATCH_BYTES,
@@ -335,7 +335,7 @@ def test_damaged_foreign_and_newer_generators_are_clear_errors(tmp_path, trained
 
 
 def test_the_discriminator_sees_an_augmented_real_set_of_the_class(threes):
-    config = GeneratorConfig()
+    config = scan_defaults(GeneratorConfig(), threes.shape[1])  # as train_generator resolves it
     real = jax.numpy.asarray(threes)
     key = jax.random.PRNGKey(5)
 
@@ -363,6 +363,27 @@ def test_generator_mode_takes_the_augmented_set_size_and_plans_memory_for_it():
     assert plain.n_real_total == 9
     with pytest.raises(AugmentError, match="apply to `mode=direct` only"):
         GENERATOR.configure({"novelty_stop": False})
+
+
+@pytest.mark.parametrize(
+    "size, chosen, real_to, planned",
+    [
+        (8, None, AUGMENT_REAL_TO, AUGMENT_REAL_TO),
+        (32, None, AUGMENT_REAL_TO, AUGMENT_REAL_TO),
+        (33, None, 0, AUGMENT_REAL_TO),  # planned before sizing: the larger, posed real set
+        (64, None, 0, AUGMENT_REAL_TO),
+        (64, 200, 200, 200),  # chosen by hand: kept
+        (8, 0, 0, 6),
+    ],
+)
+def test_scan_sizes_train_against_the_real_images_themselves_unless_chosen(size, chosen, real_to, planned):
+    from augment.gantk.modes.generator import GENERATOR
+
+    config, floor = GENERATOR.for_size(GeneratorConfig(augment_real_to=chosen), size)
+    assert config.augment_real_to == real_to and floor == GENERATOR.novelty_percentile
+    unsized = GeneratorConfig(augment_real_to=chosen)
+    assert GENERATOR.memory_need(unsized, [6], [10], "cpu", 1).n_real_total == planned
+    assert GENERATOR.memory_need(config, [6], [10], "cpu", 1).n_real_total == max(real_to, 6)
 
 
 def test_the_novelty_floor_draws_other_samples_instead_of_closer_ones(threes, trained):

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from augment.cli.app import app
 from augment.errors import AugmentError
 from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapshot, synthesize
-from augment.gantk.direct import AUGMENT_REAL_TO, SCAN_NOVELTY_PERCENTILE, scan_defaults
+from augment.gantk.augmentation import AUGMENT_REAL_TO, scan_defaults
+from augment.gantk.direct import SCAN_NOVELTY_PERCENTILE
 from augment.gantk.modes import MODES
 from augment.gantk.multiscale import (
     CoarseToFineSnapshot,

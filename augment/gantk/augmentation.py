@@ -13,6 +13,9 @@ edge pixels repeated beyond the border. All randomness comes from the key.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Protocol, TypeVar
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -22,6 +25,41 @@ from augment.errors import AugmentError
 Array = jax.Array
 AUGMENTATION_STREAM = 0x617567  # fold_in constant: the augmentation's key, apart from the others
 POSE_ROTATION, POSE_SHIFT = 12.0, 0.125  # the default small poses: degrees, fraction of the size
+
+SCAN_SIZE = 32
+"""Working sizes above this many pixels are scans' (the CPU default for them is 64): there
+:func:`scan_defaults` applies."""
+AUGMENT_REAL_TO = 200
+"""The augmented real set's size up to :data:`SCAN_SIZE` pixels (digits, small crops)."""
+
+
+class _PosedRealSet(Protocol):
+    @property
+    def augment_real_to(self) -> int | None: ...
+
+
+Config = TypeVar("Config", bound=_PosedRealSet)  # either mode's configuration (a dataclass)
+
+
+def is_scan_size(image_size: int) -> bool:
+    """Whether a working size of ``image_size`` pixels is in the scans' regime (above
+    :data:`SCAN_SIZE`)."""
+    return image_size > SCAN_SIZE
+
+
+def scan_defaults(config: Config, image_size: int) -> Config:
+    """``config`` (either mode's) with ``augment_real_to`` resolved for a working size of
+    ``image_size`` pixels when it was left at None: :data:`AUGMENT_REAL_TO` posed copies of the
+    real images up to :data:`SCAN_SIZE`, the real images themselves (0) above it. A size set by
+    hand is kept.
+
+    Above :data:`SCAN_SIZE`, an image that scores "real" against many posed copies of each scan is
+    their average over poses, a blurred one; against the scans themselves it keeps their fine
+    detail (benchmarks/RESULTS.md, "Sharp scans"), and the novelty floor is the copy guard."""
+    if config.augment_real_to is not None:
+        return config
+    resolved = 0 if is_scan_size(image_size) else AUGMENT_REAL_TO
+    return dataclasses.replace(config, augment_real_to=resolved)  # type: ignore[type-var]
 
 
 def _affine(image: Array, angle: Array, shift: Array) -> Array:

@@ -11,13 +11,13 @@ paper's plain gradient descent) proposes an update; optional Gaussian noise of s
 Two defaults keep the images from becoming copies of the real ones (docs/design.md, "Copy
 guards"; measured in ``benchmarks/RESULTS.md``):
 
-- up to :data:`SCAN_SIZE` pixels, the real side of the loss is an *augmented real set*:
-  ``augment_real_to`` random small rotations and shifts of the class's real images
-  (:mod:`augment.gantk.augmentation`), so the discriminator's target is the class under small
-  pose changes rather than the few real images. Above it (scans, synthesised coarse to fine) the
+- up to :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels, the real side of the loss is an
+  *augmented real set*: ``augment_real_to`` random small rotations and shifts of the class's
+  real images (:mod:`augment.gantk.augmentation`), so the discriminator's target is the class
+  under small pose changes rather than the few real images. Above it (scans, synthesised coarse to fine) the
   real side is the real images themselves: there an image that scores "real" against many posed
   copies of each scan is their blurred average, and the novelty stop alone is the copy guard
-  (:func:`scan_defaults`);
+  (:func:`~augment.gantk.augmentation.scan_defaults`);
 - a *novelty stop*: after every chunk of steps, each image is checked against the novelty floor
   (``near_copy_threshold``: closer to a real image than it counts as too close), and every
   image ends as its own last version that was not too close. A chunk that takes the share of
@@ -49,7 +49,7 @@ import numpy as np
 import optax
 
 from augment.errors import AugmentError, one_of
-from augment.gantk.augmentation import discriminator_real_set
+from augment.gantk.augmentation import discriminator_real_set, scan_defaults
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
 from augment.gantk.loop import check_finite, checked_leaves, chunk_of_steps, real_gram
@@ -137,35 +137,12 @@ class SynthesisConfig(FlatRecord):
         )
 
 
-SCAN_SIZE = 32
-"""Working sizes above this many pixels are scans' (the CPU default for them is 64): there
-:func:`scan_defaults` applies."""
-
-
-AUGMENT_REAL_TO = 200
-"""The augmented real set's size up to :data:`SCAN_SIZE` pixels (digits, small crops)."""
 SCAN_NOVELTY_PERCENTILE = 40.0
-"""Direct mode's default novelty floor above :data:`SCAN_SIZE` pixels, where the real side is the real
-images themselves: the images come to rest between real scans, as far from the nearest one as the
-real scans are from each other. At 60, the floor of smaller images, about half of them came
-closer than the floor while their fine detail was still missing, and the novelty stop left them as
-those blurred versions (benchmarks/RESULTS.md, "Sharp scans")."""
-
-
-def is_scan_size(image_size: int) -> bool:
-    """Whether a working size of ``image_size`` pixels is in the scans' regime (above
-    :data:`SCAN_SIZE`)."""
-    return image_size > SCAN_SIZE
-
-
-def scan_defaults(config: SynthesisConfig, image_size: int) -> SynthesisConfig:
-    """``config`` with ``augment_real_to`` resolved for a working size of ``image_size`` pixels
-    when it was left at None: :data:`AUGMENT_REAL_TO` posed copies of the real images up to
-    :data:`SCAN_SIZE`, the real images themselves (0) above it. A size set by hand is kept."""
-    if config.augment_real_to is not None:
-        return config
-    chosen = 0 if is_scan_size(image_size) else AUGMENT_REAL_TO
-    return dataclasses.replace(config, augment_real_to=chosen)
+"""Direct mode's default novelty floor above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels,
+where the real side is the real images themselves: the images come to rest between real scans, as
+far from the nearest one as the real scans are from each other. At 60, the floor of smaller
+images, about half of them came closer than the floor while their fine detail was still missing,
+and the novelty stop left them as those blurred versions (benchmarks/RESULTS.md, "Sharp scans")."""
 
 
 class ProblemState(NamedTuple):

@@ -34,7 +34,7 @@ import numpy as np
 import optax
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import discriminator_real_set
+from augment.gantk.augmentation import discriminator_real_set, scan_defaults
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
 from augment.gantk.loop import chunk_of_steps, real_gram, restore, run_steps
@@ -89,7 +89,9 @@ class GeneratorConfig(FlatRecord):
     is reported and a checkpoint may be written; it does not change the result.
     With ``augment_real_to > 0`` the discriminator's real side is an augmented real set of that
     many random small rotations and shifts of the class's images, as in direct mode
-    (:func:`~augment.gantk.augmentation.discriminator_real_set`).
+    (:func:`~augment.gantk.augmentation.discriminator_real_set`); left at None it is resolved by
+    the working size (:func:`~augment.gantk.augmentation.scan_defaults`): 200 up to 32 pixels,
+    the real images themselves above.
     """
 
     discriminator: DiscriminatorConfig = dataclasses.field(default_factory=_generator_discriminator)
@@ -102,7 +104,7 @@ class GeneratorConfig(FlatRecord):
     beta1: float = 0.5
     clip_norm: float = 5.0
     chunk_steps: int = 25
-    augment_real_to: int = 200
+    augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (scan_defaults)
     augment_rotation: float = 12.0
     augment_shift: float = 0.125
 
@@ -123,7 +125,9 @@ class GeneratorConfig(FlatRecord):
                     f"got {self.learning_rate_schedule!r}",
                 ),
                 (
-                    self.augment_real_to >= 0 and self.augment_rotation >= 0 and self.augment_shift >= 0,
+                    (self.augment_real_to is None or self.augment_real_to >= 0)
+                    and self.augment_rotation >= 0
+                    and self.augment_shift >= 0,
                     "the real-set augmentation's size, rotation and shift (`augment_real_to`, "
                     "`augment_rotation`, `augment_shift`) must not be negative",
                 ),
@@ -320,6 +324,8 @@ def train_generator(
         raise AugmentError(f"real images must be (n, S, S, C) with n >= 1, got shape {real.shape}")
     size, width, channels = (int(d) for d in real.shape[1:])
     image_shape = (size, width, channels)
+    config = scan_defaults(config, size)
+    assert config.augment_real_to is not None  # scan_defaults resolves it
     compiled = _compiled(dataclasses.replace(config, steps=1), image_shape)
     real = discriminator_real_set(
         key, real, config.augment_real_to, config.augment_rotation, config.augment_shift

@@ -34,13 +34,13 @@ import jax
 import numpy as np
 
 from augment.errors import AugmentError
+from augment.gantk.augmentation import scan_defaults
 from augment.gantk.direct import (
     ProgressFn,
     SynthesisConfig,
     SynthesisResult,
     SynthesisSnapshot,
     plan_problems,
-    scan_defaults,
     synthesize,
 )
 from augment.gantk.placement import Placement

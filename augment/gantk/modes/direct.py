@@ -9,15 +9,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import augmented_size
-from augment.gantk.direct import (
-    AUGMENT_REAL_TO,
-    SCAN_NOVELTY_PERCENTILE,
-    SynthesisConfig,
-    is_scan_size,
-    plan_problems,
-    scan_defaults,
-)
+from augment.gantk.augmentation import AUGMENT_REAL_TO, augmented_size, is_scan_size, scan_defaults
+from augment.gantk.direct import SCAN_NOVELTY_PERCENTILE, SynthesisConfig, plan_problems
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.memory import MAX_LANES_PER_DEVICE
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Snapshot
@@ -48,8 +41,8 @@ class DirectMode(Mode):
     novelty_percentile = 60.0
 
     def for_size(self, config: SynthesisConfig, image_size: int) -> tuple[SynthesisConfig, float]:
-        """Above :data:`~augment.gantk.direct.SCAN_SIZE` pixels the real side is the real images
-        themselves unless ``augment_real_to`` was chosen, and the floor is
+        """Above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels the real side is the real
+        images themselves unless ``augment_real_to`` was chosen, and the floor is
         :data:`~augment.gantk.direct.SCAN_NOVELTY_PERCENTILE` (:func:`scan_defaults`)."""
         sized = scan_defaults(config, image_size)
         scans = is_scan_size(image_size) and sized.augment_real_to == 0

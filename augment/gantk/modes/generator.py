@@ -11,7 +11,7 @@ import jax
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import augmented_size
+from augment.gantk.augmentation import AUGMENT_REAL_TO, augmented_size, scan_defaults
 from augment.gantk.generator import (
     GeneratorConfig,
     GeneratorSnapshot,
@@ -45,10 +45,17 @@ class GeneratorMode(Mode):
         own = {_OWN[k]: v for k, v in options.items() if k in _OWN}
         return GeneratorConfig(discriminator=dataclasses.replace(base.discriminator, **shared), **own)
 
+    def for_size(self, config: GeneratorConfig, image_size: int) -> tuple[GeneratorConfig, float]:
+        """Above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels the real side is the real
+        images themselves unless ``augment_real_to`` was chosen (:func:`scan_defaults`); the floor
+        stays :attr:`novelty_percentile`, since a sample too near a real image is drawn again."""
+        return scan_defaults(config, image_size), self.novelty_percentile
+
     def memory_need(
         self, config: GeneratorConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
     ) -> MemoryNeed:
-        n_real = max(augmented_size(config.augment_real_to, n) for n in real_counts)
+        real_to = AUGMENT_REAL_TO if config.augment_real_to is None else config.augment_real_to
+        n_real = max(augmented_size(real_to, n) for n in real_counts)
         return MemoryNeed(n_real, config.batch_size, min(GRAM_BLOCK, n_real), 1, one_device=True)
 
     def with_batches(
