@@ -9,6 +9,10 @@ Data: 24 axial slices (233x197) of the MNI152 T1 template in two classes, 16 hel
 (benchmarks/mri_slices.py; needs ``.venv/bin/pip install nilearn``, benchmarks only).
 
     .venv/bin/python benchmarks/scans.py --size 64 --n 120 --out benchmarks/scans_64.json
+
+``--mode generator`` runs generator mode instead of direct mode (its defaults, as ``augment synth
+--mode generator``); ``--augment-real-to``, ``--novelty-floor`` and the other options override a
+default.
 """
 
 from __future__ import annotations

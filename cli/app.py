@@ -253,7 +253,7 @@ def synth(
         typer.Option(
             "--matmul-precision",
             help="float32, or on a GPU the faster tensorfloat32 or bfloat16 "
-            "(see the README for their accuracy).",
+            "(docs/usage.md, On a GPU: their accuracy).",
             show_default="float32",
         ),
     ] = None,

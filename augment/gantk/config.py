@@ -49,7 +49,7 @@ class DiscriminatorConfig:
       eta, t: learning rate and training time of the closed-form discriminator.
       diag_reg: diagonal regulariser, relative to the mean of the Gram matrix's diagonal.
       real_batch_size: real images per step (the whole real set when it is smaller).
-      matmul_precision: "float32", or on a GPU "tensorfloat32" / "bfloat16" (README).
+      matmul_precision: "float32", or on a GPU "tensorfloat32" / "bfloat16" (docs/usage.md).
     """
 
     architecture: str = AUTO

@@ -141,7 +141,7 @@ SCAN_NOVELTY_PERCENTILE = 40.0
 """Direct mode's default novelty floor above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels,
 where the real side is the real images themselves: the images come to rest between real scans, as
 far from the nearest one as the real scans are from each other. At 60, the floor of smaller
-images, about half of them came closer than the floor while their fine detail was still missing,
+images, many of them came closer than the floor while their fine detail was still missing,
 and the novelty stop left them as those blurred versions (benchmarks/RESULTS.md, "Sharp scans")."""
 
 

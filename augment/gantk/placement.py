@@ -6,7 +6,7 @@ A class's synthetic batches are independent problems. They run ``lanes`` at a ti
 or device a problem runs on does not change what it computes (every problem has its own PRNG
 key), so results agree across device counts within float tolerance.
 
-With several processes (``jax.distributed.initialize()``, see the README), the mesh spans every
+With several processes (``jax.distributed.initialize()``, docs/usage.md), the mesh spans every
 process's devices: each process feeds and computes the lanes on its own devices, and
 :meth:`Placement.to_host` gathers the whole batch to every process, so all of them take the same
 decisions; only process 0 writes files.

@@ -334,7 +334,7 @@ def _conv_stride_one(x: Array, weights: Array, pads: tuple[tuple[int, int], tupl
     XLA's CPU backend runs a convolution through its fast (Eigen) kernel only in that form. The
     backward pass JAX derives computes the weight gradient as a convolution with batch and feature
     dimensions swapped (``f01b_i01o->01bf``); outside a loop XLA rewrites it into the fast form,
-    inside a ``while`` loop it does not and runs a generic loop instead, 25-70x slower
+    inside a ``while`` loop it does not and runs a generic loop instead, many times slower
     (``benchmarks/RESULTS.md``). With the transposes written here, steps run as fast inside
     ``lax.fori_loop`` as dispatched one by one, with the same values.
     """
@@ -773,9 +773,9 @@ def UpsampleConv(out_chan: int, W_std: float = 1.0, b_std: float | None = None):
     are sums of the original taps: (n, H+1, W+1, 2, 2, out_chan), window (j, k) holding output
     pixels (2j-1 .. 2j, 2k-1 .. 2k). Laid out as (n, 2H+2, 2W+2, out_chan) the output is its
     centre. That is 16 (H+1)(W+1) C multiply-adds per output channel instead of 36 H W C; on a CPU
-    the generator network ran 1.5-2x faster at ``sample``'s batch sizes than with the 3x3 form it
+    the generator network ran faster at ``sample``'s batch sizes than with the 3x3 form it
     replaced (``benchmarks/RESULTS.md``). The input is padded before the convolution, not by it:
-    XLA's CPU convolution computed the weight gradient of a padded 2x2 convolution 11-13x slower."""
+    XLA's CPU convolution computed the weight gradient of a padded 2x2 convolution far slower."""
 
     def init_fn(key, input_shape):
         n, h, w, c = input_shape

@@ -35,9 +35,9 @@ class DirectMode(Mode):
     config_type = SynthesisConfig
     description = "optimise the pixels"
     # every image ends as its last version farther from the real images than 60 % of them are from
-    # their nearest other one: membership-inference AUC 0.56 instead of 0.85 at the near-copy
-    # threshold (5 %), for 0.8 points of the gain, on the digits protocol (benchmarks/RESULTS.md);
-    # scan sizes have their own (SCAN_NOVELTY_PERCENTILE, for_size)
+    # their nearest other one: a membership-inference attack near chance on the digits protocol,
+    # for a little of the gain (docs/design.md, "Copy guards"); scan sizes have their own
+    # (SCAN_NOVELTY_PERCENTILE, for_size)
     novelty_percentile = 60.0
 
     def for_size(self, config: SynthesisConfig, image_size: int) -> tuple[SynthesisConfig, float]:
