@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import math
 
 import jax
 import jax.numpy as jnp
@@ -21,10 +22,13 @@ from augment.gantk.generator import (
     GeneratorSnapshot,
     generator_network,
     generator_optimizer,
+    generator_schedule,
+    grown_parameters,
     sample,
     sampling_batch,
     train_generator,
 )
+from augment.gantk.multiscale import resize
 from augment.ntk import stax
 
 FAST = GeneratorConfig(steps=40, chunk_steps=10, batch_size=16, base_channels=32, learning_rate=5e-3)
@@ -151,6 +155,78 @@ def test_a_resumed_training_equals_the_uninterrupted_one(threes):
     np.testing.assert_array_equal(
         sample(resumed, 5, jax.random.PRNGKey(0)), sample(whole, 5, jax.random.PRNGKey(0))
     )
+
+
+def test_the_generator_trains_coarse_to_fine_at_doublings_that_grow_its_network():
+    assert generator_schedule(64, GeneratorConfig()) == [(64, 1000)]  # one level by default
+    levels = GeneratorConfig(coarse_size=32)
+    assert generator_schedule(64, levels) == [(32, 1000), (64, 200)]
+    assert generator_schedule(128, levels) == [(32, 1000), (64, 200), (128, 200)]
+    assert generator_schedule(32, levels) == [(32, 1000)]
+    # one level where the finer network is not the coarser one and one more doubling
+    assert generator_schedule(63, levels) == [(63, 1000)]  # both have three doublings
+    wide = dataclasses.replace(levels, base_channels=512)
+    assert generator_schedule(64, wide) == [(64, 1000)]  # the last widths differ
+    with pytest.raises(AugmentError, match="does not grow into"):
+        grown_parameters((), 32, 63, 128)
+
+
+@pytest.mark.parametrize("coarse, fine, doublings", [(8, 16, 1), (9, 18, 1), (16, 32, 2)])
+def test_a_grown_generator_keeps_every_layer_and_starts_its_new_one_as_the_identity(coarse, fine, doublings):
+    init_coarse, _ = generator_network(coarse, 1, base_channels=32)
+    _, coarse_params = init_coarse(jax.random.PRNGKey(0), (-1, 8))
+    grown = grown_parameters(coarse_params, coarse, fine, 32)
+    init_fine, apply_fine = generator_network(fine, 1, base_channels=32)
+    _, fine_params = init_fine(jax.random.PRNGKey(1), (-1, 8))
+    shapes = jax.tree_util.tree_map(lambda a: a.shape, fine_params)
+    assert jax.tree_util.tree_map(lambda a: a.shape, grown) == shapes  # the fine network's layout
+    body = 3 + 2 * doublings  # Dense, Relu, Reshape, then (UpsampleConv, Relu) per doubling
+    for i in range(body):
+        assert grown[i] is coarse_params[i]
+    assert grown[body + 2] is coarse_params[body] and grown[body + 3] == coarse_params[body + 1]
+    # the new UpsampleConv computes a nearest upsampling of its input, which the ReLU keeps
+    features = jax.nn.relu(jax.random.normal(jax.random.PRNGKey(2), (3, 5, 5, 32)))
+    _, upsample_conv, _ = stax.UpsampleConv(32, W_std=math.sqrt(2.0), b_std=1.0)
+    nearest = jnp.repeat(jnp.repeat(features, 2, axis=1), 2, axis=2)
+    np.testing.assert_allclose(upsample_conv(grown[body], features), nearest, atol=1e-5)
+    images = apply_fine(grown, jax.random.normal(jax.random.PRNGKey(3), (2, 8)))
+    assert images.shape == (2, fine, fine, 1)
+
+
+def test_coarse_to_fine_training_reports_its_work_and_resumes_at_the_finer_level(threes):
+    real = np.asarray(resize(threes, 16))  # 8 then 16 pixels
+    config = dataclasses.replace(FAST, steps=6, refine_steps=4, chunk_steps=2, coarse_size=8)
+    assert generator_schedule(16, config) == [(8, 6), (16, 4)]
+    reports: list[tuple[int, int]] = []
+    report = lambda done, work, loss: reports.append((done, work))  # noqa: E731
+    whole = train_generator(real, config, jax.random.PRNGKey(1), report)
+    assert whole.loss_history.shape == (10,) and whole.image_shape == (16, 16, 1)
+    # a step at 16 pixels counts as 4 of the 8-pixel level
+    assert reports == [(2, 22), (4, 22), (6, 22), (14, 22), (22, 22)]
+    saved: list[GeneratorSnapshot] = []
+
+    class Stop(Exception):
+        pass
+
+    def checkpoint(snapshot):
+        saved.append(snapshot)
+        if snapshot.level == 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train_generator(real, config, jax.random.PRNGKey(1), checkpoint=checkpoint)
+    assert [s.level for s in saved] == [0, 0, 0, 1] and len(saved[-1].history) == 8
+    arrays: dict[str, np.ndarray] = {}
+    record = saved[-1].to_arrays(arrays)
+    resumed = train_generator(
+        real, config, jax.random.PRNGKey(1), resume=GeneratorSnapshot.from_arrays(record, arrays)
+    )
+    np.testing.assert_array_equal(resumed.loss_history, whole.loss_history)
+    key = jax.random.PRNGKey(0)
+    np.testing.assert_array_equal(sample(resumed, 5, key), sample(whole, 5, key))
+    # a snapshot written before levels existed is level 0's
+    del record["level"]
+    assert GeneratorSnapshot.from_arrays(record, arrays).level == 0
 
 
 def test_the_cosine_schedule_has_optax_values_for_a_traced_length():

@@ -4,7 +4,7 @@ same single-level GA-NTK loss as direct mode, on (real batch, G(z) batch).
 One generator per class, like one problem set per class in direct mode: the discriminator is a
 per-class GA-NTK problem, and independent generators let a lab add a class without retraining the
 others (and, later, train classes on different devices). One class-conditional generator for all
-classes trained faster but gained a quarter as much on the digits protocol (benchmarks/RESULTS.md).
+classes trained faster but gained less on the digits protocol (docs/design.md, "The method").
 
 The network is composed from :mod:`augment.ntk.stax` layers and sized from the working resolution:
 ``Dense -> Reshape(s0, s0, w) -> [UpsampleConv 3x3 -> ReLU] x k -> Conv 3x3 -> Sigmoid``
@@ -13,16 +13,17 @@ lower resolution; then a centre crop when ``s0 * 2**k`` overshoots the size), wi
 floor(log2(size / 4))`` doublings and widths halving from ``base_channels`` (at least 32).
 Settings follow the published GA-NTKg code (docs/design.md, "The method"): Adam with beta1 0.5,
 global-norm clipping 5, z dimension 64, batch 64, diag_reg 1e-4, except three measured on the
-digits protocol (benchmarks/RESULTS.md): the learning rate starts at 2e-3 and falls to 0 along a
-cosine over the steps, not a constant 2e-4; the discriminator's real side is an augmented real set
-of 200 small rotations and shifts, as in direct mode; and each step compares with a random 128 of
-them (as good as all 200, and faster). All randomness comes from explicit keys.
+digits protocol (docs/design.md): the learning rate starts at 2e-3 and falls to 0 along a cosine
+over the steps, not a constant 2e-4; up to 32 pixels the discriminator's real side is an augmented
+real set of 200 small rotations and shifts, as in direct mode (above, the real images themselves);
+and each step compares with a random 128 of them. All randomness comes from explicit keys.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from augment.gantk.augmentation import discriminator_real_set, scan_defaults
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
 from augment.gantk.loop import chunk_of_steps, real_gram, restore, run_steps
+from augment.gantk.multiscale import LEVEL_STREAM, level_sizes, level_weights, resize
 from augment.ntk import stax
 from augment.quality import nearest_real
 
@@ -70,9 +72,8 @@ training of ``steps`` steps. One entry here adds a schedule (``learning_rate_sch
 
 
 GENERATOR_REAL_BATCH = 128
-"""Real images the discriminator sees per generator step, drawn at random from the augmented real
-set (200): as good on the digits protocol as the whole set, and each step 1.15x faster at 32x32
-(benchmarks/RESULTS.md)."""
+"""Real images the discriminator sees per generator step, drawn at random from its real side: as
+good on the digits protocol as the whole augmented set of 200, and faster (docs/design.md)."""
 
 
 def _generator_discriminator() -> DiscriminatorConfig:
@@ -107,10 +108,16 @@ class GeneratorConfig(FlatRecord):
     augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (scan_defaults)
     augment_rotation: float = 12.0
     augment_shift: float = 0.125
+    coarse_size: int = 0  # 0: one level; 32 trains 2.3x faster at 64 px, less real (docs/design.md)
+    refine_steps: int = 200
 
     def __post_init__(self) -> None:
         check(
             [
+                (
+                    self.coarse_size >= 0 and self.refine_steps >= 1,
+                    "`coarse_size` must not be negative and `refine_steps` must be at least 1",
+                ),
                 (
                     min(self.z_dim, self.base_channels, self.batch_size, self.steps, self.chunk_steps) >= 1,
                     "`z_dim`, `base_channels`, `batch_size`, `steps` and `chunk_steps` must be at least 1",
@@ -169,8 +176,8 @@ def generator_network(size: int, channels: int, base_channels: int = 128) -> tup
 
 SAMPLING_BATCH_BYTES = 16 * 2**20
 """``sample``'s default batch keeps the network's largest activation within about this many bytes:
-batches that fit the processor's caches ran about twice as fast as batches of 1 024 on a CPU at
-32x32 (benchmarks/RESULTS.md)."""
+batches that fit the processor's caches ran faster than batches of 1 024 on a CPU
+(benchmarks/RESULTS.md, "Generator mode's speed")."""
 
 
 def sampling_batch(size: int, channels: int, base_channels: int = 128, platform: str = "cpu") -> int:
@@ -227,6 +234,7 @@ class GeneratorSnapshot:
 
     state: list[np.ndarray]
     history: list[float]
+    level: int = 0  # the level of :func:`generator_schedule` under way (its state)
 
     @property
     def milestone(self) -> bool:
@@ -238,14 +246,20 @@ class GeneratorSnapshot:
         """Put the state's leaves into ``arrays`` (keys ``current.state.*``); return the record."""
         for i, leaf in enumerate(self.state):
             arrays[f"current.state.{i}"] = np.asarray(leaf)
-        return {"kind": "generator", "state_leaves": len(self.state), "history": list(self.history)}
+        return {
+            "kind": "generator",
+            "state_leaves": len(self.state),
+            "history": list(self.history),
+            "level": self.level,
+        }
 
     @classmethod
     def from_arrays(cls, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> GeneratorSnapshot:
-        """The snapshot that :meth:`to_arrays` recorded."""
+        """The snapshot that :meth:`to_arrays` recorded (one without a level: level 0)."""
         if record.get("kind") != "generator":
             raise ValueError(f"the snapshot under way is of mode {record.get('kind')!r}, not generator")
-        return cls([arrays[f"current.state.{i}"] for i in range(record["state_leaves"])], record["history"])
+        leaves = [arrays[f"current.state.{i}"] for i in range(record["state_leaves"])]
+        return cls(leaves, record["history"], int(record.get("level", 0)))
 
 
 class _Compiled(NamedTuple):
@@ -300,6 +314,60 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, ...]) -> _Compile
     return _Compiled(init_state, run_chunk, real_gram(kernel_fn), jax.jit(apply_fn), realness)
 
 
+def generator_schedule(image_size: int, config: GeneratorConfig) -> list[tuple[int, int]]:
+    """``(size, steps)`` of every level of a generator's training, coarsest first: ``steps`` at the
+    coarsest size, ``refine_steps`` at each doubling up to ``image_size`` (the sizes of direct
+    mode's :func:`~augment.gantk.multiscale.level_sizes`). Each finer network is the coarser one
+    with one more :func:`~augment.ntk.stax.UpsampleConv` before its output layer
+    (:func:`grown_parameters`); where two levels' networks do not differ so (an odd size, a
+    ``base_channels`` too wide for the coarse level), training is one level at ``image_size``."""
+    sizes = level_sizes(image_size, config.coarse_size, config.discriminator.min_size)
+    if any(not _grows_into(a, b, config.base_channels) for a, b in itertools.pairwise(sizes)):
+        sizes = [image_size]
+    return [(size, config.steps if k == 0 else config.refine_steps) for k, size in enumerate(sizes)]
+
+
+def _grows_into(coarse: int, fine: int, base_channels: int) -> bool:
+    """Whether the generator for ``fine`` is the one for ``coarse`` with one more UpsampleConv
+    of the coarse network's last width."""
+    coarse_start, coarse_widths = _plan(coarse, base_channels)
+    fine_start, fine_widths = _plan(fine, base_channels)
+    return (
+        coarse_start == fine_start
+        and bool(coarse_widths)
+        and fine_widths == [*coarse_widths, coarse_widths[-1]]
+    )
+
+
+def grown_parameters(params: tuple, coarse: int, fine: int, base_channels: int) -> tuple:
+    """The parameters of the generator for ``fine`` pixels made from those for ``coarse`` (a level
+    below, :func:`generator_schedule`): every layer keeps its parameters, and the new
+    UpsampleConv before the output layer starts as the identity (its centre tap the identity
+    matrix, the other taps and the bias 0), so the grown network at first computes the coarse
+    network's features upsampled by 2 (nearest) and applies the same output convolution to them.
+
+    ``generator_network``'s layers are Dense, Relu, Reshape, then (UpsampleConv, Relu) per
+    doubling, then Conv, Sigmoid and an optional CenterCrop (parameterless)."""
+    if not _grows_into(coarse, fine, base_channels):
+        raise AugmentError(f"a generator for {coarse} pixels does not grow into one for {fine}")
+    doublings = len(_plan(coarse, base_channels)[1])
+    body = 3 + 2 * doublings  # Dense, Relu, Reshape and the coarse network's doublings
+    weights, _ = params[body - 2]  # the last UpsampleConv: (3, 3, C_in, C)
+    width = weights.shape[-1]
+    relu_std = math.sqrt(2.0)  # the W_std generator_network gives an UpsampleConv
+    centre = np.zeros((3, 3, width, width), np.float32)
+    centre[1, 1] = np.eye(width, dtype=np.float32) * math.sqrt(9 * width) / relu_std
+    identity = (jnp.asarray(centre), jnp.zeros((width,), jnp.float32))
+    output_conv, sigmoid = params[body], params[body + 1]
+    crop = () if _plan(fine, base_channels)[0] * 2 ** (doublings + 1) == fine else ((),)
+    return (*params[:body], identity, (), output_conv, sigmoid, *crop)
+
+
+def _run_level_chunk(compiled: _Compiled, real: Array, gram: Array, steps: int, state, num_steps: int):
+    """``num_steps`` steps of a level of ``steps`` steps (``run_steps``'s ``run_chunk``)."""
+    return compiled.run_chunk(state, real, gram, steps, num_steps)
+
+
 def train_generator(
     real_images,
     config: GeneratorConfig,
@@ -309,48 +377,80 @@ def train_generator(
     resume: GeneratorSnapshot | None = None,
     checkpoint: Callable[[GeneratorSnapshot], None] | None = None,
 ) -> TrainedGenerator:
-    """Train one generator on the real images of one class.
+    """Train one generator on the real images of one class, coarse to fine above ``coarse_size``.
+
+    Level k of :func:`generator_schedule` trains the network for its size on the real images
+    resized to it (:func:`~augment.gantk.multiscale.resize`), with its own discriminator, real
+    side and optimiser (its learning-rate schedule over the level's steps), keyed by ``key`` at
+    level 0 and ``fold_in(key, LEVEL_STREAM + k)`` after; a finer level starts from the coarser
+    one's parameters grown by :func:`grown_parameters`. The loss history runs over all levels.
 
     Args:
       real_images: (n, S, S, C) in [0, 1].
       config: the training settings.
       key: a JAX PRNG key (initialisation, noise and real batches all derive from it).
-      progress: ``progress(steps_done, steps, last_loss)`` after every chunk.
+      progress: ``progress(work_done, work, last_loss)`` after every chunk, in steps of the
+        coarsest level (:func:`~augment.gantk.multiscale.level_weights`).
       resume / checkpoint: as in :func:`augment.gantk.synthesize`: a resumed run equals an
         uninterrupted one.
     """
-    real = jnp.asarray(real_images, jnp.float32)
-    if real.ndim != 4 or real.shape[1] != real.shape[2] or real.shape[0] < 1:
-        raise AugmentError(f"real images must be (n, S, S, C) with n >= 1, got shape {real.shape}")
-    size, width, channels = (int(d) for d in real.shape[1:])
-    image_shape = (size, width, channels)
+    real_all = np.asarray(real_images, np.float32)
+    if real_all.ndim != 4 or real_all.shape[1] != real_all.shape[2] or real_all.shape[0] < 1:
+        raise AugmentError(f"real images must be (n, S, S, C) with n >= 1, got shape {real_all.shape}")
+    size, width, channels = (int(d) for d in real_all.shape[1:])
     config = scan_defaults(config, size)
     assert config.augment_real_to is not None  # scan_defaults resolves it
-    compiled = _compiled(dataclasses.replace(config, steps=1), image_shape)
-    real = discriminator_real_set(
-        key, real, config.augment_real_to, config.augment_rotation, config.augment_shift
-    )
-    gram = compiled.gram(real)
-    state = compiled.init_state(key)
-    history: list[float] = []
-    if resume is not None:
-        state = restore(state, resume.state, "generator architecture or size")
-        history = list(resume.history)
-
-    def after_chunk(state, history):
-        if checkpoint is not None:
-            checkpoint(
-                GeneratorSnapshot([np.asarray(v) for v in jax.tree_util.tree_leaves(state)], list(history))
+    levels = generator_schedule(size, config)
+    weights = level_weights(levels)
+    work = sum(steps * w for (_, steps), w in zip(levels, weights, strict=True))
+    history: list[float] = [] if resume is None else list(resume.history)
+    first_level = 0 if resume is None else resume.level
+    if not 0 <= first_level < len(levels):
+        raise AugmentError(f"the checkpoint's generator level {first_level} is not one of this training's")
+    params = None
+    for level, (level_size, steps) in enumerate(levels):
+        if level < first_level:
+            continue
+        level_key = key if level == 0 else jax.random.fold_in(key, LEVEL_STREAM + level)
+        level_shape = (level_size, level_size, channels)
+        level_config = dataclasses.replace(config, steps=steps)
+        compiled = _compiled(dataclasses.replace(level_config, steps=1), level_shape)
+        real = discriminator_real_set(
+            level_key,
+            jnp.asarray(resize(real_all, level_size)),
+            config.augment_real_to,
+            config.augment_rotation,
+            config.augment_shift,
+        )
+        gram = compiled.gram(real)
+        state = compiled.init_state(level_key)
+        if params is not None:  # a finer level: the coarser network, grown
+            grown = grown_parameters(params, levels[level - 1][0], level_size, config.base_channels)
+            state = state._replace(
+                params=grown, opt_state=generator_optimizer(level_config, steps).init(grown)
             )
-        if progress is not None:
-            progress(len(history), config.steps, history[-1])
+        if resume is not None and level == first_level:
+            state = restore(state, resume.state, "generator architecture or size")
+        before = sum(s for _, s in levels[:level])  # steps of the finished levels
+        work_before = sum(s * w for (_, s), w in zip(levels[:level], weights[:level], strict=True))
 
-    state = run_steps(
-        lambda state, n: compiled.run_chunk(state, real, gram, config.steps, n), state, history, config.steps,
-        config.chunk_steps, "the generator", after_chunk,
-    )  # fmt: skip
+        def after_chunk(state, history, level=level, before=before, work_before=work_before):
+            if checkpoint is not None:
+                leaves = [np.asarray(v) for v in jax.tree_util.tree_leaves(state)]
+                checkpoint(GeneratorSnapshot(leaves, list(history), level))
+            if progress is not None:
+                progress(work_before + (len(history) - before) * weights[level], work, history[-1])
+
+        run_chunk = functools.partial(_run_level_chunk, compiled, real, gram, steps)
+        state = run_steps(
+            run_chunk, state, history, before + steps, config.chunk_steps, "the generator", after_chunk
+        )
+        params = state.params
     return TrainedGenerator(
-        jax.tree_util.tree_map(np.asarray, state.params), image_shape, config, np.asarray(history, np.float32)
+        jax.tree_util.tree_map(np.asarray, params),
+        (size, width, channels),
+        config,
+        np.asarray(history, np.float32),
     )
 
 

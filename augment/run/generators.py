@@ -15,9 +15,9 @@ from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter
 from augment.io.atomic import Target
 from augment.io.saved_generator import ClassParameters, read_generator_folder, write_generator_folder
 
-# saved before generators could train on an augmented real set or on a decaying learning rate:
-# they did neither
-_SAVED_BEFORE = {"augment_real_to": 0, "learning_rate_schedule": "constant"}
+# saved before generators could train on an augmented real set, on a decaying learning rate or
+# coarse to fine: they did none of these
+_SAVED_BEFORE = {"augment_real_to": 0, "learning_rate_schedule": "constant", "coarse_size": 0}
 
 
 class SavedGenerators(NamedTuple):

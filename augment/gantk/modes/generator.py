@@ -17,12 +17,14 @@ from augment.gantk.generator import (
     GeneratorSnapshot,
     TrainedGenerator,
     generate,
+    generator_schedule,
     parameter_layout,
     train_generator,
 )
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode
 from augment.gantk.modes.direct import _own_snapshot
+from augment.gantk.multiscale import level_weights
 
 _OWN = {"steps": "steps", "batch_size": "batch_size", "augment_real_to": "augment_real_to"}
 _SHARED = ("real_batch_size", "matmul_precision")
@@ -34,7 +36,8 @@ class GeneratorMode(Mode):
     description = "train a generator per class and sample it"
     trains_model = True
     # samples are cheap: those nearer a real image than half the real images are to their nearest
-    # other one are drawn again (membership-inference AUC 0.59 instead of 0.67 on the digits)
+    # other one are drawn again, which brings a membership-inference attack nearer chance on the
+    # digits protocol (docs/design.md, "Copy guards")
     novelty_percentile = 50.0
 
     def configure(self, options: dict[str, Any]) -> GeneratorConfig:
@@ -97,7 +100,30 @@ class GeneratorMode(Mode):
         return GeneratorSnapshot.from_arrays(record, arrays)
 
     def total_work(self, config: GeneratorConfig, image_shape: tuple[int, int, int], count: int) -> int:
-        return config.steps
+        """A class's training in steps of the coarsest level (a finer step costs its pixels over
+        the coarsest's); sampling is not counted."""
+        levels = generator_schedule(image_shape[0], config)
+        return sum(steps * w for (_, steps), w in zip(levels, level_weights(levels), strict=True))
+
+    def describe(self, config: GeneratorConfig, image_shape: tuple[int, int, int]) -> dict[str, Any]:
+        """The discriminator at the working size (``architecture``, as before generators trained
+        coarse to fine) and every level's size, steps and discriminator (``schedule``)."""
+        levels = generator_schedule(image_shape[0], config)
+        channels = image_shape[-1]
+        record: dict[str, Any] = {
+            "architecture": config.discriminator.resolved(image_shape[0], channels),
+            "schedule": [
+                {"size": size, "steps": steps, "architecture": config.discriminator.resolved(size, channels)}
+                for size, steps in levels
+            ],
+        }
+        if len(levels) > 1:
+            record["rule"] = (
+                "coarse to fine: steps at the coarsest size, refine_steps at each doubling; each "
+                "level's generator is the previous one's with one more upsampling layer, which "
+                "starts as the identity"
+            )
+        return record
 
     def progress_label(self, problems_done: int, problems: int) -> str:
         return "generator"
