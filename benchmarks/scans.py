@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=sorted(MODES), default="direct")
     parser.add_argument("--no-quality-gate", action="store_true")
     parser.add_argument("--coarse-size", type=int, default=None, help="0: single scale")
+    parser.add_argument("--refine-steps", type=int, default=None, help="steps at each finer level")
     parser.add_argument("--no-convergence-stop", action="store_true")
     parser.add_argument(
         "--real-batch-size", type=int, default=None, help="real images per step (a random subset)"
@@ -79,9 +80,11 @@ def main() -> None:
             options["augment_real_to"] = args.augment_real_to
         if args.real_batch_size is not None:
             options["real_batch_size"] = args.real_batch_size
-        config = MODES[args.mode].configure(options) if options or args.coarse_size is not None else None
-        if args.coarse_size is not None:  # direct mode's
-            config = dataclasses.replace(config, coarse_size=args.coarse_size)
+        levels = {"coarse_size": args.coarse_size, "refine_steps": args.refine_steps}
+        levels = {k: v for k, v in levels.items() if v is not None}  # both modes' config fields
+        config = MODES[args.mode].configure(options) if options or levels else None
+        if levels:
+            config = dataclasses.replace(config, **levels)
         request = SynthRequest(
             input_folder=train, out=out, mode=args.mode, n=args.n, size=args.size, seed=args.seed,
             config=config, quality_gate=not args.no_quality_gate, novelty_percentile=args.novelty_floor,
