@@ -3,7 +3,7 @@
 library.
 
 - Generator: ``[z (64), label_scale * one-hot label]`` -> the generator network of generator mode
-  (:func:`augment.gantk.generator.generator_network`, the same widths) -> (S, S, C) in (0, 1).
+  (:func:`augment.gantk.generator_network.generator_network`, the same widths) -> (S, S, C) in (0, 1).
 - Each step draws ``per_class`` noise vectors for every class, makes all the images in one pass,
   and minimises the mean over classes of each class's GA-NTK loss against its own discriminator:
   the class's augmented real set and its Gram matrix, as generator mode builds them
@@ -28,7 +28,8 @@ import numpy as np
 import optax
 
 from augment.gantk.augmentation import discriminator_real_set
-from augment.gantk.generator import GeneratorConfig, far_enough_pools, generator_network, generator_optimizer
+from augment.gantk.generator import GeneratorConfig, far_enough_pools, generator_optimizer
+from augment.gantk.generator_network import generator_network
 from augment.gantk.loop import chunk_of_steps, real_gram, run_steps
 
 SampleFn = Callable[[int, int, jax.Array], np.ndarray]  # (class, n, key) -> (n, S, S, C)

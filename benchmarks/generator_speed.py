@@ -29,15 +29,8 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 from augment.gantk.augmentation import discriminator_real_set
-from augment.gantk.generator import (
-    GeneratorConfig,
-    _compiled,
-    _plan,
-    generator_network,
-    sample,
-    sampling_batch,
-    train_generator,
-)
+from augment.gantk.generator import GeneratorConfig, _compiled, sample, train_generator
+from augment.gantk.generator_network import _plan, generator_network, sampling_batch
 from augment.ntk import stax
 
 

@@ -17,16 +17,18 @@ from augment.errors import AugmentError
 from augment.gantk.augmentation import AUGMENT_REAL_TO, discriminator_real_set, scan_defaults
 from augment.gantk.generator import (
     LEARNING_RATE_SCHEDULES,
-    SAMPLING_BATCH_BYTES,
     GeneratorConfig,
     GeneratorSnapshot,
-    generator_network,
     generator_optimizer,
     generator_schedule,
-    grown_parameters,
     sample,
-    sampling_batch,
     train_generator,
+)
+from augment.gantk.generator_network import (
+    SAMPLING_BATCH_BYTES,
+    generator_network,
+    grown_parameters,
+    sampling_batch,
 )
 from augment.gantk.multiscale import resize
 from augment.ntk import stax

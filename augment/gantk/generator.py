@@ -6,11 +6,7 @@ per-class GA-NTK problem, and independent generators let a lab add a class witho
 others (and, later, train classes on different devices). One class-conditional generator for all
 classes trained faster but gained less on the digits protocol (docs/design.md, "The method").
 
-The network is composed from :mod:`augment.ntk.stax` layers and sized from the working resolution:
-``Dense -> Reshape(s0, s0, w) -> [UpsampleConv 3x3 -> ReLU] x k -> Conv 3x3 -> Sigmoid``
-(``UpsampleConv``: a nearest upsampling by 2 and a 3x3 convolution, computed as one layer at the
-lower resolution; then a centre crop when ``s0 * 2**k`` overshoots the size), with ``k =
-floor(log2(size / 4))`` doublings and widths halving from ``base_channels`` (at least 32).
+The network is :mod:`augment.gantk.generator_network`'s; this module trains and samples it.
 Settings follow the published GA-NTKg code (docs/design.md, "The method"): Adam with beta1 0.5,
 global-norm clipping 5, z dimension 64, batch 64, diag_reg 1e-4, except three measured on the
 digits protocol (docs/design.md): the learning rate starts at 2e-3 and falls to 0 along a cosine
@@ -38,9 +34,9 @@ from augment.errors import AugmentError
 from augment.gantk.augmentation import discriminator_real_set, scan_defaults
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
+from augment.gantk.generator_network import generator_network, grown_parameters, grows_into, sampling_batch
 from augment.gantk.loop import chunk_of_steps, real_gram, restore, run_steps
 from augment.gantk.multiscale import LEVEL_STREAM, level_sizes, level_weights, resize
-from augment.ntk import stax
 from augment.quality import nearest_real
 
 Array = jax.Array
@@ -140,60 +136,6 @@ class GeneratorConfig(FlatRecord):
                 ),
             ]
         )
-
-
-def _plan(size: int, base_channels: int) -> tuple[int, list[int]]:
-    """``(start, widths)``: the generator's first map is ``start x start``, and each doubling after
-    it has the next of ``widths`` channels (halving from ``base_channels``, at least 32)."""
-    doublings = max(0, math.floor(math.log2(size / 4))) if size >= 4 else 0
-    widths = [max(32, base_channels // 2 ** (i + 1)) for i in range(doublings)]
-    return math.ceil(size / 2**doublings), widths
-
-
-def generator_network(size: int, channels: int, base_channels: int = 128) -> tuple[stax.InitFn, stax.ApplyFn]:
-    """``(init_fn, apply_fn)`` of the generator for ``size x size x channels`` images in (0, 1).
-
-    ``apply_fn(params, z)`` maps (n, z_dim) noise to (n, size, size, channels) images; the noise
-    dimension is set by ``init_fn(key, (-1, z_dim))``.
-    """
-    if size < 1 or channels not in (1, 3):
-        raise AugmentError(f"a generator needs a positive size and 1 or 3 channels, got {size}, {channels}")
-    start, widths = _plan(size, base_channels)
-    relu_std = math.sqrt(2.0)
-    layers = [
-        stax.Dense(start * start * base_channels, W_std=relu_std, b_std=1.0),
-        stax.Relu(),
-        stax.Reshape((start, start, base_channels)),
-    ]
-    for width in widths:
-        layers += [stax.UpsampleConv(width, W_std=relu_std, b_std=1.0), stax.Relu()]
-    layers += [stax.Conv(channels, (3, 3), padding="SAME", W_std=1.0, b_std=1.0), stax.Sigmoid()]
-    if start * 2 ** len(widths) != size:
-        layers.append(stax.CenterCrop(size))
-    init_fn, apply_fn, _ = stax.serial(*layers)
-    return init_fn, apply_fn
-
-
-SAMPLING_BATCH_BYTES = 16 * 2**20
-"""``sample``'s default batch keeps the network's largest activation within about this many bytes:
-batches that fit the processor's caches ran faster than batches of 1 024 on a CPU
-(benchmarks/RESULTS.md, "Generator mode's speed")."""
-
-
-def sampling_batch(size: int, channels: int, base_channels: int = 128, platform: str = "cpu") -> int:
-    """Rows per batch for :func:`sample`: on a CPU, the largest power of two from 8 to 1 024 whose
-    largest activation (float32: the largest array one image makes in the network, times the rows)
-    is at most :data:`SAMPLING_BATCH_BYTES`; on an accelerator (``platform`` "gpu", "tpu", ...),
-    1 024, whose batches keep it busy."""
-    if platform != "cpu":
-        return 1024
-    start, widths = _plan(size, base_channels)
-    side, largest = start, start * start * base_channels
-    for width in widths:
-        side *= 2  # UpsampleConv's output, and the (side + 2)^2 array it is the centre of
-        largest = max(largest, (side + 2) ** 2 * width)
-    rows = SAMPLING_BATCH_BYTES // (4 * max(largest, side * side * channels))
-    return int(min(1024, max(8, 2 ** math.floor(math.log2(max(rows, 1))))))
 
 
 def parameter_layout(image_shape: tuple[int, int, int], config: GeneratorConfig):
@@ -322,45 +264,9 @@ def generator_schedule(image_size: int, config: GeneratorConfig) -> list[tuple[i
     (:func:`grown_parameters`); where two levels' networks do not differ so (an odd size, a
     ``base_channels`` too wide for the coarse level), training is one level at ``image_size``."""
     sizes = level_sizes(image_size, config.coarse_size, config.discriminator.min_size)
-    if any(not _grows_into(a, b, config.base_channels) for a, b in itertools.pairwise(sizes)):
+    if any(not grows_into(a, b, config.base_channels) for a, b in itertools.pairwise(sizes)):
         sizes = [image_size]
     return [(size, config.steps if k == 0 else config.refine_steps) for k, size in enumerate(sizes)]
-
-
-def _grows_into(coarse: int, fine: int, base_channels: int) -> bool:
-    """Whether the generator for ``fine`` is the one for ``coarse`` with one more UpsampleConv
-    of the coarse network's last width."""
-    coarse_start, coarse_widths = _plan(coarse, base_channels)
-    fine_start, fine_widths = _plan(fine, base_channels)
-    return (
-        coarse_start == fine_start
-        and bool(coarse_widths)
-        and fine_widths == [*coarse_widths, coarse_widths[-1]]
-    )
-
-
-def grown_parameters(params: tuple, coarse: int, fine: int, base_channels: int) -> tuple:
-    """The parameters of the generator for ``fine`` pixels made from those for ``coarse`` (a level
-    below, :func:`generator_schedule`): every layer keeps its parameters, and the new
-    UpsampleConv before the output layer starts as the identity (its centre tap the identity
-    matrix, the other taps and the bias 0), so the grown network at first computes the coarse
-    network's features upsampled by 2 (nearest) and applies the same output convolution to them.
-
-    ``generator_network``'s layers are Dense, Relu, Reshape, then (UpsampleConv, Relu) per
-    doubling, then Conv, Sigmoid and an optional CenterCrop (parameterless)."""
-    if not _grows_into(coarse, fine, base_channels):
-        raise AugmentError(f"a generator for {coarse} pixels does not grow into one for {fine}")
-    doublings = len(_plan(coarse, base_channels)[1])
-    body = 3 + 2 * doublings  # Dense, Relu, Reshape and the coarse network's doublings
-    weights, _ = params[body - 2]  # the last UpsampleConv: (3, 3, C_in, C)
-    width = weights.shape[-1]
-    relu_std = math.sqrt(2.0)  # the W_std generator_network gives an UpsampleConv
-    centre = np.zeros((3, 3, width, width), np.float32)
-    centre[1, 1] = np.eye(width, dtype=np.float32) * math.sqrt(9 * width) / relu_std
-    identity = (jnp.asarray(centre), jnp.zeros((width,), jnp.float32))
-    output_conv, sigmoid = params[body], params[body + 1]
-    crop = () if _plan(fine, base_channels)[0] * 2 ** (doublings + 1) == fine else ((),)
-    return (*params[:body], identity, (), output_conv, sigmoid, *crop)
 
 
 def _run_level_chunk(compiled: _Compiled, real: Array, gram: Array, steps: int, state, num_steps: int):
