@@ -173,6 +173,19 @@ def test_the_generator_trains_coarse_to_fine_at_doublings_that_grow_its_network(
         grown_parameters((), 32, 63, 128)
 
 
+def test_generator_mode_records_its_schedule_and_counts_a_finer_step_by_its_pixels():
+    from augment.gantk.modes.generator import GENERATOR
+
+    one = GENERATOR.describe(GeneratorConfig(), (64, 64, 1))
+    assert one["schedule"] == [{"size": 64, "steps": 1000, "architecture": one["architecture"]}]
+    assert "rule" not in one and GENERATOR.total_work(GeneratorConfig(), (64, 64, 1), 10) == 1000
+    levels = GeneratorConfig(coarse_size=32)
+    two = GENERATOR.describe(levels, (64, 64, 1))
+    assert [(level["size"], level["steps"]) for level in two["schedule"]] == [(32, 1000), (64, 200)]
+    assert two["schedule"][-1]["architecture"] == two["architecture"] and "identity" in two["rule"]
+    assert GENERATOR.total_work(levels, (64, 64, 1), 10) == 1000 + 4 * 200
+
+
 @pytest.mark.parametrize("coarse, fine, doublings", [(8, 16, 1), (9, 18, 1), (16, 32, 2)])
 def test_a_grown_generator_keeps_every_layer_and_starts_its_new_one_as_the_identity(coarse, fine, doublings):
     init_coarse, _ = generator_network(coarse, 1, base_channels=32)
@@ -226,9 +239,12 @@ def test_coarse_to_fine_training_reports_its_work_and_resumes_at_the_finer_level
     np.testing.assert_array_equal(resumed.loss_history, whole.loss_history)
     key = jax.random.PRNGKey(0)
     np.testing.assert_array_equal(sample(resumed, 5, key), sample(whole, 5, key))
-    # a snapshot written before levels existed is level 0's
+    # a snapshot written before levels existed is level 0's; one of a level this training lacks is refused
     del record["level"]
     assert GeneratorSnapshot.from_arrays(record, arrays).level == 0
+    beyond = GeneratorSnapshot(saved[-1].state, saved[-1].history, level=2)
+    with pytest.raises(AugmentError, match="generator level 2 is not one of this training's"):
+        train_generator(real, config, jax.random.PRNGKey(1), resume=beyond)
 
 
 def test_the_cosine_schedule_has_optax_values_for_a_traced_length():

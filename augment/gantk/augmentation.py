@@ -113,6 +113,13 @@ def augmented_real_set(
     return jnp.clip(jax.jit(jax.vmap(_affine))(sources, angles, shifts), 0.0, 1.0)
 
 
+def planned_augment_real_to(augment_real_to: int | None) -> int:
+    """The augmented real set's size a plan made before the working size is known counts on: the
+    one chosen, or for None :data:`AUGMENT_REAL_TO`, the larger of the two that
+    :func:`scan_defaults` may resolve it to."""
+    return AUGMENT_REAL_TO if augment_real_to is None else augment_real_to
+
+
 def augmented_size(augment_real_to: int, n: int) -> int:
     """How many images the discriminator's real side holds for a class of ``n`` real images:
     ``n`` without augmentation (``augment_real_to <= 0``), else at least ``augment_real_to``."""

@@ -36,7 +36,7 @@ from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
 from augment.gantk.generator_network import generator_network, grown_parameters, grows_into, sampling_batch
 from augment.gantk.loop import chunk_of_steps, real_gram, restore, run_steps
-from augment.gantk.multiscale import LEVEL_STREAM, level_sizes, level_weights, resize
+from augment.gantk.multiscale import LEVEL_STREAM, level_sizes, level_weights, level_work, resize
 from augment.quality import nearest_real
 
 Array = jax.Array
@@ -308,7 +308,7 @@ def train_generator(
     assert config.augment_real_to is not None  # scan_defaults resolves it
     levels = generator_schedule(size, config)
     weights = level_weights(levels)
-    work = sum(steps * w for (_, steps), w in zip(levels, weights, strict=True))
+    work = level_work(levels)
     history: list[float] = [] if resume is None else list(resume.history)
     first_level = 0 if resume is None else resume.level
     if not 0 <= first_level < len(levels):
@@ -338,7 +338,7 @@ def train_generator(
         if resume is not None and level == first_level:
             state = restore(state, resume.state, "generator architecture or size")
         before = sum(s for _, s in levels[:level])  # steps of the finished levels
-        work_before = sum(s * w for (_, s), w in zip(levels[:level], weights[:level], strict=True))
+        work_before = level_work(levels, level)
 
         def after_chunk(state, history, level=level, before=before, work_before=work_before):
             if checkpoint is not None:

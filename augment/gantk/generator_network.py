@@ -17,6 +17,8 @@ import numpy as np
 from augment.errors import AugmentError
 from augment.ntk import stax
 
+RELU_STD = math.sqrt(2.0)  # the weight scale of the layers before a ReLU (Dense, UpsampleConv)
+
 
 def _plan(size: int, base_channels: int) -> tuple[int, list[int]]:
     """``(start, widths)``: the generator's first map is ``start x start``, and each doubling after
@@ -35,14 +37,13 @@ def generator_network(size: int, channels: int, base_channels: int = 128) -> tup
     if size < 1 or channels not in (1, 3):
         raise AugmentError(f"a generator needs a positive size and 1 or 3 channels, got {size}, {channels}")
     start, widths = _plan(size, base_channels)
-    relu_std = math.sqrt(2.0)
     layers = [
-        stax.Dense(start * start * base_channels, W_std=relu_std, b_std=1.0),
+        stax.Dense(start * start * base_channels, W_std=RELU_STD, b_std=1.0),
         stax.Relu(),
         stax.Reshape((start, start, base_channels)),
     ]
     for width in widths:
-        layers += [stax.UpsampleConv(width, W_std=relu_std, b_std=1.0), stax.Relu()]
+        layers += [stax.UpsampleConv(width, W_std=RELU_STD, b_std=1.0), stax.Relu()]
     layers += [stax.Conv(channels, (3, 3), padding="SAME", W_std=1.0, b_std=1.0), stax.Sigmoid()]
     if start * 2 ** len(widths) != size:
         layers.append(stax.CenterCrop(size))
@@ -99,9 +100,8 @@ def grown_parameters(params: tuple, coarse: int, fine: int, base_channels: int) 
     body = 3 + 2 * doublings  # Dense, Relu, Reshape and the coarse network's doublings
     weights, _ = params[body - 2]  # the last UpsampleConv: (3, 3, C_in, C)
     width = weights.shape[-1]
-    relu_std = math.sqrt(2.0)  # the W_std generator_network gives an UpsampleConv
     centre = np.zeros((3, 3, width, width), np.float32)
-    centre[1, 1] = np.eye(width, dtype=np.float32) * math.sqrt(9 * width) / relu_std
+    centre[1, 1] = np.eye(width, dtype=np.float32) * math.sqrt(9 * width) / RELU_STD
     identity = (jnp.asarray(centre), jnp.zeros((width,), jnp.float32))
     output_conv, sigmoid = params[body], params[body + 1]
     crop = () if _plan(fine, base_channels)[0] * 2 ** (doublings + 1) == fine else ((),)

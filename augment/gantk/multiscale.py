@@ -75,11 +75,19 @@ def level_weights(levels: list[tuple[int, int]]) -> list[int]:
     return [max(1, round((size / levels[0][0]) ** 2)) for size, _ in levels]
 
 
+def level_work(levels: list[tuple[int, int]], upto: int | None = None) -> int:
+    """The work of the first ``upto`` levels (all of them by default) in steps of the coarsest:
+    their steps times their :func:`level_weights`."""
+    count = len(levels) if upto is None else upto
+    weights = level_weights(levels)
+    return sum(steps * w for (_, steps), w in zip(levels[:count], weights[:count], strict=True))
+
+
 def total_work(image_size: int, config: SynthesisConfig, count: int) -> int:
     """A class's work in coarsest-step units: problems x sum over levels of steps x weight."""
     levels = schedule(image_size, config)
     problems, _ = plan_problems(count, config.synthetic_batch_size)
-    return problems * sum(steps * w for (_, steps), w in zip(levels, level_weights(levels), strict=True))
+    return problems * level_work(levels)
 
 
 def resize(images: np.ndarray, size: int) -> np.ndarray:
@@ -173,11 +181,8 @@ def synthesize_coarse_to_fine(
         raise AugmentError("the checkpoint does not match this request (its level is not in the schedule)")
     steps_before = [sum(steps for _, steps in levels[:k]) for k in range(len(levels))]
     weights = level_weights(levels)
-    work_before = [
-        sum(steps * w for (_, steps), w in zip(levels[:k], weights[:k], strict=True))
-        for k in range(len(levels))
-    ]
-    all_work = sum(steps * w for (_, steps), w in zip(levels, weights, strict=True))
+    work_before = [level_work(levels, k) for k in range(len(levels))]
+    all_work = level_work(levels)
     start = resume.start if resume is not None else None
     first = resume.level if resume is not None else 0
     done = (

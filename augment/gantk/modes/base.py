@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import jax
 import numpy as np
 
+from augment.gantk.config import DiscriminatorConfig
 from augment.gantk.placement import Placement
 from augment.quality import NEAR_COPY_PERCENTILE
 
@@ -193,3 +194,14 @@ class Mode:
     def progress_label(self, problems_done: int, problems: int) -> str:
         """What a progress bar shows beside the class name."""
         return f"batches {problems_done}/{problems} done"
+
+
+def schedule_record(
+    discriminator: DiscriminatorConfig, levels: list[tuple[int, int]], channels: int
+) -> list[dict[str, Any]]:
+    """The provenance's ``synthesis.schedule``: every level's ``size``, ``steps`` and the
+    discriminator ``architecture`` it ran with, coarsest first (either mode's ``describe``)."""
+    return [
+        {"size": size, "steps": steps, "architecture": discriminator.resolved(size, channels)}
+        for size, steps in levels
+    ]

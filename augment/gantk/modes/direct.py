@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import AUGMENT_REAL_TO, augmented_size, is_scan_size, scan_defaults
+from augment.gantk.augmentation import augmented_size, is_scan_size, planned_augment_real_to, scan_defaults
 from augment.gantk.direct import SCAN_NOVELTY_PERCENTILE, SynthesisConfig, plan_problems
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.memory import MAX_LANES_PER_DEVICE
-from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Snapshot
+from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Snapshot, schedule_record
 from augment.gantk.multiscale import CoarseToFineSnapshot, schedule, synthesize_coarse_to_fine, total_work
 
 T = TypeVar("T")
@@ -61,7 +61,7 @@ class DirectMode(Mode):
     def memory_need(
         self, config: SynthesisConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
     ) -> MemoryNeed:
-        real_to = AUGMENT_REAL_TO if config.augment_real_to is None else config.augment_real_to
+        real_to = planned_augment_real_to(config.augment_real_to)
         n_real_total = max(augmented_size(real_to, n) for n in real_counts)
         sizes = [plan_problems(c, config.synthetic_batch_size) for c in counts]
         problems, synthetic = max(p for p, _ in sizes), max(s for _, s in sizes)
@@ -110,14 +110,7 @@ class DirectMode(Mode):
     def describe(self, config: SynthesisConfig, image_shape: tuple[int, int, int]) -> dict[str, Any]:
         levels = schedule(image_shape[0], config)
         return {
-            "schedule": [
-                {
-                    "size": size,
-                    "steps": steps,
-                    "architecture": config.discriminator.resolved(size, image_shape[-1]),
-                }
-                for size, steps in levels
-            ],
+            "schedule": schedule_record(config.discriminator, levels, image_shape[-1]),
             "rule": "coarse to fine: steps at the coarsest size, refine_steps at each doubling; "
             "each level starts from the previous one's images resized up",
         }

@@ -11,7 +11,7 @@ import jax
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import AUGMENT_REAL_TO, augmented_size, scan_defaults
+from augment.gantk.augmentation import augmented_size, planned_augment_real_to, scan_defaults
 from augment.gantk.generator import (
     GeneratorConfig,
     GeneratorSnapshot,
@@ -22,9 +22,9 @@ from augment.gantk.generator import (
     train_generator,
 )
 from augment.gantk.loop import GRAM_BLOCK
-from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode
+from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, schedule_record
 from augment.gantk.modes.direct import _own_snapshot
-from augment.gantk.multiscale import level_weights
+from augment.gantk.multiscale import level_work
 
 _OWN = {"steps": "steps", "batch_size": "batch_size", "augment_real_to": "augment_real_to"}
 _SHARED = ("real_batch_size", "matmul_precision")
@@ -57,7 +57,7 @@ class GeneratorMode(Mode):
     def memory_need(
         self, config: GeneratorConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
     ) -> MemoryNeed:
-        real_to = AUGMENT_REAL_TO if config.augment_real_to is None else config.augment_real_to
+        real_to = planned_augment_real_to(config.augment_real_to)
         n_real = max(augmented_size(real_to, n) for n in real_counts)
         return MemoryNeed(n_real, config.batch_size, min(GRAM_BLOCK, n_real), 1, one_device=True)
 
@@ -102,8 +102,7 @@ class GeneratorMode(Mode):
     def total_work(self, config: GeneratorConfig, image_shape: tuple[int, int, int], count: int) -> int:
         """A class's training in steps of the coarsest level (a finer step costs its pixels over
         the coarsest's); sampling is not counted."""
-        levels = generator_schedule(image_shape[0], config)
-        return sum(steps * w for (_, steps), w in zip(levels, level_weights(levels), strict=True))
+        return level_work(generator_schedule(image_shape[0], config))
 
     def describe(self, config: GeneratorConfig, image_shape: tuple[int, int, int]) -> dict[str, Any]:
         """The discriminator at the working size (``architecture``, as before generators trained
@@ -112,10 +111,7 @@ class GeneratorMode(Mode):
         channels = image_shape[-1]
         record: dict[str, Any] = {
             "architecture": config.discriminator.resolved(image_shape[0], channels),
-            "schedule": [
-                {"size": size, "steps": steps, "architecture": config.discriminator.resolved(size, channels)}
-                for size, steps in levels
-            ],
+            "schedule": schedule_record(config.discriminator, levels, channels),
         }
         if len(levels) > 1:
             record["rule"] = (
