@@ -15,7 +15,13 @@
   synthetic images, :func:`classic_augmentation`), scored by accuracy on the holdout.
 
 The real folders are read with the same rules as ``augment synth`` at the synthetic data's working
-size and channel count, so distances compare like with like.
+size and channel count, so distances compare like with like, and volumes are cut and windowed as
+the synthetic set's provenance records (unless told otherwise).
+
+Scans (the slices of one volume or DICOM series, :mod:`augment.io.folder`): a warning says when
+the training and held-out folders share scans (their held-out slices are not unseen), the
+membership inference treats a scan as the member when some scan holds several images
+(:mod:`augment.privacy`), and each near-copy names the scan and slice of its nearest real image.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import numpy as np
 from augment.errors import AugmentError
 from augment.io.dataset import from_integer_pixels, stored_form
 from augment.io.folder import RealDataset, load_folder
+from augment.io.readers import DEFAULT_READING, SLICE_AXES, ReadSettings
 from augment.io.writers import read_output
 from augment.privacy import membership_inference
 from augment.quality import (
@@ -122,6 +129,40 @@ def _utility(train, train_labels, synthetic, synthetic_labels, holdout, holdout_
     return result
 
 
+def recorded_reading(provenance: dict) -> ReadSettings:
+    """The reading settings a synthetic set's provenance records (its ``config``'s ``slice_axis``
+    and ``window``), or the defaults where it records none or something unusable."""
+    config = provenance.get("config")
+    if not isinstance(config, dict):
+        return DEFAULT_READING
+    axis, window = config.get("slice_axis", "axial"), config.get("window")
+    if axis not in SLICE_AXES:
+        return DEFAULT_READING
+    try:
+        if window is None:
+            return ReadSettings(axis)
+        low, high = (float(v) for v in window)
+        return ReadSettings(axis, (low, high))
+    except (AugmentError, TypeError, ValueError):
+        return DEFAULT_READING
+
+
+def _scan_keys(data: RealDataset) -> np.ndarray:
+    """(n,) each image's scan key (``Scan.key``: the same scan in two folders has the same one)."""
+    return np.asarray([data.scans[i].key for i in data.scan_of], dtype=object)
+
+
+def _nearest_record(data: RealDataset, image: int) -> dict:
+    """Which file, scan and (for a slice of a volume or series) slice a real image comes from."""
+    file_index, frame = (int(v) for v in data.sources[image])
+    file = data.files[file_index]
+    scan = data.scans[data.scan_of[image]]
+    record: dict = {"nearest_train_file": file.path, "nearest_train_scan": scan.name}
+    if frame < len(file.slices):
+        record["nearest_train_slice"] = dict(file.slices[frame])
+    return record
+
+
 def evaluate(
     synthetic_path: Path,
     real_folder: Path,
@@ -129,25 +170,39 @@ def evaluate(
     *,
     on_bad_file: str = "fail",
     seed: int = 0,
+    read_settings: ReadSettings | None = None,
 ) -> Evaluation:
-    """Compute every figure of the module docstring (``holdout_folder`` enables utility)."""
+    """Compute every figure of the module docstring (``holdout_folder`` enables utility).
+
+    ``read_settings``: how volumes are read; None: as the synthetic set's provenance records."""
     synthetic_data = read_output(synthetic_path)
+    reading = recorded_reading(synthetic_data.provenance) if read_settings is None else read_settings
     synthetic = from_integer_pixels(synthetic_data.images)
     if len(synthetic) == 0:
         raise AugmentError(f"{synthetic_path} holds no images")
     size, channels = synthetic.shape[1], synthetic.shape[-1]
     class_names = tuple(synthetic_data.class_names)
-    train_data = load_folder(real_folder, size, str(channels), on_bad_file)
+    train_data = load_folder(real_folder, size, str(channels), on_bad_file, read_settings=reading)
     # the real images as an output of theirs would store them: synth flags near-copies against
     # these, so both give the same count on the same file
     train = stored_form(train_data.images, train_data.bit_depth)
     train_labels = _labels_in(train_data, class_names)
     holdout = holdout_labels = None
     if holdout_folder is not None:
-        holdout_data = load_folder(holdout_folder, size, str(channels), on_bad_file)
+        holdout_data = load_folder(holdout_folder, size, str(channels), on_bad_file, read_settings=reading)
         holdout = stored_form(holdout_data.images, holdout_data.bit_depth)
         holdout_labels = _labels_in(holdout_data, class_names)
     warnings = _input_warnings(synthetic_data.provenance, train_data, real_folder)
+    train_scans = _scan_keys(train_data)
+    holdout_scans = None if holdout is None else _scan_keys(holdout_data)
+    shared = set() if holdout_scans is None else set(train_scans) & set(holdout_scans)
+    if shared:
+        names = sorted(scan.name for scan in holdout_data.scans if scan.key in shared)
+        warnings.append(
+            f"the training and held-out folders share {len(shared)} scan(s) ({', '.join(names[:3])}"
+            f"{', ...' if len(names) > 3 else ''}): their held-out slices are not unseen, which flatters "
+            "the utility and hides membership; keep each scan on one side"
+        )
 
     novelty = privacy(synthetic, train, holdout)
     pixel = {**prdc(train, synthetic), **kid(train, synthetic, seed=seed)}
@@ -179,9 +234,7 @@ def evaluate(
                     "index": int(i),
                     "class": class_names[int(synthetic_data.labels[i])],
                     "dcr": float(novelty["dcr"][i]),
-                    "nearest_train_file": train_data.files[
-                        int(train_data.sources[novelty["nearest"][i], 0])
-                    ].path,
+                    **_nearest_record(train_data, int(novelty["nearest"][i])),
                 }
                 for i in novelty["near_copies"]
             ],
@@ -197,8 +250,16 @@ def evaluate(
         "utility": None,
         "membership_inference": None,
     }
-    if holdout is not None and len(holdout) >= 2 and len(train) >= 2:
-        figures["membership_inference"] = membership_inference(synthetic, train, holdout, seed)
+    if holdout is not None and holdout_scans is not None:
+        unseen = np.asarray([key not in shared for key in holdout_scans], bool)
+        in_scans = len(set(train_scans)) < len(train) or len(set(holdout_scans)) < len(holdout)
+        member_units = len(set(train_scans)) if in_scans else len(train)
+        other_units = len(set(holdout_scans[unseen])) if in_scans else int(unseen.sum())
+        if member_units >= 2 and other_units >= 2:
+            figures["membership_inference"] = membership_inference(
+                synthetic, train, holdout[unseen], seed,
+                *((train_scans, holdout_scans[unseen]) if in_scans else ()),
+            )  # fmt: skip
     if (
         holdout is not None
         and holdout_labels is not None

@@ -8,6 +8,11 @@ the same source. The attack's AUC is the probability that a random member scores
 non-member (ties count half; the Mann-Whitney statistic): 0.5 is chance, 1 is perfect. Its 95 %
 interval is a bootstrap over members and non-members. At a low false-positive rate the
 attack's *advantage* is its true-positive rate minus that false-positive rate.
+
+When the images come in scans (the slices of a volume or a DICOM series), the member is the scan:
+an attacker asks whether a patient's scan was used, and neighbouring slices of one scan are not
+independent people. A scan's score is then the mean of its slices' scores, and the AUC is over
+scans.
 """
 
 from __future__ import annotations
@@ -25,8 +30,20 @@ BOOTSTRAP_ROUNDS = 2000
 CHANCE_AUC, CLEAR_AUC = 0.6, 0.75
 
 
+def per_scan(scores: np.ndarray, scans: np.ndarray) -> np.ndarray:
+    """(S,) the mean of ``scores`` (n,) over the images of each scan (``scans`` (n,) its labels),
+    in order of the sorted labels."""
+    labels, inverse = np.unique(scans, return_inverse=True)
+    return np.bincount(inverse, weights=scores, minlength=len(labels)) / np.bincount(inverse)
+
+
 def membership_inference(
-    synthetic: np.ndarray, members: np.ndarray, non_members: np.ndarray, seed: int = 0
+    synthetic: np.ndarray,
+    members: np.ndarray,
+    non_members: np.ndarray,
+    seed: int = 0,
+    member_scans: np.ndarray | None = None,
+    non_member_scans: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The distance attack's figures (see the module docstring).
 
@@ -35,16 +52,23 @@ def membership_inference(
       members: (A, H, W, C) the training images.
       non_members: (B, H, W, C) held-out images of the same source.
       seed: for the bootstrap.
+      member_scans, non_member_scans: (A,) and (B,) the scan of each image (any labels; the two
+        sets' scans must be disjoint). Given, the attack scores scans, not images.
 
     Returns:
       ``auc``, ``auc_interval`` [low, high] (95 %, bootstrap), ``false_positive_rate`` (the
       largest rate at most LOW_FALSE_POSITIVE_RATE that the non-members allow) with the
       ``true_positive_rate`` and ``advantage`` there, ``members``, ``non_members``,
-      ``bootstrap_rounds`` and the ``verdict`` ("no better than chance", "somewhat better than
-      chance", "clearly").
+      ``bootstrap_rounds``, the ``unit`` ("scan" or "image") that members and non-members count,
+      and the ``verdict`` ("no better than chance", "somewhat better than chance", "clearly").
     """
     member_scores = nearest_real(members, synthetic)[1].astype(np.float64)
     other_scores = nearest_real(non_members, synthetic)[1].astype(np.float64)
+    unit = "image"
+    if member_scans is not None and non_member_scans is not None:
+        member_scores = per_scan(member_scores, member_scans)
+        other_scores = per_scan(other_scores, non_member_scans)
+        unit = "scan"
     # wins[i, j]: member i is nearer the synthetic images than non-member j (1), ties 1/2
     wins = pairwise_wins(-member_scores, -other_scores)
     auc = float(wins.mean())
@@ -58,6 +82,7 @@ def membership_inference(
         "false_positive_rate": fpr,
         "true_positive_rate": tpr,
         "advantage": tpr - fpr,
+        "unit": unit,
         "members": a,
         "non_members": b,
         "bootstrap_rounds": BOOTSTRAP_ROUNDS,

@@ -5,8 +5,9 @@ ratio, near-copies, the quality gate's counts, and realism: the classifier two-s
 AUC of a logistic regression on pixels, real training + held-out slices against the synthetic
 ones), the high-frequency power ratio and pixel precision (augment.realism).
 
-Data: 24 axial slices (233x197) of the MNI152 T1 template in two classes, 16 held out
-(benchmarks/mri_slices.py; needs ``.venv/bin/pip install nilearn``, benchmarks only).
+Data: 24 axial slices (233x197) of the MNI152 T1 template in two classes, 16 held out, read
+through augment's NIfTI reader (``--slices png``: as 8-bit PNGs, how rows before 2026-12-06 were
+made; benchmarks/mri_slices.py; needs ``.venv/bin/pip install nilearn``, benchmarks only).
 
     .venv/bin/python benchmarks/scans.py --size 64 --n 120 --out benchmarks/scans_64.json
 
@@ -25,7 +26,7 @@ import resource
 import tempfile
 import time
 
-from mri_slices import write_slices
+from mri_slices import FORMS, READING, write_slices
 
 from augment.evaluation import evaluate
 from augment.gantk.modes import MODES
@@ -39,13 +40,27 @@ from augment.run import SynthRequest, run_synth
 def save_grid(path: pathlib.Path, synthetic, train: pathlib.Path, columns: int = 6) -> None:
     """Per class, a row of real training slices and a row of synthetic ones, at the working size."""
     size = synthetic.images.shape[1]
-    real = load_folder(train, size, "1")
+    real = load_folder(train, size, "1", read_settings=READING)
     made = from_integer_pixels(synthetic.images)
     rows = []
     for k, name in enumerate(synthetic.class_names):
         rows.append(list(real.images[real.labels == real.class_names.index(name)][:columns]))
         rows.append(list(made[synthetic.labels == k][:columns]))
     grid_picture(rows, 128).save(path, optimize=True)  # every size shown at 128 px: the detail it keeps
+
+
+def with_overrides(config, assignments: list[str]):
+    """``config`` with each ``FIELD=VALUE`` (or ``discriminator.FIELD=VALUE``) applied, the value
+    converted to the field's current type."""
+    for assignment in assignments:
+        field, _, text = assignment.partition("=")
+        owner, _, name = field.rpartition(".")
+        target = config.discriminator if owner == "discriminator" else config
+        current = getattr(target, name)  # an unknown field is an AttributeError, as it should be
+        value = text if isinstance(current, str) else type(current or 0)(text)
+        target = dataclasses.replace(target, **{name: value})
+        config = dataclasses.replace(config, discriminator=target) if owner else target
+    return config
 
 
 def main() -> None:
@@ -66,12 +81,17 @@ def main() -> None:
     )
     parser.add_argument("--novelty-floor", type=float, default=None, help="percentile (default: by size)")
     parser.add_argument("--split", choices=["distant", "adjacent"], default="distant")
+    parser.add_argument("--slices", choices=FORMS, default="nifti", help="how the slices are written")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE",
+        help="override a configuration field (discriminator.FIELD for the discriminator's); repeatable",
+    )  # fmt: skip
     parser.add_argument("--out", type=pathlib.Path)
     parser.add_argument("--grid", type=pathlib.Path, help="save real vs synthetic images per class (PNG)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         root = pathlib.Path(scratch)
-        train, holdout = write_slices(root / "mri", args.split)
+        train, holdout = write_slices(root / "mri", args.split, args.slices)
         out = root / "synthetic.h5"
         options: dict = {}  # the library's option names, as `augment synth` passes them
         if args.no_convergence_stop:
@@ -82,12 +102,14 @@ def main() -> None:
             options["real_batch_size"] = args.real_batch_size
         levels = {"coarse_size": args.coarse_size, "refine_steps": args.refine_steps}
         levels = {k: v for k, v in levels.items() if v is not None}  # both modes' config fields
-        config = MODES[args.mode].configure(options) if options or levels else None
+        config = MODES[args.mode].configure(options) if options or levels or args.set else None
         if levels:
             config = dataclasses.replace(config, **levels)
+        config = with_overrides(config, args.set)
         request = SynthRequest(
             input_folder=train, out=out, mode=args.mode, n=args.n, size=args.size, seed=args.seed,
             config=config, quality_gate=not args.no_quality_gate, novelty_percentile=args.novelty_floor,
+            read_settings=READING,
         )  # fmt: skip
         start = time.perf_counter()
         report = run_synth(request)
@@ -100,10 +122,12 @@ def main() -> None:
     result = {
         "size": args.size,
         "split": args.split,
+        "slices": args.slices,
         "n": args.n,
         "seed": args.seed,
         "mode": args.mode,
         "quality_gate": not args.no_quality_gate,
+        "overrides": args.set,
         "schedule": provenance["synthesis"].get("schedule"),
         "convergence_stop": not args.no_convergence_stop,
         "real_batch_size": provenance["config"]["real_batch_size"],

@@ -104,6 +104,30 @@ QuietOption = Annotated[bool, typer.Option("--quiet", help="No progress bar or s
 OnBadFileOption = Annotated[
     str, typer.Option("--on-bad-file", help="fail: stop at an unreadable file; skip: leave it out.")
 ]
+SliceAxisOption = Annotated[
+    str | None,
+    typer.Option(
+        "--slice-axis",
+        help="Volumes (NIfTI): cut them into axial, coronal or sagittal slices.",
+        show_default="axial",
+    ),
+]
+WindowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--window",
+        metavar="LOW,HIGH",
+        help="Volumes: show intensities LOW..HIGH from black to white (CT in Hounsfield units: -160,240).",
+        show_default="each volume's 0.5 to 99.5 percentiles",
+    ),
+]
+
+
+def read_settings(slice_axis: str | None, window: str | None):
+    """The readers' settings from ``--slice-axis`` and ``--window`` (None: their defaults)."""
+    from augment.io.readers import ReadSettings, parse_window
+
+    return ReadSettings(slice_axis or "axial", None if window is None else parse_window(window))
 
 
 def _version(value: bool) -> None:
@@ -270,6 +294,8 @@ def synth(
         bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")
     ] = False,
     on_bad_file: OnBadFileOption = "fail",
+    slice_axis: SliceAxisOption = None,
+    window: WindowOption = None,
     checkpoint_every: Annotated[
         float,
         typer.Option(
@@ -345,6 +371,7 @@ def synth(
             overwrite=overwrite,
             resume=resume,
             on_bad_file=on_bad_file,
+            read_settings=read_settings(slice_axis, window),
             checkpoint_seconds=checkpoint_every,
             quality_gate=quality_gate,
             **({} if novelty_floor is None else {"novelty_percentile": novelty_floor}),
@@ -473,6 +500,21 @@ def evaluate(
     on_bad_file: Annotated[
         str, typer.Option("--on-bad-file", help="fail or skip unreadable real files.")
     ] = "fail",
+    slice_axis: Annotated[
+        str | None,
+        typer.Option(
+            "--slice-axis", help="Volumes: axial, coronal or sagittal.", show_default="as SYNTHETIC was made"
+        ),
+    ] = None,
+    window: Annotated[
+        str | None,
+        typer.Option(
+            "--window",
+            metavar="LOW,HIGH",
+            help="Volumes: the intensity window.",
+            show_default="as SYNTHETIC was made",
+        ),
+    ] = None,
 ) -> None:
     """How useful and how novel SYNTHETIC is: privacy ratio, near-copies, PRDC, KID, utility."""
     from augment import evaluation
@@ -483,7 +525,8 @@ def evaluate(
         if holdout is not None:
             inputs["held-out folder"] = holdout
         at = reporting.check_report_target(report, overwrite, inputs) if report is not None else None
-        result = evaluation.evaluate(synthetic, real, holdout, on_bad_file=on_bad_file)
+        reading = None if slice_axis is None and window is None else read_settings(slice_axis, window)
+        result = evaluation.evaluate(synthetic, real, holdout, on_bad_file=on_bad_file, read_settings=reading)
         page = reporting.write_report(result, at.path, at=at) if at is not None else None
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)

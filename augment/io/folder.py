@@ -5,7 +5,14 @@ sub-folder is a class named after the sub-folder. Hidden files and folders are i
 files that are neither an image type nor DICOM (they are listed in ``RealDataset.ignored``).
 
 Readers (:mod:`augment.io.readers`): Pillow for PNG, JPEG, TIFF and BMP; pydicom for DICOM (by
-suffix, or by its magic for a file without one). Other readers can be registered.
+suffix, or by its magic for a file without one); nibabel for NIfTI volumes (``.nii``,
+``.nii.gz``), read as slices along ``ReadSettings.slice_axis``. Other readers can be registered.
+
+Scans: every image belongs to one scan (``RealDataset.scans``), the unit a patient's data comes
+in: a NIfTI volume, a DICOM series (single-slice files that share a SeriesInstanceUID, put in order
+of ImagePositionPatient along the slice normal, or of InstanceNumber where positions are missing;
+files whose slices differ in size from the rest of their series are bad files), or any other file.
+Evaluation keeps scans, not slices, apart (augment.evaluation).
 
 Intensities, to [0, 1]:
 
@@ -13,7 +20,9 @@ Intensities, to [0, 1]:
   16-bit), the same fixed rule for every image.
 - Monochrome DICOM: *per dataset*: after the modality LUT, the minimum and maximum over every
   monochrome DICOM frame of the folder map to 0 and 1 (recorded as ``dicom_window``), so relative
-  intensities (Hounsfield units in CT) are kept across scans.
+  intensities (Hounsfield units in CT) are kept across scans and the slices of a series alike.
+- NIfTI volumes: per volume, by its 0.5 and 99.5 percentiles or a fixed window
+  (:mod:`augment.io.readers.nifti`).
 
 Working size: each image is centre-cropped to a square (the shorter side) and resized to
 ``size x size`` with Pillow's antialiased bilinear filter, on float32 pixels, so 16-bit inputs keep
@@ -26,6 +35,7 @@ the file and the reason, or with ``on_bad_file="skip"`` are left out and listed 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -35,7 +45,7 @@ import numpy as np
 from PIL import Image
 
 from augment.errors import AugmentError
-from augment.io.readers import BadFile, Decoded, all_suffixes, reader_for, readers_by_content
+from augment.io.readers import BadFile, Decoded, ReadSettings, all_suffixes, reader_for, readers_by_content
 
 MAX_FILE_BYTES = 2**31  # a larger input file is a bad file (read neither into memory nor decoded)
 MAX_LISTED = 20  # unreadable files named in one error
@@ -50,7 +60,9 @@ class InputFile:
     """One input file: path relative to the input folder, class, sha256, size and what came of it.
 
     ``frames`` is the number of images taken from the file (0 when skipped); ``skipped`` is the
-    reason the file was left out, or None.
+    reason the file was left out, or None. ``slices`` says where each image lies in its scan (a
+    volume's slice index and world coordinate, a DICOM slice's series and position: see
+    ``Decoded.frame_info``); ``notes`` what its reader left out (empty slices, later volumes).
     """
 
     path: str
@@ -59,6 +71,17 @@ class InputFile:
     bytes: int
     frames: int
     skipped: str | None = None
+    slices: tuple[dict, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One scan: ``key`` identifies it across folders (``sha256:<hex>`` of its file, or
+    ``series:<SeriesInstanceUID>``), ``name`` says which it is in messages."""
+
+    key: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -70,6 +93,8 @@ class RealDataset:
       labels: (n,) int64 class index into ``class_names``.
       class_names: sorted class names (classes whose files were all skipped are dropped).
       sources: (n, 2) int64: for each image, the index of its file in ``files`` and the frame.
+      scan_of: (n,) int64: for each image, the index of its scan in ``scans``.
+      scans: the scans the images came from, in order of first image.
       files: every candidate input file, read or skipped, in folder order.
       bit_depth: 16 if any input was more than 8-bit, else 8.
       dicom_window: (low, high) of the per-dataset monochrome DICOM scaling, or None.
@@ -84,6 +109,8 @@ class RealDataset:
     sources: np.ndarray
     files: tuple[InputFile, ...]
     bit_depth: int
+    scan_of: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int64))
+    scans: tuple[Scan, ...] = ()
     dicom_window: tuple[float, float] | None = None
     ignored: tuple[str, ...] = field(default=())
     median_side: int = 0
@@ -145,14 +172,14 @@ def _read(path: Path) -> bytes:
         raise BadFile(f"cannot read it ({error.strerror or error})") from None
 
 
-def _decode(path: Path, data: bytes) -> Decoded:
+def _decode(path: Path, data: bytes, settings: ReadSettings) -> Decoded:
     if not data:
         raise BadFile("empty file (0 bytes)")
     reader = reader_for(path, data)
     if reader is None:  # the file changed since the folder was scanned
         raise BadFile("no reader takes this file any more")
     try:
-        return reader.decode(data)
+        return reader.decode(data, settings)
     except BadFile as bad:
         first = bad
     # a misnamed file (a PNG named .dcm), or magic bytes that two readers claim (a DICOM file
@@ -160,10 +187,70 @@ def _decode(path: Path, data: bytes) -> Decoded:
     for other in readers_by_content(data):
         if other is not reader:
             try:
-                return other.decode(data)
+                return other.decode(data, settings)
             except BadFile:
                 pass
     raise first
+
+
+def _series_order(files: list[InputFile], decoded: list[Decoded | None]) -> dict[str, list[int]]:
+    """The file indices of each DICOM series, in slice order; a file whose slice size differs from
+    the most common one of its series is marked bad in ``files`` and ``decoded`` (in place)."""
+    members: dict[str, list[int]] = {}
+    for index, d in enumerate(decoded):
+        if d is not None and d.series is not None:
+            members.setdefault(d.series.uid, []).append(index)
+    for uid, indices in members.items():
+        shapes = [decoded[i].frames[0].shape[:2] for i in indices]  # type: ignore[union-attr]
+        common = max(set(shapes), key=lambda shape: (shapes.count(shape), shape))
+        for i, shape in zip(list(indices), shapes, strict=True):
+            if shape != common:
+                files[i] = dataclasses.replace(
+                    files[i],
+                    frames=0,
+                    slices=(),
+                    skipped=f"its slice is {shape[0]}x{shape[1]}, the other slices of its series "
+                    f"{uid} are {common[0]}x{common[1]}",
+                )
+                decoded[i] = None
+                indices.remove(i)
+        slices = [d.series for i in indices if (d := decoded[i]) is not None and d.series is not None]
+        along = [s.along_normal for s in slices]
+        instances = [s.instance for s in slices]
+        key: list[float] = list(range(len(slices)))  # folder order, when neither is complete
+        if all(a is not None for a in along):
+            key = [float(a) for a in along if a is not None]
+        elif all(n is not None for n in instances):
+            key = [float(n) for n in instances if n is not None]
+        members[uid] = [i for _, i in sorted(zip(key, indices, strict=True), key=lambda pair: pair[0])]
+    return members
+
+
+def _scans(
+    files: list[InputFile], decoded: list[Decoded | None]
+) -> tuple[list[int], dict[int, Scan], dict[int, int]]:
+    """The order to take the files' images in (folder order, a series' files together in slice
+    order where its first file is), the scan of each file read, and each series file's slice
+    index in its series."""
+    series = _series_order(files, decoded)
+    uid_of = {i: uid for uid, indices in series.items() for i in indices}
+    order: list[int] = []
+    scan_of: dict[int, Scan] = {}
+    rank: dict[int, int] = {}
+    for index, d in enumerate(decoded):
+        if d is None:
+            continue
+        uid = uid_of.get(index)
+        if uid is None:
+            order.append(index)
+            scan_of[index] = Scan(f"sha256:{files[index].sha256}", files[index].path)
+        elif series[uid][0] not in scan_of:  # the series' first file met: all of it, in order
+            scan = Scan(f"series:{uid}", f"series {uid} ({len(series[uid])} files)")
+            for position, member in enumerate(series[uid]):
+                order.append(member)
+                scan_of[member] = scan
+                rank[member] = position
+    return order, scan_of, rank
 
 
 def to_working_size(pixels: np.ndarray, size: int) -> np.ndarray:
@@ -191,6 +278,7 @@ def load_folder(
     on_bad_file: str = "fail",
     min_size: int = 1,
     size_cap: int = DEFAULT_MAX_SIZE,
+    read_settings: ReadSettings | None = None,
 ) -> RealDataset:
     """Read every image under ``folder`` (layout, readers and scaling in the module docstring).
 
@@ -201,7 +289,9 @@ def load_folder(
       on_bad_file: "fail" raises on the first unreadable file; "skip" leaves them out.
       min_size: the smallest working size the caller can use (the default size is raised to it).
       size_cap: the largest default working size.
+      read_settings: how volumes are cut and windowed (default: axial, by percentiles).
     """
+    settings = read_settings or ReadSettings()
     if channels not in CHANNELS:
         raise AugmentError(f"`channels` must be auto, 1 or 3, got {channels!r}")
     if on_bad_file not in BAD_FILE_POLICIES:
@@ -223,13 +313,19 @@ def load_folder(
             continue
         digest = hashlib.sha256(data).hexdigest()
         try:
-            result = _decode(path, data)
+            result = _decode(path, data, settings)
         except BadFile as bad:
             files.append(InputFile(relative, class_name, digest, len(data), 0, str(bad)))
             decoded.append(None)
             continue
-        files.append(InputFile(relative, class_name, digest, len(data), len(result.frames)))
+        files.append(
+            InputFile(
+                relative, class_name, digest, len(data), len(result.frames), None,
+                tuple(result.frame_info), result.notes,
+            )
+        )  # fmt: skip
         decoded.append(result)
+    order, scan_of, rank = _scans(files, decoded)
     bad_files = [f for f in files if f.skipped is not None]
     if bad_files and on_bad_file == "fail":
         listed = "; ".join(f"{f.path}: {f.skipped}" for f in bad_files[:MAX_LISTED])
@@ -265,10 +361,19 @@ def load_folder(
         size = default_size(sides, min_size, size_cap)
     colour = channels == "3" or (channels == "auto" and any(d.colour for d in usable))
     class_names = tuple(sorted({f.class_name for f, d in zip(files, decoded, strict=True) if d is not None}))
-    images, labels, sources = [], [], []
-    for index, (file, d) in enumerate(zip(files, decoded, strict=True)):
+    images, labels, sources, image_scans = [], [], [], []
+    scans: dict[str, int] = {}
+    scan_list: list[Scan] = []
+    for index in order:
+        file, d = files[index], decoded[index]
         if d is None:
             continue
+        if index in rank:  # a series slice: its place in the series
+            files[index] = dataclasses.replace(file, slices=({**file.slices[0], "slice": rank[index]},))
+        scan = scan_of[index]
+        if scan.key not in scans:
+            scans[scan.key] = len(scan_list)
+            scan_list.append(scan)
         for frame_index, frame in enumerate(d.frames):
             pixels = scaled(frame, d)
             if colour and pixels.shape[-1] == 1:
@@ -278,6 +383,7 @@ def load_folder(
             images.append(to_working_size(pixels, size))
             labels.append(class_names.index(file.class_name))
             sources.append((index, frame_index))
+            image_scans.append(scans[scan.key])
     return RealDataset(
         images=np.stack(images),
         labels=np.asarray(labels, np.int64),
@@ -285,10 +391,15 @@ def load_folder(
         sources=np.asarray(sources, np.int64).reshape(-1, 2),
         files=tuple(files),
         bit_depth=max(d.bit_depth for d in usable),
+        scan_of=np.asarray(image_scans, np.int64),
+        scans=tuple(scan_list),
         dicom_window=window,
         ignored=tuple(str(p.relative_to(folder)) for p in ignored),
         median_side=int(np.median(sides)),
-        notes=_folder_notes(folder, {c for _, c in entries}),
+        notes=(
+            *_folder_notes(folder, {c for _, c in entries}),
+            *(f"{f.path}: {note}" for f in files for note in f.notes),
+        ),
     )
 
 

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 import augment
-from augment.io.folder import RealDataset
+from augment.io.folder import InputFile, RealDataset
+from augment.io.readers import DEFAULT_READING, ReadSettings
 from augment.quality import NEAR_COPY_PERCENTILE
 from augment.run.plan import Checked, RunPlan
 from augment.run.request import SynthRequest
@@ -25,7 +26,7 @@ from augment.run.request import SynthRequest
 def versions() -> dict[str, str | None]:
     """Versions of augment, Python and the libraries that decide what is computed and written."""
     found: dict[str, str | None] = {"augment": augment.__version__, "python": platform.python_version()}
-    for package in ("jax", "jaxlib", "numpy", "optax", "h5py", "pillow", "pydicom"):
+    for package in ("jax", "jaxlib", "numpy", "optax", "h5py", "pillow", "pydicom", "nibabel"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -46,6 +47,7 @@ def fingerprint(
     counts: list[int],
     quality_gate: bool = True,
     novelty_percentile: float = NEAR_COPY_PERCENTILE,
+    read_settings: ReadSettings = DEFAULT_READING,
 ) -> str:
     """Identifies what a run computes: a checkpoint resumes only the run with the same one.
 
@@ -60,8 +62,29 @@ def fingerprint(
         "counts": counts,
         **({} if quality_gate else {"quality_gate": False}),
         **({} if novelty_percentile == NEAR_COPY_PERCENTILE else {"novelty_percentile": novelty_percentile}),
+        **({} if read_settings == DEFAULT_READING else {"reading": reading_record(read_settings)}),
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def reading_record(settings: ReadSettings) -> dict[str, Any]:
+    """How volumes were cut and windowed, as provenance records it (``augment evaluate`` reads the
+    real folders the same way)."""
+    window = None if settings.window is None else list(settings.window)
+    return {"slice_axis": settings.slice_axis, "window": window}
+
+
+def _input_record(f: InputFile) -> dict[str, Any]:
+    """One input file in the provenance: its path, class, sha256, bytes and frames, with why it
+    was skipped, where its images lie in their scan and what its reader left out where there is
+    something to say."""
+    record = dataclasses.asdict(f)
+    for key in ("skipped", "slices", "notes"):
+        if not record[key]:
+            del record[key]
+    if "slices" in record:
+        record["slices"] = [dict(s) for s in record["slices"]]
+    return record
 
 
 def loss_summary(history: np.ndarray, points: int = 21) -> dict[str, Any]:
@@ -133,6 +156,7 @@ def synth_provenance(
             "size": request.size,
             "channels": request.channels,
             "on_bad_file": request.on_bad_file,
+            **reading_record(request.read_settings),
             "device": request.device,
             "devices": request.devices,
             "memory": request.memory,
@@ -149,10 +173,7 @@ def synth_provenance(
         "started": started.isoformat(),
         "finished": _dt.datetime.now(_dt.UTC).isoformat(),
         "resumed": resumed,
-        "inputs": [
-            {k: v for k, v in dataclasses.asdict(f).items() if not (k == "skipped" and v is None)}
-            for f in dataset.files
-        ],
+        "inputs": [_input_record(f) for f in dataset.files],
         "ignored_files": list(dataset.ignored),
         "classes": classes,
     }

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from augment.io.readers import DEFAULT_READING, ReadSettings
+
 
 @dataclass(frozen=True)
 class SynthRequest:
@@ -28,6 +30,7 @@ class SynthRequest:
       memory: the per-device budget ("8GiB"; None: most of the free memory).
       overwrite, resume: replace an existing output; continue from a checkpoint.
       on_bad_file: "fail" or "skip" for unreadable inputs.
+      read_settings: how volumes (NIfTI) are cut into slices and windowed.
       checkpoint_seconds: the most seconds between checkpoints within a class.
       quality_gate: check every image before it is written (:mod:`augment.run.gate`).
       novelty_percentile: the novelty floor: no synthetic image is nearer a real image of its
@@ -56,6 +59,7 @@ class SynthRequest:
     overwrite: bool = False
     resume: bool = False
     on_bad_file: str = "fail"
+    read_settings: ReadSettings = DEFAULT_READING
     checkpoint_seconds: float = 10.0
     quality_gate: bool = True
     novelty_percentile: float | None = None

@@ -63,11 +63,13 @@ def run_synth(
     input_folder = Path(request.input_folder)
     minimum = checked.config.discriminator.min_size
     cap = default_size_cap(checked.devices[0].platform)
-    dataset = load_folder(input_folder, request.size, request.channels, request.on_bad_file, minimum, cap)
+    dataset = load_folder(
+        input_folder, request.size, request.channels, request.on_bad_file, minimum, cap, request.read_settings
+    )
     for bad in dataset.skipped:
         say("warning", f"skipped {input_folder / bad.path}: {bad.skipped}")
     for ignored in dataset.ignored:
-        say("info", f"ignored {input_folder / ignored} (not an image or DICOM file)")
+        say("info", f"ignored {input_folder / ignored} (not an image, DICOM or NIfTI file)")
     for note in dataset.notes:
         say("warning", f"{input_folder}: {note}")
     check_class_names(dataset.class_names, checked.format)
@@ -105,8 +107,9 @@ def run_synth(
 
     percentile = default_percentile if request.novelty_percentile is None else request.novelty_percentile
     run_fingerprint = fingerprint(
-        checked.mode.name, plan.config, request.seed, dataset, counts, request.quality_gate, percentile
-    )
+        checked.mode.name, plan.config, request.seed, dataset, counts, request.quality_gate, percentile,
+        request.read_settings,
+    )  # fmt: skip
     # the real images as the output stores them: the novelty floor and the near-copy flags use these
     real_stored = stored_form(dataset.images, dataset.bit_depth)
     floor = leave_one_out_threshold(real_stored, percentile)

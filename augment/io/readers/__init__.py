@@ -1,17 +1,27 @@
 """Image readers behind one registry: :data:`READERS`.
 
-A file is read by the reader that lists its suffix; a file without a suffix by the first reader
-that recognises its first bytes (DICOM's magic). Files that no reader takes are ignored (listed in
-the dataset, not read). To add a reader, write a module with a ``decode(data) -> Decoded``
-function and register a :class:`Reader` (``docs/extending.md``).
+A file is read by the reader that lists its suffix (the longest that ends its name: ``.nii.gz``);
+a file without a suffix by the first reader that recognises its first bytes (DICOM's magic).
+Files that no reader takes are ignored (listed in the dataset, not read). To add a reader, write
+a module with a ``decode(data, settings) -> Decoded`` function and register a :class:`Reader`
+(``docs/extending.md``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from augment.io.readers.base import BadFile, Decoded, Reader
+from augment.io.readers.base import (
+    DEFAULT_READING,
+    SLICE_AXES,
+    BadFile,
+    Decoded,
+    Reader,
+    ReadSettings,
+    parse_window,
+)
 from augment.io.readers.dicom import DICOM
+from augment.io.readers.nifti import NIFTI
 from augment.io.readers.pillow import PILLOW
 from augment.registry import Registry
 
@@ -20,14 +30,16 @@ HEAD_BYTES = 132  # enough for every recogniser: DICOM's magic ends at byte 132
 READERS: Registry[Reader] = Registry("reader")
 READERS.register(PILLOW.name, PILLOW)
 READERS.register(DICOM.name, DICOM)
+READERS.register(NIFTI.name, NIFTI)
 
 
 def reader_for(path: Path, head: bytes | None = None) -> Reader | None:
     """The reader of ``path``: by its suffix, or for a file without one by its first bytes
     (``head``, read from the file when not given); None when no reader takes it."""
-    suffix = path.suffix.lower()
-    if suffix:
-        return next((r for r in READERS.values() if suffix in r.suffixes), None)
+    if path.suffix:
+        name = path.name.lower()
+        matches = [(len(s), r) for r in READERS.values() for s in r.suffixes if name.endswith(s)]
+        return max(matches, key=lambda match: match[0])[1] if matches else None
     recognisers = [r for r in READERS.values() if r.recognise is not None]
     if not recognisers:
         return None
@@ -48,4 +60,16 @@ def all_suffixes() -> list[str]:
     return sorted({s for r in READERS.values() for s in r.suffixes})
 
 
-__all__ = ["READERS", "BadFile", "Decoded", "Reader", "all_suffixes", "reader_for", "readers_by_content"]
+__all__ = [
+    "DEFAULT_READING",
+    "READERS",
+    "SLICE_AXES",
+    "BadFile",
+    "Decoded",
+    "ReadSettings",
+    "Reader",
+    "all_suffixes",
+    "parse_window",
+    "reader_for",
+    "readers_by_content",
+]

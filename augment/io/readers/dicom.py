@@ -5,6 +5,9 @@ applied; MONOCHROME1 is mirrored within the range its stored bits hold, so that 
 and the same picture stored as MONOCHROME1 or MONOCHROME2 reads the same; PALETTE COLOR goes
 through its colour lookup table. Monochrome frames are scaled to [0, 1]
 later, over the whole dataset (``Decoded.dataset_scaled``); colour frames by their bit depth.
+
+A single-frame file says which series it belongs to and where in it (``Decoded.series``): the
+folder loader makes the files of one series one scan, in order of position (folder.py).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from augment.io.readers.base import BadFile, Decoded, Reader, without_reprs
+from augment.io.readers.base import BadFile, Decoded, Reader, ReadSettings, SeriesSlice, without_reprs
 
 MAGIC = b"DICM"
 
@@ -24,8 +27,42 @@ def recognise(head: bytes) -> bool:
     return head[128:132] == MAGIC
 
 
-def decode(data: bytes) -> Decoded:
-    """Every frame of a DICOM file, with its modality LUT applied."""
+def _numbers(value: object, count: int) -> list[float] | None:
+    """``count`` finite floats from a multi-valued DICOM element, or None."""
+    try:
+        numbers = [float(v) for v in value]  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return None
+    return numbers if len(numbers) == count and all(np.isfinite(numbers)) else None
+
+
+def series_slice(dataset) -> tuple[SeriesSlice | None, dict]:
+    """Where a single-frame file lies in its series, and its provenance record (``series``,
+    ``position``, ``instance``); ``(None, {})`` without a SeriesInstanceUID."""
+    uid = str(dataset.get("SeriesInstanceUID", "") or "").strip()
+    if not uid:
+        return None, {}
+    position = _numbers(dataset.get("ImagePositionPatient"), 3)
+    orientation = _numbers(dataset.get("ImageOrientationPatient"), 6)
+    try:
+        instance: int | None = int(dataset.get("InstanceNumber"))
+    except (TypeError, ValueError):
+        instance = None
+    along = None
+    if position is not None and orientation is not None:
+        normal = np.cross(orientation[:3], orientation[3:])
+        along = float(np.dot(normal, position)) if np.linalg.norm(normal) > 0 else None
+    info: dict = {"series": uid}
+    if position is not None:
+        info["position"] = position
+    if instance is not None:
+        info["instance"] = instance
+    return SeriesSlice(uid, along, instance), info
+
+
+def decode(data: bytes, settings: ReadSettings | None = None) -> Decoded:
+    """Every frame of a DICOM file, with its modality LUT applied (``settings`` are for volumes;
+    a series is windowed with the whole dataset, folder.py)."""
     import pydicom
     from pydicom.errors import InvalidDicomError
     from pydicom.pixels import apply_modality_lut
@@ -80,7 +117,15 @@ def decode(data: bytes) -> Decoded:
         stored = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
         ends = np.asarray(apply_modality_lut(np.asarray(stored, pixels.dtype), dataset), np.float64)
         values = float(ends.min() + ends.max()) - values
-    return Decoded([f[..., None] for f in values], False, 16 if bits > 8 else 8, dataset_scaled=True)
+    series, info = series_slice(dataset) if frames == 1 else (None, {})
+    return Decoded(
+        [f[..., None] for f in values],
+        False,
+        16 if bits > 8 else 8,
+        dataset_scaled=True,
+        frame_info=[info] if info else [],
+        series=series,
+    )
 
 
 DICOM = Reader("dicom", frozenset({".dcm", ".dicom"}), decode, recognise)

@@ -11,7 +11,7 @@ import re
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
-from augment.io.readers.base import BadFile, Decoded, Reader, without_reprs
+from augment.io.readers.base import BadFile, Decoded, Reader, ReadSettings, without_reprs
 
 MAX_PIXELS = 2**26  # 67 megapixels (8192x8192): a larger image is a bad file, not an allocation
 _SIXTEEN_BIT_MODES = {"I;16", "I;16B", "I;16L", "I;16N"}
@@ -46,8 +46,8 @@ def _checked_size(frame: Image.Image) -> Image.Image:
     return frame
 
 
-def decode(data: bytes) -> Decoded:
-    """Every frame of an image file Pillow can open."""
+def decode(data: bytes, settings: ReadSettings | None = None) -> Decoded:
+    """Every frame of an image file Pillow can open (``settings`` are for volumes)."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             read = [_frame(_checked_size(frame)) for frame in ImageSequence.Iterator(image)]
