@@ -136,7 +136,7 @@ def ga_ntk(config: SynthesisConfig, percentile: float = NEAR_COPY_PERCENTILE, dr
             ]
             made = (np.concatenate(images), np.repeat(np.arange(10), per_class), time.perf_counter() - start)
             _MADE[made_as] = made
-            if config == DEFAULT and percentile == MODES["direct"].novelty_percentile and not draw:
+            if config == DEFAULT and percentile == MODES["direct"].novelty_floor and not draw:
                 GA_NTK_SECONDS[seed] = made[2]
         images, made_labels, seconds = _MADE[made_as]
         return images, made_labels, seconds
@@ -149,7 +149,7 @@ def dcgan(real, labels, count, seed):
     from dcgan import train_dcgan
 
     if seed not in GA_NTK_SECONDS:
-        ga_ntk(DEFAULT, MODES["direct"].novelty_percentile)(real, labels, count, seed)
+        ga_ntk(DEFAULT, MODES["direct"].novelty_floor)(real, labels, count, seed)
     key = jax.random.PRNGKey(seed)
     sample_fn, steps = train_dcgan(real, labels, 10, GA_NTK_SECONDS[seed], key)
     DCGAN_STEPS[seed] = steps
@@ -289,7 +289,7 @@ def ga_ntk_ensemble(members: int, steps: int) -> Callable:
     def make(real, labels, count, seed):
         per_class = count // 10
         key = jax.random.PRNGKey(seed)
-        floor = leave_one_out_threshold(real, MODES["generator"].novelty_percentile)
+        floor = leave_one_out_threshold(real, MODES["generator"].novelty_floor)
         start = time.perf_counter()
         images = []
         for c in range(10):
@@ -317,7 +317,7 @@ def conditional_generator(per_class_batch: int, label_scale: float) -> Callable:
         sample_fn, _ = train_conditional(
             real, labels, 10, GENERATOR_WHOLE_SET, per_class_batch, label_scale, key
         )
-        floor = leave_one_out_threshold(real, MODES["generator"].novelty_percentile)
+        floor = leave_one_out_threshold(real, MODES["generator"].novelty_floor)
         images = [
             draw_far_enough(
                 sample_fn, c, count // 10, real[labels == c], floor, jax.random.fold_in(key, 100 + c)
@@ -354,13 +354,13 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
     "classic 200": (classic, 200, "rotation ±12°, shift ±1 px"),
     "classic 1000": (classic, 1000, "rotation ±12°, shift ±1 px"),
     "GA-NTK direct (defaults)": (
-        ga_ntk(DEFAULT, MODES["direct"].novelty_percentile),
+        ga_ntk(DEFAULT, MODES["direct"].novelty_floor),
         SYNTHETIC,
         "SynthesisConfig() and direct mode's novelty floor (60 %) as shipped",
     ),
     **{
         f"GA-NTK direct (defaults), draw {draw}": (
-            ga_ntk(DEFAULT, MODES["direct"].novelty_percentile, draw=draw),
+            ga_ntk(DEFAULT, MODES["direct"].novelty_floor, draw=draw),
             SYNTHETIC,
             f"the defaults' images made again with another key ({draw}): how much the gain moves "
             "with the draw alone",
@@ -438,9 +438,7 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
     ),
     "DCGAN, GA-NTK's time": (dcgan, SYNTHETIC, "class-conditional, trained as long as the defaults took"),
     "GA-NTK generator (defaults)": (
-        ga_ntk_generator(
-            GeneratorConfig(), "GA-NTK generator (defaults)", MODES["generator"].novelty_percentile
-        ),
+        ga_ntk_generator(GeneratorConfig(), "GA-NTK generator (defaults)", MODES["generator"].novelty_floor),
         SYNTHETIC,
         "one generator per class, GeneratorConfig() and the novelty floor as shipped",
     ),
@@ -449,7 +447,7 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
             ga_ntk_generator(
                 GeneratorConfig(),
                 f"GA-NTK generator, samples jittered {rotation:g}°, {shift:g}",
-                MODES["generator"].novelty_percentile,
+                MODES["generator"].novelty_floor,
                 jitter=(rotation, shift),
             ),
             SYNTHETIC,
@@ -463,7 +461,7 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
             ga_ntk_generator(
                 GeneratorConfig(),
                 f"GA-NTK generator (defaults), draw {draw}",
-                MODES["generator"].novelty_percentile,
+                MODES["generator"].novelty_floor,
                 draw=draw,
             ),
             SYNTHETIC,
@@ -483,7 +481,7 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
     },
     "GA-NTK generator, constant 1e-3": (
         ga_ntk_generator(
-            GENERATOR_CONSTANT, "GA-NTK generator, constant 1e-3", MODES["generator"].novelty_percentile
+            GENERATOR_CONSTANT, "GA-NTK generator, constant 1e-3", MODES["generator"].novelty_floor
         ),
         SYNTHETIC,
         "the defaults before the cosine learning rate: Adam at a constant 1e-3",
@@ -492,7 +490,7 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
         ga_ntk_generator(
             GeneratorConfig(learning_rate=3e-3),
             "GA-NTK generator, cosine from 3e-3",
-            MODES["generator"].novelty_percentile,
+            MODES["generator"].novelty_floor,
         ),
         SYNTHETIC,
         "the defaults with the rate decaying from 3e-3 instead of 2e-3",
@@ -501,14 +499,14 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
         ga_ntk_generator(
             GeneratorConfig(steps=1300),
             "GA-NTK generator, cosine, 1300 steps",
-            MODES["generator"].novelty_percentile,
+            MODES["generator"].novelty_floor,
         ),
         SYNTHETIC,
         "the defaults trained 1.3x as long, the rate decaying over the 1300 steps",
     ),
     **{
         f"GA-NTK generator, {label}": (
-            ga_ntk_generator(config, f"GA-NTK generator, {label}", MODES["generator"].novelty_percentile),
+            ga_ntk_generator(config, f"GA-NTK generator, {label}", MODES["generator"].novelty_floor),
             SYNTHETIC,
             f"the defaults with {what}",
         )
@@ -607,7 +605,7 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
             ga_ntk_generator(
                 GENERATOR_WHOLE_SET,
                 f"GA-NTK generator, best {select} of {SELECT_POOL}x",
-                MODES["generator"].novelty_percentile,
+                MODES["generator"].novelty_floor,
                 select,
             ),
             SYNTHETIC,
@@ -621,7 +619,7 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
             ga_ntk_generator(
                 GeneratorConfig(),
                 f"GA-NTK generator, {select} {SELECT_POOL}x",
-                MODES["generator"].novelty_percentile,
+                MODES["generator"].novelty_floor,
                 select,
             ),
             SYNTHETIC,
@@ -638,7 +636,7 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
             ga_ntk_generator(
                 GENERATOR_WHOLE_SET,
                 f"GA-NTK generator, noise std {std:g}",
-                MODES["generator"].novelty_percentile,
+                MODES["generator"].novelty_floor,
                 noise_std=std,
             ),
             SYNTHETIC,
@@ -651,7 +649,7 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
         ga_ntk_generator(
             dataclasses.replace(GENERATOR_WHOLE_SET, learning_rate=2e-3),
             "GA-NTK generator, Adam 2e-3",
-            MODES["generator"].novelty_percentile,
+            MODES["generator"].novelty_floor,
         ),
         SYNTHETIC,
         "all 200 real images per step and twice the learning rate, constant",
@@ -660,7 +658,7 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
         ga_ntk_generator(
             GENERATOR_WHOLE_SET,
             "GA-NTK generator, whole real set",
-            MODES["generator"].novelty_percentile,
+            MODES["generator"].novelty_floor,
         ),
         SYNTHETIC,
         "the defaults before the real batch of 128: all 200 of the augmented real set per step, Adam 1e-3",
@@ -669,7 +667,7 @@ METHODS: dict[str, tuple[Callable | None, int, str]] = {
         ga_ntk_generator(
             dataclasses.replace(GENERATOR_WHOLE_SET, steps=1300),
             "GA-NTK generator, 1300 steps",
-            MODES["generator"].novelty_percentile,
+            MODES["generator"].novelty_floor,
         ),
         SYNTHETIC,
         "all 200 real images per step, Adam 1e-3, 1.3x as long (about 60 s per class at 8x8)",

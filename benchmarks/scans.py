@@ -108,7 +108,7 @@ def main() -> None:
         config = with_overrides(config, args.set)
         request = SynthRequest(
             input_folder=train, out=out, mode=args.mode, n=args.n, size=args.size, seed=args.seed,
-            config=config, quality_gate=not args.no_quality_gate, novelty_percentile=args.novelty_floor,
+            config=config, quality_gate=not args.no_quality_gate, novelty_floor=args.novelty_floor,
             read_settings=READING,
         )  # fmt: skip
         start = time.perf_counter()

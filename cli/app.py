@@ -25,13 +25,6 @@ from augment import __version__
 from augment.errors import AugmentError, render
 from augment.io.strict_json import dumps as strict_dumps
 
-# Library parameters whose flag has another name.
-ALIASES = {
-    "synthetic_batch_size": "batch_size",
-    "checkpoint_seconds": "checkpoint_every",
-    "novelty_percentile": "novelty_floor",
-}
-
 
 @cache
 def _flags() -> dict[str, tuple[str, str | None]]:
@@ -52,7 +45,7 @@ def flag_for(name: str, value: str | None = None) -> str:
     """How a library parameter (``name``, optionally ``=value``) is spelled on the command line:
     ``n`` -> ``--n``, ``on_bad_file=skip`` -> ``--on-bad-file skip``, ``novelty_stop=False`` ->
     ``--no-novelty-stop``; a parameter the CLI has no flag for keeps its name."""
-    flag, negative = _flags().get(ALIASES.get(name, name), (None, None))
+    flag, negative = _flags().get(name, (None, None))
     if flag is None:
         return name if value is None else f"{name}={value}"
     if value is None or value == "True":
@@ -372,9 +365,9 @@ def synth(
             resume=resume,
             on_bad_file=on_bad_file,
             read_settings=read_settings(slice_axis, window),
-            checkpoint_seconds=checkpoint_every,
+            checkpoint_every=checkpoint_every,
             quality_gate=quality_gate,
-            **({} if novelty_floor is None else {"novelty_percentile": novelty_floor}),
+            **({} if novelty_floor is None else {"novelty_floor": novelty_floor}),
             command_line=("augment", *sys.argv[1:]),
         )
 

@@ -194,13 +194,13 @@ def test_existing_output_is_left_untouched_and_only_augments_own_is_overwritten(
         ),
         (
             lambda d: (d / "empty").mkdir() or d / "empty",
-            "error: no images in {d}/empty (looked for .bmp, .dcm, .dicom, .jpeg, .jpg, .nii, .nii.gz, .png, .tif, .tiff "
-            "and DICOM files directly inside it and in its sub-folders)\n",
+            "error: no images in {d}/empty (looked for .bmp, .dcm, .dicom, .jpeg, .jpg, .nii, .nii.gz, .png, "
+            ".tif, .tiff and DICOM files directly inside it and in its sub-folders)\n",
         ),
         (
             lambda d: (d / "notes").mkdir() or ((d / "notes" / "a.txt").write_text("x") and d / "notes"),
-            "error: no images in {d}/notes (looked for .bmp, .dcm, .dicom, .jpeg, .jpg, .nii, .nii.gz, .png, .tif, .tiff "
-            "and DICOM files directly inside it and in its sub-folders)\n",
+            "error: no images in {d}/notes (looked for .bmp, .dcm, .dicom, .jpeg, .jpg, .nii, .nii.gz, .png, "
+            ".tif, .tiff and DICOM files directly inside it and in its sub-folders)\n",
         ),
     ],
     ids=["missing", "file", "empty", "no-images"],

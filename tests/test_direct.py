@@ -21,7 +21,7 @@ from augment.gantk.placement import Placement
 FAST = SynthesisConfig(
     steps=12,
     chunk_steps=5,
-    synthetic_batch_size=8,
+    batch_size=8,
     augment_real_to=0,
     novelty_stop=False,
     convergence_stop=False,

@@ -54,8 +54,9 @@ def test_parameters_are_spelled_as_flags():
     assert flag_for("on_bad_file", "skip") == "--on-bad-file skip"
     assert flag_for("overwrite", "True") == "--overwrite"
     assert flag_for("novelty_stop", "False") == "--no-novelty-stop"
-    assert flag_for("synthetic_batch_size") == "--batch-size"
-    assert flag_for("checkpoint_seconds") == "--checkpoint-every"
+    assert flag_for("batch_size") == "--batch-size"  # one name per knob: the library's is the flag's
+    assert flag_for("checkpoint_every") == "--checkpoint-every"
+    assert flag_for("novelty_floor", "40") == "--novelty-floor 40"
     assert flag_for("eta") == "eta" and flag_for("eta", "2") == "eta=2"
     message = "`size=4` is too small; pass `size=8` or larger, or raise `memory`"
     assert render(message, flag_for) == "--size 4 is too small; pass --size 8 or larger, or raise --memory"

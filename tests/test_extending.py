@@ -74,7 +74,7 @@ def test_the_registered_reader_reads_npy_files_and_names_a_bad_one(extended, npy
 @pytest.mark.slow
 def test_the_registered_loss_and_architecture_are_valid_settings(extended, threes):
     config = SynthesisConfig(
-        steps=3, synthetic_batch_size=4, augment_real_to=0, discriminator=DiscriminatorConfig(loss="hinge")
+        steps=3, batch_size=4, augment_real_to=0, discriminator=DiscriminatorConfig(loss="hinge")
     )
     result = synthesize(threes, 4, config, jax.random.PRNGKey(0))
     assert np.all(np.isfinite(result.loss_history))

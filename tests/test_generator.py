@@ -474,7 +474,7 @@ def test_scan_sizes_train_against_the_real_images_themselves_unless_chosen(size,
     from augment.gantk.modes.generator import GENERATOR
 
     config, floor = GENERATOR.for_size(GeneratorConfig(augment_real_to=chosen), size)
-    assert config.augment_real_to == real_to and floor == GENERATOR.novelty_percentile
+    assert config.augment_real_to == real_to and floor == GENERATOR.novelty_floor
     unsized = GeneratorConfig(augment_real_to=chosen)
     assert GENERATOR.memory_need(unsized, [6], [10], "cpu", 1).n_real_total == planned
     assert GENERATOR.memory_need(config, [6], [10], "cpu", 1).n_real_total == max(real_to, 6)

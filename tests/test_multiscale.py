@@ -30,7 +30,7 @@ from augment.run.checkpoint import load_checkpoint, save_checkpoint
 
 # 16x16 digits synthesised from 8x8: two levels, both small enough for the quick loop.
 CONFIG = SynthesisConfig(
-    steps=20, refine_steps=10, chunk_steps=5, coarse_size=8, synthetic_batch_size=4, augment_real_to=0,
+    steps=20, refine_steps=10, chunk_steps=5, coarse_size=8, batch_size=4, augment_real_to=0,
     discriminator=DiscriminatorConfig(real_batch_size=8),
 )  # fmt: skip
 
@@ -89,7 +89,7 @@ def test_each_coarser_level_keeps_the_floor_at_the_same_percentile_of_its_own_re
 
     monkeypatch.setattr(multiscale, "synthesize", record)
     synthesize_coarse_to_fine(
-        threes16, 2, CONFIG, jax.random.PRNGKey(0), near_copy_threshold=0.3, novelty_percentile=60.0
+        threes16, 2, CONFIG, jax.random.PRNGKey(0), near_copy_threshold=0.3, novelty_floor=60.0
     )
     coarse = resize(threes16, 8)
     between = np.sqrt(((coarse[:, None] - coarse[None]) ** 2).mean(axis=(2, 3, 4)))

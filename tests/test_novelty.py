@@ -19,7 +19,7 @@ from augment.quality import leave_one_out_threshold, pairwise_rms_distance
 
 # Without augmentation, five real threes are copied within about 60 Adam steps: the stop must act.
 COPYING = SynthesisConfig(
-    steps=120, chunk_steps=10, synthetic_batch_size=8, augment_real_to=0,
+    steps=120, chunk_steps=10, batch_size=8, augment_real_to=0,
     discriminator=DiscriminatorConfig(real_batch_size=8),
     max_near_copy_fraction=0.1,
 )  # fmt: skip
@@ -132,7 +132,7 @@ def test_by_default_no_batch_ends_and_every_image_ends_as_its_last_version_above
 @pytest.mark.slow
 def test_a_run_resumed_after_a_novelty_stop_equals_the_uninterrupted_one(threes):
     key = jax.random.PRNGKey(3)
-    config = dataclasses.replace(COPYING, synthetic_batch_size=4)  # two problems
+    config = dataclasses.replace(COPYING, batch_size=4)  # two problems
     whole = synthesize(threes, 8, config, key)
     assert whole.steps_run.max() < 120
     saved = []
@@ -158,7 +158,7 @@ def test_a_run_resumed_after_a_novelty_stop_equals_the_uninterrupted_one(threes)
 def test_the_defaults_do_not_copy_the_real_images(threes):
     """The shipped defaults on five threes: no synthetic image is a near-copy (with the stop off
     and no augmentation, most are; see COPYING)."""
-    config = dataclasses.replace(SynthesisConfig(), synthetic_batch_size=8)
+    config = dataclasses.replace(SynthesisConfig(), batch_size=8)
     result = synthesize(threes, 8, config, jax.random.PRNGKey(0))
     distance = pairwise_rms_distance(result.images, threes).min(axis=1)
     assert np.all(distance >= leave_one_out_threshold(threes))

@@ -27,7 +27,7 @@ SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 CONFIG = SynthesisConfig(
     steps=12,
     chunk_steps=5,
-    synthetic_batch_size=4,
+    batch_size=4,
     augment_real_to=0,
     discriminator=DiscriminatorConfig(real_batch_size=8),
 )

@@ -62,7 +62,7 @@ from augment.gantk.placement import Placement
 digits = load_digits()
 real = (digits.images[digits.target == 3][:12] / 16.0)[..., None].astype(np.float32)
 config = SynthesisConfig(
-    steps=6, chunk_steps=3, synthetic_batch_size=4, augment_real_to=0,
+    steps=6, chunk_steps=3, batch_size=4, augment_real_to=0,
     discriminator=DiscriminatorConfig(real_batch_size=8),
 )
 key, devices = jax.random.PRNGKey(2), tuple(jax.devices())
@@ -224,7 +224,7 @@ def test_a_tight_memory_budget_lowers_the_batches_and_says_so(tmp_path):
     assert result.exit_code == 0, result.output
     assert "(--memory), lowered the synthetic batch to 16" in result.stderr
     provenance = read_output(out).provenance
-    assert provenance["config"]["synthetic_batch_size"] == 16 and provenance["config"]["memory"] == "1MiB"
+    assert provenance["config"]["batch_size"] == 16 and provenance["config"]["memory"] == "1MiB"
     assert provenance["memory"]["budget_bytes"] == 2**20
     assert provenance["memory"]["estimated_bytes_per_device"] <= 2**20
     fixed = CliRunner().invoke(
@@ -364,7 +364,7 @@ def test_a_single_lane_gives_the_same_result_with_and_without_vmap(threes, monke
     from augment.gantk import direct, synthesize
 
     config = SynthesisConfig(
-        steps=4, chunk_steps=2, synthetic_batch_size=8, augment_real_to=0,
+        steps=4, chunk_steps=2, batch_size=8, augment_real_to=0,
         discriminator=DiscriminatorConfig(real_batch_size=8),
     )  # fmt: skip
     unbatched = synthesize(threes, 8, config, jax.random.PRNGKey(1))

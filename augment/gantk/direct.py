@@ -88,7 +88,7 @@ class SynthesisConfig(FlatRecord):
     learning_rate: float = 0.01
     noise: float = 0.0
     steps: int = 300
-    synthetic_batch_size: int = 32
+    batch_size: int = 32
     chunk_steps: int = 10
     augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (scan_defaults)
     augment_rotation: float = 12.0
@@ -110,8 +110,8 @@ class SynthesisConfig(FlatRecord):
                 ),
                 (self.steps >= 1, f"`steps` must be at least 1, got {self.steps}"),
                 (
-                    self.synthetic_batch_size >= 1,
-                    f"`synthetic_batch_size` must be at least 1, got {self.synthetic_batch_size}",
+                    self.batch_size >= 1,
+                    f"`batch_size` must be at least 1, got {self.batch_size}",
                 ),
                 (self.chunk_steps >= 1, f"`chunk_steps` must be at least 1, got {self.chunk_steps}"),
                 (self.learning_rate > 0, "`learning_rate` must be positive"),
@@ -389,7 +389,7 @@ def xla_step_bytes(
     config = SynthesisConfig(
         discriminator=DiscriminatorConfig(architecture=architecture, real_batch_size=n_real),
         steps=1,
-        synthetic_batch_size=n_synthetic,
+        batch_size=n_synthetic,
         augment_real_to=0,
     )
     compiled = _compiled_problem(config, image_shape[0], image_shape[-1])
@@ -443,7 +443,7 @@ def synthesize(
     if not bool(jnp.all(jnp.isfinite(real))) or float(real.min()) < 0 or float(real.max()) > 1:
         raise AugmentError("real image values must be finite and in [0, 1]")
     placement = placement or Placement.single()
-    problems, per_problem = plan_problems(n_synthetic, config.synthetic_batch_size)
+    problems, per_problem = plan_problems(n_synthetic, config.batch_size)
     image_shape = tuple(real.shape[1:])
     originals = np.asarray(real)
     config = scan_defaults(config, image_shape[0])

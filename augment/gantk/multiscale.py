@@ -86,7 +86,7 @@ def level_work(levels: list[tuple[int, int]], upto: int | None = None) -> int:
 def total_work(image_size: int, config: SynthesisConfig, count: int) -> int:
     """A class's work in coarsest-step units: problems x sum over levels of steps x weight."""
     levels = schedule(image_size, config)
-    problems, _ = plan_problems(count, config.synthetic_batch_size)
+    problems, _ = plan_problems(count, config.batch_size)
     return problems * level_work(levels)
 
 
@@ -157,7 +157,7 @@ def synthesize_coarse_to_fine(
     resume: CoarseToFineSnapshot | None = None,
     checkpoint: Callable[[CoarseToFineSnapshot], None] | None = None,
     near_copy_threshold: float | None = None,
-    novelty_percentile: float = NEAR_COPY_PERCENTILE,
+    novelty_floor: float = NEAR_COPY_PERCENTILE,
     placement: Placement | None = None,
 ) -> SynthesisResult:
     """Synthesise ``n_synthetic`` images of one class at the real images' size, level by level.
@@ -167,7 +167,7 @@ def synthesize_coarse_to_fine(
     :func:`level_weights`, so that its rate gives a true remaining time). Returns the last level's
     images and realness, and the loss history of every level side by side: (problems, sum of the
     levels' steps). ``near_copy_threshold`` is the last level's novelty floor; each coarser level
-    keeps its images at least the ``novelty_percentile`` of its own real images' leave-one-out
+    keeps its images at least the ``novelty_floor`` of its own real images' leave-one-out
     distances from them, so that the images a finer level starts from keep the same floor.
     """
     real = np.asarray(real_images, np.float32)
@@ -175,7 +175,7 @@ def synthesize_coarse_to_fine(
         raise AugmentError(f"real images must be (n, S, S, C) with n >= 1, got shape {real.shape}")
     config = scan_defaults(config, real.shape[1])  # every level takes the working size's real side
     levels = schedule(real.shape[1], config)
-    problems, per_problem = plan_problems(n_synthetic, config.synthetic_batch_size)
+    problems, per_problem = plan_problems(n_synthetic, config.batch_size)
     total = problems * per_problem
     if resume is not None and not 0 <= resume.level < len(levels):
         raise AugmentError("the checkpoint does not match this request (its level is not in the schedule)")
@@ -233,7 +233,7 @@ def synthesize_coarse_to_fine(
             resume=resume.current if resume is not None and k == first else None,
             checkpoint=level_checkpoint,
             near_copy_threshold=(
-                near_copy_threshold if last else leave_one_out_threshold(level_real, novelty_percentile)
+                near_copy_threshold if last else leave_one_out_threshold(level_real, novelty_floor)
             ),
             placement=placement,
             initial=start,

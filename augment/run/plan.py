@@ -84,9 +84,9 @@ def check_request(request: SynthRequest) -> Checked:
         check_apart(
             Path(request.save_generator), "save_generator", {"input folder": input_folder, "output": out}
         )
-    if request.novelty_percentile is not None and not 0.0 <= request.novelty_percentile <= 100.0:
+    if request.novelty_floor is not None and not 0.0 <= request.novelty_floor <= 100.0:
         raise AugmentError(
-            f"`novelty_percentile={request.novelty_percentile:g}` must be between 0 and 100 (a percentage)"
+            f"`novelty_floor={request.novelty_floor:g}` must be between 0 and 100 (a percentage)"
         )
     minimum = config.discriminator.min_size
     if request.size is not None and request.size > MAX_SIZE:
@@ -105,8 +105,8 @@ def check_request(request: SynthRequest) -> Checked:
         budget = int(multihost_utils.broadcast_one_to_all(np.int64(-1 if budget is None else budget)))
         budget = None if budget < 0 else budget
     check_precision(config.discriminator.matmul_precision, devices[0].platform)
-    if request.checkpoint_seconds < 0:
-        raise AugmentError(f"`checkpoint_seconds` must not be negative, got {request.checkpoint_seconds}")
+    if request.checkpoint_every < 0:
+        raise AugmentError(f"`checkpoint_every` must not be negative, got {request.checkpoint_every}")
     check_count_options(request.n, request.per_class)
     check_seed(request.seed)
     if checkpoint_path(out).exists() and not request.resume:

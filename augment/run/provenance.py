@@ -46,7 +46,7 @@ def fingerprint(
     dataset: RealDataset,
     counts: list[int],
     quality_gate: bool = True,
-    novelty_percentile: float = NEAR_COPY_PERCENTILE,
+    novelty_floor: float = NEAR_COPY_PERCENTILE,
     read_settings: ReadSettings = DEFAULT_READING,
 ) -> str:
     """Identifies what a run computes: a checkpoint resumes only the run with the same one.
@@ -61,7 +61,7 @@ def fingerprint(
         "seed": seed,
         "counts": counts,
         **({} if quality_gate else {"quality_gate": False}),
-        **({} if novelty_percentile == NEAR_COPY_PERCENTILE else {"novelty_percentile": novelty_percentile}),
+        **({} if novelty_floor == NEAR_COPY_PERCENTILE else {"novelty_floor": novelty_floor}),
         **({} if read_settings == DEFAULT_READING else {"reading": reading_record(read_settings)}),
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()

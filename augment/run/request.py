@@ -31,9 +31,9 @@ class SynthRequest:
       overwrite, resume: replace an existing output; continue from a checkpoint.
       on_bad_file: "fail" or "skip" for unreadable inputs.
       read_settings: how volumes (NIfTI) are cut into slices and windowed.
-      checkpoint_seconds: the most seconds between checkpoints within a class.
+      checkpoint_every: the most seconds between checkpoints within a class.
       quality_gate: check every image before it is written (:mod:`augment.run.gate`).
-      novelty_percentile: the novelty floor: no synthetic image is nearer a real image of its
+      novelty_floor: the novelty floor: no synthetic image is nearer a real image of its
         class than this percentage of the real images are to their nearest other one (5: only
         near-copies are kept out; see ``augment.run.synth.NOVELTY_RULE``). None: the mode's
         default (``Mode.for_size``: 60 in direct mode, 40 there above 32 pixels, 50 in generator
@@ -60,9 +60,9 @@ class SynthRequest:
     resume: bool = False
     on_bad_file: str = "fail"
     read_settings: ReadSettings = DEFAULT_READING
-    checkpoint_seconds: float = 10.0
+    checkpoint_every: float = 10.0
     quality_gate: bool = True
-    novelty_percentile: float | None = None
+    novelty_floor: float | None = None
     command_line: tuple[str, ...] = ()
 
 

@@ -105,7 +105,7 @@ def run_synth(
     for name, real, count in zip(dataset.class_names, real_counts, counts, strict=True):
         say("info", f"class {name}: {real} real images -> {count} synthetic")
 
-    percentile = default_percentile if request.novelty_percentile is None else request.novelty_percentile
+    percentile = default_percentile if request.novelty_floor is None else request.novelty_floor
     run_fingerprint = fingerprint(
         checked.mode.name, plan.config, request.seed, dataset, counts, request.quality_gate, percentile,
         request.read_settings,
@@ -300,10 +300,10 @@ def _synthesize_classes(
         def save(
             snapshot: Snapshot, k: int = k, start: float = start, seconds_before: float = seconds_before
         ) -> None:
-            # After every finished problem; within a problem at most every checkpoint_seconds.
+            # After every finished problem; within a problem at most every checkpoint_every.
             nonlocal last_save
             now = time.perf_counter()
-            if not writer or (not snapshot.milestone and now - last_save < request.checkpoint_seconds):
+            if not writer or (not snapshot.milestone and now - last_save < request.checkpoint_every):
                 return
             last_save = now
             save_checkpoint(
@@ -321,9 +321,9 @@ def _synthesize_classes(
             progress=report,
             resume=resume,
             checkpoint=save,
-            novelty_floor=floor,
+            floor_distance=floor,
             placement=plan.placement,
-            novelty_percentile=percentile,
+            novelty_floor=percentile,
         )
         try:
             result = mode.run_class(plan.config, task)

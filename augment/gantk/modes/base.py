@@ -73,14 +73,14 @@ class ClassTask:
       progress: see :data:`StepProgress`, or None.
       resume: the snapshot of an interrupted run of the same class, or None.
       checkpoint: called with a snapshot after every chunk of steps.
-      novelty_floor: RMS distance to the nearest real image of the class under which a synthetic
-        image is too close to one: the ``novelty_percentile`` of every class's real images' (as
+      floor_distance: RMS distance to the nearest real image of the class under which a synthetic
+        image is too close to one: the ``novelty_floor`` of every class's real images' (as
         stored) distances to their nearest other one (:func:`augment.quality.leave_one_out_threshold`;
         the rule is ``augment.run.synth.NOVELTY_RULE``), or None when there is no reference. Direct mode
         keeps every image's last version at least this far (its novelty stop); generator mode
         draws other samples instead of closer ones.
       placement: the devices and lanes the mode may use.
-      novelty_percentile: the percentile of the real images' leave-one-out nearest distances the
+      novelty_floor: the percentile of the real images' leave-one-out nearest distances the
         floor was taken at (direct mode takes its coarser levels' floors at it).
     """
 
@@ -90,9 +90,9 @@ class ClassTask:
     progress: StepProgress | None
     resume: Snapshot | None
     checkpoint: Callable[[Snapshot], None]
-    novelty_floor: float | None
+    floor_distance: float | None
     placement: Placement
-    novelty_percentile: float = NEAR_COPY_PERCENTILE
+    novelty_floor: float = NEAR_COPY_PERCENTILE
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class Mode:
       trains_model: whether it trains a generator that ``save_generator`` can keep: its
         :attr:`ClassResult.model` is then the generator's parameter arrays and its configuration
         has ``to_dict`` (the run layer writes them, :mod:`augment.io.saved_generator`).
-      novelty_percentile: its default novelty floor, as a percentile of the real images'
+      novelty_floor: its default novelty floor, as a percentile of the real images'
         leave-one-out nearest distances (see :class:`ClassTask`; measured per mode in
         ``benchmarks/RESULTS.md``).
     """
@@ -135,7 +135,7 @@ class Mode:
     config_type: type[Any] = object
     description: str = ""
     trains_model: bool = False
-    novelty_percentile: float = NEAR_COPY_PERCENTILE
+    novelty_floor: float = NEAR_COPY_PERCENTILE
 
     def configure(self, options: dict[str, Any]) -> Any:
         """Its configuration from the options every mode shares, each given only when the user
@@ -148,8 +148,8 @@ class Mode:
     def for_size(self, config: Any, image_size: int) -> tuple[Any, float]:
         """The configuration as it runs at a working size of ``image_size`` pixels (defaults that
         depend on the size resolved, so provenance records what ran) and the mode's default
-        novelty percentile there. By default: ``config`` and :attr:`novelty_percentile`."""
-        return config, self.novelty_percentile
+        novelty percentile there. By default: ``config`` and :attr:`novelty_floor`."""
+        return config, self.novelty_floor
 
     def memory_need(
         self, config: Any, real_counts: list[int], counts: list[int], platform: str, devices: int

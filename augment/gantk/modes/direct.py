@@ -21,7 +21,7 @@ T = TypeVar("T")
 # the shared option names -> SynthesisConfig fields (None: a field of the discriminator)
 _OPTIONS = {
     "steps": "steps",
-    "batch_size": "synthetic_batch_size",
+    "batch_size": "batch_size",
     "augment_real_to": "augment_real_to",
     "novelty_stop": "novelty_stop",
     "convergence_stop": "convergence_stop",
@@ -38,7 +38,7 @@ class DirectMode(Mode):
     # their nearest other one: a membership-inference attack near chance on the digits protocol,
     # for a little of the gain (docs/design.md, "Copy guards"); scan sizes have their own
     # (SCAN_NOVELTY_PERCENTILE, for_size)
-    novelty_percentile = 60.0
+    novelty_floor = 60.0
 
     def for_size(self, config: SynthesisConfig, image_size: int) -> tuple[SynthesisConfig, float]:
         """Above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels the real side is the real
@@ -46,7 +46,7 @@ class DirectMode(Mode):
         :data:`~augment.gantk.direct.SCAN_NOVELTY_PERCENTILE` (:func:`scan_defaults`)."""
         sized = scan_defaults(config, image_size)
         scans = is_scan_size(image_size) and sized.augment_real_to == 0
-        return sized, SCAN_NOVELTY_PERCENTILE if scans else self.novelty_percentile
+        return sized, SCAN_NOVELTY_PERCENTILE if scans else self.novelty_floor
 
     def keeps_novelty_floor(self, config: SynthesisConfig) -> bool:
         """The floor is the novelty stop's threshold: without the stop it is not kept."""
@@ -63,7 +63,7 @@ class DirectMode(Mode):
     ) -> MemoryNeed:
         real_to = planned_augment_real_to(config.augment_real_to)
         n_real_total = max(augmented_size(real_to, n) for n in real_counts)
-        sizes = [plan_problems(c, config.synthetic_batch_size) for c in counts]
+        sizes = [plan_problems(c, config.batch_size) for c in counts]
         problems, synthetic = max(p for p, _ in sizes), max(s for _, s in sizes)
         # a CPU device gains nothing from batching problems; an accelerator does while they fit
         max_lanes = 1 if platform == "cpu" else min(MAX_LANES_PER_DEVICE, -(-problems // devices))
@@ -76,7 +76,7 @@ class DirectMode(Mode):
             config.discriminator, real_batch_size=real or config.discriminator.real_batch_size
         )
         return dataclasses.replace(
-            config, discriminator=discriminator, synthetic_batch_size=synthetic or config.synthetic_batch_size
+            config, discriminator=discriminator, batch_size=synthetic or config.batch_size
         )
 
     def run_class(self, config: SynthesisConfig, task: ClassTask) -> ClassResult:
@@ -88,8 +88,8 @@ class DirectMode(Mode):
             task.progress,
             resume=_own_snapshot(task.resume, CoarseToFineSnapshot),
             checkpoint=task.checkpoint,
-            near_copy_threshold=task.novelty_floor,
-            novelty_percentile=task.novelty_percentile,
+            near_copy_threshold=task.floor_distance,
+            novelty_floor=task.novelty_floor,
             placement=task.placement,
         )
         return ClassResult(result.images, result.realness, result.loss_history, 0.0)
@@ -100,7 +100,7 @@ class DirectMode(Mode):
     def more(self, config: SynthesisConfig, task: ClassTask, first: ClassResult) -> ClassResult:
         """At least ``task.count`` more images, in problems of the size ``first``'s ran in, so
         that the compiled steps are reused."""
-        _, per_problem = plan_problems(len(first.images), config.synthetic_batch_size)
+        _, per_problem = plan_problems(len(first.images), config.batch_size)
         count = math.ceil(task.count / per_problem) * per_problem
         return self.run_class(config, dataclasses.replace(task, count=count))
 

@@ -38,7 +38,7 @@ class GeneratorMode(Mode):
     # samples are cheap: those nearer a real image than half the real images are to their nearest
     # other one are drawn again, which brings a membership-inference attack nearer chance on the
     # digits protocol (docs/design.md, "Copy guards")
-    novelty_percentile = 50.0
+    novelty_floor = 50.0
 
     def configure(self, options: dict[str, Any]) -> GeneratorConfig:
         if any(k not in _OWN and k not in _SHARED for k in options):
@@ -51,8 +51,8 @@ class GeneratorMode(Mode):
     def for_size(self, config: GeneratorConfig, image_size: int) -> tuple[GeneratorConfig, float]:
         """Above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels the real side is the real
         images themselves unless ``augment_real_to`` was chosen (:func:`scan_defaults`); the floor
-        stays :attr:`novelty_percentile`, since a sample too near a real image is drawn again."""
-        return scan_defaults(config, image_size), self.novelty_percentile
+        stays :attr:`novelty_floor`, since a sample too near a real image is drawn again."""
+        return scan_defaults(config, image_size), self.novelty_floor
 
     def memory_need(
         self, config: GeneratorConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
@@ -83,7 +83,7 @@ class GeneratorMode(Mode):
             resume=_own_snapshot(task.resume, GeneratorSnapshot),
             checkpoint=task.checkpoint,
         )
-        made = generate(trained, task.count, task.real, sample_key, task.novelty_floor)
+        made = generate(trained, task.count, task.real, sample_key, task.floor_distance)
         leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(trained.params)]
         return ClassResult(made.images, made.realness, trained.loss_history[None, :], 0.0, leaves)
 
@@ -93,7 +93,7 @@ class GeneratorMode(Mode):
         _, treedef = parameter_layout(shape, config)
         params = jax.tree_util.tree_unflatten(treedef, first.model or [])
         generator = TrainedGenerator(params, shape, config, first.loss_history[0])
-        made = generate(generator, task.count, task.real, task.key, task.novelty_floor)
+        made = generate(generator, task.count, task.real, task.key, task.floor_distance)
         return ClassResult(made.images, made.realness, first.loss_history, 0.0, first.model)
 
     def read_snapshot(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> GeneratorSnapshot:
