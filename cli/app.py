@@ -24,6 +24,7 @@ from rich.table import Table
 from augment import __version__
 from augment.errors import AugmentError, render
 from augment.io.strict_json import dumps as strict_dumps
+from augment.parameters import PARAMETERS, flag_declaration
 
 
 @cache
@@ -75,45 +76,16 @@ def user_errors() -> Iterator[None]:
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=(__doc__ or "").split("\n")[0])
 
 
-# Options shared by several commands, declared once.
-NOption = Annotated[
-    int | None,
-    typer.Option(
-        "--n", help="Total synthetic images, split across classes by their real counts.", show_default="500"
-    ),
-]
-PerClassOption = Annotated[
-    int | None, typer.Option("--per-class", help="Synthetic images per class (instead of --n).")
-]
-FormatOption = Annotated[
-    str | None, typer.Option("--format", help="h5 or png.", show_default="from the suffix of --out")
-]
-SeedOption = Annotated[
-    int, typer.Option("--seed", help="Random seed: the same seed gives the same images on CPU.")
-]
-DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu or gpu.")]
-OverwriteOption = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")]
-QuietOption = Annotated[bool, typer.Option("--quiet", help="No progress bar or summary.")]
-OnBadFileOption = Annotated[
-    str, typer.Option("--on-bad-file", help="fail: stop at an unreadable file; skip: leave it out.")
-]
-SliceAxisOption = Annotated[
-    str | None,
-    typer.Option(
-        "--slice-axis",
-        help="Volumes (NIfTI): cut them into axial, coronal or sagittal slices.",
-        show_default="axial",
-    ),
-]
-WindowOption = Annotated[
-    str | None,
-    typer.Option(
-        "--window",
-        metavar="LOW,HIGH",
-        help="Volumes: show intensities LOW..HIGH from black to white (CT in Hounsfield units: -160,240).",
-        show_default="each volume's 0.5 to 99.5 percentiles",
-    ),
-]
+def option(name: str) -> Any:
+    """The typer option of a parameter of :data:`augment.parameters.PARAMETERS` (its flag, help,
+    shown default and metavar come from there, declared once)."""
+    parameter = PARAMETERS[name]
+    return typer.Option(
+        flag_declaration(name),
+        help=parameter.help,
+        show_default=parameter.show_default,
+        metavar=parameter.metavar,
+    )
 
 
 def read_settings(slice_axis: str | None, window: str | None):
@@ -166,157 +138,36 @@ def synth(
     input_folder: Annotated[
         Path, typer.Argument(metavar="INPUT", help="Folder of images; sub-folders are classes.")
     ],
-    n: NOption = None,
-    per_class: PerClassOption = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="Output .h5 file or PNG folder.", show_default="<INPUT name>-synthetic.h5"
-        ),
-    ] = None,
-    format: FormatOption = None,
-    size: Annotated[
-        int | None,
-        typer.Option(
-            "--size",
-            help="Square working size (at most 256).",
-            show_default="median shorter side, at most 64 on a CPU, 128 on a GPU",
-        ),
-    ] = None,
-    channels: Annotated[
-        str, typer.Option("--channels", help="auto (3 only if an input is colour), 1 or 3.")
-    ] = "auto",
-    mode: Annotated[
-        str,
-        typer.Option(
-            "--mode",
-            help="direct: optimise the pixels; generator: train a generator per class and sample it.",
-        ),
-    ] = "direct",
-    steps: Annotated[
-        int | None,
-        typer.Option(
-            "--steps", help="Steps per synthetic batch (direct) or per generator.", show_default="300 / 1000"
-        ),
-    ] = None,
-    batch_size: Annotated[
-        int | None,
-        typer.Option(
-            "--batch-size",
-            help="Synthetic images per GA-NTK problem (direct) or generator batch.",
-            show_default="32 / 64",
-        ),
-    ] = None,
-    real_batch_size: Annotated[
-        int | None,
-        typer.Option(
-            "--real-batch-size",
-            help="Real images the discriminator sees per step.",
-            show_default="256 (generator mode 128), lowered to fit --memory",
-        ),
-    ] = None,
-    augment_real_to: Annotated[
-        int | None,
-        typer.Option(
-            "--augment-real-to",
-            help="The discriminator sees this many random small rotations and shifts of each "
-            "class's real images (0: the real images only).",
-            show_default="200; above 32 px: 0",
-        ),
-    ] = None,
-    novelty_stop: Annotated[
-        bool | None,
-        typer.Option(
-            "--novelty-stop/--no-novelty-stop",
-            help="Direct mode: check the images every 10 steps against the novelty floor and end each one "
-            "as its last version that was not nearer a real image.",
-            show_default="on",
-        ),
-    ] = None,
-    convergence_stop: Annotated[
-        bool | None,
-        typer.Option(
-            "--convergence-stop/--no-convergence-stop",
-            help="Direct mode: end a batch once its loss fell by less than 0.1% over its last 50 steps.",
-            show_default="on above 32 px (coarse to fine), off at 32 px or less",
-        ),
-    ] = None,
-    save_generator: Annotated[
-        Path | None,
-        typer.Option(
-            "--save-generator",
-            metavar="PATH",
-            help="Keep the trained generators in this folder (--mode generator).",
-        ),
-    ] = None,
-    seed: SeedOption = 0,
-    device: DeviceOption = "auto",
-    devices: Annotated[
-        str,
-        typer.Option(
-            "--devices", help="How many devices of that kind share the synthetic batches: N or all."
-        ),
-    ] = "all",
-    memory: Annotated[
-        str | None,
-        typer.Option(
-            "--memory",
-            help="Memory budget per device, e.g. 4GiB; batches are lowered to fit.",
-            show_default="90% of the free memory",
-        ),
-    ] = None,
-    matmul_precision: Annotated[
-        str | None,
-        typer.Option(
-            "--matmul-precision",
-            help="float32, or on a GPU the faster tensorfloat32 or bfloat16 "
-            "(docs/usage.md, On a GPU: their accuracy).",
-            show_default="float32",
-        ),
-    ] = None,
-    distributed: Annotated[
-        bool,
-        typer.Option(
-            "--distributed",
-            help="Join a multi-host run "
-            "(jax.distributed.initialize: SLURM, Kubernetes or JAX_COORDINATOR_ADDRESS).",
-        ),
-    ] = False,
-    overwrite: OverwriteOption = False,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")
-    ] = False,
-    on_bad_file: OnBadFileOption = "fail",
-    slice_axis: SliceAxisOption = None,
-    window: WindowOption = None,
-    checkpoint_every: Annotated[
-        float,
-        typer.Option(
-            "--checkpoint-every", help="Seconds between checkpoints within a batch (0: every chunk of steps)."
-        ),
-    ] = 10.0,
-    quality_gate: Annotated[
-        bool,
-        typer.Option(
-            "--quality-gate/--no-quality-gate",
-            help="Check every image before it is written; re-synthesise or drop broken ones.",
-            show_default="on",
-        ),
-    ] = True,
-    novelty_floor: Annotated[
-        float | None,
-        typer.Option(
-            "--novelty-floor",
-            metavar="PERCENT",
-            help="Keep every image at least as far from each real image of its class as PERCENT % of the "
-            "real images are from their nearest other one (5: keep out near-copies only).",
-            show_default="60 (direct; 40 above 32 px) / 50 (generator)",
-        ),
-    ] = None,
-    quiet: QuietOption = False,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", help="Say what is read, skipped and decided.")
-    ] = False,
+    n: Annotated[int | None, option("n")] = None,
+    per_class: Annotated[int | None, option("per_class")] = None,
+    out: Annotated[Path | None, option("out")] = None,
+    format: Annotated[str | None, option("format")] = None,
+    size: Annotated[int | None, option("size")] = None,
+    channels: Annotated[str, option("channels")] = "auto",
+    mode: Annotated[str, option("mode")] = "direct",
+    steps: Annotated[int | None, option("steps")] = None,
+    batch_size: Annotated[int | None, option("batch_size")] = None,
+    real_batch_size: Annotated[int | None, option("real_batch_size")] = None,
+    augment_real_to: Annotated[int | None, option("augment_real_to")] = None,
+    novelty_stop: Annotated[bool | None, option("novelty_stop")] = None,
+    convergence_stop: Annotated[bool | None, option("convergence_stop")] = None,
+    save_generator: Annotated[Path | None, option("save_generator")] = None,
+    seed: Annotated[int, option("seed")] = 0,
+    device: Annotated[str, option("device")] = "auto",
+    devices: Annotated[str, option("devices")] = "all",
+    memory: Annotated[str | None, option("memory")] = None,
+    matmul_precision: Annotated[str | None, option("matmul_precision")] = None,
+    distributed: Annotated[bool, option("distributed")] = False,
+    overwrite: Annotated[bool, option("overwrite")] = False,
+    resume: Annotated[bool, option("resume")] = False,
+    on_bad_file: Annotated[str, option("on_bad_file")] = "fail",
+    slice_axis: Annotated[str, option("slice_axis")] = "axial",
+    window: Annotated[str | None, option("window")] = None,
+    checkpoint_every: Annotated[float, option("checkpoint_every")] = 10.0,
+    quality_gate: Annotated[bool, option("quality_gate")] = True,
+    novelty_floor: Annotated[float | None, option("novelty_floor")] = None,
+    quiet: Annotated[bool, option("quiet")] = False,
+    verbose: Annotated[bool, option("verbose")] = False,
 ) -> None:
     """Synthesise labelled images from the real images in INPUT and write an HDF5 file or PNG folder."""
     from augment.gantk.modes import MODES
@@ -429,14 +280,14 @@ def sample(
     generator: Annotated[
         Path, typer.Argument(metavar="GENERATOR", help="A folder written by synth --save-generator.")
     ],
-    out: Annotated[Path, typer.Option("--out", help="Output .h5 file or PNG folder.")],
-    n: NOption = None,
-    per_class: PerClassOption = None,
-    format: FormatOption = None,
-    seed: SeedOption = 0,
-    device: DeviceOption = "auto",
-    overwrite: OverwriteOption = False,
-    quiet: QuietOption = False,
+    out: Annotated[Path, typer.Option("--out", help=PARAMETERS["out"].help)],
+    n: Annotated[int | None, option("n")] = None,
+    per_class: Annotated[int | None, option("per_class")] = None,
+    format: Annotated[str | None, option("format")] = None,
+    seed: Annotated[int, option("seed")] = 0,
+    device: Annotated[str, option("device")] = "auto",
+    overwrite: Annotated[bool, option("overwrite")] = False,
+    quiet: Annotated[bool, option("quiet")] = False,
 ) -> None:
     """Draw new images from saved generators, without the real data."""
     from augment.run import SampleRequest, run_sample

@@ -20,16 +20,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from augment import parameters
 from augment.errors import AugmentError
 
 Array = jax.Array
 AUGMENTATION_STREAM = 0x617567  # fold_in constant: the augmentation's key, apart from the others
 POSE_ROTATION, POSE_SHIFT = 12.0, 0.125  # the default small poses: degrees, fraction of the size
 
-SCAN_SIZE = 32
+SCAN_SIZE = parameters.SCAN_SIZE
 """Working sizes above this many pixels are scans' (the CPU default for them is 64): there
 :func:`scan_defaults` applies."""
-AUGMENT_REAL_TO = 200
+AUGMENT_REAL_TO = parameters.AUGMENT_REAL_TO
 """The augmented real set's size up to :data:`SCAN_SIZE` pixels (digits, small crops)."""
 
 

@@ -48,6 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from augment import parameters
 from augment.errors import AugmentError, one_of
 from augment.gantk.augmentation import discriminator_real_set, scan_defaults
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
@@ -137,7 +138,7 @@ class SynthesisConfig(FlatRecord):
         )
 
 
-SCAN_NOVELTY_PERCENTILE = 40.0
+SCAN_NOVELTY_PERCENTILE = parameters.SCAN_NOVELTY_FLOOR
 """Direct mode's default novelty floor above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels,
 where the real side is the real images themselves: the images come to rest between real scans, as
 far from the nearest one as the real scans are from each other. At 60, the floor of smaller

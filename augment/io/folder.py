@@ -44,12 +44,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from augment import parameters
 from augment.errors import AugmentError
 from augment.io.readers import BadFile, Decoded, ReadSettings, all_suffixes, reader_for, readers_by_content
 
 MAX_FILE_BYTES = 2**31  # a larger input file is a bad file (read neither into memory nor decoded)
 MAX_LISTED = 20  # unreadable files named in one error
-DEFAULT_MAX_SIZE = 64  # default working size cap on a CPU (128 on an accelerator: augment.run.plan)
+DEFAULT_MAX_SIZE = parameters.CPU_SIZE_CAP  # default working size cap on a CPU (augment.parameters)
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 BAD_FILE_POLICIES = ("fail", "skip")
 CHANNELS = ("auto", "1", "3")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+from augment import parameters
 from augment.errors import AugmentError
 
-DEFAULT_N = 500
+DEFAULT_N = parameters.DEFAULT_N
 
 
 MAX_SYNTHETIC = 1_000_000  # more images per run is a mistake, not a request (weeks on a CPU)

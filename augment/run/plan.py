@@ -16,6 +16,7 @@ import jax
 import numpy as np
 from jax.experimental import multihost_utils
 
+from augment import parameters
 from augment.errors import AugmentError, one_of
 from augment.gantk.memory import MemoryPlan, default_budget, format_bytes, parse_memory, plan_memory
 from augment.gantk.modes import MODES, Mode
@@ -30,13 +31,13 @@ from augment.run.devices import check_precision, resolve_device, resolve_devices
 from augment.run.request import Log, SynthRequest
 from augment.run.seed import check_seed
 
-MAX_SIZE = 256  # the largest working size
-ACCELERATOR_SIZE_CAP = 128  # the default working size's cap on a GPU or TPU (on a CPU: DEFAULT_MAX_SIZE)
+MAX_SIZE = parameters.MAX_SIZE  # the largest working size
+ACCELERATOR_SIZE_CAP = parameters.ACCELERATOR_SIZE_CAP  # the default size's cap on a GPU or TPU
 
 
 def default_size_cap(platform: str) -> int:
-    """The largest default working size on ``platform``: 64 on a CPU (500 MRI slices in about
-    two minutes on two cores), 128 on an accelerator."""
+    """The largest default working size on ``platform``: :data:`~augment.parameters.CPU_SIZE_CAP`
+    on a CPU (its time for 500 MRI slices: benchmarks/RESULTS.md), the accelerator cap on a GPU."""
     return DEFAULT_MAX_SIZE if platform == "cpu" else ACCELERATOR_SIZE_CAP
 
 
@@ -84,10 +85,7 @@ def check_request(request: SynthRequest) -> Checked:
         check_apart(
             Path(request.save_generator), "save_generator", {"input folder": input_folder, "output": out}
         )
-    if request.novelty_floor is not None and not 0.0 <= request.novelty_floor <= 100.0:
-        raise AugmentError(
-            f"`novelty_floor={request.novelty_floor:g}` must be between 0 and 100 (a percentage)"
-        )
+    parameters.PARAMETERS["novelty_floor"].check(request.novelty_floor)
     minimum = config.discriminator.min_size
     if request.size is not None and request.size > MAX_SIZE:
         raise AugmentError(
@@ -105,8 +103,7 @@ def check_request(request: SynthRequest) -> Checked:
         budget = int(multihost_utils.broadcast_one_to_all(np.int64(-1 if budget is None else budget)))
         budget = None if budget < 0 else budget
     check_precision(config.discriminator.matmul_precision, devices[0].platform)
-    if request.checkpoint_every < 0:
-        raise AugmentError(f"`checkpoint_every` must not be negative, got {request.checkpoint_every}")
+    parameters.PARAMETERS["checkpoint_every"].check(request.checkpoint_every)
     check_count_options(request.n, request.per_class)
     check_seed(request.seed)
     if checkpoint_path(out).exists() and not request.resume:

@@ -15,6 +15,7 @@ from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.memory import MAX_LANES_PER_DEVICE
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Snapshot, schedule_record
 from augment.gantk.multiscale import CoarseToFineSnapshot, schedule, synthesize_coarse_to_fine, total_work
+from augment.parameters import NOVELTY_FLOOR
 
 T = TypeVar("T")
 
@@ -38,7 +39,7 @@ class DirectMode(Mode):
     # their nearest other one: a membership-inference attack near chance on the digits protocol,
     # for a little of the gain (docs/design.md, "Copy guards"); scan sizes have their own
     # (SCAN_NOVELTY_PERCENTILE, for_size)
-    novelty_floor = 60.0
+    novelty_floor = NOVELTY_FLOOR["direct"]
 
     def for_size(self, config: SynthesisConfig, image_size: int) -> tuple[SynthesisConfig, float]:
         """Above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels the real side is the real

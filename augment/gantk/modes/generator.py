@@ -25,6 +25,7 @@ from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, schedule_record
 from augment.gantk.modes.direct import _own_snapshot
 from augment.gantk.multiscale import level_work
+from augment.parameters import NOVELTY_FLOOR
 
 _OWN = {"steps": "steps", "batch_size": "batch_size", "augment_real_to": "augment_real_to"}
 _SHARED = ("real_batch_size", "matmul_precision")
@@ -38,7 +39,7 @@ class GeneratorMode(Mode):
     # samples are cheap: those nearer a real image than half the real images are to their nearest
     # other one are drawn again, which brings a membership-inference attack nearer chance on the
     # digits protocol (docs/design.md, "Copy guards")
-    novelty_floor = 50.0
+    novelty_floor = NOVELTY_FLOOR["generator"]
 
     def configure(self, options: dict[str, Any]) -> GeneratorConfig:
         if any(k not in _OWN and k not in _SHARED for k in options):

@@ -1,0 +1,130 @@
+"""The parameter table is the one declaration of every ``augment synth`` setting: the CLI's
+options, the request's defaults, the modes' configurations and the README's options table must
+all agree with it."""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import re
+
+import pytest
+import typer
+
+from augment import parameters
+from augment.cli.app import app
+from augment.errors import AugmentError
+from augment.gantk.augmentation import scan_defaults
+from augment.gantk.modes import MODES
+from augment.io.readers import ReadSettings
+from augment.parameters import PARAMETERS
+from augment.run import SynthRequest
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+
+
+def synth_options() -> dict[str, typer.core.TyperOption]:
+    command = typer.main.get_group(app).commands["synth"]
+    return {p.name: p for p in command.params if p.param_type_name == "option"}
+
+
+def test_every_synth_option_is_declared_once_in_the_table_and_built_from_it():
+    options = synth_options()
+    assert list(options) == list(PARAMETERS)  # the same settings, in the same order
+    for name, parameter in PARAMETERS.items():
+        option = options[name]
+        assert option.opts == [parameter.flag], name
+        assert option.secondary_opts == ([parameter.negative] if parameter.switch else []), name
+        assert option.help == parameter.help, name
+        assert option.show_default == parameter.show_default, name
+        if parameter.metavar is not None:
+            assert option.metavar == parameter.metavar, name
+        if parameter.default is not None:
+            assert option.default == parameter.default, name
+
+
+def test_every_library_parameter_is_a_request_field_a_mode_option_or_a_reading_setting():
+    request = {f.name: f.default for f in dataclasses.fields(SynthRequest)}
+    reading = {f.name: f.default for f in dataclasses.fields(ReadSettings)}
+    mode_options = {"steps", "batch_size", "real_batch_size", "matmul_precision", "augment_real_to"}
+    mode_options |= {"novelty_stop", "convergence_stop"}
+    for name, parameter in PARAMETERS.items():
+        if parameter.cli_only:
+            assert name not in request and name not in mode_options, name
+            continue
+        assert name in request or name in mode_options or name in reading, name
+        if parameter.default is not None and name in request:
+            assert request[name] == parameter.default, name  # the CLI and the library default alike
+        if parameter.default is not None and name in reading:
+            assert reading[name] == parameter.default, name
+
+
+def configured(mode: str, name: str, options: dict | None = None):
+    """The value of ``name`` in ``mode``'s configuration (the discriminator's field where it is one)."""
+    config = MODES[mode].configure(options or {})
+    return getattr(config, name) if hasattr(config, name) else getattr(config.discriminator, name)
+
+
+@pytest.mark.parametrize("name", [n for n, p in PARAMETERS.items() if p.per_mode and n != "novelty_floor"])
+def test_the_modes_defaults_are_the_tables(name):
+    for mode, value in PARAMETERS[name].per_mode.items():
+        assert configured(mode, name) == value, (mode, name)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("steps", 7),
+        ("batch_size", 3),
+        ("real_batch_size", 5),
+        ("augment_real_to", 9),
+        ("matmul_precision", "bfloat16"),
+    ],
+)
+def test_each_mode_option_reaches_the_configuration_field_of_the_same_name(name, value):
+    for mode in MODES:
+        assert configured(mode, name, {name: value}) == value, mode
+
+
+def test_the_size_dependent_defaults_are_the_tables():
+    for mode in MODES:
+        config = MODES[mode].configure({})
+        assert scan_defaults(config, parameters.SCAN_SIZE).augment_real_to == parameters.AUGMENT_REAL_TO
+        assert scan_defaults(config, parameters.SCAN_SIZE + 1).augment_real_to == 0
+        assert MODES[mode].novelty_floor == PARAMETERS["novelty_floor"].per_mode[mode]
+    _, floor = MODES["direct"].for_size(MODES["direct"].configure({}), parameters.SCAN_SIZE + 1)
+    assert floor == parameters.SCAN_NOVELTY_FLOOR
+
+
+def test_ranges_are_checked_with_the_parameters_name():
+    PARAMETERS["novelty_floor"].check(None)
+    PARAMETERS["novelty_floor"].check(0)
+    with pytest.raises(
+        AugmentError, match=r"^`novelty_floor=150` must be between 0 and 100 \(a percentage\)$"
+    ):
+        PARAMETERS["novelty_floor"].check(150)
+    with pytest.raises(AugmentError, match=r"^`checkpoint_every` must not be negative, got -1$"):
+        PARAMETERS["checkpoint_every"].check(-1)
+
+
+def readme_options_table() -> list[str]:
+    """The rows of the README's options table (each starts with a flag)."""
+    return [line for line in README.read_text().splitlines() if line.startswith("| `--")]
+
+
+def test_the_readme_options_table_lists_every_flag_and_no_other():
+    rows = readme_options_table()
+    flags_in_readme = {flag for row in rows for flag in re.findall(r"`(--[a-z-]+)", row.split(" | ")[0])}
+    declared = {p.flag for p in PARAMETERS.values()} | {p.negative for p in PARAMETERS.values() if p.negative}
+    assert flags_in_readme <= declared, flags_in_readme - declared
+    for parameter in PARAMETERS.values():
+        assert parameter.flag in flags_in_readme or parameter.negative in flags_in_readme, parameter.flag
+
+
+def test_the_readme_states_each_modes_default():
+    rows = readme_options_table()
+    for name in ("steps", "batch_size", "novelty_floor"):
+        parameter = PARAMETERS[name]
+        row = next(r for r in rows if f"`{parameter.flag}" in r.split(" | ")[0])
+        for value in parameter.per_mode.values():
+            assert f"{value:g}" in row, (name, value)
