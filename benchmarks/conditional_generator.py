@@ -28,8 +28,9 @@ import numpy as np
 import optax
 
 from augment.gantk.augmentation import discriminator_real_set
-from augment.gantk.generator import GeneratorConfig, far_enough_pools, generator_optimizer
+from augment.gantk.generator import GeneratorConfig, generator_optimizer
 from augment.gantk.generator_network import generator_network
+from augment.gantk.generator_sampling import far_enough_pools
 from augment.gantk.loop import chunk_of_steps, real_gram, run_steps
 
 SampleFn = Callable[[int, int, jax.Array], np.ndarray]  # (class, n, key) -> (n, S, S, C)
@@ -115,7 +116,7 @@ def draw_far_enough(
     sample_fn: SampleFn, c: int, n: int, class_real: np.ndarray, floor: float, key: jax.Array, pool: int = 64
 ) -> np.ndarray:
     """(n, S, S, C) samples of class ``c`` kept from the images of ``class_real`` by the novelty
-    floor as ``generate`` keeps them (:func:`~augment.gantk.generator.far_enough_pools` over pools
+    floor as ``generate`` keeps them (:func:`~augment.gantk.generator_sampling.far_enough_pools` over pools
     of whole batches of ``pool``)."""
     size = pool * math.ceil(n / pool)
     return far_enough_pools(lambda pool_key: sample_fn(c, size, pool_key), class_real, floor, key)[0][:n]

@@ -29,8 +29,9 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 from augment.gantk.augmentation import discriminator_real_set
-from augment.gantk.generator import GeneratorConfig, _compiled, sample, train_generator
+from augment.gantk.generator import GeneratorConfig, compiled_generator, train_generator
 from augment.gantk.generator_network import _plan, generator_network, sampling_batch
+from augment.gantk.generator_sampling import sample
 from augment.ntk import stax
 
 
@@ -53,7 +54,7 @@ def loop_against_python(size: int, steps: int = 10) -> dict:
     """Seconds per training step (the default config, on its augmented real set of 200): ``steps``
     steps in one compiled chunk, and the same steps as ``steps`` chunks of one step."""
     config = GeneratorConfig(steps=1)
-    compiled = _compiled(config, (size, size, 1))
+    compiled = compiled_generator(config, (size, size, 1))
     real = discriminator_real_set(
         jax.random.PRNGKey(0), real_images(size), config.augment_real_to, config.augment_rotation,
         config.augment_shift,

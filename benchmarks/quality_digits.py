@@ -37,7 +37,8 @@ from sklearn.svm import SVC
 
 from augment.gantk import DiscriminatorConfig, SynthesisConfig, synthesize
 from augment.gantk.augmentation import augmented_real_set
-from augment.gantk.generator import GeneratorConfig, generate, sample, train_generator
+from augment.gantk.generator import GeneratorConfig, train_generator
+from augment.gantk.generator_sampling import generate, sample
 from augment.gantk.losses import LOSSES, origin_loss
 from augment.gantk.modes import MODES
 from augment.privacy import membership_inference

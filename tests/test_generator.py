@@ -21,7 +21,6 @@ from augment.gantk.generator import (
     GeneratorSnapshot,
     generator_optimizer,
     generator_schedule,
-    sample,
     train_generator,
 )
 from augment.gantk.generator_network import (
@@ -30,6 +29,7 @@ from augment.gantk.generator_network import (
     grown_parameters,
     sampling_batch,
 )
+from augment.gantk.generator_sampling import sample
 from augment.gantk.multiscale import resize
 from augment.ntk import stax
 
@@ -481,7 +481,7 @@ def test_scan_sizes_train_against_the_real_images_themselves_unless_chosen(size,
 
 
 def test_the_novelty_floor_draws_other_samples_instead_of_closer_ones(threes, trained):
-    from augment.gantk.generator import NOVELTY_ROUNDS, generate
+    from augment.gantk.generator_sampling import NOVELTY_ROUNDS, generate
     from augment.quality import nearest_real
 
     key = jax.random.PRNGKey(5)

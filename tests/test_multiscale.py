@@ -17,7 +17,7 @@ from augment.cli.app import app
 from augment.errors import AugmentError
 from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapshot, synthesize
 from augment.gantk.augmentation import AUGMENT_REAL_TO, scan_defaults
-from augment.gantk.direct import SCAN_NOVELTY_PERCENTILE
+from augment.gantk.direct_config import SCAN_NOVELTY_PERCENTILE
 from augment.gantk.modes import MODES
 from augment.gantk.multiscale import (
     CoarseToFineSnapshot,

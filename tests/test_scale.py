@@ -22,7 +22,8 @@ from augment.errors import AugmentError
 from augment.gantk import memory
 from augment.gantk.architectures import discriminator
 from augment.gantk.config import DiscriminatorConfig
-from augment.gantk.direct import SynthesisConfig, _compiled_problem, xla_step_bytes
+from augment.gantk.direct import _compiled_problem, xla_step_bytes
+from augment.gantk.direct_config import SynthesisConfig
 from augment.gantk.memory import (
     MARGIN,
     MIN_REAL_BATCH,

@@ -40,25 +40,30 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from augment import parameters
-from augment.errors import AugmentError, one_of
+from augment.errors import AugmentError
 from augment.gantk.augmentation import discriminator_real_set, scan_defaults
-from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
+from augment.gantk.config import DiscriminatorConfig
+from augment.gantk.direct_config import SynthesisConfig
+from augment.gantk.direct_snapshot import (
+    CheckpointFn,
+    FinishedProblem,
+    RunningProblem,
+    SynthesisSnapshot,
+    checked_snapshot,
+)
 from augment.gantk.discriminator import real_batch
-from augment.gantk.loop import check_finite, checked_leaves, chunk_of_steps, real_gram
+from augment.gantk.loop import check_finite, chunk_of_steps, real_gram
 from augment.gantk.placement import LANE_AXIS, Placement
 from augment.quality import leave_one_out_threshold, pairwise_rms_distance
 
 Array = jax.Array
-OPTIMIZERS = ("adam", "gd")
 UNBATCHED_SINGLE_LANE = True
 """Run a device's single lane (every CPU run) without ``vmap``: it saves the batching. It was
 added after a segmentation fault of XLA's CPU compiler in the gradient of the halved self-kernel
@@ -66,84 +71,6 @@ under a size-1 ``vmap`` (jaxlib 0.10.2, seen once while building the device supp
 did not reproduce later on the same jaxlib (8x8 and 16x16, batches 4 to 32, plain and augmented
 real sets). ``tests/test_scale.py`` runs both paths and checks they agree, so either can be
 dropped without changing results."""
-
-
-@dataclass(frozen=True)
-class SynthesisConfig(FlatRecord):
-    """Everything that decides what direct-mode synthesis computes (recorded in provenance).
-
-    The discriminator follows the published GA-NTK settings; the optimiser is Adam on pixels
-    (clean images within a few hundred steps, docs/design.md). ``chunk_steps`` is how often the
-    novelty stop looks at a batch (and progress is reported): it changes the result. Above
-    ``coarse_size`` pixels a side, synthesis runs coarse to fine: ``steps`` at the coarsest level,
-    ``refine_steps`` at each doubling (:mod:`augment.gantk.multiscale`; 0: one level). With
-    ``convergence_stop`` a batch ends once its loss fell by less than ``convergence_tolerance``
-    (relative) over its last ``convergence_window`` steps, checked after every chunk; a level with
-    no more steps than the window never stops early. ``None`` (the default) turns it on for runs
-    coarse to fine, where it saves a tenth of a long run, and off for a single level of 32 pixels
-    or less, where runs are short and the last steps still add accuracy (docs/design.md).
-    """
-
-    discriminator: DiscriminatorConfig = dataclasses.field(default_factory=DiscriminatorConfig)
-    optimizer: str = "adam"
-    learning_rate: float = 0.01
-    noise: float = 0.0
-    steps: int = 300
-    batch_size: int = 32
-    chunk_steps: int = 10
-    augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (scan_defaults)
-    augment_rotation: float = 12.0
-    augment_shift: float = 0.125
-    novelty_stop: bool = True
-    max_near_copy_fraction: float = 1.0
-    coarse_size: int = 32
-    refine_steps: int = 40
-    convergence_stop: bool | None = None  # None: on coarse to fine, off for one level
-    convergence_window: int = 50
-    convergence_tolerance: float = 1e-3
-
-    def __post_init__(self) -> None:
-        check(
-            [
-                (
-                    self.optimizer in OPTIMIZERS,
-                    f"`optimizer` must be {one_of(OPTIMIZERS)}, got {self.optimizer!r}",
-                ),
-                (self.steps >= 1, f"`steps` must be at least 1, got {self.steps}"),
-                (
-                    self.batch_size >= 1,
-                    f"`batch_size` must be at least 1, got {self.batch_size}",
-                ),
-                (self.chunk_steps >= 1, f"`chunk_steps` must be at least 1, got {self.chunk_steps}"),
-                (self.learning_rate > 0, "`learning_rate` must be positive"),
-                (self.noise >= 0, "`noise` must not be negative"),
-                (
-                    (self.augment_real_to is None or self.augment_real_to >= 0)
-                    and self.augment_rotation >= 0
-                    and self.augment_shift >= 0,
-                    "the real-set augmentation's size, rotation and shift (`augment_real_to`, "
-                    "`augment_rotation`, `augment_shift`) must not be negative",
-                ),
-                (
-                    0 <= self.max_near_copy_fraction <= 1,
-                    "`max_near_copy_fraction` must be between 0 and 1",
-                ),
-                (self.coarse_size >= 0, f"`coarse_size` must not be negative, got {self.coarse_size}"),
-                (self.refine_steps >= 1, f"`refine_steps` must be at least 1, got {self.refine_steps}"),
-                (
-                    self.convergence_window >= 1 and self.convergence_tolerance >= 0,
-                    "`convergence_window` must be at least 1 and `convergence_tolerance` not negative",
-                ),
-            ]
-        )
-
-
-SCAN_NOVELTY_PERCENTILE = parameters.SCAN_NOVELTY_FLOOR
-"""Direct mode's default novelty floor above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels,
-where the real side is the real images themselves: the images come to rest between real scans, as
-far from the nearest one as the real scans are from each other. At 60, the floor of smaller
-images, many of them came closer than the floor while their fine detail was still missing,
-and the novelty stop left them as those blurred versions (benchmarks/RESULTS.md, "Sharp scans")."""
 
 
 class ProblemState(NamedTuple):
@@ -278,103 +205,6 @@ def plan_problems(n_synthetic: int, batch_size: int) -> tuple[int, int]:
     return problems, math.ceil(n_synthetic / problems)
 
 
-class FinishedProblem(NamedTuple):
-    """A solved problem: (per_problem, H, W, C) images, (per_problem,) realness, its losses."""
-
-    images: np.ndarray
-    realness: np.ndarray
-    history: list[float]
-
-
-@dataclass
-class RunningProblem:
-    """A problem under way.
-
-    Attributes:
-      state: the leaves of its :class:`ProblemState` (numpy, ``jax.tree_util`` order).
-      history: its losses so far.
-      novel: with the novelty stop, (per_problem, H, W, C) each image's last version that was not
-        a near-copy; None without the stop.
-    """
-
-    state: list[np.ndarray]
-    history: list[float]
-    novel: np.ndarray | None = None
-
-
-@dataclass
-class SynthesisSnapshot:
-    """Where the synthesis of one class stands, to checkpoint and resume it bit for bit.
-
-    Problems are keyed by their index, so a snapshot does not depend on how many ran at once: a
-    run may resume on another number of devices.
-
-    Attributes:
-      finished: the solved problems.
-      running: the problems under way.
-      milestone: True when a problem finished since the previous call of ``checkpoint`` (not saved;
-        tells a caller that rations its writes that this one is worth keeping).
-    """
-
-    finished: dict[int, FinishedProblem] = dataclasses.field(default_factory=dict)
-    running: dict[int, RunningProblem] = dataclasses.field(default_factory=dict)
-    milestone: bool = False
-
-    def copy(self) -> SynthesisSnapshot:
-        """A copy that later chunks do not change (``checkpoint`` gets the live snapshot)."""
-        running = {
-            p: RunningProblem(list(r.state), list(r.history), r.novel) for p, r in self.running.items()
-        }
-        return SynthesisSnapshot(dict(self.finished), running, self.milestone)
-
-    def to_arrays(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-        """Put the snapshot's arrays into ``arrays`` (keys ``current.*``); return its JSON record."""
-        for p, problem in self.finished.items():
-            arrays[f"current.finished.{p}.images"] = problem.images
-            arrays[f"current.finished.{p}.realness"] = problem.realness
-            arrays[f"current.finished.{p}.history"] = np.asarray(problem.history, np.float32)
-        running = {}
-        for p, run in self.running.items():
-            for i, leaf in enumerate(run.state):
-                arrays[f"current.running.{p}.state.{i}"] = np.asarray(leaf)
-            if run.novel is not None:
-                arrays[f"current.running.{p}.novel"] = run.novel
-            running[str(p)] = {
-                "state_leaves": len(run.state),
-                "history": list(run.history),
-                "novel": run.novel is not None,
-            }
-        return {"kind": "direct", "finished": sorted(self.finished), "running": running}
-
-    @classmethod
-    def from_arrays(cls, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> SynthesisSnapshot:
-        """The snapshot that :meth:`to_arrays` recorded (KeyError, TypeError or ValueError when
-        the record is incomplete)."""
-        if record.get("kind") != "direct":
-            raise ValueError(f"the snapshot under way is of mode {record.get('kind')!r}, not direct")
-        finished = {
-            int(p): FinishedProblem(
-                arrays[f"current.finished.{p}.images"],
-                arrays[f"current.finished.{p}.realness"],
-                arrays[f"current.finished.{p}.history"].tolist(),
-            )
-            for p in record["finished"]
-        }
-        running = {
-            int(p): RunningProblem(
-                [arrays[f"current.running.{p}.state.{i}"] for i in range(entry["state_leaves"])],
-                entry["history"],
-                arrays[f"current.running.{p}.novel"] if entry["novel"] else None,
-            )
-            for p, entry in record["running"].items()
-        }
-        return cls(finished, running)
-
-
-CheckpointFn = Callable[[SynthesisSnapshot], None]
-"""``checkpoint(snapshot)``, called after every chunk of steps."""
-
-
 def xla_step_bytes(
     architecture: str, image_shape: tuple[int, int, int], n_real: int, n_synthetic: int
 ) -> int:
@@ -482,7 +312,7 @@ def synthesize(
         return RunningProblem([np.asarray(v) for v in leaves], [], synthetic if guarded else None), treedef
 
     template, treedef = fresh(0)  # the shapes a saved state must have, and the filler of idle lanes
-    snapshot = _checked_snapshot(resume, template, problems, per_problem, image_shape, guarded, config.steps)
+    snapshot = checked_snapshot(resume, template, problems, per_problem, image_shape, guarded, config.steps)
     slots: list[int | None] = [None] * placement.lanes  # which problem each lane holds
     queue = [p for p in range(problems) if p not in snapshot.finished]
 
@@ -580,35 +410,3 @@ def converged(history: list[float], config: SynthesisConfig) -> bool:
         return False
     before, now = history[-window - 1], history[-1]
     return before - now < config.convergence_tolerance * abs(before)
-
-
-def _checked_snapshot(
-    resume: SynthesisSnapshot | None,
-    template: RunningProblem,
-    problems: int,
-    per_problem: int,
-    image_shape: tuple[int, ...],
-    guarded: bool,
-    steps: int,
-) -> SynthesisSnapshot:
-    """A working copy of ``resume`` (or a new snapshot), checked against this request."""
-    if resume is None:
-        return SynthesisSnapshot()
-    mismatch = AugmentError(
-        "the checkpoint does not match this request (problem count, image shape or state differ)"
-    )
-    finished = dict(resume.finished)
-    if any(
-        not 0 <= p < problems or f.images.shape != (per_problem, *image_shape) for p, f in finished.items()
-    ):
-        raise mismatch
-    running = {}
-    for p, run in resume.running.items():
-        novel_matches = (run.novel is None) == (not guarded) and (
-            run.novel is None or (template.novel is not None and run.novel.shape == template.novel.shape)
-        )
-        if not (0 <= p < problems and p not in finished and novel_matches and len(run.history) < steps):
-            raise mismatch
-        state = checked_leaves(template.state, run.state, "optimiser state")
-        running[p] = RunningProblem(state, list(run.history), run.novel)
-    return SynthesisSnapshot(finished, running)

@@ -6,7 +6,8 @@ per-class GA-NTK problem, and independent generators let a lab add a class witho
 others (and, later, train classes on different devices). One class-conditional generator for all
 classes trained faster but gained less on the digits protocol (docs/design.md, "The method").
 
-The network is :mod:`augment.gantk.generator_network`'s; this module trains and samples it.
+The network is :mod:`augment.gantk.generator_network`'s; this module trains it and
+:mod:`augment.gantk.generator_sampling` samples it.
 Settings follow the published GA-NTKg code (docs/design.md, "The method"): Adam with beta1 0.5,
 global-norm clipping 5, z dimension 64, batch 64, diag_reg 1e-4, except three measured on the
 digits protocol (docs/design.md): the learning rate starts at 2e-3 and falls to 0 along a cosine
@@ -20,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -34,10 +34,9 @@ from augment.errors import AugmentError
 from augment.gantk.augmentation import discriminator_real_set, scan_defaults
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
-from augment.gantk.generator_network import generator_network, grown_parameters, grows_into, sampling_batch
+from augment.gantk.generator_network import generator_network, grown_parameters, grows_into
 from augment.gantk.loop import chunk_of_steps, real_gram, restore, run_steps
 from augment.gantk.multiscale import LEVEL_STREAM, level_sizes, level_weights, level_work, resize
-from augment.quality import nearest_real
 
 Array = jax.Array
 
@@ -204,7 +203,7 @@ class GeneratorSnapshot:
         return cls(leaves, record["history"], int(record.get("level", 0)))
 
 
-class _Compiled(NamedTuple):
+class CompiledGenerator(NamedTuple):
     init_state: Callable
     run_chunk: Callable  # (state, real_all, gram_all, steps in the whole training, num_steps)
     gram: Callable
@@ -213,7 +212,9 @@ class _Compiled(NamedTuple):
 
 
 @functools.lru_cache(maxsize=8)
-def _compiled(config: GeneratorConfig, image_shape: tuple[int, ...]) -> _Compiled:
+def compiled_generator(config: GeneratorConfig, image_shape: tuple[int, ...]) -> CompiledGenerator:
+    """The jitted steps of training (and scoring samples of) a generator of ``config`` for
+    ``image_shape`` images, cached by both."""
     size, _, channels = image_shape
     kernel_fn = config.discriminator.kernel_fn(size, channels)
     loss_and_realness = config.discriminator.loss_fn(kernel_fn)
@@ -253,7 +254,7 @@ def _compiled(config: GeneratorConfig, image_shape: tuple[int, ...]) -> _Compile
         _, prediction = loss_and_realness(images, real, gram)
         return prediction
 
-    return _Compiled(init_state, run_chunk, real_gram(kernel_fn), jax.jit(apply_fn), realness)
+    return CompiledGenerator(init_state, run_chunk, real_gram(kernel_fn), jax.jit(apply_fn), realness)
 
 
 def generator_schedule(image_size: int, config: GeneratorConfig) -> list[tuple[int, int]]:
@@ -269,7 +270,9 @@ def generator_schedule(image_size: int, config: GeneratorConfig) -> list[tuple[i
     return [(size, config.steps if k == 0 else config.refine_steps) for k, size in enumerate(sizes)]
 
 
-def _run_level_chunk(compiled: _Compiled, real: Array, gram: Array, steps: int, state, num_steps: int):
+def _run_level_chunk(
+    compiled: CompiledGenerator, real: Array, gram: Array, steps: int, state, num_steps: int
+):
     """``num_steps`` steps of a level of ``steps`` steps (``run_steps``'s ``run_chunk``)."""
     return compiled.run_chunk(state, real, gram, steps, num_steps)
 
@@ -320,7 +323,7 @@ def train_generator(
         level_key = key if level == 0 else jax.random.fold_in(key, LEVEL_STREAM + level)
         level_shape = (level_size, level_size, channels)
         level_config = dataclasses.replace(config, steps=steps)
-        compiled = _compiled(dataclasses.replace(level_config, steps=1), level_shape)
+        compiled = compiled_generator(dataclasses.replace(level_config, steps=1), level_shape)
         real = discriminator_real_set(
             level_key,
             jnp.asarray(resize(real_all, level_size)),
@@ -358,128 +361,3 @@ def train_generator(
         config,
         np.asarray(history, np.float32),
     )
-
-
-def _check_count(n: int) -> None:
-    if n < 1:
-        raise AugmentError(f"the number of images must be at least 1, got {n}")
-
-
-def sample(generator: TrainedGenerator, n: int, key: Array, batch: int | None = None) -> np.ndarray:
-    """(n, S, S, C) float32 images in (0, 1) from ``n`` noise vectors drawn with ``key``.
-
-    The network runs on whole batches of ``batch`` rows (by default :func:`sampling_batch` for the
-    platform of the default device; the last one padded with zero noise and cut), so a request of
-    any size compiles it once; fewer than ``batch`` images run as one batch. The images do not
-    depend on ``batch`` beyond float rounding.
-    """
-    _check_count(n)
-    size, _, channels = generator.image_shape
-    if batch is None:
-        batch = sampling_batch(size, channels, generator.config.base_channels, _default_platform())
-    if batch < 1:
-        raise AugmentError(f"the sampling batch must be at least 1, got {batch}")
-    apply = _sampler(size, channels, generator.config.base_channels)
-    z = jax.random.normal(key, (n, generator.config.z_dim))
-    if n > batch:
-        z = jnp.pad(z, ((0, -n % batch), (0, 0)))
-    rows = min(n, batch)
-    # every batch is dispatched before the first is read back, so the next one computes meanwhile
-    images = [apply(generator.params, z[i : i + rows]) for i in range(0, len(z), rows)]
-    return np.concatenate([np.asarray(batch_images) for batch_images in images])[:n]
-
-
-def _default_platform() -> str:
-    """The platform a new array lands on here (``jax.default_device``'s, when one is set)."""
-    return next(iter(jnp.zeros(()).devices())).platform
-
-
-@functools.lru_cache(maxsize=8)
-def _sampler(size: int, channels: int, base_channels: int) -> Callable[..., jax.Array]:
-    return jax.jit(generator_network(size, channels, base_channels)[1])
-
-
-NOVELTY_ROUNDS = 8  # pools of samples drawn, at most, to find enough that keep the novelty floor
-
-
-def far_enough_pools(
-    draw: Callable[[Array], np.ndarray], real_pixels: np.ndarray, floor: float, key: Array
-) -> tuple[np.ndarray, int]:
-    """As many images as one pool, keeping the novelty floor where the pools allow.
-
-    ``draw(key)`` makes one pool (m, S, S, C); round 0 draws with ``key``, round ``r`` with
-    ``fold_in(key, r)``, up to :data:`NOVELTY_ROUNDS` rounds, until m images are at least ``floor``
-    (RMS) from every image of ``real_pixels`` (r, S, S, C). Returns those m images in the order
-    drawn, the farthest of the nearer ones filling any gap, and how many are far enough.
-    """
-    kept: list[np.ndarray] = []
-    near: list[tuple[np.ndarray, np.ndarray]] = []
-    size = 0
-    for round_ in range(NOVELTY_ROUNDS):
-        pool = draw(key if round_ == 0 else jax.random.fold_in(key, round_))
-        size = len(pool)
-        distance = nearest_real(pool, real_pixels)[1]
-        kept.append(pool[distance >= floor])
-        near.append((pool[distance < floor], distance[distance < floor]))
-        if sum(len(k) for k in kept) >= size:
-            break
-    far_enough = np.concatenate(kept)[:size]
-    closest_last = np.concatenate([p for p, _ in near])[np.argsort(-np.concatenate([d for _, d in near]))]
-    return np.concatenate([far_enough, closest_last[: size - len(far_enough)]]), len(far_enough)
-
-
-class Generated(NamedTuple):
-    """What :func:`generate` made: images (n, S, S, C) float32 in (0, 1), realness (n,) float32,
-    and ``too_close``, how many of the images are nearer a real image than the floor asked."""
-
-    images: np.ndarray
-    realness: np.ndarray
-    too_close: int
-
-
-def generate(
-    generator: TrainedGenerator, n: int, real_images, key: Array, floor: float | None = None
-) -> Generated:
-    """``n`` samples and their realness, as ``augment synth --mode generator`` writes them.
-
-    Realness is the discriminator's "real" prediction for each sample when it is trained, as in
-    training, on one generator batch (``config.batch_size`` samples) against a real batch of the
-    class. The samples are drawn in whole batches: without ``floor``, the images are the first
-    ``n`` rows of ``sample(generator, n rounded up to whole batches, key')`` (``key'`` the first
-    half of ``jax.random.split(key)``).
-
-    With ``floor``, a sample whose RMS distance to its nearest image of ``real_images`` is below
-    it is left out and others are drawn in its place: up to :data:`NOVELTY_ROUNDS` pools of that
-    many samples, the first from ``key'``, round ``r`` from ``fold_in(key', r)``, keeping the far
-    enough ones in order. Should the pools not hold enough, the farthest of the rest fill the gap
-    and are counted in ``too_close``.
-
-    Args:
-      generator: a trained generator.
-      n: the number of images wanted.
-      real_images: (r, S, S, C) the real images of its class, in [0, 1].
-      key: a JAX PRNG key.
-      floor: the smallest RMS distance to a real image a sample may have, or None.
-    """
-    _check_count(n)
-    config = generator.config
-    real = jnp.asarray(real_images, jnp.float32)
-    compiled = _compiled(dataclasses.replace(config, steps=1), generator.image_shape)
-    batches = math.ceil(n / config.batch_size)
-    pool_size = batches * config.batch_size
-    sample_key, score_key = jax.random.split(key)
-    if floor is None:
-        images, too_close = sample(generator, pool_size, sample_key), 0
-    else:
-        images, far = far_enough_pools(
-            lambda pool_key: sample(generator, pool_size, pool_key), np.asarray(real), floor, sample_key
-        )
-        too_close = max(0, n - far)
-    gram = compiled.gram(real)
-    scores = [
-        np.asarray(
-            compiled.realness(images[b * config.batch_size : (b + 1) * config.batch_size], real, gram, k)
-        )
-        for b, k in enumerate(jax.random.split(score_key, batches))
-    ]
-    return Generated(images[:n], np.concatenate(scores)[:n].astype(np.float32), too_close)

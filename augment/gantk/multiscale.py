@@ -18,7 +18,7 @@ Every level uses the same problems (the same partition of the images into batche
 problem's image at one level is the start of the same problem's image at the next. At or below
 ``coarse_size`` (and with ``coarse_size=0``) there is one level and this is exactly
 :func:`~augment.gantk.direct.synthesize`. Checkpoints hold the level, the images it started from
-and its :class:`~augment.gantk.direct.SynthesisSnapshot`; a resumed run equals an uninterrupted
+and its :class:`~augment.gantk.direct_snapshot.SynthesisSnapshot`; a resumed run equals an uninterrupted
 one.
 """
 
@@ -35,14 +35,9 @@ import numpy as np
 
 from augment.errors import AugmentError
 from augment.gantk.augmentation import scan_defaults
-from augment.gantk.direct import (
-    ProgressFn,
-    SynthesisConfig,
-    SynthesisResult,
-    SynthesisSnapshot,
-    plan_problems,
-    synthesize,
-)
+from augment.gantk.direct import ProgressFn, SynthesisResult, plan_problems, synthesize
+from augment.gantk.direct_config import SynthesisConfig
+from augment.gantk.direct_snapshot import SynthesisSnapshot
 from augment.gantk.placement import Placement
 from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold
 

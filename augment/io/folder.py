@@ -47,6 +47,7 @@ from PIL import Image
 from augment import parameters
 from augment.errors import AugmentError
 from augment.io.readers import BadFile, Decoded, ReadSettings, all_suffixes, reader_for, readers_by_content
+from augment.io.scans import Scan, scan_order
 
 MAX_FILE_BYTES = 2**31  # a larger input file is a bad file (read neither into memory nor decoded)
 MAX_LISTED = 20  # unreadable files named in one error
@@ -74,15 +75,6 @@ class InputFile:
     skipped: str | None = None
     slices: tuple[dict, ...] = ()
     notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Scan:
-    """One scan: ``key`` identifies it across folders (``sha256:<hex>`` of its file, or
-    ``series:<SeriesInstanceUID>``), ``name`` says which it is in messages."""
-
-    key: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -194,66 +186,6 @@ def _decode(path: Path, data: bytes, settings: ReadSettings) -> Decoded:
     raise first
 
 
-def _series_order(files: list[InputFile], decoded: list[Decoded | None]) -> dict[str, list[int]]:
-    """The file indices of each DICOM series, in slice order; a file whose slice size differs from
-    the most common one of its series is marked bad in ``files`` and ``decoded`` (in place)."""
-    members: dict[str, list[int]] = {}
-    for index, d in enumerate(decoded):
-        if d is not None and d.series is not None:
-            members.setdefault(d.series.uid, []).append(index)
-    for uid, indices in members.items():
-        shapes = [decoded[i].frames[0].shape[:2] for i in indices]  # type: ignore[union-attr]
-        common = max(set(shapes), key=lambda shape: (shapes.count(shape), shape))
-        for i, shape in zip(list(indices), shapes, strict=True):
-            if shape != common:
-                files[i] = dataclasses.replace(
-                    files[i],
-                    frames=0,
-                    slices=(),
-                    skipped=f"its slice is {shape[0]}x{shape[1]}, the other slices of its series "
-                    f"{uid} are {common[0]}x{common[1]}",
-                )
-                decoded[i] = None
-                indices.remove(i)
-        slices = [d.series for i in indices if (d := decoded[i]) is not None and d.series is not None]
-        along = [s.along_normal for s in slices]
-        instances = [s.instance for s in slices]
-        key: list[float] = list(range(len(slices)))  # folder order, when neither is complete
-        if all(a is not None for a in along):
-            key = [float(a) for a in along if a is not None]
-        elif all(n is not None for n in instances):
-            key = [float(n) for n in instances if n is not None]
-        members[uid] = [i for _, i in sorted(zip(key, indices, strict=True), key=lambda pair: pair[0])]
-    return members
-
-
-def _scans(
-    files: list[InputFile], decoded: list[Decoded | None]
-) -> tuple[list[int], dict[int, Scan], dict[int, int]]:
-    """The order to take the files' images in (folder order, a series' files together in slice
-    order where its first file is), the scan of each file read, and each series file's slice
-    index in its series."""
-    series = _series_order(files, decoded)
-    uid_of = {i: uid for uid, indices in series.items() for i in indices}
-    order: list[int] = []
-    scan_of: dict[int, Scan] = {}
-    rank: dict[int, int] = {}
-    for index, d in enumerate(decoded):
-        if d is None:
-            continue
-        uid = uid_of.get(index)
-        if uid is None:
-            order.append(index)
-            scan_of[index] = Scan(f"sha256:{files[index].sha256}", files[index].path)
-        elif series[uid][0] not in scan_of:  # the series' first file met: all of it, in order
-            scan = Scan(f"series:{uid}", f"series {uid} ({len(series[uid])} files)")
-            for position, member in enumerate(series[uid]):
-                order.append(member)
-                scan_of[member] = scan
-                rank[member] = position
-    return order, scan_of, rank
-
-
 def to_working_size(pixels: np.ndarray, size: int) -> np.ndarray:
     """(H, W, C) -> (size, size, C): centre square crop, then antialiased bilinear resize."""
     h, w = pixels.shape[:2]
@@ -326,7 +258,7 @@ def load_folder(
             )
         )  # fmt: skip
         decoded.append(result)
-    order, scan_of, rank = _scans(files, decoded)
+    order, scan_of, rank = scan_order(files, decoded)
     bad_files = [f for f in files if f.skipped is not None]
     if bad_files and on_bad_file == "fail":
         listed = "; ".join(f"{f.path}: {f.skipped}" for f in bad_files[:MAX_LISTED])

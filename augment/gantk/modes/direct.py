@@ -10,7 +10,8 @@ import numpy as np
 
 from augment.errors import AugmentError
 from augment.gantk.augmentation import augmented_size, is_scan_size, planned_augment_real_to, scan_defaults
-from augment.gantk.direct import SCAN_NOVELTY_PERCENTILE, SynthesisConfig, plan_problems
+from augment.gantk.direct import plan_problems
+from augment.gantk.direct_config import SCAN_NOVELTY_PERCENTILE, SynthesisConfig
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.memory import MAX_LANES_PER_DEVICE
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Snapshot, schedule_record

@@ -16,11 +16,11 @@ from augment.gantk.generator import (
     GeneratorConfig,
     GeneratorSnapshot,
     TrainedGenerator,
-    generate,
     generator_schedule,
     parameter_layout,
     train_generator,
 )
+from augment.gantk.generator_sampling import generate
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, schedule_record
 from augment.gantk.modes.direct import _own_snapshot

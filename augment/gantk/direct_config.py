@@ -1,0 +1,91 @@
+"""Direct mode's configuration: everything that decides what its synthesis computes
+(recorded in provenance), and its novelty floor for scans."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from augment import parameters
+from augment.errors import one_of
+from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
+
+OPTIMIZERS = ("adam", "gd")
+
+
+@dataclass(frozen=True)
+class SynthesisConfig(FlatRecord):
+    """Everything that decides what direct-mode synthesis computes (recorded in provenance).
+
+    The discriminator follows the published GA-NTK settings; the optimiser is Adam on pixels
+    (clean images within a few hundred steps, docs/design.md). ``chunk_steps`` is how often the
+    novelty stop looks at a batch (and progress is reported): it changes the result. Above
+    ``coarse_size`` pixels a side, synthesis runs coarse to fine: ``steps`` at the coarsest level,
+    ``refine_steps`` at each doubling (:mod:`augment.gantk.multiscale`; 0: one level). With
+    ``convergence_stop`` a batch ends once its loss fell by less than ``convergence_tolerance``
+    (relative) over its last ``convergence_window`` steps, checked after every chunk; a level with
+    no more steps than the window never stops early. ``None`` (the default) turns it on for runs
+    coarse to fine, where it saves a tenth of a long run, and off for a single level of 32 pixels
+    or less, where runs are short and the last steps still add accuracy (docs/design.md).
+    """
+
+    discriminator: DiscriminatorConfig = dataclasses.field(default_factory=DiscriminatorConfig)
+    optimizer: str = "adam"
+    learning_rate: float = 0.01
+    noise: float = 0.0
+    steps: int = 300
+    batch_size: int = 32
+    chunk_steps: int = 10
+    augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (scan_defaults)
+    augment_rotation: float = 12.0
+    augment_shift: float = 0.125
+    novelty_stop: bool = True
+    max_near_copy_fraction: float = 1.0
+    coarse_size: int = 32
+    refine_steps: int = 40
+    convergence_stop: bool | None = None  # None: on coarse to fine, off for one level
+    convergence_window: int = 50
+    convergence_tolerance: float = 1e-3
+
+    def __post_init__(self) -> None:
+        check(
+            [
+                (
+                    self.optimizer in OPTIMIZERS,
+                    f"`optimizer` must be {one_of(OPTIMIZERS)}, got {self.optimizer!r}",
+                ),
+                (self.steps >= 1, f"`steps` must be at least 1, got {self.steps}"),
+                (
+                    self.batch_size >= 1,
+                    f"`batch_size` must be at least 1, got {self.batch_size}",
+                ),
+                (self.chunk_steps >= 1, f"`chunk_steps` must be at least 1, got {self.chunk_steps}"),
+                (self.learning_rate > 0, "`learning_rate` must be positive"),
+                (self.noise >= 0, "`noise` must not be negative"),
+                (
+                    (self.augment_real_to is None or self.augment_real_to >= 0)
+                    and self.augment_rotation >= 0
+                    and self.augment_shift >= 0,
+                    "the real-set augmentation's size, rotation and shift (`augment_real_to`, "
+                    "`augment_rotation`, `augment_shift`) must not be negative",
+                ),
+                (
+                    0 <= self.max_near_copy_fraction <= 1,
+                    "`max_near_copy_fraction` must be between 0 and 1",
+                ),
+                (self.coarse_size >= 0, f"`coarse_size` must not be negative, got {self.coarse_size}"),
+                (self.refine_steps >= 1, f"`refine_steps` must be at least 1, got {self.refine_steps}"),
+                (
+                    self.convergence_window >= 1 and self.convergence_tolerance >= 0,
+                    "`convergence_window` must be at least 1 and `convergence_tolerance` not negative",
+                ),
+            ]
+        )
+
+
+SCAN_NOVELTY_PERCENTILE = parameters.SCAN_NOVELTY_FLOOR
+"""Direct mode's default novelty floor above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels,
+where the real side is the real images themselves: the images come to rest between real scans, as
+far from the nearest one as the real scans are from each other. At 60, the floor of smaller
+images, many of them came closer than the floor while their fine detail was still missing,
+and the novelty stop left them as those blurred versions (benchmarks/RESULTS.md, "Sharp scans")."""
