@@ -345,7 +345,8 @@ def summary_lines(evaluation: Evaluation) -> list[str]:
     if attack is not None:
         low, high = attack["auc_interval"]
         lines.append(
-            f"membership inference: AUC {attack['auc']:.3f} (95 % {low:.3f}-{high:.3f}), advantage "
+            f"membership inference ({attack.get('unit', 'image')}s): AUC {attack['auc']:.3f} "
+            f"(95 % {low:.3f}-{high:.3f}), advantage "
             f"{attack['advantage']:.3f} at {attack['false_positive_rate']:.0%} false positives: "
             f"{attack['verdict']}"
         )

@@ -89,9 +89,15 @@ def verdicts(figures: dict[str, Any]) -> dict[str, str]:
     attack = figures.get("membership_inference")
     if attack is not None:
         low, high = attack["auc_interval"]
+        unit = attack.get("unit", "image")  # scans: a volume or series is the member
+        counted = (
+            f", {attack['members']} training and {attack['non_members']} held-out {unit}s"
+            if "members" in attack
+            else ""
+        )
         said["membership"] = (
-            "an attacker holding these synthetic images tells training images from others "
-            f"{attack['verdict']} (AUC {attack['auc']:.2f}, 95 % interval {low:.2f}-{high:.2f})"
+            f"an attacker holding these synthetic images tells training {unit}s from others "
+            f"{attack['verdict']} (AUC {attack['auc']:.2f}, 95 % interval {low:.2f}-{high:.2f}{counted})"
         )
     return said
 

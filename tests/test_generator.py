@@ -455,8 +455,9 @@ def test_generator_mode_takes_the_augmented_set_size_and_plans_memory_for_it():
     assert need.n_real_total == 200
     plain = GENERATOR.memory_need(GENERATOR.configure({"augment_real_to": 0}), [6, 9], [10, 10], "cpu", 1)
     assert plain.n_real_total == 9
-    with pytest.raises(AugmentError, match="apply to `mode=direct` only"):
-        GENERATOR.configure({"novelty_stop": False})
+    direct_only = r"^`novelty_stop`, `convergence_stop` do not apply to `mode=generator`$"
+    with pytest.raises(AugmentError, match=direct_only):
+        GENERATOR.configure({"novelty_stop": False, "convergence_stop": True})
 
 
 @pytest.mark.parametrize(

@@ -168,7 +168,7 @@ def test_generator_mistakes_are_one_clear_line(trained, tmp_path):
         (["synth", SAMPLES, "--out", tmp_path / "o.h5", "--save-generator", tmp_path / "g"],
          "error: --save-generator needs --mode generator (direct mode trains no generator)\n"),
         (["synth", SAMPLES, "--out", tmp_path / "o.h5", "--mode", "generator", "--no-novelty-stop"],
-         "error: --novelty-stop and --convergence-stop apply to --mode direct only\n"),
+         "error: --novelty-stop does not apply to --mode generator\n"),
         (["synth", SAMPLES, "--out", tmp_path / "o.h5", "--mode", "gan"],
          "error: --mode must be direct or generator, got 'gan'\n"),
         (["synth", SAMPLES, "--out", tmp_path / "o.h5", "--mode", "generator", "--save-generator", gen],

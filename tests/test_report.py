@@ -44,6 +44,11 @@ def test_verdicts_say_what_to_do_in_plain_words():
         "an attacker holding these synthetic images tells training images from others no better than chance "
         "(AUC 0.52, 95 % interval 0.41-0.63)"
     )
+    by_scan = {**attack, "unit": "scan", "members": 3, "non_members": 2}
+    assert verdicts(figures(attack=by_scan))["membership"] == (
+        "an attacker holding these synthetic images tells training scans from others no better than chance "
+        "(AUC 0.52, 95 % interval 0.41-0.63, 3 training and 2 held-out scans)"
+    )
     posed = figures(0.9, 0.95)
     for augmented, compared in ((0.9, "beat"), (0.95, "do no better than"), (0.99, "fall short of")):
         posed["utility"]["svc"]["real+augmented"] = augmented

@@ -12,6 +12,7 @@ import numpy as np
 
 from augment.errors import AugmentError
 from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
+from augment.gantk.modes import ClassResult
 from augment.io.atomic import Target
 from augment.io.saved_generator import ClassParameters, read_generator_folder, write_generator_folder
 
@@ -81,3 +82,24 @@ def load_generators(path: Path) -> SavedGenerators:
         for name, leaves in stored.parameters.items()
     }
     return SavedGenerators(generators, stored.manifest, stored.manifest_sha256)
+
+
+def save_run_generators(
+    at: Target,
+    config: Any,
+    image_shape: tuple[int, int, int],
+    class_names: tuple[str, ...],
+    classes: list[ClassResult],
+    provenance: dict[str, Any],
+) -> dict[str, Any]:
+    """Keep a run's generators (a mode that ``trains_model``: each class result's ``model`` is its
+    parameter arrays) at ``at.path``, checked before the run and published only if it is still as
+    it was then; returns what the output's provenance records of them."""
+    trained = {
+        name: ClassParameters(result.model or [], float(history[-1]) if len(history) else None)
+        for name, result, history in zip(
+            class_names, classes, (r.loss_history[0] for r in classes), strict=True
+        )
+    }
+    sha256 = write_generator_folder(at.path, image_shape, config.to_dict(), trained, provenance, at=at)
+    return {"path": str(Path(at.path).resolve()), "manifest_sha256": sha256}

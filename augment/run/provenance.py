@@ -19,8 +19,7 @@ import augment
 from augment.io.folder import InputFile, RealDataset
 from augment.io.readers import DEFAULT_READING, ReadSettings
 from augment.quality import NEAR_COPY_PERCENTILE
-from augment.run.plan import Checked, RunPlan
-from augment.run.request import SynthRequest
+from augment.run.context import RunContext
 
 
 def versions() -> dict[str, str | None]:
@@ -121,18 +120,10 @@ def loss_summary(history: np.ndarray, points: int = 21) -> dict[str, Any]:
     }
 
 
-def synth_provenance(
-    request: SynthRequest,
-    checked: Checked,
-    plan: RunPlan,
-    dataset: RealDataset,
-    counts: list[int],
-    run_fingerprint: str,
-    classes: list[dict[str, Any]],
-    started: _dt.datetime,
-    resumed: bool,
-) -> dict[str, Any]:
+def synth_provenance(context: RunContext, classes: list[dict[str, Any]], resumed: bool) -> dict[str, Any]:
     """How the run was made (without the output's own format keys and quality figures)."""
+    request, checked, plan, dataset = context.request, context.checked, context.plan, context.dataset
+    counts, run_fingerprint, started = context.counts, context.fingerprint, context.started
     size, channels = dataset.images.shape[1], dataset.images.shape[-1]
     return {
         "run_id": run_fingerprint[:16],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from augment.errors import AugmentError
 from augment.gantk.modes import ClassResult, ClassTask, Snapshot
-from augment.io.atomic import Target, check_free_space
+from augment.io.atomic import check_free_space
 from augment.io.dataset import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -24,14 +25,15 @@ from augment.io.dataset import (
     to_integer_pixels,
 )
 from augment.io.folder import RealDataset, load_folder
-from augment.io.saved_generator import ClassParameters, write_generator_folder
 from augment.io.writers import check_class_names, write_output
 from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, nearest_real, privacy
 from augment.run.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from augment.run.context import RunContext
 from augment.run.counts import synthetic_counts
 from augment.run.estimate import Estimate
 from augment.run.gate import RULE as GATE_RULE
 from augment.run.gate import gated
+from augment.run.generators import save_run_generators
 from augment.run.plan import MAX_SIZE, Checked, RunPlan, check_request, default_size_cap, plan_run
 from augment.run.provenance import fingerprint, loss_summary, synth_provenance
 from augment.run.request import ClassProgress, ClassSummary, Log, SynthReport, SynthRequest
@@ -51,13 +53,35 @@ def run_synth(
 ) -> SynthReport:
     """Read ``request.input_folder``, synthesise per class, write ``request.out``.
 
-    Checks everything that can be checked (output path, options, device) before reading or
-    computing anything. Progress is checkpointed next to the output (see
-    :mod:`augment.run.checkpoint`); with ``request.resume`` an existing checkpoint of the same run
-    is continued, giving the same result as an uninterrupted run. The checkpoint is removed once
-    the output is in place.
+    Four stages around one :class:`~augment.run.context.RunContext`: :func:`prepare` checks
+    everything that can be checked (output path, options, device) before reading or computing
+    anything, then reads and plans; :func:`synthesize_classes` runs the mode on each class,
+    checkpointing next to the output (:mod:`augment.run.checkpoint`; with ``request.resume`` an
+    existing checkpoint of the same run is continued, giving the same result as an uninterrupted
+    run); :func:`assemble` makes the dataset and its provenance; :func:`publish` writes it (process
+    0 of a multi-host run) and removes the checkpoint.
     """
-    say: Log = log or (lambda level, message: None)
+    context = prepare(request, log or (lambda level, message: None))
+    own_device = next(d for d in context.plan.placement.devices if d.process_index == jax.process_index())
+    with jax.default_device(own_device):
+        finished, resumed = synthesize_classes(context, progress)
+    assembled = assemble(context, [finished[k] for k in range(len(context.dataset.class_names))], resumed)
+    skipped = [(f.path, f.skipped or "") for f in context.dataset.skipped]
+    report = SynthReport(
+        context.checked.out,
+        context.checked.format,
+        assembled.summaries,
+        skipped,
+        resumed,
+        request.save_generator,
+    )
+    if jax.process_index() == 0:  # process 0 writes; the others computed the same result
+        publish(context, assembled)
+    return report
+
+
+def prepare(request: SynthRequest, say: Log) -> RunContext:
+    """Check the request, read the real images, size the configuration and plan the run."""
     checked = check_request(request)
     started = _dt.datetime.now(_dt.UTC)
     input_folder = Path(request.input_folder)
@@ -77,10 +101,36 @@ def run_synth(
     counts = synthetic_counts(request.n, request.per_class, real_counts)
     size, channels = dataset.images.shape[1], dataset.images.shape[-1]
     image_shape = (int(size), int(size), int(channels))
-    sized_config, default_percentile = checked.mode.for_size(checked.config, int(size))
+    sized_config, default_floor = checked.mode.for_size(checked.config, int(size))
     checked = dataclasses.replace(checked, config=sized_config)
     check_free_space(checked.out, sum(counts) * int(np.prod(image_shape)) * dataset.bit_depth // 8)
     plan = plan_run(checked, image_shape, real_counts, counts, request.fixed_batches, say)
+    _say_what_was_decided(request, checked, plan, dataset, counts, cap, say)
+    novelty_floor = default_floor if request.novelty_floor is None else request.novelty_floor
+    run_fingerprint = fingerprint(
+        checked.mode.name, plan.config, request.seed, dataset, counts, request.quality_gate, novelty_floor,
+        request.read_settings,
+    )  # fmt: skip
+    # the real images as the output stores them: the novelty floor and the near-copy flags use these
+    real_stored = stored_form(dataset.images, dataset.bit_depth)
+    return RunContext(
+        request, checked, plan, dataset, counts, image_shape, novelty_floor,
+        leave_one_out_threshold(real_stored, novelty_floor), real_stored, run_fingerprint, started, say,
+    )  # fmt: skip
+
+
+def _say_what_was_decided(
+    request: SynthRequest,
+    checked: Checked,
+    plan: RunPlan,
+    dataset: RealDataset,
+    counts: list[int],
+    cap: int,
+    say: Log,
+) -> None:
+    """The notes and warnings on the run's size, balance and devices, before it starts."""
+    size, channels = dataset.images.shape[1], dataset.images.shape[-1]
+    real_counts = dataset.real_counts
     if request.size is None and dataset.median_side > size:
         say(
             "note",
@@ -105,31 +155,21 @@ def run_synth(
     for name, real, count in zip(dataset.class_names, real_counts, counts, strict=True):
         say("info", f"class {name}: {real} real images -> {count} synthetic")
 
-    percentile = default_percentile if request.novelty_floor is None else request.novelty_floor
-    run_fingerprint = fingerprint(
-        checked.mode.name, plan.config, request.seed, dataset, counts, request.quality_gate, percentile,
-        request.read_settings,
-    )  # fmt: skip
-    # the real images as the output stores them: the novelty floor and the near-copy flags use these
-    real_stored = stored_form(dataset.images, dataset.bit_depth)
-    floor = leave_one_out_threshold(real_stored, percentile)
-    own_device = next(d for d in plan.placement.devices if d.process_index == jax.process_index())
-    with jax.default_device(own_device):
-        finished, resumed = _synthesize_classes(
-            request,
-            checked,
-            plan,
-            dataset,
-            counts,
-            run_fingerprint,
-            progress,
-            say,
-            real_stored,
-            image_shape,
-            floor,
-            percentile,
-        )
-    results = [finished[k] for k in range(len(dataset.class_names))]
+
+@dataclass(frozen=True)
+class Assembled:
+    """The run's output before it is written: the dataset (with its provenance) and the classes'
+    summaries for the report."""
+
+    synthetic: SyntheticDataset
+    summaries: list[ClassSummary]
+    results: list[ClassResult]
+
+
+def assemble(context: RunContext, results: list[ClassResult], resumed: bool) -> Assembled:
+    """The synthetic dataset of the classes' ``results``: pixels as stored, realness, near-copy
+    flags, the per-class summaries and warnings, and the provenance."""
+    dataset, say, floor = context.dataset, context.say, context.floor_distance
     written = [len(r.images) for r in results]
     if sum(written) == 0:
         raise AugmentError(
@@ -139,7 +179,7 @@ def run_synth(
     images = to_integer_pixels(np.concatenate([r.images for r in results]), dataset.bit_depth)
     # D's prediction strays slightly outside [0, 1] (it is a regression onto the labels)
     realness = np.clip(np.concatenate([r.realness for r in results]), 0.0, 1.0).astype(np.float32)
-    novelty = privacy(from_integer_pixels(images), real_stored)  # against the images as stored
+    novelty = privacy(from_integer_pixels(images), context.real_stored)  # against the images as stored
     if novelty["near_copy_fraction"] > NEAR_COPY_WARNING:
         say(
             "warning",
@@ -147,6 +187,7 @@ def run_synth(
             f"(closer than {100 - NEAR_COPY_PERCENTILE:.0f}% of the real images are to each other); "
             "check them with augment evaluate before sharing the data",
         )
+    real_counts = dataset.real_counts
     losses = [loss_summary(r.loss_history) for r in results]
     summaries = [
         ClassSummary(
@@ -155,7 +196,7 @@ def run_synth(
         )
         for k, name in enumerate(dataset.class_names)
     ]  # fmt: skip
-    floor_kept = checked.mode.keeps_novelty_floor(plan.config)
+    floor_kept = context.checked.mode.keeps_novelty_floor(context.plan.config)
     # counted on the images written (after the gate), against the class's real images as the mode saw them
     too_close = [
         0
@@ -186,29 +227,17 @@ def run_synth(
                 f"class {summary.class_name!r}: {summary.dropped} of {summary.synthetic + summary.dropped} "
                 "images failed the quality gate after re-synthesis and were left out",
             )
-    provenance = synth_provenance(
-        request, checked, plan, dataset, counts, run_fingerprint, classes, started, resumed
-    )
-    skipped = [(f.path, f.skipped or "") for f in dataset.skipped]
-    report = SynthReport(checked.out, checked.format, summaries, skipped, resumed, request.save_generator)
-    if jax.process_index() != 0:  # process 0 writes; the others computed the same result
-        return report
-    if request.save_generator is not None:
-        assert checked.model_target is not None  # checked with save_generator
-        provenance["generator"] = _save_generators(
-            checked.model_target, plan.config, image_shape, dataset.class_names, results, provenance
-        )
     provenance = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
-        **provenance,
+        **synth_provenance(context, classes, resumed),
         "quality": _quality(realness, novelty),
-        "quality_gate": {"rule": GATE_RULE, "applied": request.quality_gate}
+        "quality_gate": {"rule": GATE_RULE, "applied": context.request.quality_gate}
         | {"rejected": sum(s.rejected for s in summaries), "dropped": sum(s.dropped for s in summaries)},
         "novelty_floor": {
             "rule": NOVELTY_RULE,
             "applied": floor_kept,
-            "percentile": percentile,
+            "percentile": context.novelty_floor,
             "distance": floor,
             "too_close": sum(too_close),
         },
@@ -226,8 +255,24 @@ def run_synth(
         real_sources=dataset.sources,
         provenance=provenance,
     )
+    return Assembled(synthetic, summaries, results)
+
+
+def publish(context: RunContext, assembled: Assembled) -> None:
+    """Keep the generators (``save_generator``), write the output, then remove the checkpoint; a
+    failing write keeps the checkpoint and says so."""
+    checked, provenance = context.checked, assembled.synthetic.provenance
+    if context.request.save_generator is not None:
+        assert checked.model_target is not None  # checked with save_generator
+        # the generators record the run's provenance without the output's own keys, as it was
+        # before the output's format and quality were added
+        made = {k: v for k, v in provenance.items() if k not in _OUTPUT_KEYS}
+        provenance["generator"] = save_run_generators(
+            checked.model_target, context.plan.config, context.image_shape, context.dataset.class_names,
+            assembled.results, made,
+        )  # fmt: skip
     try:
-        write_output(checked.target, synthetic, checked.format)
+        write_output(checked.target, assembled.synthetic, checked.format)
     except AugmentError as error:
         if checkpoint_path(checked.out).exists():
             raise AugmentError(
@@ -236,7 +281,9 @@ def run_synth(
             ) from None
         raise
     checkpoint_path(checked.out).unlink(missing_ok=True)
-    return report
+
+
+_OUTPUT_KEYS = ("format", "format_version", "quality", "quality_gate", "novelty_floor")
 
 
 def _quality(realness: np.ndarray, novelty: dict[str, Any]) -> dict[str, Any]:
@@ -257,22 +304,13 @@ def _quality(realness: np.ndarray, novelty: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _synthesize_classes(
-    request: SynthRequest,
-    checked: Checked,
-    plan: RunPlan,
-    dataset: RealDataset,
-    counts: list[int],
-    run_fingerprint: str,
-    progress: ClassProgress | None,
-    log: Log,
-    real_stored: np.ndarray,
-    image_shape: tuple[int, int, int],
-    floor: float | None,
-    percentile: float,
+def synthesize_classes(
+    context: RunContext, progress: ClassProgress | None
 ) -> tuple[dict[int, ClassResult], bool]:
     """Run the mode on every class not finished yet, checkpointed (by process 0 only); returns
     the class results and whether the run was resumed."""
+    request, checked, plan, dataset = context.request, context.checked, context.plan, context.dataset
+    log, image_shape, run_fingerprint = context.say, context.image_shape, context.fingerprint
     mode = checked.mode
     checkpoint_file = checkpoint_path(checked.out)
     writer = jax.process_index() == 0
@@ -283,13 +321,13 @@ def _synthesize_classes(
         finished, current = load_checkpoint(checkpoint_file, run_fingerprint, mode.read_snapshot)
         log("info", f"resuming from {checkpoint_file}: {len(finished)} classes finished")
     root = root_key(request.seed)
-    totals = [mode.total_work(plan.config, image_shape, count) for count in counts]
+    totals = [mode.total_work(plan.config, image_shape, count) for count in context.counts]
     estimate = Estimate(totals, log)
     if progress is not None:  # every class's work up front, so that the whole run can be estimated
         for k, class_name in enumerate(dataset.class_names):
             progress(class_name, totals[k] if k in finished else 0, totals[k], 0, 0, float("nan"))
     last_save = time.perf_counter()
-    for k, (class_name, count) in enumerate(zip(dataset.class_names, counts, strict=True)):
+    for k, (class_name, count) in enumerate(zip(dataset.class_names, context.counts, strict=True)):
         if k in finished:
             continue
         resume, seconds_before = None, 0.0
@@ -321,14 +359,14 @@ def _synthesize_classes(
             progress=report,
             resume=resume,
             checkpoint=save,
-            floor_distance=floor,
+            floor_distance=context.floor_distance,
             placement=plan.placement,
-            novelty_floor=percentile,
+            novelty_floor=context.novelty_floor,
         )
         try:
             result = mode.run_class(plan.config, task)
             if request.quality_gate:
-                result = gated(mode, plan.config, task, result, real_stored[dataset.labels == k])
+                result = gated(mode, plan.config, task, result, context.real_stored[dataset.labels == k])
         except AugmentError as error:
             kept = f"; the last checkpoint is kept in {checkpoint_file}" if checkpoint_file.exists() else ""
             raise AugmentError(f"class {class_name!r}: {error}{kept}") from None
@@ -347,24 +385,3 @@ def _class_progress(progress: ClassProgress, class_name: str, estimate: Estimate
         progress(class_name, steps_done, steps_total, problems_done, problems, loss)
 
     return report
-
-
-def _save_generators(
-    at: Target,
-    config: Any,
-    image_shape: tuple[int, int, int],
-    class_names: tuple[str, ...],
-    classes: list[ClassResult],
-    provenance: dict[str, Any],
-) -> dict[str, Any]:
-    """Keep the run's generators (a mode that ``trains_model``) at ``at.path``, checked before the
-    run and published only if it is still as it was then; returns what the output's provenance
-    records of them."""
-    trained = {
-        name: ClassParameters(result.model or [], float(history[-1]) if len(history) else None)
-        for name, result, history in zip(
-            class_names, classes, (r.loss_history[0] for r in classes), strict=True
-        )
-    }
-    sha256 = write_generator_folder(at.path, image_shape, config.to_dict(), trained, provenance, at=at)
-    return {"path": str(Path(at.path).resolve()), "manifest_sha256": sha256}

@@ -9,6 +9,7 @@ its own module and the registry.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 import jax
 import numpy as np
 
+from augment.errors import AugmentError
 from augment.gantk.config import DiscriminatorConfig
 from augment.gantk.placement import Placement
 from augment.quality import NEAR_COPY_PERCENTILE
@@ -116,12 +118,14 @@ class MemoryNeed:
 
 class Mode:
     """A synthesis mode (an entry of :data:`augment.gantk.modes.MODES`): subclass it and
-    implement the methods that raise NotImplementedError.
+    implement the methods that raise NotImplementedError; the others have defaults that fit
+    most modes.
 
     Attributes:
       name: its registry name, as ``mode`` takes it (and the checkpoint's snapshot ``kind``).
       config_type: its configuration class (a frozen dataclass with a ``discriminator`` field,
-        ``to_dict`` and ``from_dict``).
+        ``to_dict`` and ``from_dict``, whose defaults are the mode's; an option sets the field of
+        its name, :meth:`configure`).
       description: one line for ``--help``.
       trains_model: whether it trains a generator that ``save_generator`` can keep: its
         :attr:`ClassResult.model` is then the generator's parameter arrays and its configuration
@@ -138,12 +142,25 @@ class Mode:
     novelty_floor: float = NEAR_COPY_PERCENTILE
 
     def configure(self, options: dict[str, Any]) -> Any:
-        """Its configuration from the options every mode shares, each given only when the user
-        chose it: ``steps``, ``batch_size`` (synthetic images per step), ``real_batch_size``,
-        ``matmul_precision``, the augmented real set's size ``augment_real_to``, and direct mode's
-        ``novelty_stop`` and ``convergence_stop``. An option the mode has no use for is an
-        AugmentError."""
-        raise NotImplementedError
+        """Its configuration from the user's options (:data:`augment.parameters.PARAMETERS`, each
+        given only when chosen: ``steps``, ``batch_size``, ``real_batch_size``, ...): each sets the
+        configuration's field of its name, or its discriminator's. An option the configuration
+        has no field for is an AugmentError naming it."""
+        base = self.config_type()
+        own = {f.name for f in dataclasses.fields(base)} - {"discriminator"}
+        shared = {f.name for f in dataclasses.fields(base.discriminator)}
+        refused = [name for name in options if name not in own and name not in shared]
+        if refused:
+            names = ", ".join(f"`{name}`" for name in refused)
+            raise AugmentError(
+                f"{names} {'does' if len(refused) == 1 else 'do'} not apply to `mode={self.name}`"
+            )
+        discriminator = dataclasses.replace(
+            base.discriminator, **{k: v for k, v in options.items() if k in shared}
+        )
+        return dataclasses.replace(
+            base, discriminator=discriminator, **{k: v for k, v in options.items() if k in own}
+        )
 
     def for_size(self, config: Any, image_size: int) -> tuple[Any, float]:
         """The configuration as it runs at a working size of ``image_size`` pixels (defaults that
@@ -159,8 +176,14 @@ class Mode:
         raise NotImplementedError
 
     def with_batches(self, config: Any, synthetic: int | None, real: int | None) -> Any:
-        """``config`` with the memory plan's synthetic and real batch sizes (None: unchanged)."""
-        raise NotImplementedError
+        """``config`` with the memory plan's synthetic and real batch sizes (None: unchanged): its
+        ``batch_size`` field and its discriminator's ``real_batch_size`` (a configuration without
+        a ``batch_size`` keeps its own)."""
+        discriminator = dataclasses.replace(
+            config.discriminator, real_batch_size=real or config.discriminator.real_batch_size
+        )
+        batches = {"batch_size": synthetic} if synthetic and hasattr(config, "batch_size") else {}
+        return dataclasses.replace(config, discriminator=discriminator, **batches)
 
     def run_class(self, config: Any, task: ClassTask) -> ClassResult:
         """Synthesise one class (``task.count`` images); resumable from ``task.resume``."""

@@ -20,17 +20,6 @@ from augment.parameters import NOVELTY_FLOOR
 
 T = TypeVar("T")
 
-# the shared option names -> SynthesisConfig fields (None: a field of the discriminator)
-_OPTIONS = {
-    "steps": "steps",
-    "batch_size": "batch_size",
-    "augment_real_to": "augment_real_to",
-    "novelty_stop": "novelty_stop",
-    "convergence_stop": "convergence_stop",
-    "real_batch_size": None,
-    "matmul_precision": None,
-}
-
 
 class DirectMode(Mode):
     name = "direct"
@@ -54,12 +43,6 @@ class DirectMode(Mode):
         """The floor is the novelty stop's threshold: without the stop it is not kept."""
         return config.novelty_stop
 
-    def configure(self, options: dict[str, Any]) -> SynthesisConfig:
-        own = {field: v for k, v in options.items() if (field := _OPTIONS[k]) is not None}
-        shared = {k: v for k, v in options.items() if _OPTIONS[k] is None}
-        base = SynthesisConfig()
-        return SynthesisConfig(discriminator=dataclasses.replace(base.discriminator, **shared), **own)
-
     def memory_need(
         self, config: SynthesisConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
     ) -> MemoryNeed:
@@ -70,16 +53,6 @@ class DirectMode(Mode):
         # a CPU device gains nothing from batching problems; an accelerator does while they fit
         max_lanes = 1 if platform == "cpu" else min(MAX_LANES_PER_DEVICE, -(-problems // devices))
         return MemoryNeed(n_real_total, synthetic, GRAM_BLOCK, max_lanes)
-
-    def with_batches(
-        self, config: SynthesisConfig, synthetic: int | None, real: int | None
-    ) -> SynthesisConfig:
-        discriminator = dataclasses.replace(
-            config.discriminator, real_batch_size=real or config.discriminator.real_batch_size
-        )
-        return dataclasses.replace(
-            config, discriminator=discriminator, batch_size=synthetic or config.batch_size
-        )
 
     def run_class(self, config: SynthesisConfig, task: ClassTask) -> ClassResult:
         result = synthesize_coarse_to_fine(

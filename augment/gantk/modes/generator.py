@@ -4,13 +4,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import jax
 import numpy as np
 
-from augment.errors import AugmentError
 from augment.gantk.augmentation import augmented_size, planned_augment_real_to, scan_defaults
 from augment.gantk.generator import (
     GeneratorConfig,
@@ -27,9 +25,6 @@ from augment.gantk.modes.direct import _own_snapshot
 from augment.gantk.multiscale import level_work
 from augment.parameters import NOVELTY_FLOOR
 
-_OWN = {"steps": "steps", "batch_size": "batch_size", "augment_real_to": "augment_real_to"}
-_SHARED = ("real_batch_size", "matmul_precision")
-
 
 class GeneratorMode(Mode):
     name = "generator"
@@ -40,14 +35,6 @@ class GeneratorMode(Mode):
     # other one are drawn again, which brings a membership-inference attack nearer chance on the
     # digits protocol (docs/design.md, "Copy guards")
     novelty_floor = NOVELTY_FLOOR["generator"]
-
-    def configure(self, options: dict[str, Any]) -> GeneratorConfig:
-        if any(k not in _OWN and k not in _SHARED for k in options):
-            raise AugmentError("`novelty_stop` and `convergence_stop` apply to `mode=direct` only")
-        base = GeneratorConfig()
-        shared = {k: v for k, v in options.items() if k in _SHARED}
-        own = {_OWN[k]: v for k, v in options.items() if k in _OWN}
-        return GeneratorConfig(discriminator=dataclasses.replace(base.discriminator, **shared), **own)
 
     def for_size(self, config: GeneratorConfig, image_size: int) -> tuple[GeneratorConfig, float]:
         """Above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels the real side is the real
@@ -61,16 +48,6 @@ class GeneratorMode(Mode):
         real_to = planned_augment_real_to(config.augment_real_to)
         n_real = max(augmented_size(real_to, n) for n in real_counts)
         return MemoryNeed(n_real, config.batch_size, min(GRAM_BLOCK, n_real), 1, one_device=True)
-
-    def with_batches(
-        self, config: GeneratorConfig, synthetic: int | None, real: int | None
-    ) -> GeneratorConfig:
-        discriminator = dataclasses.replace(
-            config.discriminator, real_batch_size=real or config.discriminator.real_batch_size
-        )
-        return dataclasses.replace(
-            config, discriminator=discriminator, batch_size=synthetic or config.batch_size
-        )
 
     def run_class(self, config: GeneratorConfig, task: ClassTask) -> ClassResult:
         train_key, sample_key = jax.random.split(task.key)
