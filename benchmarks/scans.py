@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import pathlib
 import resource
 import tempfile
 import time
 
+from harness import save
 from mri_slices import FORMS, READING, write_slices
 
 from augment.evaluation import evaluate
@@ -153,9 +153,7 @@ def main() -> None:
             k: figures["membership_inference"][k] for k in ("auc", "auc_interval", "advantage", "verdict")
         },
     }
-    print(json.dumps(result, indent=1))
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    save(result, args.out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,79 @@
+"""What every benchmark shares: where a result came from (the commit, the machine, the command)
+and how it is stored, so that a figure in RESULTS.md can be traced and remade.
+
+    result = {...}
+    save(result, args.out)   # adds "made": commit, dirty, machine, command, date
+
+Benchmarks import it by name (they run as scripts from the repository root: ``benchmarks/`` is on
+``sys.path``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+from typing import Any
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def commit() -> dict[str, Any]:
+    """The repository's commit and whether the working tree had changes (None outside git)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": head, "dirty": bool(dirty)}
+
+
+def machine() -> dict[str, Any]:
+    """The processor, its cores, the operating system and the JAX devices a run used."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import jax
+
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "system": platform.platform(),
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "devices": [str(d) for d in jax.devices()],
+    }
+
+
+def made() -> dict[str, Any]:
+    """The record of where a result came from."""
+    return {
+        **commit(),
+        "machine": machine(),
+        "command": " ".join([".venv/bin/python", *sys.argv]),
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def save(result: dict[str, Any], out: pathlib.Path | None) -> dict[str, Any]:
+    """``result`` with its ``made`` record, printed and (when ``out`` is given) written as JSON."""
+    stamped = {**result, "made": made()}
+    text = json.dumps(stamped, indent=1)
+    print(text)
+    if out is not None:
+        out.write_text(text + "\n")
+    return stamped
