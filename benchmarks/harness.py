@@ -23,7 +23,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def commit() -> dict[str, Any]:
-    """The repository's commit and whether the working tree had changes (None outside git)."""
+    """The repository's commit and whether the working tree had changes; outside git (a snapshot
+    made with ``git archive``, so that edits do not disturb a long run) the commit named by
+    ``$BENCHMARK_COMMIT``, else None."""
+    if not (ROOT / ".git").exists():
+        return {"commit": os.environ.get("BENCHMARK_COMMIT"), "dirty": None}
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
