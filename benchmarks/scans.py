@@ -57,7 +57,12 @@ def with_overrides(config, assignments: list[str]):
         owner, _, name = field.rpartition(".")
         target = config.discriminator if owner == "discriminator" else config
         current = getattr(target, name)  # an unknown field is an AttributeError, as it should be
-        value = text if isinstance(current, str) else type(current or 0)(text)
+        if isinstance(current, bool):
+            value: object = text.lower() in ("1", "true", "yes", "on")
+        elif isinstance(current, (int, float, str)):
+            value = type(current)(text)
+        else:  # a field left at None: a number
+            value = float(text) if "." in text else int(text)
         target = dataclasses.replace(target, **{name: value})
         config = dataclasses.replace(config, discriminator=target) if owner else target
     return config
