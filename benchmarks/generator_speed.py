@@ -26,6 +26,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from harness import write
 from sklearn.datasets import load_digits
 
 from augment.gantk.augmentation import discriminator_real_set
@@ -254,8 +255,7 @@ def main() -> None:
         }
         print(json.dumps({size: results[f"{size}x{size}"]}), flush=True)
     if args.out:
-        with open(args.out, "w") as handle:
-            json.dump(results, handle, indent=1)
+        write(results, args.out)
 
 
 if __name__ == "__main__":

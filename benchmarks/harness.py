@@ -73,11 +73,16 @@ def made() -> dict[str, Any]:
     }
 
 
-def save(result: dict[str, Any], out: pathlib.Path | None) -> dict[str, Any]:
-    """``result`` with its ``made`` record, printed and (when ``out`` is given) written as JSON."""
+def write(result: dict[str, Any], out: str | pathlib.Path | None) -> dict[str, Any]:
+    """``result`` with its ``made`` record, written as JSON to ``out`` (when given)."""
     stamped = {**result, "made": made()}
-    text = json.dumps(stamped, indent=1)
-    print(text)
     if out is not None:
-        out.write_text(text + "\n")
+        pathlib.Path(out).write_text(json.dumps(stamped, indent=1) + "\n")
+    return stamped
+
+
+def save(result: dict[str, Any], out: str | pathlib.Path | None) -> dict[str, Any]:
+    """As :func:`write`, and printed."""
+    stamped = write(result, out)
+    print(json.dumps(stamped, indent=1))
     return stamped

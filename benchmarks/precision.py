@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-from pathlib import Path
 
 import jax
 import numpy as np
+from harness import write
 from sklearn.datasets import load_digits
 
 from augment.gantk import SynthesisConfig, synthesize
@@ -95,7 +94,7 @@ def main() -> None:
         )
     print(f"float32 with another seed: image RMS {figures['image_rms_float32_other_seed']:.4f}")
     if args.out:
-        Path(args.out).write_text(json.dumps(figures, indent=1))
+        write(figures, args.out)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+from harness import write
 from PIL import Image, ImageDraw
 from sklearn.datasets import load_digits
 from sklearn.svm import SVC
@@ -850,10 +851,7 @@ def main() -> None:
     table = summarise(rows)
     print(markdown(table))
     if args.out:
-        with open(args.out, "w") as handle:
-            json.dump(
-                {"rows": rows, "table": table, "devices": [str(d) for d in jax.devices()]}, handle, indent=1
-            )
+        write({"rows": rows, "table": table, "devices": [str(d) for d in jax.devices()]}, args.out)
     if args.figure:
         figure(table, args.figure)
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+from harness import write
 from PIL import Image
 from sklearn.datasets import load_digits
 
@@ -153,7 +154,7 @@ def main() -> None:
             "fits": fitted,
             "devices": device_rows,
         }
-        Path(args.out).write_text(json.dumps(record, indent=1))
+        write(record, args.out)
 
 
 if __name__ == "__main__":
