@@ -102,6 +102,16 @@ def verdicts(figures: dict[str, Any]) -> dict[str, str]:
     return said
 
 
+def _nearest_scan(evaluation: Evaluation, index: int) -> str:
+    """`` (nearest: <scan>, slice <k>)`` for a flagged near-copy whose nearest real image came from
+    a scan of several slices (a volume or a series), else ""."""
+    copy = next((c for c in evaluation.figures["privacy"]["near_copies"] if c["index"] == int(index)), None)
+    if copy is None or "nearest_train_slice" not in copy:
+        return ""
+    where = copy["nearest_train_slice"].get("slice")
+    return f" (nearest: {copy['nearest_train_scan']}{'' if where is None else f', slice {where}'})"
+
+
 def _histogram_svg(
     groups: dict[str, np.ndarray], colours: list[str], width: int = 560, height: int = 220
 ) -> str:
@@ -268,7 +278,9 @@ def write_report(
         caption = (
             "flagged near-copies" if len(worst) else "no near-copies flagged; the closest synthetic images"
         )
-        distances = ", ".join(f"#{int(i)}: {evaluation.dcr[i]:.4f}" for i in shown)
+        distances = ", ".join(
+            f"#{int(i)}: {evaluation.dcr[i]:.4f}{_nearest_scan(evaluation, i)}" for i in shown
+        )
         said = verdicts(evaluation.figures)
         verdict_items = "".join(
             f'<li class="{key}"><b>{title}:</b> {html.escape(said[key])}</li>'

@@ -331,9 +331,14 @@ def test_near_copies_name_their_scan_and_slice(tmp_path):
         provenance={"config": {"slice_axis": "axial", "window": None}},
     )  # fmt: skip
     write_output(check_target(out, "h5", False), dataset, "h5")
-    copies = evaluate(out, train).figures["privacy"]["near_copies"]
+    evaluation = evaluate(out, train)
+    copies = evaluation.figures["privacy"]["near_copies"]
     assert {c["nearest_train_scan"] for c in copies} == {"brain/v0.nii.gz"}
     assert sorted(c["nearest_train_slice"]["slice"] for c in copies) == [1, 2]
+    from augment.report import write_report
+
+    page = write_report(evaluation, tmp_path / "report").read_text()
+    assert "(nearest: brain/v0.nii.gz, slice 1)" in page and "(nearest: brain/v0.nii.gz, slice 2)" in page
 
 
 def test_old_provenance_without_reading_settings_reads_with_the_defaults():
