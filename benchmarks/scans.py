@@ -13,7 +13,8 @@ made; benchmarks/mri_slices.py; needs ``.venv/bin/pip install nilearn``, benchma
 
 ``--mode generator`` runs generator mode instead of direct mode (its defaults, as ``augment synth
 --mode generator``); ``--augment-real-to``, ``--novelty-floor`` and the other options override a
-default.
+default, and ``--set FIELD=VALUE`` (``discriminator.FIELD=VALUE``) any field of the mode's
+configuration: ``--set steps=2000``, ``--set discriminator.detail_weight=1.0``.
 """
 
 from __future__ import annotations
