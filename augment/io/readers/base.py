@@ -48,11 +48,13 @@ class ReadSettings:
             axes = ", ".join(SLICE_AXES)
             raise AugmentError(f"`slice_axis` must be one of {axes}, got {self.slice_axis!r}")
         if self.window is not None:
-            low, high = self.window
-            if not (math.isfinite(low) and math.isfinite(high) and high > low):
-                raise AugmentError(
-                    f"`window` must be two finite numbers LOW,HIGH with LOW < HIGH, got {low},{high}"
-                )
+            check_window(*self.window, shown=f"{self.window[0]},{self.window[1]}")
+
+
+def check_window(low: float, high: float, shown: str) -> None:
+    """An AugmentError (showing the window as ``shown``) unless ``low < high``, both finite."""
+    if not (math.isfinite(low) and math.isfinite(high) and high > low):
+        raise AugmentError(f"`window` must be two finite numbers LOW,HIGH with LOW < HIGH, got {shown}")
 
 
 DEFAULT_READING = ReadSettings()
@@ -65,8 +67,7 @@ def parse_window(text: str) -> tuple[float, float]:
         low, high = (float(part) for part in parts) if len(parts) == 2 else (math.nan, math.nan)
     except ValueError:
         low, high = math.nan, math.nan
-    if not (math.isfinite(low) and math.isfinite(high) and high > low):
-        raise AugmentError(f"`window` must be two finite numbers LOW,HIGH with LOW < HIGH, got {text!r}")
+    check_window(low, high, repr(text))
     return low, high
 
 
