@@ -170,13 +170,19 @@ def evaluate(
     *,
     on_bad_file: str = "fail",
     seed: int = 0,
-    read_settings: ReadSettings | None = None,
+    slice_axis: str | None = None,
+    window: tuple[float, float] | None = None,
 ) -> Evaluation:
     """Compute every figure of the module docstring (``holdout_folder`` enables utility).
 
-    ``read_settings``: how volumes are read; None: as the synthetic set's provenance records."""
+    ``slice_axis`` and ``window``: how volumes are read; each left at None is as the synthetic
+    set's provenance records."""
     synthetic_data = read_output(synthetic_path)
-    reading = recorded_reading(synthetic_data.provenance) if read_settings is None else read_settings
+    recorded = recorded_reading(synthetic_data.provenance)
+    reading = ReadSettings(
+        recorded.slice_axis if slice_axis is None else slice_axis,
+        recorded.window if window is None else window,
+    )
     synthetic = from_integer_pixels(synthetic_data.images)
     if len(synthetic) == 0:
         raise AugmentError(f"{synthetic_path} holds no images")

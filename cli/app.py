@@ -369,8 +369,12 @@ def evaluate(
         if holdout is not None:
             inputs["held-out folder"] = holdout
         at = reporting.check_report_target(report, overwrite, inputs) if report is not None else None
-        reading = None if slice_axis is None and window is None else read_settings(slice_axis, window)
-        result = evaluation.evaluate(synthetic, real, holdout, on_bad_file=on_bad_file, read_settings=reading)
+        from augment.io.readers import parse_window
+
+        result = evaluation.evaluate(
+            synthetic, real, holdout, on_bad_file=on_bad_file, slice_axis=slice_axis,
+            window=None if window is None else parse_window(window),
+        )  # fmt: skip
         page = reporting.write_report(result, at.path, at=at) if at is not None else None
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)

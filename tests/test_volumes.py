@@ -308,6 +308,8 @@ def test_synth_and_evaluate_on_volumes_keep_scans_apart(tmp_path):
 
     result = runner.invoke(app, ["evaluate", str(out), "--real", str(train), "--json", "--window", "0,900"])
     assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["counts"]["train"] == 30  # the recorded coronal axis kept
+    assert evaluate(out, train, window=(0.0, 900.0)).figures["counts"]["train"] == 30
     result = runner.invoke(
         app, ["synth", str(train), "--out", str(tmp_path / "b.h5"), "--window", "9", *common]
     )
