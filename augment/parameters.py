@@ -84,6 +84,8 @@ SCAN_SIZE = 32  # above this many pixels the defaults for scans apply (augment.g
 AUGMENT_REAL_TO = 200  # the augmented real set's size up to SCAN_SIZE; 0 above it
 NOVELTY_FLOOR = {DIRECT: 60.0, GENERATOR: 50.0}  # each mode's novelty floor (a percentile)
 SCAN_NOVELTY_FLOOR = 40.0  # direct mode's above SCAN_SIZE
+GENERATOR_STEPS, GENERATOR_BATCH = 1000, 64  # generator mode's training up to SCAN_SIZE
+SCAN_GENERATOR_STEPS, SCAN_GENERATOR_BATCH = 4000, 16  # and above it: more, smaller, cheaper steps
 CPU_SIZE_CAP, ACCELERATOR_SIZE_CAP, MAX_SIZE = 64, 128, 256  # the default size's caps; the largest size
 DEFAULT_N = 500  # synthetic images in all
 
@@ -108,12 +110,14 @@ _DECLARED = [
     Parameter(
         "steps",
         "Steps per synthetic batch (direct) or per generator.",
-        per_mode={DIRECT: 300, GENERATOR: 1000},
+        per_mode={DIRECT: 300, GENERATOR: GENERATOR_STEPS},
+        shown=f"300 / {GENERATOR_STEPS} (generator mode above {SCAN_SIZE} px: {SCAN_GENERATOR_STEPS})",
     ),
     Parameter(
         "batch_size",
         "Synthetic images per GA-NTK problem (direct) or generator batch.",
-        per_mode={DIRECT: 32, GENERATOR: 64},
+        per_mode={DIRECT: 32, GENERATOR: GENERATOR_BATCH},
+        shown=f"32 / {GENERATOR_BATCH} (generator mode above {SCAN_SIZE} px: {SCAN_GENERATOR_BATCH})",
     ),
     Parameter(
         "real_batch_size",

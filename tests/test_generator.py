@@ -160,8 +160,9 @@ def test_a_resumed_training_equals_the_uninterrupted_one(threes):
 
 
 def test_the_generator_trains_coarse_to_fine_at_doublings_that_grow_its_network():
-    assert generator_schedule(64, GeneratorConfig()) == [(64, 1000)]  # one level by default
-    levels = GeneratorConfig(coarse_size=32)
+    assert generator_schedule(64, GeneratorConfig()) == [(64, 4000)]  # one level by default
+    assert generator_schedule(32, GeneratorConfig()) == [(32, 1000)]  # steps by the working size
+    levels = GeneratorConfig(coarse_size=32, steps=1000)
     assert generator_schedule(64, levels) == [(32, 1000), (64, 200)]
     assert generator_schedule(128, levels) == [(32, 1000), (64, 200), (128, 200)]
     assert generator_schedule(32, levels) == [(32, 1000)]
@@ -177,9 +178,9 @@ def test_generator_mode_records_its_schedule_and_counts_a_finer_step_by_its_pixe
     from augment.gantk.modes.generator import GENERATOR
 
     one = GENERATOR.describe(GeneratorConfig(), (64, 64, 1))
-    assert one["schedule"] == [{"size": 64, "steps": 1000, "architecture": one["architecture"]}]
-    assert "rule" not in one and GENERATOR.total_work(GeneratorConfig(), (64, 64, 1), 10) == 1000
-    levels = GeneratorConfig(coarse_size=32)
+    assert one["schedule"] == [{"size": 64, "steps": 4000, "architecture": one["architecture"]}]
+    assert "rule" not in one and GENERATOR.total_work(GeneratorConfig(), (64, 64, 1), 10) == 4000
+    levels = GeneratorConfig(coarse_size=32, steps=1000)
     two = GENERATOR.describe(levels, (64, 64, 1))
     assert [(level["size"], level["steps"]) for level in two["schedule"]] == [(32, 1000), (64, 200)]
     assert two["schedule"][-1]["architecture"] == two["architecture"] and "identity" in two["rule"]

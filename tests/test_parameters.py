@@ -68,7 +68,11 @@ def configured(mode: str, name: str, options: dict | None = None):
 @pytest.mark.parametrize("name", [n for n, p in PARAMETERS.items() if p.per_mode and n != "novelty_floor"])
 def test_the_modes_defaults_are_the_tables(name):
     for mode, value in PARAMETERS[name].per_mode.items():
-        assert configured(mode, name) == value, (mode, name)
+        sized = scan_defaults(MODES[mode].configure({}), parameters.SCAN_SIZE)  # up to scan sizes
+        assert getattr(sized, name, None) == value or getattr(sized.discriminator, name) == value, (
+            mode,
+            name,
+        )
 
 
 @pytest.mark.parametrize(
@@ -92,6 +96,13 @@ def test_the_size_dependent_defaults_are_the_tables():
         assert scan_defaults(config, parameters.SCAN_SIZE).augment_real_to == parameters.AUGMENT_REAL_TO
         assert scan_defaults(config, parameters.SCAN_SIZE + 1).augment_real_to == 0
         assert MODES[mode].novelty_floor == PARAMETERS["novelty_floor"].per_mode[mode]
+    generator = scan_defaults(MODES["generator"].configure({}), parameters.SCAN_SIZE + 1)
+    assert (generator.steps, generator.batch_size) == (
+        parameters.SCAN_GENERATOR_STEPS,
+        parameters.SCAN_GENERATOR_BATCH,
+    )
+    for name in ("steps", "batch_size"):  # --help and the README say the scan sizes' default too
+        assert f"above {parameters.SCAN_SIZE} px" in str(PARAMETERS[name].show_default)
     _, floor = MODES["direct"].for_size(MODES["direct"].configure({}), parameters.SCAN_SIZE + 1)
     assert floor == parameters.SCAN_NOVELTY_FLOOR
 

@@ -49,18 +49,24 @@ def is_scan_size(image_size: int) -> bool:
 
 
 def scan_defaults(config: Config, image_size: int) -> Config:
-    """``config`` (either mode's) with ``augment_real_to`` resolved for a working size of
-    ``image_size`` pixels when it was left at None: :data:`AUGMENT_REAL_TO` posed copies of the
-    real images up to :data:`SCAN_SIZE`, the real images themselves (0) above it. A size set by
-    hand is kept.
+    """``config`` (either mode's) with its size-dependent fields resolved for a working size of
+    ``image_size`` pixels where they were left at None; a value set by hand is kept.
 
-    Above :data:`SCAN_SIZE`, an image that scores "real" against many posed copies of each scan is
-    their average over poses, a blurred one; against the scans themselves it keeps their fine
-    detail (benchmarks/RESULTS.md, "Sharp scans"), and the novelty floor is the copy guard."""
-    if config.augment_real_to is not None:
-        return config
-    resolved = 0 if is_scan_size(image_size) else AUGMENT_REAL_TO
-    return dataclasses.replace(config, augment_real_to=resolved)  # type: ignore[type-var]
+    - ``augment_real_to``: :data:`AUGMENT_REAL_TO` posed copies of the real images up to
+      :data:`SCAN_SIZE`, the real images themselves (0) above it. Above :data:`SCAN_SIZE`, an image
+      that scores "real" against many posed copies of each scan is their average over poses, a
+      blurred one; against the scans themselves it keeps their fine detail (docs/design.md, "Sharp
+      scans"), and the novelty floor is the copy guard.
+    - the fields a configuration type lists in its ``SIZE_DEFAULTS`` (``name: (up to SCAN_SIZE,
+      above it)``), such as generator mode's steps and batch."""
+    scan = is_scan_size(image_size)
+    resolved: dict[str, int] = {}
+    if config.augment_real_to is None:
+        resolved["augment_real_to"] = 0 if scan else AUGMENT_REAL_TO
+    for name, (small, large) in getattr(config, "SIZE_DEFAULTS", {}).items():
+        if getattr(config, name) is None:
+            resolved[name] = large if scan else small
+    return dataclasses.replace(config, **resolved) if resolved else config  # type: ignore[type-var]
 
 
 def _affine(image: Array, angle: Array, shift: Array) -> Array:

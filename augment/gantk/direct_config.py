@@ -88,4 +88,4 @@ SCAN_NOVELTY_PERCENTILE = parameters.SCAN_NOVELTY_FLOOR
 where the real side is the real images themselves: the images come to rest between real scans, as
 far from the nearest one as the real scans are from each other. At 60, the floor of smaller
 images, many of them came closer than the floor while their fine detail was still missing,
-and the novelty stop left them as those blurred versions (benchmarks/RESULTS.md, "Sharp scans")."""
+and the novelty stop left them as those blurred versions (docs/design.md, "Sharp scans")."""

@@ -9,11 +9,15 @@ classes trained faster but gained less on the digits protocol (docs/design.md, "
 The network is :mod:`augment.gantk.generator_network`'s; this module trains it and
 :mod:`augment.gantk.generator_sampling` samples it.
 Settings follow the published GA-NTKg code (docs/design.md, "The method"): Adam with beta1 0.5,
-global-norm clipping 5, z dimension 64, batch 64, diag_reg 1e-4, except three measured on the
-digits protocol (docs/design.md): the learning rate starts at 2e-3 and falls to 0 along a cosine
-over the steps, not a constant 2e-4; up to 32 pixels the discriminator's real side is an augmented
-real set of 200 small rotations and shifts, as in direct mode (above, the real images themselves);
-and each step compares with a random 128 of them. All randomness comes from explicit keys.
+global-norm clipping 5, z dimension 64, batch 64, 1000 steps, diag_reg 1e-4, except three measured
+on the digits protocol (docs/design.md): the learning rate starts at 2e-3 and falls to 0 along a
+cosine over the steps, not a constant 2e-4; up to 32 pixels the discriminator's real side is an
+augmented real set of 200 small rotations and shifts, as in direct mode (above, the real images
+themselves); and each step compares with a random 128 of them. Above 32 pixels (scans) a step is
+16 samples, not 64, and training is 4000 steps: a step's kernel grows with the square of the
+images it compares, so four times the steps of a quarter of the batch cost less than the 1000
+steps of 64, and the samples lose the streaks that gave them away (docs/design.md, "Sharp
+scans"). All randomness comes from explicit keys.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -37,6 +41,12 @@ from augment.gantk.discriminator import real_batch
 from augment.gantk.generator_network import generator_network, grown_parameters, grows_into
 from augment.gantk.loop import chunk_of_steps, real_gram, restore, run_steps
 from augment.gantk.multiscale import LEVEL_STREAM, level_sizes, level_weights, level_work, resize
+from augment.parameters import (
+    GENERATOR_BATCH,
+    GENERATOR_STEPS,
+    SCAN_GENERATOR_BATCH,
+    SCAN_GENERATOR_STEPS,
+)
 
 Array = jax.Array
 
@@ -81,6 +91,9 @@ def _generator_discriminator() -> DiscriminatorConfig:
 class GeneratorConfig(FlatRecord):
     """Everything that decides what generator training computes (recorded in provenance).
 
+    ``steps`` and ``batch_size`` left at None are resolved by the working size
+    (:data:`SIZE_DEFAULTS`, :func:`~augment.gantk.augmentation.scan_defaults`): 1000 steps of 64
+    samples up to 32 pixels, 4000 of 16 above.
     ``chunk_steps`` only sets how many steps run in one compiled loop, and so how often progress
     is reported and a checkpoint may be written; it does not change the result.
     With ``augment_real_to > 0`` the discriminator's real side is an augmented real set of that
@@ -90,11 +103,16 @@ class GeneratorConfig(FlatRecord):
     the real images themselves above.
     """
 
+    SIZE_DEFAULTS: ClassVar[dict[str, tuple[int, int]]] = {
+        "steps": (GENERATOR_STEPS, SCAN_GENERATOR_STEPS),
+        "batch_size": (GENERATOR_BATCH, SCAN_GENERATOR_BATCH),
+    }
+
     discriminator: DiscriminatorConfig = dataclasses.field(default_factory=_generator_discriminator)
     z_dim: int = 64
     base_channels: int = 128
-    batch_size: int = 64
-    steps: int = 1000
+    batch_size: int | None = None  # None: by working size (SIZE_DEFAULTS, scan_defaults)
+    steps: int | None = None  # None: by working size (SIZE_DEFAULTS, scan_defaults)
     learning_rate: float = 2e-3
     learning_rate_schedule: str = "cosine"
     beta1: float = 0.5
@@ -114,7 +132,14 @@ class GeneratorConfig(FlatRecord):
                     "`coarse_size` must not be negative and `refine_steps` must be at least 1",
                 ),
                 (
-                    min(self.z_dim, self.base_channels, self.batch_size, self.steps, self.chunk_steps) >= 1,
+                    min(
+                        self.z_dim,
+                        self.base_channels,
+                        self.batch_size or 1,
+                        self.steps or 1,
+                        self.chunk_steps,
+                    )
+                    >= 1,
                     "`z_dim`, `base_channels`, `batch_size`, `steps` and `chunk_steps` must be at least 1",
                 ),
                 (
@@ -135,6 +160,16 @@ class GeneratorConfig(FlatRecord):
                 ),
             ]
         )
+
+
+def sized(value: int | None, name: str) -> int:
+    """A size-dependent field (``steps``, ``batch_size``) once :func:`scan_defaults` resolved it for
+    a working size: the library resolves it before training, sampling or planning."""
+    if value is None:
+        raise AugmentError(
+            f"`{name}` depends on the working size: resolve the configuration first (scan_defaults)"
+        )
+    return value
 
 
 def parameter_layout(image_shape: tuple[int, int, int], config: GeneratorConfig):
@@ -230,7 +265,7 @@ def compiled_generator(config: GeneratorConfig, image_shape: tuple[int, ...]) ->
     def step(state: GeneratorState, real_all, gram_all, steps):
         key, z_key, batch_key = jax.random.split(state.key, 3)
         real, gram = real_batch(batch_key, real_all, gram_all, real_batch_size)
-        z = jax.random.normal(z_key, (config.batch_size, config.z_dim))
+        z = jax.random.normal(z_key, (sized(config.batch_size, "batch_size"), config.z_dim))
         loss, grad = value_and_grad(state.params, z, real, gram)
         optimizer = generator_optimizer(config, steps)
         updates, opt_state = optimizer.update(grad, state.opt_state, state.params)
@@ -245,7 +280,7 @@ def compiled_generator(config: GeneratorConfig, image_shape: tuple[int, ...]) ->
         init_key, state_key = jax.random.split(key)
         _, params = init_fn(init_key, (-1, config.z_dim))
         # the optimizer's state does not depend on the length of training
-        opt_state = generator_optimizer(config, config.steps).init(params)
+        opt_state = generator_optimizer(config, 1).init(params)
         return GeneratorState(params, opt_state, state_key, jnp.zeros((), jnp.int32))
 
     @jax.jit
@@ -267,7 +302,8 @@ def generator_schedule(image_size: int, config: GeneratorConfig) -> list[tuple[i
     sizes = level_sizes(image_size, config.coarse_size, config.discriminator.min_size)
     if any(not grows_into(a, b, config.base_channels) for a, b in itertools.pairwise(sizes)):
         sizes = [image_size]
-    return [(size, config.steps if k == 0 else config.refine_steps) for k, size in enumerate(sizes)]
+    steps = sized(scan_defaults(config, image_size).steps, "steps")
+    return [(size, steps if k == 0 else config.refine_steps) for k, size in enumerate(sizes)]
 
 
 def _run_level_chunk(

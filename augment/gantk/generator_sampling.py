@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.generator import TrainedGenerator, compiled_generator
+from augment.gantk.generator import TrainedGenerator, compiled_generator, sized
 from augment.gantk.generator_network import generator_network, sampling_batch
 from augment.quality import nearest_real
 
@@ -128,8 +128,9 @@ def generate(
     config = generator.config
     real = jnp.asarray(real_images, jnp.float32)
     compiled = compiled_generator(dataclasses.replace(config, steps=1), generator.image_shape)
-    batches = math.ceil(n / config.batch_size)
-    pool_size = batches * config.batch_size
+    batch = sized(config.batch_size, "batch_size")
+    batches = math.ceil(n / batch)
+    pool_size = batches * batch
     sample_key, score_key = jax.random.split(key)
     if floor is None:
         images, too_close = sample(generator, pool_size, sample_key), 0
@@ -140,9 +141,7 @@ def generate(
         too_close = max(0, n - far)
     gram = compiled.gram(real)
     scores = [
-        np.asarray(
-            compiled.realness(images[b * config.batch_size : (b + 1) * config.batch_size], real, gram, k)
-        )
+        np.asarray(compiled.realness(images[b * batch : (b + 1) * batch], real, gram, k))
         for b, k in enumerate(jax.random.split(score_key, batches))
     ]
     return Generated(images[:n], np.concatenate(scores)[:n].astype(np.float32), too_close)

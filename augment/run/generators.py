@@ -11,6 +11,7 @@ import jax
 import numpy as np
 
 from augment.errors import AugmentError
+from augment.gantk.augmentation import scan_defaults
 from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
 from augment.gantk.modes import ClassResult
 from augment.io.atomic import Target
@@ -29,14 +30,14 @@ class SavedGenerators(NamedTuple):
     manifest_sha256: str
 
 
-def saved_config(record: dict[str, Any]) -> GeneratorConfig:
+def saved_config(record: dict[str, Any], image_size: int) -> GeneratorConfig:
     """The configuration a saved generator's manifest records (older files' missing fields filled
-    with what they trained with)."""
-    return GeneratorConfig.from_dict({**_SAVED_BEFORE, **record})
+    with what they trained with; fields that depend on the working size resolved for its own)."""
+    return scan_defaults(GeneratorConfig.from_dict({**_SAVED_BEFORE, **record}), image_size)
 
 
 def _leaf_shapes(image_shape: tuple[int, int, int], record: dict[str, Any]) -> list[tuple[int, ...]]:
-    template, _ = parameter_layout(image_shape, saved_config(record))
+    template, _ = parameter_layout(image_shape, saved_config(record, image_shape[0]))
     return [tuple(leaf.shape) for leaf in template]
 
 
@@ -73,7 +74,7 @@ def load_generators(path: Path) -> SavedGenerators:
     Raises AugmentError naming the problem for a missing, foreign, newer, damaged or mismatched file.
     """
     stored = read_generator_folder(Path(path), _leaf_shapes)
-    config = saved_config(stored.config)
+    config = saved_config(stored.config, stored.image_shape[0])
     _, treedef = parameter_layout(stored.image_shape, config)
     generators = {
         name: TrainedGenerator(

@@ -23,7 +23,7 @@ from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, schedule_record
 from augment.gantk.modes.direct import _own_snapshot
 from augment.gantk.multiscale import level_work
-from augment.parameters import NOVELTY_FLOOR
+from augment.parameters import GENERATOR_BATCH, NOVELTY_FLOOR, SCAN_GENERATOR_BATCH
 
 
 class GeneratorMode(Mode):
@@ -47,7 +47,9 @@ class GeneratorMode(Mode):
     ) -> MemoryNeed:
         real_to = planned_augment_real_to(config.augment_real_to)
         n_real = max(augmented_size(real_to, n) for n in real_counts)
-        return MemoryNeed(n_real, config.batch_size, min(GRAM_BLOCK, n_real), 1, one_device=True)
+        # before the working size is known, the larger of its batches
+        batch = max(GENERATOR_BATCH, SCAN_GENERATOR_BATCH) if config.batch_size is None else config.batch_size
+        return MemoryNeed(n_real, batch, min(GRAM_BLOCK, n_real), 1, one_device=True)
 
     def run_class(self, config: GeneratorConfig, task: ClassTask) -> ClassResult:
         train_key, sample_key = jax.random.split(task.key)
