@@ -18,7 +18,8 @@ import time
 
 import jax
 import numpy as np
-from quality_digits import REAL_PER_CLASS, SEEDS, protocol
+from harness import SEEDS
+from quality_digits import REAL_PER_CLASS, protocol
 from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 

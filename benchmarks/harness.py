@@ -4,6 +4,9 @@ and how it is stored, so that a figure in RESULTS.md can be traced and remade.
     result = {...}
     save(result, args.out)   # adds "made": commit, dirty, machine, command, date
 
+and what the seeded comparisons share: :data:`SEEDS`, :class:`Timer`, and the :class:`Methods`
+registry a benchmark declares its methods in.
+
 Benchmarks import it by name (they run as scripts from the repository root: ``benchmarks/`` is on
 ``sys.path``).
 """
@@ -17,6 +20,9 @@ import pathlib
 import platform
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -86,3 +92,45 @@ def save(result: dict[str, Any], out: str | pathlib.Path | None) -> dict[str, An
     stamped = write(result, out)
     print(json.dumps(stamped, indent=1))
     return stamped
+
+
+SEEDS = (0, 1, 2, 3, 4)
+"""The seeds every seeded benchmark runs over unless told otherwise."""
+
+
+class Timer:
+    """Wall-clock seconds of a ``with`` block: ``with Timer() as timer: ...; timer.seconds``."""
+
+    seconds: float = 0.0
+
+    def __enter__(self) -> Timer:
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self._start
+
+
+@dataclass(frozen=True)
+class Method:
+    """One way of making extra training images, as a benchmark compares them.
+
+    ``make(real, labels, count, seed)`` returns ``(images, labels)`` or ``(images, labels,
+    seconds)`` (the seconds when the images took longer to make than the call, e.g. reused ones);
+    None makes nothing (the real-only baseline)."""
+
+    name: str
+    make: Callable[..., tuple] | None
+    count: int
+    what: str
+
+
+class Methods(dict[str, Method]):
+    """A registry of :class:`Method` by name, in the order they were added: one ``add`` per
+    method, so that a benchmark's ``--methods`` choices, its rows and its tables come from one
+    place."""
+
+    def add(self, name: str, make: Callable[..., tuple] | None, count: int, what: str) -> None:
+        if name in self:
+            raise ValueError(f"method {name!r} is already registered")
+        self[name] = Method(name, make, count, what)
