@@ -2,7 +2,7 @@
 samples/digits --n 60`) run with an empty cache, then again with the cache the first run filled,
 each in a process of its own, alternating; wall seconds of each.
 
-    .venv/bin/python benchmarks/compile_cache.py --rounds 2
+    .venv/bin/python benchmarks/compile_cache.py --rounds 2 --out benchmarks/compile_cache.json
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from harness import write
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -29,6 +31,7 @@ def run(cache: pathlib.Path, out: pathlib.Path, extra: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", help="write the seconds of every run as JSON here")
     args = parser.parse_args()
     cold, warm = [], []
     with tempfile.TemporaryDirectory() as scratch:
@@ -43,6 +46,7 @@ def main() -> None:
         f"| cache of the run before | {sum(warm) / len(warm):.1f} ({', '.join(f'{s:.1f}' for s in warm)}) |"
     )
     print(f"saved: {1 - sum(warm) / sum(cold):.0%}")
+    write({"empty_cache_seconds": cold, "filled_cache_seconds": warm}, args.out)
 
 
 if __name__ == "__main__":

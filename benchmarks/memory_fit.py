@@ -7,15 +7,17 @@ For a grid of configurations (both published architectures and the strided famil
 non-negative least squares on relative errors, and prints the coefficients, each
 configuration's fit, and the worst ratios of the shipped model (with its margin) to XLA.
 
-    .venv/bin/python benchmarks/memory_fit.py
+    .venv/bin/python benchmarks/memory_fit.py --out benchmarks/memory_fit.json
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import math
 
 import numpy as np
+from harness import write
 from scipy.optimize import nnls
 
 from augment.gantk.direct import xla_step_bytes
@@ -43,6 +45,9 @@ def features(architecture, shape, n_real, n_synthetic) -> list[float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", help="write the configurations, the fit and the ratios as JSON here")
+    args = parser.parse_args()
     rows, measured = [], []
     for configuration in CONFIGURATIONS:
         measured.append(xla_step_bytes(*configuration))
@@ -53,11 +58,22 @@ def main() -> None:
     fitted = x @ coefficients
     print("| architecture | shape | real | synthetic | XLA temp MiB | fit / XLA | shipped model / XLA |")
     print("|---|---|---|---|---|---|---|")
-    shipped = []
+    shipped, records = [], []
     for configuration, xla, fit in zip(CONFIGURATIONS, y, fitted, strict=True):
         architecture, shape, n_real, n_synthetic = configuration
         ratio = step_bytes(*configuration) / xla
         shipped.append(ratio)
+        records.append(
+            {
+                "architecture": architecture,
+                "shape": list(shape),
+                "n_real": n_real,
+                "n_synthetic": n_synthetic,
+                "xla_temp_bytes": float(xla),
+                "fit_over_xla": float(fit / xla),
+                "shipped_model_over_xla": float(ratio),
+            }
+        )
         print(
             f"| {architecture} | {shape[0]}x{shape[1]}x{shape[2]} | {n_real} | {n_synthetic} | "
             f"{xla / 2**20:.1f} | {fit / xla:.3f} | {ratio:.3f} |"
@@ -66,6 +82,8 @@ def main() -> None:
     print("\n" + ", ".join(f"{name} = {value:.4g}" for name, value in zip(names, coefficients, strict=True)))
     print(f"fit / XLA: {np.min(fitted / y):.3f} to {np.max(fitted / y):.3f}")
     print(f"shipped model / XLA: {min(shipped):.3f} to {max(shipped):.3f}")
+    fitted_coefficients = {name: float(v) for name, v in zip(names, coefficients, strict=True)}
+    write({"configurations": records, "fitted_coefficients": fitted_coefficients}, args.out)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import argparse
 import dataclasses
 import pathlib
 import resource
+import shutil
 import tempfile
 import time
 
@@ -94,6 +95,7 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--out", type=pathlib.Path)
     parser.add_argument("--grid", type=pathlib.Path, help="save real vs synthetic images per class (PNG)")
+    parser.add_argument("--keep", type=pathlib.Path, help="copy the synthetic dataset (HDF5) here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         root = pathlib.Path(scratch)
@@ -124,6 +126,8 @@ def main() -> None:
         provenance = synthetic.provenance
         if args.grid:
             save_grid(args.grid, synthetic, train)
+        if args.keep:
+            shutil.copyfile(out, args.keep)
         figures = evaluate(out, train, holdout).figures
     result = {
         "size": args.size,

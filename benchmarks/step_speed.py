@@ -18,7 +18,8 @@ XLA reports the compiled step itself needs (temporaries, arguments and outputs).
 Both sides print their loss value on identical inputs, so the table shows they compute the same
 thing. The last line is ``speedup_vs_nt=<float> peak_mem_ratio=<float>`` (ours / theirs).
 
-    python benchmarks/step_speed.py --nt-python /tmp/ntenv/bin/python
+    .venv/bin/python benchmarks/step_speed.py --nt-python /tmp/ntenv/bin/python \
+        --out benchmarks/step_speed.json
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+from harness import write
 
 W_STD, B_STD = 1.4615**0.5, 0.1**0.5
 ETA, T, DIAG_REG = 1e-2, 65536.0 * 2, 1e-5
@@ -147,6 +150,7 @@ def main():
     parser.add_argument("--size", type=int, default=28)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", help="write every round of both engines and the ratios as JSON here")
     parser.add_argument("--worker", choices=["ours", "nt"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = (args.n_real, args.n_synthetic, args.size, args.repeats)
@@ -206,11 +210,15 @@ def main():
             f"{statistics.median(r['first_step_s'] for r in rounds):.1f} | {step:.3f} ({per_round}) | "
             f"{peak:.0f} | {rounds[0]['baseline_rss_mib']:.0f} | {_mib(rounds[0]['xla_step_buffers_mib'])} |"
         )
+    ratios = {"speedup_vs_nt": None, "peak_mem_ratio": None}
     if args.nt_python:
         (ours_step, ours_peak), (nt_step, nt_peak) = summary["augment"], summary["neural-tangents 0.6.5"]
+        ratios = {"speedup_vs_nt": nt_step / ours_step, "peak_mem_ratio": ours_peak / nt_peak}
         print(f"\nspeedup_vs_nt={nt_step / ours_step:.2f} peak_mem_ratio={ours_peak / nt_peak:.2f}")
     else:
         print("\nspeedup_vs_nt=nan peak_mem_ratio=nan")
+    setting = {name: getattr(args, name) for name in ("n_real", "n_synthetic", "size", "repeats")}
+    write({"setting": setting, "rounds": results, **ratios}, args.out)
 
 
 if __name__ == "__main__":
