@@ -111,13 +111,13 @@ _DECLARED = [
         "steps",
         "Steps per synthetic batch (direct) or per generator.",
         per_mode={DIRECT: 300, GENERATOR: GENERATOR_STEPS},
-        shown=f"300 / {GENERATOR_STEPS} (generator mode above {SCAN_SIZE} px: {SCAN_GENERATOR_STEPS})",
+        shown=f"300; generator mode {GENERATOR_STEPS}, above {SCAN_SIZE} px {SCAN_GENERATOR_STEPS}",
     ),
     Parameter(
         "batch_size",
         "Synthetic images per GA-NTK problem (direct) or generator batch.",
         per_mode={DIRECT: 32, GENERATOR: GENERATOR_BATCH},
-        shown=f"32 / {GENERATOR_BATCH} (generator mode above {SCAN_SIZE} px: {SCAN_GENERATOR_BATCH})",
+        shown=f"32; generator mode {GENERATOR_BATCH}, above {SCAN_SIZE} px {SCAN_GENERATOR_BATCH}",
     ),
     Parameter(
         "real_batch_size",
