@@ -29,7 +29,7 @@ import numpy as np
 from harness import write
 from sklearn.datasets import load_digits
 
-from augment.gantk.augmentation import discriminator_real_set
+from augment.gantk.augmentation import discriminator_real_set, scan_defaults
 from augment.gantk.generator import GeneratorConfig, compiled_generator, train_generator
 from augment.gantk.generator_network import _plan, generator_network, sampling_batch
 from augment.gantk.generator_sampling import sample
@@ -54,7 +54,7 @@ def seconds(run, repeats: int) -> float:
 def loop_against_python(size: int, steps: int = 10) -> dict:
     """Seconds per training step (the default config, on its augmented real set of 200): ``steps``
     steps in one compiled chunk, and the same steps as ``steps`` chunks of one step."""
-    config = GeneratorConfig(steps=1)
+    config = scan_defaults(GeneratorConfig(steps=1), size)
     compiled = compiled_generator(config, (size, size, 1))
     real = discriminator_real_set(
         jax.random.PRNGKey(0), real_images(size), config.augment_real_to, config.augment_rotation,

@@ -1,0 +1,729 @@
+"""Make ``benchmarks/RESULTS.md`` from the stored results: one current table per question, each
+with the commands that remake its data and where each row came from (date, commit, processor).
+
+The questions and the result files that answer them are declared once, in :data:`QUESTIONS`; a
+new result replaces the file it remakes, and the table follows. Superseded rows and the
+experiments behind the defaults are not kept here: they live in the git history of this folder
+(``git log -p benchmarks/RESULTS.md``), and the reasons in ``docs/design.md``.
+
+    .venv/bin/python benchmarks/results.py           # rewrite benchmarks/RESULTS.md
+    .venv/bin/python benchmarks/results.py --check   # exit 1 if RESULTS.md is not what the data gives
+
+Standard library only, so that the test suite can check the document without a benchmark's
+dependencies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import pathlib
+import statistics
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+HERE = pathlib.Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+WIDTH = 100  # the prose's line length
+
+
+@dataclass(frozen=True)
+class Source:
+    """One stored result file (relative to ``benchmarks/``) and what a table takes from it.
+
+    ``label`` names its row where a file is one row; ``methods`` picks rows of a file that holds
+    several methods; ``measured`` says when and on what a file made before results recorded their
+    provenance (``made``) was measured."""
+
+    path: str
+    label: str = ""
+    methods: tuple[str, ...] | None = None
+    measured: str = ""
+
+
+@dataclass(frozen=True)
+class Question:
+    title: str
+    about: str
+    commands: tuple[str, ...]
+    sources: tuple[Source, ...]
+    table: Callable[[Sequence[tuple[Source, dict]]], str]
+    notes: tuple[str, ...] = field(default=())
+
+
+def load(source: Source) -> dict:
+    return json.loads((HERE / source.path).read_text())
+
+
+def measured(source: Source, data: dict) -> str:
+    """``date, commit, processor (cores)`` of a result, from its ``made`` record."""
+    made = data.get("made")
+    if made is None:
+        return source.measured or "not recorded"
+    commit = (made.get("commit") or "?")[:7] + ("+" if made.get("dirty") else "")
+    machine = made.get("machine") or {}
+    where = f"{machine.get('cpu', '?')} ({machine.get('cores', '?')} cores)"
+    return f"{made.get('date', '?')[:10]}, {commit}, {where}"
+
+
+def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def mean_se(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and its standard error (0 for one value)."""
+    if len(values) < 2:
+        return values[0], 0.0
+    return statistics.mean(values), statistics.stdev(values) / math.sqrt(len(values))
+
+
+def pair(values: Sequence[float], digits: int = 2, sign: bool = False) -> str:
+    mean, se = mean_se(values)
+    return f"{mean:+.{digits}f} ± {se:.{digits}f}" if sign else f"{mean:.{digits}f} ± {se:.{digits}f}"
+
+
+# ----------------------------------------------------------------------------- digits
+
+
+def family(method: str) -> str:
+    """The method a draw belongs to: ``"X, draw 3"`` is another draw of ``"X"``."""
+    head, _, tail = method.rpartition(", draw ")
+    return head if head and tail.isdigit() else method
+
+
+def digits_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    groups: dict[str, list[tuple[dict, float | None]]] = {}
+    what: dict[str, str] = {}
+    when: dict[str, str] = {}
+    for source, data in loaded:
+        baseline = {r["seed"]: r["accuracy"] for r in data["rows"] if r["method"] == "real only"}
+        described = {t["method"]: t.get("what", "") for t in data.get("table", [])}
+        for row in data["rows"]:
+            if source.methods is not None and row["method"] not in source.methods:
+                continue
+            name = family(row["method"])
+            gain = None if row["method"] == "real only" else 100 * (row["accuracy"] - baseline[row["seed"]])
+            groups.setdefault(name, []).append((row, gain))
+            what.setdefault(name, described.get(name, ""))
+            when.setdefault(name, measured(source, data))
+    rows = []
+    for name, members in groups.items():
+        seeds = {r["seed"] for r, _ in members}
+        gains = [g for _, g in members if g is not None]
+        extra = [r for r, _ in members if r.get("extra")]
+        highs = [r["membership_auc_high"] for r in extra if "membership_auc_high" in r]
+        rows.append(
+            [
+                name,
+                what[name],
+                f"{len(seeds)} × {len(members) // len(seeds)}",
+                pair([r["accuracy"] for r, _ in members], 3),
+                pair(gains, sign=True) if gains else "—",
+                pair([r["privacy_ratio"] for r in extra]) if extra else "—",
+                f"{100 * statistics.mean(r['near_copy_fraction'] for r in extra):.1f} %" if extra else "—",
+                (
+                    f"{statistics.mean(r['membership_auc'] for r in extra):.3f} ({max(highs):.3f})"
+                    if highs
+                    else "—"
+                ),
+                f"{statistics.mean(r['seconds'] for r, _ in members):.1f}",
+                when[name],
+            ]
+        )
+    return markdown(
+        [
+            "method",
+            "what",
+            "seeds × draws",
+            "accuracy",
+            "gain (points)",
+            "privacy ratio",
+            "near-copies",
+            "membership AUC (highest upper bound)",
+            "seconds per seed",
+            "measured",
+        ],
+        rows,
+    )
+
+
+# ----------------------------------------------------------------------------- scans
+
+
+def scans_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    rows = []
+    for source, d in loaded:
+        realism, svc, attack = d["realism"], d["utility"]["svc"], d["membership_inference"]
+        low, high = realism["c2st_interval"]
+        rows.append(
+            [
+                source.label,
+                str(d["size"]),
+                str(d["seed"]),
+                str(d["n"]),
+                f"{d['wall_seconds']:.0f}",
+                f"{realism['c2st_auc']:.3f} ({low:.2f}–{high:.2f})",
+                f"{realism['high_frequency_ratio']:.2f}",
+                f"{realism['pixel_precision']:.2f}",
+                f"{d['gate'].get('rejected', 0)} / {d['gate'].get('dropped', 0)}",
+                " / ".join(
+                    f"{svc[k]:.3f}" if k in svc else "—"
+                    for k in ("real", "real+synthetic", "synthetic", "real+augmented")
+                ),
+                f"{d['privacy_ratio']:.2f}",
+                f"{100 * d['near_copy_fraction']:.0f} %",
+                f"{attack['auc']:.2f}",
+                measured(source, d),
+            ]
+        )
+    return markdown(
+        [
+            "run",
+            "size",
+            "seed",
+            "n",
+            "wall s",
+            "C2ST AUC (95 %)",
+            "high-freq. ratio",
+            "pixel precision",
+            "gate rejected / dropped",
+            "SVC real / real+syn / syn / real+aug",
+            "privacy ratio",
+            "near-copies",
+            "membership AUC",
+            "measured",
+        ],
+        rows,
+    )
+
+
+# ----------------------------------------------------------------------------- speed and memory
+
+
+def step_speed_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    rows = []
+    for source, d in loaded:
+        for engine, rounds in d["rounds"].items():
+            steps = [r["median_step_s"] for r in rounds]
+            buffers = rounds[0].get("xla_step_buffers_mib")
+            rows.append(
+                [
+                    engine,
+                    rounds[0]["jax"],
+                    f"{rounds[0]['loss']:.6f}",
+                    f"{statistics.median(r['first_step_s'] for r in rounds):.1f}",
+                    f"{statistics.median(steps):.3f} ({', '.join(f'{s:.3f}' for s in steps)})",
+                    f"{max(r['peak_rss_mib'] for r in rounds):.0f}",
+                    "n/a" if buffers is None or math.isnan(buffers) else f"{buffers:.0f}",
+                    measured(source, d),
+                ]
+            )
+        if d.get("speedup_vs_nt") is not None:
+            rows.append(
+                [
+                    "**ratio**",
+                    "",
+                    "",
+                    "",
+                    f"**{d['speedup_vs_nt']:.2f}× faster**",
+                    f"**{d['peak_mem_ratio']:.2f}× the peak**",
+                    "",
+                    "",
+                ]
+            )
+    return markdown(
+        [
+            "engine",
+            "jax",
+            "loss",
+            "compile s",
+            "step s (per round)",
+            "peak RSS MiB",
+            "XLA step buffers MiB",
+            "measured",
+        ],
+        rows,
+    )
+
+
+def generator_speed_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    rows = []
+    for source, d in loaded:
+        for size in ("8x8", "32x32"):
+            s = d[size]
+            rows.append(
+                [
+                    size.replace("x", "×"),
+                    f"{s['train_seconds_one_class_1000_steps']:.1f}",
+                    f"{s['one_step_per_call_s_per_step']:.4f}",
+                    f"{s['fori_loop_s_per_step']:.4f}",
+                    f"{s['sample_images_per_second']:.0f}",
+                    str(s["sampling_batch"]),
+                    measured(source, d),
+                ]
+            )
+    return markdown(
+        [
+            "size",
+            "training, one class, 1000 steps (s)",
+            "one step per call (s)",
+            "steps in one `fori_loop` (s per step)",
+            "`sample` images/s",
+            "sampling batch",
+            "measured",
+        ],
+        rows,
+    )
+
+
+def generator_batch_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    rows = []
+    for source, d in loaded:
+        for r in d["rows"]:
+            steps = r["seconds_per_step"]
+            rows.append(
+                [
+                    f"{r['steps']} steps of {r['batch']}",
+                    f"{statistics.median(steps):.3f} ({', '.join(f'{v:.3f}' for v in steps)})",
+                    f"{r['training_seconds_one_class']:.0f}",
+                    f"{r['training_time_over_1000_of_64']:.2f}",
+                    measured(source, d),
+                ]
+            )
+    return markdown(
+        ["training at 64×64", "s per step (per round)", "one class (s)", "time over 1000 of 64", "measured"],
+        rows,
+    )
+
+
+def scaling_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    parts = []
+    for source, d in loaded:
+        rows = [
+            [
+                str(r["n"]),
+                f"{r['wall_seconds']:.1f}",
+                f"{r['synthesis_seconds']:.1f}",
+                f"{r['seconds_per_image']:.3f}",
+                f"{r['peak_rss_mib']:.0f}",
+            ]
+            for r in d["rows"]
+        ]
+        parts.append(markdown(["--n", "wall s", "synthesis s", "s per image", "peak RSS MiB"], rows))
+        fits = d["fits"]
+        parts.append(
+            f"Affine fit: {fits['affine_fixed_seconds']:.1f} s + "
+            f"{fits['affine_seconds_per_image']:.3f} s × n; "
+            f"log-log exponent of the wall time {fits['wall_exponent']:.3f}. Measured: {measured(source, d)}."
+        )
+        devices = [
+            [
+                str(r["devices"]),
+                f"{r['wall_seconds']:.1f}",
+                f"{r['synthesis_seconds']:.1f}",
+                f"{r['speedup']:.2f}",
+                f"{r['peak_rss_mib']:.0f}",
+            ]
+            for r in d.get("devices", [])
+        ]
+        if devices:
+            parts.append(
+                markdown(
+                    [
+                        "devices (of 4 forced CPU devices), --n 256",
+                        "wall s",
+                        "synthesis s",
+                        "speedup",
+                        "peak RSS MiB",
+                    ],
+                    devices,
+                )
+            )
+    return "\n\n".join(parts)
+
+
+def precision_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    rows = []
+    for source, d in loaded:
+        for name, p in d["precisions"].items():
+            rows.append(
+                [
+                    name,
+                    f"{p['gram_max_relative_error']:.1e}",
+                    f"{p['loss_max_relative_difference']:.1e}",
+                    f"{p['image_rms_vs_float32']:.4f}",
+                    f"{p['realness_mean']:.3f}",
+                    measured(source, d),
+                ]
+            )
+        rows.append(["float32, another seed", "", "", f"{d['image_rms_float32_other_seed']:.3f}", "", ""])
+    return markdown(
+        [
+            "precision",
+            "Gram max rel. error",
+            "loss max rel. difference",
+            "image RMS vs float32",
+            "mean realness",
+            "measured",
+        ],
+        rows,
+    )
+
+
+def memory_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    parts = []
+    for source, d in loaded:
+        configurations = d["configurations"]
+        shipped = [c["shipped_model_over_xla"] for c in configurations]
+        fitted = [c["fit_over_xla"] for c in configurations]
+        rows = [
+            [
+                c["architecture"],
+                "×".join(str(v) for v in c["shape"]),
+                str(c["n_real"]),
+                str(c["n_synthetic"]),
+                f"{c['xla_temp_bytes'] / 2**20:.1f}",
+                f"{c['fit_over_xla']:.3f}",
+                f"{c['shipped_model_over_xla']:.3f}",
+            ]
+            for c in configurations
+        ]
+        coefficients = ", ".join(f"{k} = {v:.4g}" for k, v in d["fitted_coefficients"].items())
+        parts.append(
+            f"Shipped model / XLA over {len(configurations)} configurations: {min(shipped):.3f} to "
+            f"{max(shipped):.3f} (a fresh fit: {min(fitted):.3f} to {max(fitted):.3f}; {coefficients}). "
+            f"Measured: {measured(source, d)}."
+        )
+        parts.append(
+            markdown(
+                [
+                    "architecture",
+                    "shape",
+                    "real",
+                    "synthetic",
+                    "XLA temp MiB",
+                    "fit / XLA",
+                    "shipped model / XLA",
+                ],
+                rows,
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def compile_cache_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    rows = []
+    for source, d in loaded:
+        cold, warm = d["empty_cache_seconds"], d["filled_cache_seconds"]
+        for name, runs in (("empty cache", cold), ("cache of the run before", warm)):
+            rows.append(
+                [
+                    name,
+                    f"{statistics.mean(runs):.1f} ({', '.join(f'{s:.1f}' for s in runs)})",
+                    measured(source, d),
+                ]
+            )
+        rows.append(["**saved**", f"**{1 - sum(warm) / sum(cold):.0%}**", ""])
+    return markdown(["run", "wall s (per round)", "measured"], rows)
+
+
+# ----------------------------------------------------------------------------- the questions
+
+DIGITS_COMMAND = ".venv/bin/python benchmarks/quality_digits.py --methods {methods} --out benchmarks/{out}"
+
+
+def _digits_command(methods: Sequence[str], out: str) -> str:
+    return DIGITS_COMMAND.format(methods=" ".join(f'"{m}"' for m in methods), out=out)
+
+
+def _scans(arguments: str, out: str) -> str:
+    return f".venv/bin/python benchmarks/scans.py {arguments} --out benchmarks/{out}"
+
+
+_DIRECT_DRAWS = ("GA-NTK direct (defaults)", *(f"GA-NTK direct (defaults), draw {d}" for d in (1, 2, 3, 4)))
+_GENERATOR_DRAWS = (
+    "GA-NTK generator (defaults)",
+    *(f"GA-NTK generator (defaults), draw {d}" for d in (1, 2, 3, 4)),
+)
+_BEFORE_HARNESS = "2026-11-23, 2-core development CPU (before results recorded their commit)"
+_SCANS_BEFORE_HARNESS = "2026-12-05/06, 2-core Intel Xeon (before results recorded their commit)"
+
+SCAN_RUNS: tuple[tuple[str, str, str], ...] = (
+    ("direct, defaults", "--size 64 --n 48 --seed 0", "scans_64_n48_nifti_s0.json"),
+    ("direct, defaults", "--size 64 --n 48 --seed 1", "scans_64_n48_nifti_s1.json"),
+    ("direct, defaults", "--size 64 --n 48 --seed 2", "scans_64_n48_nifti_s2.json"),
+    ("direct, defaults, 500 images", "--size 64 --n 500", "scans_64_n500.json"),
+    ("direct, defaults, 24 images", "--size 64 --n 24", "scans_64_n24.json"),
+    ("direct, defaults, 24 images", "--size 128 --n 24", "scans_128_n24.json"),
+    (
+        "direct, defaults, two adjacent bands (a harder split)",
+        "--size 64 --n 48 --split adjacent",
+        "scans_64_n48_adjacent.json",
+    ),
+    (
+        "generator, defaults (4000 steps of 16)",
+        "--mode generator --size 64 --n 48 --seed 0",
+        "scans_64_n48_generator_s0.json",
+    ),
+    (
+        "generator, defaults (4000 steps of 16)",
+        "--mode generator --size 64 --n 48 --seed 1",
+        "scans_64_n48_generator_s1.json",
+    ),
+    (
+        "generator, 1000 steps of 64 (the defaults before)",
+        "--mode generator --size 64 --n 48 --seed 0 --set steps=1000 --set batch_size=64",
+        "scans_64_n48_generator_b64_s0.json",
+    ),
+    (
+        "generator, 1000 steps of 64 (the defaults before)",
+        "--mode generator --size 64 --n 48 --seed 1 --set steps=1000 --set batch_size=64",
+        "scans_64_n48_generator_b64_s1.json",
+    ),
+    (
+        "generator, 2000 steps of 32",
+        "--mode generator --size 64 --n 48 --seed 0 --set steps=2000 --set batch_size=32",
+        "scans_64_n48_generator_b32_s0.json",
+    ),
+    (
+        "generator, 2000 steps of 64",
+        "--mode generator --size 64 --n 48 --seed 0 --set steps=2000 --set batch_size=64",
+        "scans_64_n48_generator_steps2000_s0.json",
+    ),
+    (
+        "generator, 2000 steps of 64",
+        "--mode generator --size 64 --n 48 --seed 1 --set steps=2000 --set batch_size=64",
+        "scans_64_n48_generator_steps2000_s1.json",
+    ),
+    (
+        "generator, 1000 steps of 64, detail kernel of weight 1",
+        "--mode generator --size 64 --n 48 --seed 0 --set steps=1000 --set batch_size=64 "
+        "--set discriminator.detail_weight=1.0",
+        "scans_64_n48_generator_detail1_s0.json",
+    ),
+)
+"""(row label, `benchmarks/scans.py` arguments, result file) of the scans table."""
+
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        title="Does synthetic data help a classifier, and is it new? (digits)",
+        about=(
+            "The open digits protocol (docs/design.md): scikit-learn's `load_digits`, 5 real images per "
+            "class drawn with seeds 0–4, the rest (about 1 747) held out, `SVC()` on raw pixels; 200 "
+            "extra images (20 per class) unless the method says otherwise. Gain: held-out accuracy minus "
+            "real-only accuracy on the same seed, in points, as mean ± standard error over every seed × "
+            "draw (a draw makes a mode's synthetic images again with another key). Privacy ratio: median "
+            "distance of the extra images to their nearest training image over the same for held-out "
+            "images. Near-copies: extra images nearer than the 5th percentile of the held-out distances. "
+            "Membership AUC: the attack of `augment.privacy` (training images as members). Seconds: to "
+            "make one seed's extra images (a mode's first seed includes compiling; draws of generator mode "
+            "share its training)."
+        ),
+        commands=(
+            _digits_command(_DIRECT_DRAWS, "quality_digits_direct_draws.json"),
+            _digits_command(_GENERATOR_DRAWS, "quality_digits_generator_draws.json"),
+            _digits_command(("classic 200", "classic 1000"), "quality_digits.json"),
+            _digits_command(("DCGAN, GA-NTK's time",), "quality_digits_defaults.json"),
+        ),
+        sources=(
+            Source(
+                "quality_digits.json",
+                methods=("real only", "classic 200", "classic 1000"),
+                measured=_BEFORE_HARNESS,
+            ),
+            Source(
+                "quality_digits_direct_draws.json",
+                methods=_DIRECT_DRAWS,
+                measured="2026-12-05, 2-core Intel Xeon",
+            ),
+            Source(
+                "quality_digits_generator_draws.json",
+                methods=_GENERATOR_DRAWS,
+                measured="2026-12-05, 2-core Intel Xeon",
+            ),
+            Source(
+                "quality_digits_defaults.json", methods=("DCGAN, GA-NTK's time",), measured=_BEFORE_HARNESS
+            ),
+        ),
+        table=digits_table,
+        notes=(
+            "Targets: a gain of at least +3.2 points (direct) and +2.7 (generator), membership AUC ≤ 0.6; "
+            "generator mode within a standard error of direct mode.",
+            "The DCGAN trains for as long as direct mode took on that seed when it was measured.",
+        ),
+    ),
+    Question(
+        title="Do synthetic scans look like scans? (MRI slices)",
+        about=(
+            "`benchmarks/scans.py`: 24 axial slices of the MNI152 T1 template that nilearn's wheel ships "
+            "(`pip install nilearn`, benchmarks only), two classes (through the cerebellum, above the "
+            "ventricles; or two adjacent bands where said), read through the NIfTI reader; "
+            "`augment synth` with the mode's defaults (64 px unless said), then `augment evaluate` "
+            "against 16 held-out slices interleaved with the training ones. C2ST: 5-fold AUC of a logistic "
+            "regression on pixels telling real (training + held-out) from synthetic slices, with its 95 % "
+            "interval; 0.5 is chance. High-frequency ratio: the synthetic slices' spectral power beyond half "
+            "the Nyquist frequency over the real slices'. Pixel precision: the share of synthetic slices "
+            "inside the real slices' 5-nearest-neighbour balls. SVC accuracy on the held-out slices trained "
+            "on real, real + synthetic, synthetic only, and real + as many rotated and shifted copies. Wall "
+            "seconds are the whole run; rows that shared the CPU with other work are slower than alone."
+        ),
+        commands=tuple(_scans(arguments, out) for _, arguments, out in SCAN_RUNS),
+        sources=tuple(
+            Source(out, label=label, measured=_SCANS_BEFORE_HARNESS) for label, _, out in SCAN_RUNS
+        ),
+        table=scans_table,
+        notes=(
+            "Targets at 64 px: C2ST AUC ≤ 0.75, high-frequency ratio 0.7–1.3, pixel precision ≥ 0.7, real + "
+            "synthetic no worse than real only, synthetic only ≥ 0.95 of real only, and 500 images no slower "
+            "than before.",
+            "The generator rows measured on 2026-12-06 ran two at a time on the two cores, so their wall "
+            "seconds are about twice what one run alone takes; the generator-step table below compares "
+            "the training settings' cost side by side.",
+        ),
+    ),
+    Question(
+        title="Is the GA-NTK step faster than neural-tangents'?",
+        about=(
+            "`benchmarks/step_speed.py`: one loss-and-gradient step at the paper's setting (its 28×28 "
+            "discriminator, 128 real + 128 synthetic images, float32, CPU), augment against neural-tangents "
+            "0.6.5 on JAX 0.4.23 in its own environment (recipe in `tools/make_golden.py`), each engine in "
+            "its own process, rounds alternating. Both compute the same loss on identical inputs."
+        ),
+        commands=(
+            ".venv/bin/python benchmarks/step_speed.py --nt-python /tmp/ntenv/bin/python "
+            "--out benchmarks/step_speed.json",
+        ),
+        sources=(Source("step_speed.json"),),
+        table=step_speed_table,
+        notes=("Targets: at least 5× faster, peak memory no more than neural-tangents'.",),
+    ),
+    Question(
+        title="How fast does generator mode train and sample?",
+        about=(
+            "`benchmarks/generator_speed.py`: one class of 5 digits (32×32: the same digits resized), the "
+            "default `GeneratorConfig` (1000 steps), then `sample` after loading; the JSON also holds the "
+            "side-by-side comparisons of the network's upsampling layer and of the training loop."
+        ),
+        commands=(".venv/bin/python benchmarks/generator_speed.py --out benchmarks/generator_speed.json",),
+        sources=(Source("generator_speed.json", measured="2026-12-02, 2-core development CPU"),),
+        table=generator_speed_table,
+        notes=(
+            "Targets: one class in under 1 minute at 8×8 and 3 minutes at 32×32; 5 000 images/s at 32×32.",
+        ),
+    ),
+    Question(
+        title="What does a generator step cost at a scan size?",
+        about=(
+            "`benchmarks/generator_batch.py`: seconds per training step of the default `GeneratorConfig` at "
+            "64×64 against 12 real images (a class of the scans benchmark), with 64, 32 and 16 samples per "
+            "step, in one process, the batches alternating; a class's training time is steps × seconds per "
+            "step. A step's kernel grows with the square of the images it compares, so four times the "
+            "steps of a quarter of the batch cost less."
+        ),
+        commands=(".venv/bin/python benchmarks/generator_batch.py --out benchmarks/generator_batch.json",),
+        sources=(Source("generator_batch.json"),),
+        table=generator_batch_table,
+    ),
+    Question(
+        title="How does time grow with --n, and with devices?",
+        about=(
+            "`benchmarks/scaling.py`: `augment synth` on two classes of 15 upscaled digits at 32×32, the "
+            "defaults with `--steps 30`, each `--n` in its own process; then `--n 256` on 1, 2 and 4 forced "
+            "CPU devices."
+        ),
+        commands=(".venv/bin/python benchmarks/scaling.py --steps 30 --out benchmarks/scaling.json",),
+        sources=(Source("scaling.json", measured="2026-11-24, 2-core development CPU"),),
+        table=scaling_table,
+    ),
+    Question(
+        title="What do lower matmul precisions change?",
+        about=(
+            "`benchmarks/precision.py`: one class of 15 digits at 16×16, 32 synthetic images, 100 steps, the "
+            "same seed; TF32 and bfloat16 emulated on the CPU by rounding the kernel's input products' "
+            "operands as tensor cores do. No GPU has measured the speed."
+        ),
+        commands=(".venv/bin/python benchmarks/precision.py --out benchmarks/precision.json",),
+        sources=(Source("precision.json", measured="2026-11-24, 2-core development CPU"),),
+        table=precision_table,
+    ),
+    Question(
+        title="Does the memory model bound what XLA allocates?",
+        about=(
+            "`benchmarks/memory_fit.py`: for both published architectures and the strided family, 8×8 to "
+            "128×128, real batches 32–256 and synthetic batches 8–64, compiles direct mode's chunk of steps "
+            "and reads XLA's temporary-buffer size; the shipped model (`augment/gantk/memory.py`, with its "
+            "margin) should lie at or above it, and a fresh non-negative fit shows how close the model's "
+            "form comes."
+        ),
+        commands=(".venv/bin/python benchmarks/memory_fit.py --out benchmarks/memory_fit.json",),
+        sources=(Source("memory_fit.json"),),
+        table=memory_table,
+    ),
+    Question(
+        title="What does the persistent compilation cache save?",
+        about=(
+            "`benchmarks/compile_cache.py`: the README's main command (`augment synth samples/digits --n "
+            "60`) with an empty cache folder, then again with the cache the first run filled, each in its "
+            "own process, alternating."
+        ),
+        commands=(
+            ".venv/bin/python benchmarks/compile_cache.py --rounds 2 --out benchmarks/compile_cache.json",
+        ),
+        sources=(Source("compile_cache.json"),),
+        table=compile_cache_table,
+    ),
+)
+
+HEADER = """# Benchmark results
+
+Generated by `benchmarks/results.py` from the JSON files beside it; do not edit by hand (run
+`.venv/bin/python benchmarks/results.py` after remaking a result). One current table per
+question; each says how it was measured, the commands that remake its data, and when, at which
+commit and on what processor each row was measured. Absolute times come from shared 2-core
+machines and are noisy: compare ratios measured side by side. Superseded rows and the
+experiments behind the defaults are in the git history of this folder; the reasons for the
+defaults are in `docs/design.md`.
+"""
+
+
+def document() -> str:
+    parts = [HEADER]
+    for question in QUESTIONS:
+        loaded = [(source, load(source)) for source in question.sources]
+        commands = "\n".join(question.commands)
+        about = textwrap.fill(question.about, WIDTH, break_long_words=False, break_on_hyphens=False)
+        parts.append(
+            f"## {question.title}\n\n{about}\n\n```sh\n{commands}\n```\n\n{question.table(loaded)}\n"
+        )
+        if question.notes:
+            notes = (
+                textwrap.fill(
+                    note, WIDTH, initial_indent="- ", subsequent_indent="  ", break_long_words=False
+                )
+                for note in question.notes
+            )
+            parts.append("\n".join(notes) + "\n")
+    return "\n".join(parts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if RESULTS.md differs from the data")
+    args = parser.parse_args(argv)
+    text = document()
+    if args.check:
+        if RESULTS.read_text() != text:
+            print("benchmarks/RESULTS.md is not what the stored results give: run benchmarks/results.py")
+            return 1
+        return 0
+    RESULTS.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
