@@ -476,6 +476,11 @@ SCAN_RUNS: tuple[tuple[str, str, str], ...] = (
         "scans_64_n48_generator_s1.json",
     ),
     (
+        "generator, defaults, 500 images",
+        "--mode generator --size 64 --n 500",
+        "scans_64_n500_generator.json",
+    ),
+    (
         "generator, 1000 steps of 64 (the defaults before)",
         "--mode generator --size 64 --n 48 --seed 0 --set steps=1000 --set batch_size=64",
         "scans_64_n48_generator_b64_s0.json",
