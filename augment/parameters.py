@@ -80,12 +80,13 @@ class Parameter:
 
 
 # The defaults that depend on the working size or the device: the library takes them from here.
-SCAN_SIZE = 32  # above this many pixels the defaults for scans apply (augment.gantk.augmentation)
+SCAN_SIZE = 16  # above this many pixels the defaults for scans apply (augment.gantk.augmentation)
 AUGMENT_REAL_TO = 200  # the augmented real set's size up to SCAN_SIZE; 0 above it
 NOVELTY_FLOOR = {DIRECT: 60.0, GENERATOR: 50.0}  # each mode's novelty floor (a percentile)
 SCAN_NOVELTY_FLOOR = 40.0  # direct mode's above SCAN_SIZE
 GENERATOR_STEPS, GENERATOR_BATCH = 1000, 64  # generator mode's training up to SCAN_SIZE
 SCAN_GENERATOR_STEPS, SCAN_GENERATOR_BATCH = 4000, 16  # and above it: more, smaller, cheaper steps
+COARSE_SIZE = 32  # direct mode runs coarse to fine above this many pixels, from this size
 CPU_SIZE_CAP, ACCELERATOR_SIZE_CAP, MAX_SIZE = 64, 128, 256  # the default size's caps; the largest size
 DEFAULT_N = 500  # synthetic images in all
 
@@ -142,7 +143,7 @@ _DECLARED = [
     Parameter(
         "convergence_stop",
         "Direct mode: end a batch once its loss fell by less than 0.1% over its last 50 steps.",
-        shown=f"on above {SCAN_SIZE} px (coarse to fine), off at {SCAN_SIZE} px or less",
+        shown=f"on above {COARSE_SIZE} px (coarse to fine), off at {COARSE_SIZE} px or less",
         switch=True,
     ),
     Parameter(

@@ -224,14 +224,14 @@ METHODS.add(
     SYNTHETIC,
     "one generator per class, GeneratorConfig() and the novelty floor as shipped",
 )
-_SCAN_TRAINING = GeneratorConfig(steps=4000, batch_size=16)  # generator mode's training above 32 px
+_SCAN_TRAINING = GeneratorConfig(steps=4000, batch_size=16)  # generator mode's training above 16 px
 for _draw in (0, *DRAWS):
     _name = "GA-NTK generator, 4000 steps of 16" + (f", draw {_draw}" if _draw else "")
     METHODS.add(
         _name,
         ga_ntk_generator(_SCAN_TRAINING, _name, _GENERATOR_FLOOR, draw=_draw),
         SYNTHETIC,
-        "generator mode's training above 32 px (4000 steps of 16 samples) on the digits"
+        "generator mode's training above 16 px (4000 steps of 16 samples) on the digits"
         + (f", its samples drawn with another key ({_draw})" if _draw else ""),
     )
 for _draw in DRAWS:

@@ -623,10 +623,10 @@ def test_help_shows_every_default(runner):
     help_text = runner.invoke(app, ["synth", "--help"], env={"COLUMNS": "200"}).stdout
     for default in (
         "(500)",
-        "(32; generator mode 64, above 32 px 16)",
-        "(300; generator mode 1000, above 32 px 4000)",
-        "(200; above 32 px: 0)",
-        "(60 (direct; 40 above 32 px) / 50 (generator))",
+        "(32; generator mode 64, above 16 px 16)",
+        "(300; generator mode 1000, above 16 px 4000)",
+        "(200; above 16 px: 0)",
+        "(60 (direct; 40 above 16 px) / 50 (generator))",
         "(median shorter side, at most 64 on a CPU, 128 on a GPU)",
         "auto",
     ):

@@ -161,7 +161,8 @@ def test_a_resumed_training_equals_the_uninterrupted_one(threes):
 
 def test_the_generator_trains_coarse_to_fine_at_doublings_that_grow_its_network():
     assert generator_schedule(64, GeneratorConfig()) == [(64, 4000)]  # one level by default
-    assert generator_schedule(32, GeneratorConfig()) == [(32, 1000)]  # steps by the working size
+    assert generator_schedule(32, GeneratorConfig()) == [(32, 4000)]  # steps by the working size
+    assert generator_schedule(16, GeneratorConfig()) == [(16, 1000)]
     levels = GeneratorConfig(coarse_size=32, steps=1000)
     assert generator_schedule(64, levels) == [(32, 1000), (64, 200)]
     assert generator_schedule(128, levels) == [(32, 1000), (64, 200), (128, 200)]
@@ -465,8 +466,8 @@ def test_generator_mode_takes_the_augmented_set_size_and_plans_memory_for_it():
     "size, chosen, real_to, planned",
     [
         (8, None, AUGMENT_REAL_TO, AUGMENT_REAL_TO),
-        (32, None, AUGMENT_REAL_TO, AUGMENT_REAL_TO),
-        (33, None, 0, AUGMENT_REAL_TO),  # planned before sizing: the larger, posed real set
+        (16, None, AUGMENT_REAL_TO, AUGMENT_REAL_TO),
+        (17, None, 0, AUGMENT_REAL_TO),  # planned before sizing: the larger, posed real set
         (64, None, 0, AUGMENT_REAL_TO),
         (64, 200, 200, 200),  # chosen by hand: kept
         (8, 0, 0, 6),

@@ -209,7 +209,7 @@ def test_synth_at_64_pixels_runs_coarse_to_fine_and_records_the_schedule(tmp_pat
     "size, chosen, real_to, percentile",
     [
         (16, None, AUGMENT_REAL_TO, 60.0),
-        (32, None, AUGMENT_REAL_TO, 60.0),
+        (32, None, 0, SCAN_NOVELTY_PERCENTILE),  # above 16 px, single level or not
         (64, None, 0, SCAN_NOVELTY_PERCENTILE),
         (128, None, 0, SCAN_NOVELTY_PERCENTILE),
         (64, 200, 200, 60.0),  # chosen by hand: kept, with the floor of a posed real side

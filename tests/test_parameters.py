@@ -139,3 +139,6 @@ def test_the_readme_states_each_modes_default():
         row = next(r for r in rows if f"`{parameter.flag}" in r.split(" | ")[0])
         for value in parameter.per_mode.values():
             assert f"{value:g}" in row, (name, value)
+    for name in ("steps", "batch_size", "augment_real_to", "novelty_floor"):  # the scan sizes' rule
+        row = next(r for r in rows if f"`{PARAMETERS[name].flag}" in r.split(" | ")[0])
+        assert f"above {parameters.SCAN_SIZE} px" in row, name

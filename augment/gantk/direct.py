@@ -14,7 +14,7 @@ guards"; measured in ``benchmarks/RESULTS.md``):
 - up to :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels, the real side of the loss is an
   *augmented real set*: ``augment_real_to`` random small rotations and shifts of the class's
   real images (:mod:`augment.gantk.augmentation`), so the discriminator's target is the class
-  under small pose changes rather than the few real images. Above it (scans, synthesised coarse to fine) the
+  under small pose changes rather than the few real images. Above it (scans) the
   real side is the real images themselves: there an image that scores "real" against many posed
   copies of each scan is their blurred average, and the novelty stop alone is the copy guard
   (:func:`~augment.gantk.augmentation.scan_defaults`);

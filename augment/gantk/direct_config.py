@@ -41,7 +41,7 @@ class SynthesisConfig(FlatRecord):
     augment_shift: float = 0.125
     novelty_stop: bool = True
     max_near_copy_fraction: float = 1.0
-    coarse_size: int = 32
+    coarse_size: int = parameters.COARSE_SIZE
     refine_steps: int = 40
     convergence_stop: bool | None = None  # None: on coarse to fine, off for one level
     convergence_window: int = 50

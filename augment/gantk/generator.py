@@ -11,9 +11,9 @@ The network is :mod:`augment.gantk.generator_network`'s; this module trains it a
 Settings follow the published GA-NTKg code (docs/design.md, "The method"): Adam with beta1 0.5,
 global-norm clipping 5, z dimension 64, batch 64, 1000 steps, diag_reg 1e-4, except three measured
 on the digits protocol (docs/design.md): the learning rate starts at 2e-3 and falls to 0 along a
-cosine over the steps, not a constant 2e-4; up to 32 pixels the discriminator's real side is an
+cosine over the steps, not a constant 2e-4; up to 16 pixels the discriminator's real side is an
 augmented real set of 200 small rotations and shifts, as in direct mode (above, the real images
-themselves); and each step compares with a random 128 of them. Above 32 pixels (scans) a step is
+themselves); and each step compares with a random 128 of them. Above 16 pixels (scans) a step is
 16 samples, not 64, and training is 4000 steps: a step's kernel grows with the square of the
 images it compares, so four times the steps of a quarter of the batch cost less than the 1000
 steps of 64, and the samples lose the streaks that gave them away (docs/design.md, "Sharp
@@ -93,13 +93,13 @@ class GeneratorConfig(FlatRecord):
 
     ``steps`` and ``batch_size`` left at None are resolved by the working size
     (:data:`SIZE_DEFAULTS`, :func:`~augment.gantk.augmentation.scan_defaults`): 1000 steps of 64
-    samples up to 32 pixels, 4000 of 16 above.
+    samples up to 16 pixels, 4000 of 16 above.
     ``chunk_steps`` only sets how many steps run in one compiled loop, and so how often progress
     is reported and a checkpoint may be written; it does not change the result.
     With ``augment_real_to > 0`` the discriminator's real side is an augmented real set of that
     many random small rotations and shifts of the class's images, as in direct mode
     (:func:`~augment.gantk.augmentation.discriminator_real_set`); left at None it is resolved by
-    the working size (:func:`~augment.gantk.augmentation.scan_defaults`): 200 up to 32 pixels,
+    the working size (:func:`~augment.gantk.augmentation.scan_defaults`): 200 up to 16 pixels,
     the real images themselves above.
     """
 

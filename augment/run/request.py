@@ -36,7 +36,7 @@ class SynthRequest:
       novelty_floor: the novelty floor: no synthetic image is nearer a real image of its
         class than this percentage of the real images are to their nearest other one (5: only
         near-copies are kept out; see ``augment.run.synth.NOVELTY_RULE``). None: the mode's
-        default (``Mode.for_size``: 60 in direct mode, 40 there above 32 pixels, 50 in generator
+        default (``Mode.for_size``: 60 in direct mode, 40 there above 16 pixels, 50 in generator
         mode).
       command_line: recorded in the provenance.
     """
