@@ -669,8 +669,9 @@ QUESTIONS: tuple[Question, ...] = (
         title="How does time grow with --n, and with devices?",
         about=(
             "`benchmarks/scaling.py`: `augment synth` on two classes of 15 upscaled digits at 32×32, the "
-            "defaults with `--steps 30`, each `--n` in its own process; then `--n 256` on 1, 2 and 4 forced "
-            "CPU devices."
+            "defaults with `--steps 30` and an augmented real set of 200 (`--augment-real-to 200`, the "
+            "default at 32 px when the rows were measured), each `--n` in its own process; then `--n 256` "
+            "on 1, 2 and 4 forced CPU devices."
         ),
         commands=(".venv/bin/python benchmarks/scaling.py --steps 30 --out benchmarks/scaling.json",),
         sources=(Source("scaling.json", measured="2026-11-24, 2-core development CPU"),),

@@ -1,7 +1,8 @@
 """How `augment synth` scales with --n: wall time and peak memory at 32x32 on the CPU.
 
 Each --n runs as its own `python -m augment.cli synth` process on the same folder (two classes of
-15 digits from scikit-learn, upscaled to 40x40 PNGs, worked at 32x32), so peak memory is that
+15 digits from scikit-learn, upscaled to 40x40 PNGs, worked at 32x32 against an augmented real
+set of 200, the heavier real side), so peak memory is that
 process's high-water mark (``os.wait4``). Reported: wall time, the synthesis seconds recorded in
 the provenance (classes summed), peak RSS, seconds per image, and the exponent k of a least-squares
 fit time ~ n^k on log-log axes (k = 1 is linear; fixed costs such as start-up and compilation pull
@@ -55,7 +56,8 @@ FORCED_DEVICES = 4
 
 def run(folder: Path, out: Path, n: int, steps: int, devices: int | None = None) -> dict:
     command = [sys.executable, "-m", "augment.cli", "synth", str(folder), "--n", str(n), "--out", str(out),
-               "--steps", str(steps), "--size", "32", "--quiet", "--device", "cpu"]  # fmt: skip
+               "--steps", str(steps), "--size", "32", "--quiet", "--device", "cpu",
+               "--augment-real-to", "200"]  # fmt: skip  # the real side the stored rows had
     env = None
     if devices is not None:
         command += ["--devices", str(devices)]
