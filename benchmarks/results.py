@@ -445,15 +445,14 @@ def _scans(arguments: str, out: str) -> str:
     return f".venv/bin/python benchmarks/scans.py {arguments} --out benchmarks/{out}"
 
 
-_DIRECT_DRAWS = ("GA-NTK direct (defaults)", *(f"GA-NTK direct (defaults), draw {d}" for d in (1, 2, 3, 4)))
-_GENERATOR_DRAWS = (
-    "GA-NTK generator (defaults)",
-    *(f"GA-NTK generator (defaults), draw {d}" for d in (1, 2, 3, 4)),
-)
-_SCAN_TRAINING_DRAWS = (
-    "GA-NTK generator, 4000 steps of 16",
-    *(f"GA-NTK generator, 4000 steps of 16, draw {d}" for d in (1, 2, 3, 4)),
-)
+def _with_draws(method: str) -> tuple[str, ...]:
+    """A digits method and its extra draws, as `benchmarks/quality_digits.py` names them."""
+    return (method, *(f"{method}, draw {d}" for d in (1, 2, 3, 4)))
+
+
+_DIRECT_DRAWS = _with_draws("GA-NTK direct (defaults)")
+_GENERATOR_DRAWS = _with_draws("GA-NTK generator (defaults)")
+_SCAN_TRAINING_DRAWS = _with_draws("GA-NTK generator, 4000 steps of 16")
 _BEFORE_HARNESS = "2026-11-23, 2-core development CPU (before results recorded their commit)"
 _SCANS_BEFORE_HARNESS = "2026-12-05/06, 2-core Intel Xeon (before results recorded their commit)"
 

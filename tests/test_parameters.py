@@ -132,13 +132,16 @@ def test_the_readme_options_table_lists_every_flag_and_no_other():
         assert parameter.flag in flags_in_readme or parameter.negative in flags_in_readme, parameter.flag
 
 
+def readme_row(name: str) -> str:
+    """The README options table's row whose flags include the parameter ``name``'s."""
+    flag = PARAMETERS[name].flag
+    return next(r for r in readme_options_table() if f"`{flag}" in r.split(" | ")[0])
+
+
 def test_the_readme_states_each_modes_default():
-    rows = readme_options_table()
     for name in ("steps", "batch_size", "novelty_floor"):
-        parameter = PARAMETERS[name]
-        row = next(r for r in rows if f"`{parameter.flag}" in r.split(" | ")[0])
-        for value in parameter.per_mode.values():
+        row = readme_row(name)
+        for value in PARAMETERS[name].per_mode.values():
             assert f"{value:g}" in row, (name, value)
     for name in ("steps", "batch_size", "augment_real_to", "novelty_floor"):  # the scan sizes' rule
-        row = next(r for r in rows if f"`{PARAMETERS[name].flag}" in r.split(" | ")[0])
-        assert f"above {parameters.SCAN_SIZE} px" in row, name
+        assert f"above {parameters.SCAN_SIZE} px" in readme_row(name), name
