@@ -145,3 +145,7 @@ def test_the_readme_states_each_modes_default():
             assert f"{value:g}" in row, (name, value)
     for name in ("steps", "batch_size", "augment_real_to", "novelty_floor"):  # the scan sizes' rule
         assert f"above {parameters.SCAN_SIZE} px" in readme_row(name), name
+    # the convergence stop follows coarse to fine, which starts above the coarse size
+    convergence = readme_row("convergence_stop")
+    assert f"on above {parameters.COARSE_SIZE} px" in convergence
+    assert f"off at {parameters.COARSE_SIZE} px or less" in convergence
