@@ -123,7 +123,6 @@ class GeneratorConfig(FlatRecord):
     augment_shift: float = 0.125
     coarse_size: int = 0  # 0: one level; 32 trains 2.3x faster at 64 px, less real (docs/design.md)
     refine_steps: int = 200
-    ema_decay: float = 0.0  # 0: the last step's weights; else their moving average (average_weights)
 
     def __post_init__(self) -> None:
         check(
@@ -146,10 +145,6 @@ class GeneratorConfig(FlatRecord):
                 (
                     self.learning_rate > 0 and self.clip_norm > 0,
                     "`learning_rate` and `clip_norm` must be positive",
-                ),
-                (
-                    0 <= self.ema_decay < 1,
-                    f"`ema_decay` must be at least 0 and below 1, got {self.ema_decay}",
                 ),
                 (
                     self.learning_rate_schedule in LEARNING_RATE_SCHEDULES,
@@ -194,28 +189,10 @@ def generator_optimizer(config: GeneratorConfig, steps: int | Array) -> optax.Gr
 
 
 class GeneratorState(NamedTuple):
-    """The training state. ``average`` is the moving average of ``params`` with
-    ``ema_decay`` > 0 and None (no leaves, so snapshots are as without it) with 0."""
-
     params: object
     opt_state: optax.OptState
     key: Array
     step: Array
-    average: object = None
-
-
-EMA_WARMUP = 10
-"""The moving average's decay at level step t is ``min(ema_decay, (1 + t) / (EMA_WARMUP + t))``:
-near 0 at first, so the average forgets the untrained initial weights within a few dozen steps."""
-
-
-def average_weights(average: object, params: object, ema_decay: float, step: Array) -> object:
-    """The exponential moving average of a generator's weights after the weights of level step
-    ``step`` (counted from 0), ``params``: ``d * average + (1 - d) * params`` leaf by leaf, with
-    ``d = min(ema_decay, (1 + step) / (EMA_WARMUP + step))``."""
-    count = jnp.asarray(step, jnp.float32)
-    decay = jnp.minimum(ema_decay, (1 + count) / (EMA_WARMUP + count))
-    return jax.tree_util.tree_map(lambda a, p: decay * a + (1 - decay) * p, average, params)
 
 
 class TrainedGenerator(NamedTuple):
@@ -292,11 +269,9 @@ def compiled_generator(config: GeneratorConfig, image_shape: tuple[int, ...]) ->
         loss, grad = value_and_grad(state.params, z, real, gram)
         optimizer = generator_optimizer(config, steps)
         updates, opt_state = optimizer.update(grad, state.opt_state, state.params)
-        params = optax.apply_updates(state.params, updates)
-        average = state.average
-        if average is not None:
-            average = average_weights(average, params, config.ema_decay, state.step)
-        return GeneratorState(params, opt_state, key, state.step + 1, average), loss
+        return GeneratorState(
+            optax.apply_updates(state.params, updates), opt_state, key, state.step + 1
+        ), loss
 
     run_chunk = jax.jit(chunk_of_steps(step, config.chunk_steps))
 
@@ -306,8 +281,7 @@ def compiled_generator(config: GeneratorConfig, image_shape: tuple[int, ...]) ->
         _, params = init_fn(init_key, (-1, config.z_dim))
         # the optimizer's state does not depend on the length of training
         opt_state = generator_optimizer(config, 1).init(params)
-        average = params if config.ema_decay > 0 else None
-        return GeneratorState(params, opt_state, state_key, jnp.zeros((), jnp.int32), average)
+        return GeneratorState(params, opt_state, state_key, jnp.zeros((), jnp.int32))
 
     @jax.jit
     def realness(images, real_all, gram_all, key):
@@ -398,9 +372,7 @@ def train_generator(
         if params is not None:  # a finer level: the coarser network, grown
             grown = grown_parameters(params, levels[level - 1][0], level_size, config.base_channels)
             state = state._replace(
-                params=grown,
-                opt_state=generator_optimizer(level_config, steps).init(grown),
-                average=None if state.average is None else grown,
+                params=grown, opt_state=generator_optimizer(level_config, steps).init(grown)
             )
         if resume is not None and level == first_level:
             state = restore(state, resume.state, "generator architecture or size")
@@ -418,7 +390,7 @@ def train_generator(
         state = run_steps(
             run_chunk, state, history, before + steps, config.chunk_steps, "the generator", after_chunk
         )
-        params = state.params if state.average is None else state.average
+        params = state.params
     return TrainedGenerator(
         jax.tree_util.tree_map(np.asarray, params),
         (size, width, channels),
