@@ -129,12 +129,23 @@ SAMPLING_SECONDS: dict[str, float] = {}  # method -> seconds to sample 1 000 ima
 _TRAINED: dict[tuple, tuple[list, float]] = {}  # (config, seed) -> the 10 generators, seconds
 
 
-def ga_ntk_generator(config: GeneratorConfig, name: str, percentile: float, draw: int = 0) -> Callable:
+def _noise_scaled(params, scale: float):
+    """Generator parameters that map noise z as the given ones map ``scale * z`` (the first layer
+    is dense: z @ W + b)."""
+    (weights, bias), *rest = params
+    return ((scale * weights, bias), *rest)
+
+
+def ga_ntk_generator(
+    config: GeneratorConfig, name: str, percentile: float, draw: int = 0, noise_std: float = 1.0
+) -> Callable:
     """One generator per class, its samples drawn as synth draws them (``generate`` with the novelty
     floor at ``percentile`` of the training images' leave-one-out distances). With ``draw`` > 0,
     class c's samples are drawn with ``fold_in(fold_in(key, 100 + c), draw)`` instead of
-    ``fold_in(key, 100 + c)``: the same generators, another draw of their samples. Trained
-    generators are kept, so methods that differ only in the draw share one training."""
+    ``fold_in(key, 100 + c)``: the same generators, another draw of their samples. With
+    ``noise_std``, the samples come from noise of that standard deviation instead of N(0, 1).
+    Trained generators are kept, so methods that differ only in the draw or the noise share one
+    training."""
 
     def make(real, labels, count, seed):
         per_class = count // 10
@@ -146,6 +157,8 @@ def ga_ntk_generator(config: GeneratorConfig, name: str, percentile: float, draw
                 ]
             _TRAINED[(config, seed)] = (trained, training.seconds)
         generators, train_seconds = _TRAINED[(config, seed)]
+        if noise_std != 1.0:
+            generators = [g._replace(params=_noise_scaled(g.params, noise_std)) for g in generators]
         floor = leave_one_out_threshold(real, percentile)
         with Timer() as drawing:
             images = []
@@ -234,6 +247,16 @@ for _draw in (0, *DRAWS):
         "generator mode's training above 16 px (4000 steps of 16 samples) on the digits"
         + (f", its samples drawn with another key ({_draw})" if _draw else ""),
     )
+for _std in (1.25, 1.5, 2.0):
+    for _draw in (0, *DRAWS):
+        _name = f"GA-NTK generator, noise std {_std:g}" + (f", draw {_draw}" if _draw else "")
+        METHODS.add(
+            _name,
+            ga_ntk_generator(GeneratorConfig(), _name, _GENERATOR_FLOOR, draw=_draw, noise_std=_std),
+            SYNTHETIC,
+            f"the defaults' generators sampled from wider noise (standard deviation {_std:g})"
+            + (f", drawn with another key ({_draw})" if _draw else ""),
+        )
 for _draw in DRAWS:
     METHODS.add(
         f"GA-NTK generator (defaults), draw {_draw}",
