@@ -42,7 +42,7 @@ from augment.gantk.generator import GeneratorConfig, train_generator
 from augment.gantk.generator_sampling import generate, sample
 from augment.gantk.modes import MODES
 from augment.privacy import membership_inference
-from augment.quality import leave_one_out_threshold, privacy
+from augment.quality import leave_one_out_threshold, nearest_real, privacy
 
 REAL_PER_CLASS = 5
 SYNTHETIC = 200
@@ -137,13 +137,21 @@ def _noise_scaled(params, scale: float):
 
 
 def ga_ntk_generator(
-    config: GeneratorConfig, name: str, percentile: float, draw: int = 0, noise_std: float = 1.0
+    config: GeneratorConfig,
+    name: str,
+    percentile: float,
+    draw: int = 0,
+    noise_std: float = 1.0,
+    nearest_of: int = 1,
 ) -> Callable:
     """One generator per class, its samples drawn as synth draws them (``generate`` with the novelty
     floor at ``percentile`` of the training images' leave-one-out distances). With ``draw`` > 0,
     class c's samples are drawn with ``fold_in(fold_in(key, 100 + c), draw)`` instead of
     ``fold_in(key, 100 + c)``: the same generators, another draw of their samples. With
     ``noise_std``, the samples come from noise of that standard deviation instead of N(0, 1).
+    With ``nearest_of`` > 1, ``nearest_of`` times as many samples are drawn (keeping the floor) and
+    the nearest to the class's real images kept: samples just beyond the floor, as direct mode's
+    novelty stop leaves its images.
     Trained generators are kept, so methods that differ only in the draw or the noise share one
     training."""
 
@@ -166,7 +174,10 @@ def ga_ntk_generator(
                 draw_key = jax.random.fold_in(key, 100 + c)
                 if draw:
                     draw_key = jax.random.fold_in(draw_key, draw)
-                images.append(generate(g, per_class, real[labels == c], draw_key, floor).images)
+                pool = generate(g, per_class * nearest_of, real[labels == c], draw_key, floor).images
+                if nearest_of > 1:
+                    pool = pool[np.argsort(nearest_real(pool, real[labels == c])[1], kind="stable")]
+                images.append(pool[:per_class])
         with Timer() as sampling:
             sample(generators[0], 1000, jax.random.fold_in(key, 1000))
         SAMPLING_SECONDS[name] = sampling.seconds
@@ -246,6 +257,15 @@ for _draw in (0, *DRAWS):
         SYNTHETIC,
         "generator mode's training above 16 px (4000 steps of 16 samples) on the digits"
         + (f", its samples drawn with another key ({_draw})" if _draw else ""),
+    )
+for _draw in (0, *DRAWS):
+    _name = "GA-NTK generator, nearest of 4 beyond the floor" + (f", draw {_draw}" if _draw else "")
+    METHODS.add(
+        _name,
+        ga_ntk_generator(GeneratorConfig(), _name, _GENERATOR_FLOOR, draw=_draw, nearest_of=4),
+        SYNTHETIC,
+        "the defaults' generators; of four times the samples beyond the novelty floor, the nearest "
+        "to the class's real images" + (f", drawn with another key ({_draw})" if _draw else ""),
     )
 for _std in (1.25, 1.5, 2.0):
     for _draw in (0, *DRAWS):
