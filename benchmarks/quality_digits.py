@@ -152,8 +152,8 @@ def ga_ntk_generator(
     With ``nearest_of`` > 1, ``nearest_of`` times as many samples are drawn (keeping the floor) and
     the nearest to the class's real images kept: samples just beyond the floor, as direct mode's
     novelty stop leaves its images.
-    Trained generators are kept, so methods that differ only in the draw or the noise share one
-    training."""
+    Trained generators are kept, so methods that differ only in how they sample (the draw, the
+    noise, the selection) share one training."""
 
     def make(real, labels, count, seed):
         per_class = count // 10
@@ -242,50 +242,44 @@ METHODS.add(
     "DCGAN, GA-NTK's time", dcgan, SYNTHETIC, "class-conditional, trained as long as the defaults took"
 )
 _GENERATOR_FLOOR = MODES["generator"].novelty_floor
-METHODS.add(
+
+
+def _generator_with_draws(method: str, config: GeneratorConfig, what: str, **sampling) -> None:
+    """Register a generator-mode method and its :data:`DRAWS` (one training per seed, shared);
+    ``sampling``: ``ga_ntk_generator``'s ``noise_std`` or ``nearest_of``."""
+    for draw in (0, *DRAWS):
+        name = method + (f", draw {draw}" if draw else "")
+        METHODS.add(
+            name,
+            ga_ntk_generator(config, name, _GENERATOR_FLOOR, draw=draw, **sampling),
+            SYNTHETIC,
+            what + (f", its samples drawn with another key ({draw})" if draw else ""),
+        )
+
+
+_generator_with_draws(
     "GA-NTK generator (defaults)",
-    ga_ntk_generator(GeneratorConfig(), "GA-NTK generator (defaults)", _GENERATOR_FLOOR),
-    SYNTHETIC,
+    GeneratorConfig(),
     "one generator per class, GeneratorConfig() and the novelty floor as shipped",
 )
-_SCAN_TRAINING = GeneratorConfig(steps=4000, batch_size=16)  # generator mode's training above 16 px
-for _draw in (0, *DRAWS):
-    _name = "GA-NTK generator, 4000 steps of 16" + (f", draw {_draw}" if _draw else "")
-    METHODS.add(
-        _name,
-        ga_ntk_generator(_SCAN_TRAINING, _name, _GENERATOR_FLOOR, draw=_draw),
-        SYNTHETIC,
-        "generator mode's training above 16 px (4000 steps of 16 samples) on the digits"
-        + (f", its samples drawn with another key ({_draw})" if _draw else ""),
-    )
-for _draw in (0, *DRAWS):
-    _name = "GA-NTK generator, nearest of 4 beyond the floor" + (f", draw {_draw}" if _draw else "")
-    METHODS.add(
-        _name,
-        ga_ntk_generator(GeneratorConfig(), _name, _GENERATOR_FLOOR, draw=_draw, nearest_of=4),
-        SYNTHETIC,
-        "the defaults' generators; of four times the samples beyond the novelty floor, the nearest "
-        "to the class's real images" + (f", drawn with another key ({_draw})" if _draw else ""),
-    )
+_generator_with_draws(
+    "GA-NTK generator, 4000 steps of 16",
+    GeneratorConfig(steps=4000, batch_size=16),
+    "generator mode's training above 16 px (4000 steps of 16 samples) on the digits",
+)
+_generator_with_draws(
+    "GA-NTK generator, nearest of 4 beyond the floor",
+    GeneratorConfig(),
+    "the defaults' generators; of four times the samples beyond the novelty floor, the nearest to the "
+    "class's real images",
+    nearest_of=4,
+)
 for _std in (1.25, 1.5, 2.0):
-    for _draw in (0, *DRAWS):
-        _name = f"GA-NTK generator, noise std {_std:g}" + (f", draw {_draw}" if _draw else "")
-        METHODS.add(
-            _name,
-            ga_ntk_generator(GeneratorConfig(), _name, _GENERATOR_FLOOR, draw=_draw, noise_std=_std),
-            SYNTHETIC,
-            f"the defaults' generators sampled from wider noise (standard deviation {_std:g})"
-            + (f", drawn with another key ({_draw})" if _draw else ""),
-        )
-for _draw in DRAWS:
-    METHODS.add(
-        f"GA-NTK generator (defaults), draw {_draw}",
-        ga_ntk_generator(
-            GeneratorConfig(), f"GA-NTK generator (defaults), draw {_draw}", _GENERATOR_FLOOR, draw=_draw
-        ),
-        SYNTHETIC,
-        f"the defaults' generators (one training per seed, shared), their samples drawn with another "
-        f"key ({_draw})",
+    _generator_with_draws(
+        f"GA-NTK generator, noise std {_std:g}",
+        GeneratorConfig(),
+        f"the defaults' generators sampled from wider noise (standard deviation {_std:g})",
+        noise_std=_std,
     )
 
 
