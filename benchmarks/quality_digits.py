@@ -207,19 +207,27 @@ METHODS.add("real only", None, 0, "the 50 real images")
 for _count in (200, 1000):
     METHODS.add(f"classic {_count}", classic, _count, "rotation ±12°, shift ±1 px")
 _DIRECT_FLOOR = MODES["direct"].novelty_floor
-METHODS.add(
-    "GA-NTK direct (defaults)",
-    ga_ntk(DEFAULT, _DIRECT_FLOOR),
-    SYNTHETIC,
-    "SynthesisConfig() and direct mode's novelty floor as shipped",
+
+
+def _direct_with_draws(method: str, config: SynthesisConfig, what: str) -> None:
+    """Register a direct-mode method at direct mode's novelty floor and its :data:`DRAWS`."""
+    for draw in (0, *DRAWS):
+        METHODS.add(
+            method + (f", draw {draw}" if draw else ""),
+            ga_ntk(config, _DIRECT_FLOOR, draw=draw),
+            SYNTHETIC,
+            what + (f", made again with another key ({draw})" if draw else ""),
+        )
+
+
+_direct_with_draws(
+    "GA-NTK direct (defaults)", DEFAULT, "SynthesisConfig() and direct mode's novelty floor as shipped"
 )
-for _draw in DRAWS:
-    METHODS.add(
-        f"GA-NTK direct (defaults), draw {_draw}",
-        ga_ntk(DEFAULT, _DIRECT_FLOOR, draw=_draw),
-        SYNTHETIC,
-        f"the defaults' images made again with another key ({_draw})",
-    )
+_direct_with_draws(
+    "GA-NTK direct, pixel envelope",
+    dataclasses.replace(DEFAULT, pixel_envelope=True),
+    "the defaults with every pixel kept within the range the real side spans at it (on above 16 px)",
+)
 METHODS.add(
     "GA-NTK direct, augmentation only",
     ga_ntk(dataclasses.replace(DEFAULT, novelty_stop=False), _DIRECT_FLOOR),

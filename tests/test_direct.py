@@ -206,6 +206,35 @@ def test_the_convergence_stop_ends_a_batch_after_its_window(threes):
     np.testing.assert_array_equal(stopped.images, early.images)
 
 
+def test_the_pixel_envelope_keeps_every_pixel_within_the_real_images_range(threes):
+    """With ``pixel_envelope`` no synthetic pixel leaves the range the real side spans at it, so a
+    pixel dark in every real image stays dark (the stray bright background pixels of scans); without
+    it those pixels take other values."""
+    low, high = threes.min(axis=0), threes.max(axis=0)
+    dark = high[..., 0] == 0
+    assert dark.sum() >= 4  # the threes' first column, among others, is dark in all five
+    config = dataclasses.replace(FAST, steps=10, pixel_envelope=True, novelty_stop=True)
+    bounded = synthesize(threes, 8, config, jax.random.PRNGKey(0)).images
+    assert np.all(bounded >= low) and np.all(bounded <= high)
+    assert np.all(bounded[:, dark] == 0)
+    free = synthesize(threes, 8, dataclasses.replace(config, pixel_envelope=False), jax.random.PRNGKey(0))
+    assert np.all(free.images.max(axis=0)[dark] > 0)
+
+
+def test_the_pixel_envelope_bounds_the_starting_images_the_novelty_stop_may_return_to(threes):
+    """An image nearer a real one than the floor from its first step on ends as its starting
+    version: the noise, or the images it was given (coarse to fine), clipped to the envelope."""
+    config = dataclasses.replace(FAST, steps=10, pixel_envelope=True, novelty_stop=True)  # compiled above
+    everything_near = 100.0  # every image is nearer than this to some real image, at every step
+    started = synthesize(threes, 8, config, jax.random.PRNGKey(0), near_copy_threshold=everything_near)
+    assert np.all(started.images >= threes.min(axis=0)) and np.all(started.images <= threes.max(axis=0))
+    white = np.ones((8, 8, 8, 1), np.float32)
+    given = synthesize(
+        threes, 8, config, jax.random.PRNGKey(0), near_copy_threshold=everything_near, initial=white
+    )
+    np.testing.assert_array_equal(given.images, np.broadcast_to(threes.max(axis=0), white.shape))
+
+
 def test_plan_problems():
     assert plan_problems(500, 256) == (2, 250)
     assert plan_problems(256, 256) == (1, 256)

@@ -19,6 +19,8 @@ from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapsho
 from augment.gantk.augmentation import AUGMENT_REAL_TO, scan_defaults
 from augment.gantk.direct_config import SCAN_NOVELTY_PERCENTILE
 from augment.gantk.modes import MODES
+from augment.io.dataset import from_integer_pixels
+from augment.io.writers import read_output
 from augment.gantk.multiscale import (
     CoarseToFineSnapshot,
     level_sizes,
@@ -176,6 +178,10 @@ def test_synth_at_64_pixels_runs_coarse_to_fine_and_records_the_schedule(tmp_pat
                 (64, 64), Image.BILINEAR
             )
             big.save(folder / f"d{digit}" / f"{i}.png")
+    brightest = {
+        digit: np.max([np.asarray(Image.open(p)) for p in (folder / f"d{digit}").iterdir()], axis=0)
+        for digit in (0, 1)
+    }  # (64, 64) uint8: each class's brightest value at every pixel, as written
     out = tmp_path / "o.h5"
     args = [
         "synth",
@@ -195,6 +201,7 @@ def test_synth_at_64_pixels_runs_coarse_to_fine_and_records_the_schedule(tmp_pat
     with h5py.File(out) as f:
         assert f["images"].shape == (2, 64, 64, 1)
         provenance = json.loads(f["provenance"][()])
+    written = read_output(out)
     assert provenance["synthesis"]["schedule"] == [
         {"size": 32, "steps": 6, "architecture": "paper-gray"},
         {"size": 64, "steps": 40, "architecture": "strided-gray"},
@@ -203,6 +210,10 @@ def test_synth_at_64_pixels_runs_coarse_to_fine_and_records_the_schedule(tmp_pat
     # a scan size: the real side is the real images themselves, the floor the scans' percentile
     assert provenance["config"]["augment_real_to"] == 0
     assert provenance["novelty_floor"]["percentile"] == SCAN_NOVELTY_PERCENTILE
+    # and the pixel envelope: no synthetic pixel brighter than its class's real images there
+    assert provenance["config"]["pixel_envelope"] is True
+    for image, label in zip(from_integer_pixels(written.images)[..., 0], written.labels, strict=True):
+        assert np.all(image <= brightest[int(written.class_names[label][1])] / 255 + 1e-3)
 
 
 @pytest.mark.parametrize(
@@ -222,6 +233,13 @@ def test_scan_sizes_default_to_the_real_images_themselves_and_their_own_floor(
     config, floor = MODES["direct"].for_size(SynthesisConfig(augment_real_to=chosen), size)
     assert config.augment_real_to == real_to and floor == percentile
     assert scan_defaults(SynthesisConfig(augment_real_to=chosen), size).augment_real_to == real_to
+    assert config.pixel_envelope is (size > 16)  # the pixel envelope follows the size alone
+
+
+@pytest.mark.parametrize("chosen", [True, False])
+def test_a_pixel_envelope_chosen_by_hand_is_kept_at_every_size(chosen):
+    for size in (8, 64):
+        assert scan_defaults(SynthesisConfig(pixel_envelope=chosen), size).pixel_envelope is chosen
 
 
 @pytest.mark.parametrize(

@@ -119,6 +119,15 @@ ProgressFn = Callable[[int, int, int, int, float], None]
 novelty stop) as all ``steps``; ``steps_total`` is ``problems * steps``."""
 
 
+def pixel_bounds(config: SynthesisConfig, real_all: Array) -> tuple[Array | float, Array | float]:
+    """The lowest and highest value each synthetic pixel may take: with ``pixel_envelope`` the
+    range the discriminator's real side (n, S, S, C) spans at that pixel, two (S, S, C) arrays, so
+    a pixel that is dark in every real image stays dark; else 0 and 1."""
+    if config.pixel_envelope:
+        return jnp.min(real_all, axis=0), jnp.max(real_all, axis=0)
+    return 0.0, 1.0
+
+
 def _optimizer(config: SynthesisConfig) -> optax.GradientTransformation:
     if config.optimizer == "adam":
         return optax.adam(config.learning_rate)
@@ -144,7 +153,7 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, channels: int = 
         if config.noise > 0:
             scale = config.noise / (1.0 + state.step.astype(synthetic.dtype)) ** 0.55
             synthetic = synthetic + scale * jax.random.normal(noise_key, synthetic.shape, synthetic.dtype)
-        synthetic = jnp.clip(synthetic, 0.0, 1.0)
+        synthetic = jnp.clip(synthetic, *pixel_bounds(config, real_all))
         return ProblemState(synthetic, opt_state, key, state.step + 1), loss
 
     def init_state(key, n_synthetic, image_shape):
@@ -217,11 +226,14 @@ def xla_step_bytes(
       image_shape: (S, S, C) working size.
       n_real, n_synthetic: the real and synthetic batch of the problem.
     """
-    config = SynthesisConfig(
-        discriminator=DiscriminatorConfig(architecture=architecture, real_batch_size=n_real),
-        steps=1,
-        batch_size=n_synthetic,
-        augment_real_to=0,
+    config = scan_defaults(
+        SynthesisConfig(
+            discriminator=DiscriminatorConfig(architecture=architecture, real_batch_size=n_real),
+            steps=1,
+            batch_size=n_synthetic,
+            augment_real_to=0,
+        ),
+        image_shape[0],
     )
     compiled = _compiled_problem(config, image_shape[0], image_shape[-1])
     state = compiled.init_state(jax.random.PRNGKey(0), n_synthetic, image_shape)
@@ -285,6 +297,7 @@ def synthesize(
     # The step count does not change what is compiled: one compilation serves every --steps.
     compiled = _compiled_problem(dataclasses.replace(config, steps=1), image_shape[0], image_shape[-1])
     gram = compiled.gram(real)
+    bounds = pixel_bounds(config, real)
     real_lanes, gram_lanes = placement.replicated(real), placement.replicated(gram)
     if near_copy_threshold is None:
         near_copy_threshold = leave_one_out_threshold(originals)
@@ -304,9 +317,10 @@ def synthesize(
 
     def fresh(problem: int) -> tuple[RunningProblem, jax.tree_util.PyTreeDef]:
         state = compiled.init_state(problem_keys[problem][0], per_problem, image_shape)
+        start = state.synthetic
         if initial is not None:  # Adam's state starts at zero whatever the pixels
-            start = initial[problem * per_problem : (problem + 1) * per_problem]
-            state = state._replace(synthetic=jnp.asarray(start, jnp.float32))
+            start = jnp.asarray(initial[problem * per_problem : (problem + 1) * per_problem], jnp.float32)
+        state = state._replace(synthetic=jnp.clip(start, *bounds))  # within the bounds every step keeps
         leaves, treedef = jax.tree_util.tree_flatten(state)
         synthetic = np.asarray(state.synthetic)  # the initial noise is each image's first novel version
         return RunningProblem([np.asarray(v) for v in leaves], [], synthetic if guarded else None), treedef
