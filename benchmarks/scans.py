@@ -3,7 +3,8 @@
 pixels) for real only, real + synthetic, synthetic only and real + classic augmentation, privacy
 ratio, near-copies, the quality gate's counts, and realism: the classifier two-sample test (C2ST
 AUC of a logistic regression on pixels, real training + held-out slices against the synthetic
-ones), the high-frequency power ratio and pixel precision (augment.realism).
+ones), the high-frequency power ratio and pixel precision (augment.realism), and the stray bright
+pixels in the background (``stray_background``).
 
 Data: 24 axial slices (233x197) of the MNI152 T1 template in two classes, 16 held out, read
 through augment's NIfTI reader (``--slices png``: as 8-bit PNGs, how rows before 2026-12-06 were
@@ -27,6 +28,7 @@ import shutil
 import tempfile
 import time
 
+import numpy as np
 from harness import save
 from mri_slices import FORMS, READING, write_slices
 
@@ -51,6 +53,28 @@ def save_grid(path: pathlib.Path, synthetic, train: pathlib.Path, columns: int =
     grid_picture(rows, 128).save(path, optimize=True)  # every size shown at 128 px: the detail it keeps
 
 
+DARK = 0.05
+"""A pixel is dark below this share of the brightest real pixel."""
+
+
+def stray_background(synthetic, train: pathlib.Path, holdout: pathlib.Path) -> dict[str, int]:
+    """Bright synthetic pixels where every real slice is dark: the pixels that are dark (below
+    :data:`DARK` of the brightest real pixel) in every training and held-out slice of the image's
+    class at the working size, and are not dark in the synthetic image. ``images``: how many images
+    have one; ``pixels``: how many there are in all."""
+    size = synthetic.images.shape[1]
+    images = from_integer_pixels(synthetic.images)[..., 0]  # (N, S, S) in [0, 1]
+    folders = [load_folder(folder, size, "1", read_settings=READING) for folder in (train, holdout)]
+    brightest = max(float(real.images.max()) for real in folders)
+    per_image = np.zeros(len(images), np.int64)
+    for k, name in enumerate(synthetic.class_names):
+        real = np.concatenate([f.images[f.labels == f.class_names.index(name)][..., 0] for f in folders])
+        background = real.max(axis=0) < DARK * brightest
+        mine = synthetic.labels == k
+        per_image[mine] = ((images[mine] >= DARK * brightest) & background).sum(axis=(1, 2))
+    return {"images": int((per_image > 0).sum()), "pixels": int(per_image.sum())}
+
+
 def with_overrides(config, assignments: list[str]):
     """``config`` with each ``FIELD=VALUE`` (or ``discriminator.FIELD=VALUE``) applied, the value
     converted to the field's current type."""
@@ -63,6 +87,8 @@ def with_overrides(config, assignments: list[str]):
             value: object = text.lower() in ("1", "true", "yes", "on")
         elif isinstance(current, (int, float, str)):
             value = type(current)(text)
+        elif text.lower() in ("true", "false"):  # a switch left at None (resolved by size)
+            value = text.lower() == "true"
         else:  # a field left at None: a number
             value = float(text) if "." in text else int(text)
         target = dataclasses.replace(target, **{name: value})
@@ -129,6 +155,7 @@ def main() -> None:
         if args.keep:
             shutil.copyfile(out, args.keep)
         figures = evaluate(out, train, holdout).figures
+        stray = stray_background(synthetic, train, holdout)
     result = {
         "size": args.size,
         "split": args.split,
@@ -157,6 +184,7 @@ def main() -> None:
             "pixel_precision": figures["pixel"]["precision"],
             "verdict": figures["realism"]["verdict"],
         },
+        "stray_background": stray,
         "privacy_ratio": figures["privacy"]["privacy_ratio"],
         "near_copy_fraction": figures["privacy"]["near_copy_fraction"],
         "membership_inference": {
