@@ -224,9 +224,9 @@ _direct_with_draws(
     "GA-NTK direct (defaults)", DEFAULT, "SynthesisConfig() and direct mode's novelty floor as shipped"
 )
 _direct_with_draws(
-    "GA-NTK direct, pixel envelope",
-    dataclasses.replace(DEFAULT, pixel_envelope=True),
-    "the defaults with every pixel kept within the range the real side spans at it (on above 16 px)",
+    "GA-NTK direct, without the pixel envelope",
+    dataclasses.replace(DEFAULT, pixel_envelope=False),
+    "the defaults with pixels kept in [0, 1] instead of the range the real side spans at each",
 )
 METHODS.add(
     "GA-NTK direct, augmentation only",

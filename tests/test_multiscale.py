@@ -19,8 +19,6 @@ from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapsho
 from augment.gantk.augmentation import AUGMENT_REAL_TO, scan_defaults
 from augment.gantk.direct_config import SCAN_NOVELTY_PERCENTILE
 from augment.gantk.modes import MODES
-from augment.io.dataset import from_integer_pixels
-from augment.io.writers import read_output
 from augment.gantk.multiscale import (
     CoarseToFineSnapshot,
     level_sizes,
@@ -28,6 +26,8 @@ from augment.gantk.multiscale import (
     schedule,
     synthesize_coarse_to_fine,
 )
+from augment.io.dataset import from_integer_pixels
+from augment.io.writers import read_output
 from augment.run.checkpoint import load_checkpoint, save_checkpoint
 
 # 16x16 digits synthesised from 8x8: two levels, both small enough for the quick loop.
@@ -124,16 +124,18 @@ def test_the_fine_level_starts_from_the_coarse_images(threes16):
     result = synthesize_coarse_to_fine(threes16, 6, CONFIG, key)
     assert result.images.shape == (6, 16, 16, 1) and result.realness.shape == (6,)
     assert result.loss_history.shape == (2, 30) and np.all(np.isfinite(result.loss_history))
-    # the coarse level alone (same key, same partition into problems), resized up, is where the
-    # fine level began: Adam moves a pixel by at most about the learning rate per step, so ten
-    # steps stay within 10 x 0.01 of it, far less than two independent syntheses are apart
+    # the coarse level alone (same key, same partition into problems), resized up and kept within
+    # the fine real images' range (the pixel envelope), is where the fine level began: Adam moves
+    # a pixel by at most about the learning rate per step, so ten steps stay within 10 x 0.01 of
+    # it, far less than two independent syntheses are apart
     coarse = synthesize(resize(threes16, 8), 6, dataclasses.replace(CONFIG, steps=20), key)
-    start = resize(coarse.images, 16)
+    start = np.clip(resize(coarse.images, 16), threes16.min(axis=0), threes16.max(axis=0))
     moved = np.sqrt(np.mean((result.images - start) ** 2))
     other = synthesize_coarse_to_fine(threes16, 6, CONFIG, jax.random.PRNGKey(5)).images
     apart = np.sqrt(np.mean((result.images - other) ** 2))
     assert moved <= 10 * CONFIG.learning_rate, moved
     assert moved < 0.5 * apart, (moved, apart)
+    assert np.all(result.images >= threes16.min(axis=0)) and np.all(result.images <= threes16.max(axis=0))
 
 
 @pytest.mark.slow
@@ -233,13 +235,6 @@ def test_scan_sizes_default_to_the_real_images_themselves_and_their_own_floor(
     config, floor = MODES["direct"].for_size(SynthesisConfig(augment_real_to=chosen), size)
     assert config.augment_real_to == real_to and floor == percentile
     assert scan_defaults(SynthesisConfig(augment_real_to=chosen), size).augment_real_to == real_to
-    assert config.pixel_envelope is (size > 16)  # the pixel envelope follows the size alone
-
-
-@pytest.mark.parametrize("chosen", [True, False])
-def test_a_pixel_envelope_chosen_by_hand_is_kept_at_every_size(chosen):
-    for size in (8, 64):
-        assert scan_defaults(SynthesisConfig(pixel_envelope=chosen), size).pixel_envelope is chosen
 
 
 @pytest.mark.parametrize(

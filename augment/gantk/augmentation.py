@@ -58,9 +58,9 @@ def scan_defaults(config: Config, image_size: int) -> Config:
       blurred one; against the scans themselves it keeps their fine detail (docs/design.md, "Sharp
       scans"), and the novelty floor is the copy guard.
     - the fields a configuration type lists in its ``SIZE_DEFAULTS`` (``name: (up to SCAN_SIZE,
-      above it)``), such as generator mode's steps and batch and direct mode's pixel envelope."""
+      above it)``), such as generator mode's steps and batch."""
     scan = is_scan_size(image_size)
-    resolved: dict[str, int | bool] = {}
+    resolved: dict[str, int] = {}
     if config.augment_real_to is None:
         resolved["augment_real_to"] = 0 if scan else AUGMENT_REAL_TO
     for name, (small, large) in getattr(config, "SIZE_DEFAULTS", {}).items():

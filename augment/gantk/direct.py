@@ -226,14 +226,11 @@ def xla_step_bytes(
       image_shape: (S, S, C) working size.
       n_real, n_synthetic: the real and synthetic batch of the problem.
     """
-    config = scan_defaults(
-        SynthesisConfig(
-            discriminator=DiscriminatorConfig(architecture=architecture, real_batch_size=n_real),
-            steps=1,
-            batch_size=n_synthetic,
-            augment_real_to=0,
-        ),
-        image_shape[0],
+    config = SynthesisConfig(
+        discriminator=DiscriminatorConfig(architecture=architecture, real_batch_size=n_real),
+        steps=1,
+        batch_size=n_synthetic,
+        augment_real_to=0,
     )
     compiled = _compiled_problem(config, image_shape[0], image_shape[-1])
     state = compiled.init_state(jax.random.PRNGKey(0), n_synthetic, image_shape)

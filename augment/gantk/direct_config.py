@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import ClassVar
 
 from augment import parameters
 from augment.errors import one_of
@@ -28,17 +27,11 @@ class SynthesisConfig(FlatRecord):
     no more steps than the window never stops early. ``None`` (the default) turns it on for runs
     coarse to fine, where it saves a tenth of a long run, and off for a single level of 32 pixels
     or less, where runs are short and the last steps still add accuracy (docs/design.md).
-    With ``pixel_envelope`` every pixel is kept within the range the discriminator's real side
-    spans at it (:func:`~augment.gantk.direct.pixel_bounds`) instead of [0, 1], so a pixel dark in
-    every real image stays dark; ``None`` (the default) turns it on above
-    :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels (:data:`SIZE_DEFAULTS`), where without
-    it the novelty stop left stray bright pixels of the starting noise in the scans' background,
-    and off up to it, where it changed nothing measurable on the digits (docs/design.md).
+    With ``pixel_envelope`` (the default) every pixel is kept within the range the discriminator's
+    real side spans at it (:func:`~augment.gantk.direct.pixel_bounds`) instead of [0, 1], so a
+    pixel dark in every real image stays dark: without it, on scans, the novelty stop left stray
+    bright pixels of the starting noise in the background (docs/design.md, "Sharp scans").
     """
-
-    SIZE_DEFAULTS: ClassVar[dict[str, tuple[bool, bool]]] = {"pixel_envelope": (False, True)}
-    """``name: (up to SCAN_SIZE, above it)`` for the fields :func:`~augment.gantk.augmentation.
-    scan_defaults` resolves by the working size."""
 
     discriminator: DiscriminatorConfig = dataclasses.field(default_factory=DiscriminatorConfig)
     optimizer: str = "adam"
@@ -51,7 +44,7 @@ class SynthesisConfig(FlatRecord):
     augment_rotation: float = 12.0
     augment_shift: float = 0.125
     novelty_stop: bool = True
-    pixel_envelope: bool | None = None  # None: off up to SCAN_SIZE, on above (SIZE_DEFAULTS)
+    pixel_envelope: bool = True
     max_near_copy_fraction: float = 1.0
     coarse_size: int = parameters.COARSE_SIZE
     refine_steps: int = 40
