@@ -458,6 +458,7 @@ def _with_draws(method: str) -> tuple[str, ...]:
 
 
 _DIRECT_DRAWS = _with_draws("GA-NTK direct (defaults)")
+_UNBOUNDED_DRAWS = _with_draws("GA-NTK direct, without the pixel envelope")
 _GENERATOR_DRAWS = _with_draws("GA-NTK generator (defaults)")
 _SCAN_TRAINING_DRAWS = _with_draws("GA-NTK generator, 4000 steps of 16")
 _NEAREST_DRAWS = _with_draws("GA-NTK generator, nearest of 4 beyond the floor")
@@ -471,9 +472,27 @@ SCAN_RUNS: tuple[tuple[str, str, str], ...] = (
     ("direct, defaults", "--size 64 --n 48 --seed 0", "scans_64_n48_nifti_s0.json"),
     ("direct, defaults", "--size 64 --n 48 --seed 1", "scans_64_n48_nifti_s1.json"),
     ("direct, defaults", "--size 64 --n 48 --seed 2", "scans_64_n48_nifti_s2.json"),
+    *(
+        (
+            "direct, without the pixel envelope (the defaults before)",
+            f"--size 64 --n 48 --seed {seed} --set pixel_envelope=false",
+            f"scans_64_n48_unbounded_s{seed}.json",
+        )
+        for seed in (0, 1, 2)
+    ),
     ("direct, defaults, 500 images", "--size 64 --n 500", "scans_64_n500.json"),
+    (
+        "direct, without the pixel envelope, 500 images",
+        "--size 64 --n 500 --set pixel_envelope=false",
+        "scans_64_n500_unbounded.json",
+    ),
     ("direct, defaults, 24 images", "--size 64 --n 24", "scans_64_n24.json"),
     ("direct, defaults, 24 images", "--size 128 --n 24", "scans_128_n24.json"),
+    (
+        "direct, without the pixel envelope, 24 images",
+        "--size 128 --n 24 --set pixel_envelope=false",
+        "scans_128_n24_unbounded.json",
+    ),
     (
         "direct, defaults, two adjacent bands (a harder split)",
         "--size 64 --n 48 --split adjacent",
@@ -532,7 +551,8 @@ SCAN_RUNS: tuple[tuple[str, str, str], ...] = (
     *(
         (
             "direct, 200 posed copies, floor 60 (the defaults at 32 px before)",
-            f"--size 32 --n 24 --seed {seed} --augment-real-to 200 --novelty-floor 60",
+            f"--size 32 --n 24 --seed {seed} --augment-real-to 200 --novelty-floor 60 "
+            "--set pixel_envelope=false",
             f"scans_32_n24_posed_s{seed}.json",
         )
         for seed in (0, 1, 2)
@@ -570,7 +590,9 @@ QUESTIONS: tuple[Question, ...] = (
             "share its training)."
         ),
         commands=(
-            _digits_command(_DIRECT_DRAWS, "quality_digits_direct_draws.json"),
+            _digits_command(
+                ("real only", *_DIRECT_DRAWS, *_UNBOUNDED_DRAWS), "quality_digits_direct_draws.json"
+            ),
             _digits_command(_GENERATOR_DRAWS, "quality_digits_generator_draws.json"),
             _digits_command(
                 ("real only", *_SCAN_TRAINING_DRAWS), "quality_digits_generator_scan_training.json"
@@ -590,11 +612,7 @@ QUESTIONS: tuple[Question, ...] = (
                 methods=("real only", "classic 200", "classic 1000"),
                 measured=_BEFORE_HARNESS,
             ),
-            Source(
-                "quality_digits_direct_draws.json",
-                methods=_DIRECT_DRAWS,
-                measured="2026-12-05, 2-core Intel Xeon",
-            ),
+            Source("quality_digits_direct_draws.json", methods=(*_DIRECT_DRAWS, *_UNBOUNDED_DRAWS)),
             Source(
                 "quality_digits_generator_draws.json",
                 methods=_GENERATOR_DRAWS,
@@ -617,6 +635,11 @@ QUESTIONS: tuple[Question, ...] = (
             "so the digits keep 1000 of 64; neither is within a standard error of direct mode. Its seconds "
             "are from a run that shared the two cores with other work for its first seeds; its last two, "
             "alone, took 383 and 378 s against the defaults' 282–286.",
+            "Direct mode keeps every pixel within the range the real side spans at it (the pixel envelope, "
+            "docs/design.md): on the digits that changed nothing, −0.00 ± 0.11 points paired seed by seed "
+            "and draw by draw with the same settings keeping pixels in [0, 1] (the defaults before), in "
+            "one run. Their seconds are no cost comparison: the defaults ran first, beside the scans "
+            "benchmark on the two cores; a step costs the same either way.",
             "Sampling the defaults' generators from wider noise than the N(0, 1) they trained on loses "
             "gain step by step. Paired seed by seed and draw by draw with the defaults' samples drawn again "
             "in the same run (+2.70 ± 0.31 there, as stored above): std 1.25 −0.65 ± 0.15 points, 1.5 "
@@ -660,8 +683,14 @@ QUESTIONS: tuple[Question, ...] = (
             "The generator rows measured on 2026-12-06 ran two at a time on the two cores, so their wall "
             "seconds are about twice what one run alone takes; the generator-step table below compares "
             "the training settings' cost side by side.",
-            "The 32 px rows (2026-12-06, made before the scans' defaults reached 32 px, with their settings "
-            "given by hand; the commands here remake them) each ran beside the digits benchmark on the two "
+            "The direct rows of 2026-12-06 on the AMD EPYC are the pixel envelope's (docs/design.md, "
+            '"Sharp scans") and their rows without it: the two 500-image rows ran alone, one after the '
+            "other, at 64162ba (the envelope then on above 16 px, the same computation at these sizes); "
+            "the others ran beside the digits benchmark on the two cores, so their wall seconds compare "
+            "with one another, not with the rows above.",
+            "The other 32 px rows (2026-12-06, Intel Xeon, made before the scans' defaults reached 32 px, "
+            "with their settings given by hand; the commands here remake them, the direct ones with "
+            "`--set pixel_envelope=false`, as they ran) each ran beside the digits benchmark on the two "
             "cores: their wall seconds compare with one another, not with the rows above.",
         ),
     ),
