@@ -6,7 +6,8 @@ into independent problems of equal size (so they share one compilation) and solv
 
 Per step: ``loss, grad = value_and_grad(ga_ntk_loss)(Z)``; the optimiser (optax Adam, or the
 paper's plain gradient descent) proposes an update; optional Gaussian noise of standard deviation
-``noise / (1 + step)**0.55`` is added; pixels are clipped to [0, 1].
+``noise / (1 + step)**0.55`` is added; pixels are clipped to the range the real side spans at
+each pixel (``pixel_envelope``, :func:`pixel_bounds`; [0, 1] without it), as the starting images are.
 
 Two defaults keep the images from becoming copies of the real ones (docs/design.md, "Copy
 guards"; measured in ``benchmarks/RESULTS.md``):
