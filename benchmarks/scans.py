@@ -87,7 +87,7 @@ def with_overrides(config, assignments: list[str]):
             value: object = text.lower() in ("1", "true", "yes", "on")
         elif isinstance(current, (int, float, str)):
             value = type(current)(text)
-        elif text.lower() in ("true", "false"):  # a switch left at None (resolved by size)
+        elif text.lower() in ("true", "false"):  # a switch left at None (e.g. convergence_stop)
             value = text.lower() == "true"
         else:  # a field left at None: a number
             value = float(text) if "." in text else int(text)
