@@ -107,7 +107,8 @@ class CompiledProblem(NamedTuple):
     """The jitted pieces of one configuration (see :func:`_compiled_problem`)."""
 
     init_state: Callable  # (key, n_synthetic, image_shape) -> ProblemState
-    # mesh -> jitted (states, real_all, gram_all, (lanes,) num_steps) -> (states, (lanes, chunk_steps) losses)
+    # mesh -> jitted (states, real_all, gram_all, low, high, (lanes,) num_steps)
+    #   -> (states, (lanes, chunk_steps) losses); low and high: pixel_bounds, (S, S, C) each
     run_lanes: Callable
     evaluate: Callable  # (synthetic, real_all, gram_all, key) -> (loss, (n_s,) realness)
     gram: Callable  # (real_all,) -> (n, n) NTK of the real set, GRAM_BLOCK rows at a time
@@ -120,13 +121,14 @@ ProgressFn = Callable[[int, int, int, int, float], None]
 novelty stop) as all ``steps``; ``steps_total`` is ``problems * steps``."""
 
 
-def pixel_bounds(config: SynthesisConfig, real_all: Array) -> tuple[Array | float, Array | float]:
-    """The lowest and highest value each synthetic pixel may take: with ``pixel_envelope`` the
-    range the discriminator's real side (n, S, S, C) spans at that pixel, two (S, S, C) arrays, so
-    a pixel that is dark in every real image stays dark; else 0 and 1."""
+def pixel_bounds(config: SynthesisConfig, real_all: Array) -> tuple[Array, Array]:
+    """The lowest and highest value each synthetic pixel may take, two (S, S, C) arrays: with
+    ``pixel_envelope`` the range the discriminator's real side (n, S, S, C) spans at that pixel,
+    so a pixel that is dark in every real image stays dark; else 0 and 1 everywhere."""
     if config.pixel_envelope:
         return jnp.min(real_all, axis=0), jnp.max(real_all, axis=0)
-    return 0.0, 1.0
+    shape = real_all.shape[1:]
+    return jnp.zeros(shape, jnp.float32), jnp.ones(shape, jnp.float32)
 
 
 def _optimizer(config: SynthesisConfig) -> optax.GradientTransformation:
@@ -145,7 +147,7 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, channels: int = 
 
     value_and_grad = jax.value_and_grad(loss_fn, has_aux=True)
 
-    def step(state: ProblemState, real_all, gram_all):
+    def step(state: ProblemState, real_all, gram_all, low, high):
         key, batch_key, noise_key = jax.random.split(state.key, 3)
         real, gram = real_batch(batch_key, real_all, gram_all, real_batch_size)
         (loss, _), grad = value_and_grad(state.synthetic, real, gram)
@@ -154,7 +156,7 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, channels: int = 
         if config.noise > 0:
             scale = config.noise / (1.0 + state.step.astype(synthetic.dtype)) ** 0.55
             synthetic = synthetic + scale * jax.random.normal(noise_key, synthetic.shape, synthetic.dtype)
-        synthetic = jnp.clip(synthetic, *pixel_bounds(config, real_all))
+        synthetic = jnp.clip(synthetic, low, high)
         return ProblemState(synthetic, opt_state, key, state.step + 1), loss
 
     def init_state(key, n_synthetic, image_shape):
@@ -182,20 +184,21 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, channels: int = 
         lane's result depends only on its own inputs, so nothing needs the check.
         """
 
-        def local(states, real_all, gram_all, num_steps):
+        def local(states, real_all, gram_all, low, high, num_steps):
             if num_steps.shape[0] == 1 and UNBATCHED_SINGLE_LANE:
-                state, losses = run_chunk(
-                    jax.tree_util.tree_map(lambda v: v[0], states), real_all, gram_all, num_steps[0]
-                )
+                state = jax.tree_util.tree_map(lambda v: v[0], states)
+                state, losses = run_chunk(state, real_all, gram_all, low, high, num_steps[0])
                 return jax.tree_util.tree_map(lambda v: v[None], (state, losses))
-            return jax.vmap(run_chunk, in_axes=(0, None, None, 0))(states, real_all, gram_all, num_steps)
+            return jax.vmap(run_chunk, in_axes=(0, None, None, None, None, 0))(
+                states, real_all, gram_all, low, high, num_steps
+            )
 
         lanes, whole = jax.sharding.PartitionSpec(LANE_AXIS), jax.sharding.PartitionSpec()
         return jax.jit(
             jax.shard_map(
                 local,
                 mesh=mesh,
-                in_specs=(lanes, whole, whole, lanes),
+                in_specs=(lanes, whole, whole, whole, whole, lanes),
                 out_specs=(lanes, lanes),
                 check_vma=False,
             )
@@ -237,7 +240,9 @@ def xla_step_bytes(
     state = compiled.init_state(jax.random.PRNGKey(0), n_synthetic, image_shape)
     lanes = jax.tree_util.tree_map(lambda leaf: leaf[None], state)
     real, gram = np.zeros((n_real, *image_shape), np.float32), np.eye(n_real, dtype=np.float32)
-    lowered = compiled.run_lanes(Placement.single().mesh).lower(lanes, real, gram, np.ones(1, np.int32))
+    low, high = np.zeros(image_shape, np.float32), np.ones(image_shape, np.float32)
+    run_lanes = compiled.run_lanes(Placement.single().mesh)
+    lowered = run_lanes.lower(lanes, real, gram, low, high, np.ones(1, np.int32))
     return int(lowered.compile().memory_analysis().temp_size_in_bytes)
 
 
@@ -295,8 +300,9 @@ def synthesize(
     # The step count does not change what is compiled: one compilation serves every --steps.
     compiled = _compiled_problem(dataclasses.replace(config, steps=1), image_shape[0], image_shape[-1])
     gram = compiled.gram(real)
-    bounds = pixel_bounds(config, real)
+    bounds = pixel_bounds(config, real)  # computed once: every step clips to them
     real_lanes, gram_lanes = placement.replicated(real), placement.replicated(gram)
+    bound_lanes = tuple(placement.replicated(b) for b in bounds)
     if near_copy_threshold is None:
         near_copy_threshold = leave_one_out_threshold(originals)
     guarded = config.novelty_stop and near_copy_threshold is not None
@@ -364,6 +370,7 @@ def synthesize(
             jax.tree_util.tree_unflatten(treedef, stacked),
             real_lanes,
             gram_lanes,
+            *bound_lanes,
             placement.to_lanes(num_steps),
         )
         new_leaves = [placement.to_host(v) for v in jax.tree_util.tree_leaves(new_state)]
