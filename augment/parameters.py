@@ -86,6 +86,7 @@ NOVELTY_FLOOR = {DIRECT: 60.0, GENERATOR: 50.0}  # each mode's novelty floor (a 
 SCAN_NOVELTY_FLOOR = 40.0  # direct mode's above SCAN_SIZE
 GENERATOR_STEPS, GENERATOR_BATCH = 1000, 64  # generator mode's training up to SCAN_SIZE
 SCAN_GENERATOR_STEPS, SCAN_GENERATOR_BATCH = 4000, 16  # and above it: more, smaller, cheaper steps
+POLISH_STEPS = 50  # direct-mode steps each generator sample takes before synth writes it
 COARSE_SIZE = 32  # direct mode runs coarse to fine above this many pixels, from this size
 CPU_SIZE_CAP, ACCELERATOR_SIZE_CAP, MAX_SIZE = 64, 128, 256  # the default size's caps; the largest size
 DEFAULT_N = 500  # synthetic images in all

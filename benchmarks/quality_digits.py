@@ -143,6 +143,7 @@ def ga_ntk_generator(
     draw: int = 0,
     noise_std: float = 1.0,
     nearest_of: int = 1,
+    polish: bool = True,
 ) -> Callable:
     """One generator per class, its samples drawn as synth draws them (``generate`` with the novelty
     floor at ``percentile`` of the training images' leave-one-out distances). With ``draw`` > 0,
@@ -150,21 +151,27 @@ def ga_ntk_generator(
     ``fold_in(key, 100 + c)``: the same generators, another draw of their samples. With
     ``noise_std``, the samples come from noise of that standard deviation instead of N(0, 1).
     With ``nearest_of`` > 1, ``nearest_of`` times as many samples are drawn (keeping the floor) and
-    the nearest to the class's real images kept: samples just beyond the floor, as direct mode's
-    novelty stop leaves its images.
+    novelty stop leaves its images. With ``polish`` False, the samples are not polished
+    (``polish_steps`` 0: the samples themselves, as ``generate`` drew them before the polish).
     Trained generators are kept, so methods that differ only in how they sample (the draw, the
-    noise, the selection) share one training."""
+    noise, the selection, the polish) share one training: ``polish_steps`` does not change it."""
 
     def make(real, labels, count, seed):
         per_class = count // 10
         key = jax.random.PRNGKey(seed)
-        if (config, seed) not in _TRAINED:
+        trains_as = dataclasses.replace(config, polish_steps=0)  # training does not read it
+        if (trains_as, seed) not in _TRAINED:
             with Timer() as training:
                 trained = [
-                    train_generator(real[labels == c], config, jax.random.fold_in(key, c)) for c in range(10)
+                    train_generator(real[labels == c], trains_as, jax.random.fold_in(key, c))
+                    for c in range(10)
                 ]
-            _TRAINED[(config, seed)] = (trained, training.seconds)
-        generators, train_seconds = _TRAINED[(config, seed)]
+            _TRAINED[(trains_as, seed)] = (trained, training.seconds)
+        generators, train_seconds = _TRAINED[(trains_as, seed)]
+        polish_steps = config.polish_steps if polish else 0
+        generators = [
+            g._replace(config=dataclasses.replace(g.config, polish_steps=polish_steps)) for g in generators
+        ]
         if noise_std != 1.0:
             generators = [g._replace(params=_noise_scaled(g.params, noise_std)) for g in generators]
         floor = leave_one_out_threshold(real, percentile)
@@ -254,7 +261,7 @@ _GENERATOR_FLOOR = MODES["generator"].novelty_floor
 
 def _generator_with_draws(method: str, config: GeneratorConfig, what: str, **sampling) -> None:
     """Register a generator-mode method and its :data:`DRAWS` (one training per seed, shared);
-    ``sampling``: ``ga_ntk_generator``'s ``noise_std`` or ``nearest_of``."""
+    ``sampling``: ``ga_ntk_generator``'s ``noise_std``, ``nearest_of`` or ``polish``."""
     for draw in (0, *DRAWS):
         name = method + (f", draw {draw}" if draw else "")
         METHODS.add(
@@ -268,26 +275,37 @@ def _generator_with_draws(method: str, config: GeneratorConfig, what: str, **sam
 _generator_with_draws(
     "GA-NTK generator (defaults)",
     GeneratorConfig(),
-    "one generator per class, GeneratorConfig() and the novelty floor as shipped",
+    "one generator per class, GeneratorConfig() and the novelty floor as shipped: samples polished by "
+    "50 direct-mode steps",
 )
+_generator_with_draws(
+    "GA-NTK generator, raw samples",
+    GeneratorConfig(),
+    "the defaults' generators, their samples not polished (the defaults before the polish)",
+    polish=False,
+)
+# measured before the polish, on the samples themselves
 _generator_with_draws(
     "GA-NTK generator, 4000 steps of 16",
     GeneratorConfig(steps=4000, batch_size=16),
-    "generator mode's training above 16 px (4000 steps of 16 samples) on the digits",
+    "generator mode's training above 16 px (4000 steps of 16 samples) on the digits, samples not polished",
+    polish=False,
 )
 _generator_with_draws(
     "GA-NTK generator, nearest of 4 beyond the floor",
     GeneratorConfig(),
-    "the defaults' generators; of four times the samples beyond the novelty floor, the nearest to the "
-    "class's real images",
+    "the defaults' generators, samples not polished; of four times the samples beyond the novelty "
+    "floor, the nearest to the class's real images",
     nearest_of=4,
+    polish=False,
 )
 for _std in (1.25, 1.5, 2.0):
     _generator_with_draws(
         f"GA-NTK generator, noise std {_std:g}",
         GeneratorConfig(),
-        f"the defaults' generators sampled from wider noise (standard deviation {_std:g})",
+        f"the defaults' generators sampled from wider noise (standard deviation {_std:g}), not polished",
         noise_std=_std,
+        polish=False,
     )
 
 

@@ -44,6 +44,7 @@ from augment.gantk.multiscale import LEVEL_STREAM, level_sizes, level_weights, l
 from augment.parameters import (
     GENERATOR_BATCH,
     GENERATOR_STEPS,
+    POLISH_STEPS,
     SCAN_GENERATOR_BATCH,
     SCAN_GENERATOR_STEPS,
 )
@@ -101,6 +102,10 @@ class GeneratorConfig(FlatRecord):
     (:func:`~augment.gantk.augmentation.discriminator_real_set`); left at None it is resolved by
     the working size (:func:`~augment.gantk.augmentation.scan_defaults`): 200 up to 16 pixels,
     the real images themselves above.
+    ``polish_steps`` does not change training: it is how many direct-mode steps each sample takes
+    against the class's real images before ``augment synth`` writes it
+    (:func:`~augment.gantk.generator_sampling.generate`); samples drawn without the real data
+    (``augment sample``) are not polished.
     """
 
     SIZE_DEFAULTS: ClassVar[dict[str, tuple[int, int]]] = {
@@ -123,13 +128,15 @@ class GeneratorConfig(FlatRecord):
     augment_shift: float = 0.125
     coarse_size: int = 0  # 0: one level; 32 trains 2.3x faster at 64 px, less real (docs/design.md)
     refine_steps: int = 200
+    polish_steps: int = POLISH_STEPS  # direct-mode steps per sample synth writes (generate); 0: raw
 
     def __post_init__(self) -> None:
         check(
             [
                 (
-                    self.coarse_size >= 0 and self.refine_steps >= 1,
-                    "`coarse_size` must not be negative and `refine_steps` must be at least 1",
+                    self.coarse_size >= 0 and self.refine_steps >= 1 and self.polish_steps >= 0,
+                    "`coarse_size` and `polish_steps` must not be negative and `refine_steps` must be "
+                    "at least 1",
                 ),
                 (
                     min(

@@ -10,6 +10,8 @@ import jax
 import numpy as np
 
 from augment.gantk.augmentation import augmented_size, planned_augment_real_to, scan_defaults
+from augment.gantk.direct import plan_problems
+from augment.gantk.direct_config import SynthesisConfig
 from augment.gantk.generator import (
     GeneratorConfig,
     GeneratorSnapshot,
@@ -49,12 +51,19 @@ class GeneratorMode(Mode):
         n_real = max(augmented_size(real_to, n) for n in real_counts)
         # before the working size is known, the larger of its batches
         batch = max(GENERATOR_BATCH, SCAN_GENERATOR_BATCH) if config.batch_size is None else config.batch_size
+        if config.polish_steps > 0:  # the polish is direct mode's problems of its batch size
+            batch = max(batch, SynthesisConfig().batch_size)
         return MemoryNeed(n_real, batch, min(GRAM_BLOCK, n_real), 1, one_device=True)
 
     def run_class(self, config: GeneratorConfig, task: ClassTask) -> ClassResult:
         train_key, sample_key = jax.random.split(task.key)
         report = task.progress
-        progress = None if report is None else (lambda step, steps, loss: report(step, steps, 0, 1, loss))
+        training = level_work(generator_schedule(int(task.real.shape[1]), config))
+        total = training + _polish_work(config, task.count)
+        progress, polishing = None, None
+        if report is not None:
+            progress = lambda step, steps, loss: report(step, total, 0, 1, loss)  # noqa: E731
+            polishing = lambda done, steps, p_done, p, loss: report(training + done, total, 0, 1, loss)  # noqa: E731
         trained = train_generator(
             task.real,
             config,
@@ -63,7 +72,7 @@ class GeneratorMode(Mode):
             resume=_own_snapshot(task.resume, GeneratorSnapshot),
             checkpoint=task.checkpoint,
         )
-        made = generate(trained, task.count, task.real, sample_key, task.floor_distance)
+        made = generate(trained, task.count, task.real, sample_key, task.floor_distance, polishing)
         leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(trained.params)]
         return ClassResult(made.images, made.realness, trained.loss_history[None, :], 0.0, leaves)
 
@@ -81,8 +90,9 @@ class GeneratorMode(Mode):
 
     def total_work(self, config: GeneratorConfig, image_shape: tuple[int, int, int], count: int) -> int:
         """A class's training in steps of the coarsest level (a finer step costs its pixels over
-        the coarsest's); sampling is not counted."""
-        return level_work(generator_schedule(image_shape[0], config))
+        the coarsest's), and the polish of its samples in direct-mode steps (one per problem and
+        step); drawing the samples is not counted."""
+        return level_work(generator_schedule(image_shape[0], config)) + _polish_work(config, count)
 
     def describe(self, config: GeneratorConfig, image_shape: tuple[int, int, int]) -> dict[str, Any]:
         """The discriminator at the working size (``architecture``, as before generators trained
@@ -103,6 +113,13 @@ class GeneratorMode(Mode):
 
     def progress_label(self, problems_done: int, problems: int) -> str:
         return "generator"
+
+
+def _polish_work(config: GeneratorConfig, count: int) -> int:
+    """Direct-mode steps the polish of ``count`` samples takes, over all its problems."""
+    if config.polish_steps == 0:
+        return 0
+    return plan_problems(count, SynthesisConfig().batch_size)[0] * config.polish_steps
 
 
 GENERATOR = GeneratorMode()
