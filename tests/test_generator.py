@@ -180,12 +180,16 @@ def test_generator_mode_records_its_schedule_and_counts_a_finer_step_by_its_pixe
 
     one = GENERATOR.describe(GeneratorConfig(), (64, 64, 1))
     assert one["schedule"] == [{"size": 64, "steps": 4000, "architecture": one["architecture"]}]
-    assert "rule" not in one and GENERATOR.total_work(GeneratorConfig(), (64, 64, 1), 10) == 4000
+    assert "rule" not in one
+    # the training, then the polish: 50 direct-mode steps per problem of up to 32 samples
+    assert GENERATOR.total_work(GeneratorConfig(), (64, 64, 1), 10) == 4000 + 50
+    assert GENERATOR.total_work(GeneratorConfig(), (64, 64, 1), 100) == 4000 + 4 * 50
+    assert GENERATOR.total_work(GeneratorConfig(polish_steps=0), (64, 64, 1), 100) == 4000
     levels = GeneratorConfig(coarse_size=32, steps=1000)
     two = GENERATOR.describe(levels, (64, 64, 1))
     assert [(level["size"], level["steps"]) for level in two["schedule"]] == [(32, 1000), (64, 200)]
     assert two["schedule"][-1]["architecture"] == two["architecture"] and "identity" in two["rule"]
-    assert GENERATOR.total_work(levels, (64, 64, 1), 10) == 1000 + 4 * 200
+    assert GENERATOR.total_work(levels, (64, 64, 1), 10) == 1000 + 4 * 200 + 50
 
 
 @pytest.mark.parametrize("coarse, fine, doublings", [(8, 16, 1), (9, 18, 1), (16, 32, 2)])
@@ -487,6 +491,7 @@ def test_the_novelty_floor_draws_other_samples_instead_of_closer_ones(threes, tr
     from augment.gantk.generator_sampling import NOVELTY_ROUNDS, generate
     from augment.quality import nearest_real
 
+    trained = trained._replace(config=dataclasses.replace(trained.config, polish_steps=0))  # the draws
     key = jax.random.PRNGKey(5)
     free = generate(trained, 20, threes, key)
     assert free.too_close == 0
@@ -510,3 +515,43 @@ def test_the_novelty_floor_draws_other_samples_instead_of_closer_ones(threes, tr
     )
     farthest = np.sort(nearest_real(pools, threes)[1])[::-1][:20]
     np.testing.assert_allclose(np.sort(nearest_real(stuck.images, threes)[1])[::-1], farthest, rtol=1e-6)
+
+
+def test_synth_polishes_the_samples_it_draws_with_direct_mode_under_the_novelty_floor(threes, trained):
+    from augment.gantk.generator_sampling import POLISH_STREAM, generate, polish
+    from augment.quality import nearest_real
+
+    raw = trained._replace(config=dataclasses.replace(trained.config, polish_steps=0))
+    key = jax.random.PRNGKey(5)
+    free = nearest_real(generate(raw, 20, threes, key).images, threes)[1]
+    assert trained.config.polish_steps == 50
+    # a low floor: the polish moves every sample nearer the class
+    low = 0.5 * float(free.min())
+    drawn, made = generate(raw, 20, threes, key, floor=low), generate(trained, 20, threes, key, floor=low)
+    again = polish(drawn.images, 20, threes, 50, jax.random.fold_in(key, POLISH_STREAM), low)
+    np.testing.assert_array_equal(made.images, again)  # from the very samples the draw keeps
+    before, after = nearest_real(drawn.images, threes)[1], nearest_real(made.images, threes)[1]
+    assert (after >= low).all() and np.mean(after) < 0.9 * np.mean(before)
+    assert np.abs(made.images - drawn.images).max(axis=(1, 2, 3)).min() > 0.01
+    assert made.realness.shape == (20,) and np.all(np.isfinite(made.realness))
+    # a floor most samples are just beyond: a sample whose polish would start or end nearer than the
+    # floor (direct mode starts from it clipped to the pixel envelope) is written as drawn
+    floor = float(np.quantile(free, 0.25))
+    drawn, made = generate(raw, 20, threes, key, floor=floor), generate(trained, 20, threes, key, floor=floor)
+    assert (nearest_real(made.images, threes)[1] >= floor).all()
+    as_drawn = np.abs(made.images - drawn.images).max(axis=(1, 2, 3)) == 0
+    assert 0 < as_drawn.sum() < 20
+
+
+def test_the_polish_takes_as_many_samples_as_it_returns_and_fills_its_last_problem(threes, trained):
+    from augment.gantk.generator_sampling import polish
+
+    samples = sample(trained, 33, jax.random.PRNGKey(6))  # two problems of 17: one row short
+    key = jax.random.PRNGKey(7)
+    polished = polish(samples, 33, threes, 10, key)
+    assert polished.shape == (33, 8, 8, 1) and polished.dtype == np.float32
+    # a longer pool fills the last problem from its own rows, and the first 33 do not change
+    longer = polish(np.concatenate([samples, samples[:1]]), 33, threes, 10, key)
+    np.testing.assert_array_equal(longer, polished)
+    with pytest.raises(AugmentError, match="33 polished images need at least 33 samples, got 32"):
+        polish(samples[:32], 33, threes, 10, key)

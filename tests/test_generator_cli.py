@@ -15,7 +15,7 @@ from unwritable import unwritable_even_for_root
 
 import augment.run.synth
 from augment.cli.app import app
-from augment.gantk.generator_sampling import sample
+from augment.gantk.generator_sampling import POLISH_STREAM, polish, sample
 from augment.io.dataset import stored_form, to_integer_pixels
 from augment.io.folder import load_folder
 from augment.io.writers import read_output
@@ -80,15 +80,21 @@ def test_generator_mode_writes_the_dataset_and_the_generators(trained):
     assert training["run_id"] == p["run_id"] and training["inputs"] == p["inputs"] and training["seed"] == 1
     assert "quality" not in training and "format" not in training  # how it was trained, not the output
     # the images written are the saved generators' first samples (of whole batches of 64) that keep
-    # the novelty floor: generator mode's default, at the median of the real images' nearest distances
+    # the novelty floor (generator mode's default, at the median of the real images' nearest
+    # distances), polished by 50 direct-mode steps under the same floor
     floor = p["novelty_floor"]
     real = load_folder(SAMPLES, size=8)
     assert floor["percentile"] == 50.0 and floor["too_close"] == 0
     assert floor["distance"] == pytest.approx(leave_one_out_threshold(stored_form(real.images, 8), 50.0))
-    key = jax.random.split(jax.random.split(jax.random.fold_in(jax.random.PRNGKey(1), 2))[1])[0]
-    pool = sample(saved.generators["digit-7"], 64, key)
-    far_enough = pool[nearest_real(pool, real.images[real.labels == 2])[1] >= floor["distance"]]
-    np.testing.assert_array_equal(written.images[6:], to_integer_pixels(far_enough[:3], 8))
+    assert p["config"]["polish_steps"] == 50
+    sample_key = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(1), 2))[1]
+    pool = sample(saved.generators["digit-7"], 64, jax.random.split(sample_key)[0])
+    sevens = real.images[real.labels == 2]
+    far_enough = pool[nearest_real(pool, sevens)[1] >= floor["distance"]]
+    polish_key = jax.random.fold_in(sample_key, POLISH_STREAM)
+    polished = polish(far_enough[:3], 3, sevens, 50, polish_key, floor["distance"])
+    np.testing.assert_array_equal(written.images[6:], to_integer_pixels(polished, 8))
+    assert not np.array_equal(written.images[6:], to_integer_pixels(far_enough[:3], 8))
     shown = invoke("inspect", trained / "g.h5")
     assert "mode generator" in shown.stdout and f"generator: {(trained / 'gen').resolve()}" in shown.stdout
 

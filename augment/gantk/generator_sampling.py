@@ -16,11 +16,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.direct import ProgressFn, SynthesisResult, plan_problems, synthesize
+from augment.gantk.direct import ProgressFn, plan_problems, synthesize
 from augment.gantk.direct_config import SynthesisConfig
 from augment.gantk.generator import TrainedGenerator, compiled_generator, sized
 from augment.gantk.generator_network import generator_network, sampling_batch
-from augment.quality import nearest_real
+from augment.quality import leave_one_out_threshold, nearest_real
 
 Array = jax.Array
 
@@ -112,10 +112,8 @@ def generate(
 ) -> Generated:
     """``n`` samples and their realness, as ``augment synth --mode generator`` writes them.
 
-    With ``config.polish_steps`` > 0 (the default), the samples are then polished
-    (:func:`polish`) and their realness is direct mode's for the polished images. Otherwise
-    realness is the discriminator's "real" prediction for each sample when it is trained, as in
-    training, on one generator batch (``config.batch_size`` samples) against a real batch of the
+    Realness is the discriminator's "real" prediction for each image when it is trained, as in
+    training, on one generator batch (``config.batch_size`` images) against a real batch of the
     class. The samples are drawn in whole batches: without ``floor``, the images are the first
     ``n`` rows of ``sample(generator, n rounded up to whole batches, key')`` (``key'`` the first
     half of ``jax.random.split(key)``).
@@ -125,6 +123,10 @@ def generate(
     many samples, the first from ``key'``, round ``r`` from ``fold_in(key', r)``, keeping the far
     enough ones in order. Should the pools not hold enough, the farthest of the rest fill the gap
     and are counted in ``too_close``.
+
+    With ``config.polish_steps`` > 0 (the default), the ``n`` samples are then polished
+    (:func:`polish`, with ``fold_in(key, POLISH_STREAM)`` and the same floor) before they are
+    scored.
 
     Args:
       generator: a trained generator.
@@ -150,10 +152,9 @@ def generate(
         )
         too_close = max(0, n - far)
     if config.polish_steps > 0:
-        polished = polish(
-            images, n, real, config.polish_steps, jax.random.fold_in(key, POLISH_STREAM), floor, progress
-        )
-        return Generated(polished.images, polished.realness, too_close)
+        polish_key = jax.random.fold_in(key, POLISH_STREAM)
+        polished = polish(images, n, real, config.polish_steps, polish_key, floor, progress)
+        images = np.concatenate([polished, images[n:]])  # whole batches to score
     gram = compiled.gram(real)
     scores = [
         np.asarray(compiled.realness(images[b * batch : (b + 1) * batch], real, gram, k))
@@ -174,12 +175,16 @@ def polish(
     key: Array,
     floor: float | None = None,
     progress: ProgressFn | None = None,
-) -> SynthesisResult:
+) -> np.ndarray:
     """The first ``n`` of ``samples`` refined by ``steps`` direct-mode steps each against the real
     images of their class: :func:`~augment.gantk.direct.synthesize` at the samples' size with
-    direct mode's settings otherwise (``SynthesisConfig(steps=steps)``, one level: its pixel
-    envelope, and its novelty stop with ``floor`` as the threshold, so a sample that comes nearer
-    a real image than the floor ends as its last version beyond it, at worst the sample itself).
+    direct mode's settings otherwise (``SynthesisConfig(steps=steps)``, one level, its pixel
+    envelope and its novelty stop with ``floor`` as the threshold: a sample that comes nearer a
+    real image than the floor ends as its last version beyond it).
+
+    Direct mode starts from its images clipped to the pixel envelope, and a clipped sample may
+    already be nearer a real image than the floor: such a sample is returned as drawn, so the
+    polish never brings an image within the floor that the sample kept.
 
     Generator samples start direct mode nearer the class than noise does; 50 steps from them
     gained more on the digits protocol than the samples themselves and than direct mode from
@@ -192,15 +197,25 @@ def polish(
       real_images: (r, S, S, C) the real images of the class, in [0, 1].
       steps: direct-mode steps per sample.
       key: a JAX PRNG key.
-      floor: the novelty stop's RMS distance, or None for direct mode's default.
+      floor: the novelty stop's RMS distance, or None for direct mode's default (the 5th
+        percentile of the real images' leave-one-out distances).
       progress: as :func:`~augment.gantk.direct.synthesize`'s.
+
+    Returns:
+      (n, S, S, C) float32 images in [0, 1].
     """
     config = SynthesisConfig(steps=steps)
     problems, per_problem = plan_problems(n, config.batch_size)
     rows = np.asarray(samples, np.float32)
-    wanted = problems * per_problem
     if len(rows) < n:
         raise AugmentError(f"{n} polished images need at least {n} samples, got {len(rows)}")
-    start = np.concatenate([rows[:n], rows[: wanted - n]]) if wanted > len(rows) else rows[:wanted]
-    result = synthesize(real_images, n, config, key, progress, near_copy_threshold=floor, initial=start)
-    return result
+    wanted = problems * per_problem
+    start = rows[:wanted] if len(rows) >= wanted else np.concatenate([rows[:n], rows[: wanted - n]])
+    real = np.asarray(real_images, np.float32)
+    if floor is None:
+        floor = leave_one_out_threshold(real)
+    polished = synthesize(real, n, config, key, progress, near_copy_threshold=floor, initial=start).images
+    if floor is None:  # a single real image: no novelty stop
+        return polished
+    too_near = nearest_real(polished, real)[1] < floor
+    return np.where(too_near[:, None, None, None], rows[:n], polished)
