@@ -82,11 +82,12 @@ class Parameter:
 # The defaults that depend on the working size or the device: the library takes them from here.
 SCAN_SIZE = 16  # above this many pixels the defaults for scans apply (augment.gantk.augmentation)
 AUGMENT_REAL_TO = 200  # the augmented real set's size up to SCAN_SIZE; 0 above it
-NOVELTY_FLOOR = {DIRECT: 60.0, GENERATOR: 50.0}  # each mode's novelty floor (a percentile)
+NOVELTY_FLOOR = {DIRECT: 60.0, GENERATOR: 60.0}  # each mode's novelty floor (a percentile)
 SCAN_NOVELTY_FLOOR = 40.0  # direct mode's above SCAN_SIZE
+SCAN_GENERATOR_NOVELTY_FLOOR = 50.0  # generator mode's above SCAN_SIZE
 GENERATOR_STEPS, GENERATOR_BATCH = 1000, 64  # generator mode's training up to SCAN_SIZE
 SCAN_GENERATOR_STEPS, SCAN_GENERATOR_BATCH = 4000, 16  # and above it: more, smaller, cheaper steps
-POLISH_STEPS = 50  # direct-mode steps each generator sample takes before synth writes it
+POLISH_STEPS = 50  # direct-mode steps each generator sample takes before synth writes it, up to SCAN_SIZE
 COARSE_SIZE = 32  # direct mode runs coarse to fine above this many pixels, from this size
 CPU_SIZE_CAP, ACCELERATOR_SIZE_CAP, MAX_SIZE = 64, 128, 256  # the default size's caps; the largest size
 DEFAULT_N = 500  # synthetic images in all
@@ -209,7 +210,7 @@ _DECLARED = [
         high=100,
         unit="a percentage",
         shown=f"{NOVELTY_FLOOR[DIRECT]:g} (direct; {SCAN_NOVELTY_FLOOR:g} above {SCAN_SIZE} px) / "
-        f"{NOVELTY_FLOOR[GENERATOR]:g} (generator)",
+        f"{NOVELTY_FLOOR[GENERATOR]:g} (generator; {SCAN_GENERATOR_NOVELTY_FLOOR:g} above {SCAN_SIZE} px)",
         metavar="PERCENT",
     ),
     Parameter("quiet", "No progress bar or summary.", default=False, cli_only=True),

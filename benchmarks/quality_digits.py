@@ -38,6 +38,7 @@ from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
 from augment.gantk import SynthesisConfig, synthesize
+from augment.gantk.augmentation import scan_defaults
 from augment.gantk.generator import GeneratorConfig, train_generator
 from augment.gantk.generator_sampling import generate, sample
 from augment.gantk.modes import MODES
@@ -168,7 +169,7 @@ def ga_ntk_generator(
                 ]
             _TRAINED[(trains_as, seed)] = (trained, training.seconds)
         generators, train_seconds = _TRAINED[(trains_as, seed)]
-        polish_steps = config.polish_steps if polish else 0
+        polish_steps = scan_defaults(config, real.shape[1]).polish_steps if polish else 0
         generators = [
             g._replace(config=dataclasses.replace(g.config, polish_steps=polish_steps)) for g in generators
         ]
@@ -257,16 +258,20 @@ METHODS.add(
     "DCGAN, GA-NTK's time", dcgan, SYNTHETIC, "class-conditional, trained as long as the defaults took"
 )
 _GENERATOR_FLOOR = MODES["generator"].novelty_floor
+_GENERATOR_FLOOR_BEFORE = 50.0  # generator mode's floor before the polish
 
 
-def _generator_with_draws(method: str, config: GeneratorConfig, what: str, **sampling) -> None:
-    """Register a generator-mode method and its :data:`DRAWS` (one training per seed, shared);
-    ``sampling``: ``ga_ntk_generator``'s ``noise_std``, ``nearest_of`` or ``polish``."""
+def _generator_with_draws(
+    method: str, config: GeneratorConfig, what: str, floor: float = _GENERATOR_FLOOR, **sampling
+) -> None:
+    """Register a generator-mode method at the novelty ``floor`` (a percentile) and its
+    :data:`DRAWS` (one training per seed, shared); ``sampling``: ``ga_ntk_generator``'s
+    ``noise_std``, ``nearest_of`` or ``polish``."""
     for draw in (0, *DRAWS):
         name = method + (f", draw {draw}" if draw else "")
         METHODS.add(
             name,
-            ga_ntk_generator(config, name, _GENERATOR_FLOOR, draw=draw, **sampling),
+            ga_ntk_generator(config, name, floor, draw=draw, **sampling),
             SYNTHETIC,
             what + (f", its samples drawn with another key ({draw})" if draw else ""),
         )
@@ -275,20 +280,28 @@ def _generator_with_draws(method: str, config: GeneratorConfig, what: str, **sam
 _generator_with_draws(
     "GA-NTK generator (defaults)",
     GeneratorConfig(),
-    "one generator per class, GeneratorConfig() and the novelty floor as shipped: samples polished by "
-    "50 direct-mode steps",
+    "one generator per class, GeneratorConfig() and the novelty floor (60) as shipped: samples polished "
+    "by 50 direct-mode steps",
+)
+_generator_with_draws(
+    "GA-NTK generator, polished at floor 50",
+    GeneratorConfig(),
+    "the defaults' generators and polish at the floor before (50)",
+    floor=_GENERATOR_FLOOR_BEFORE,
 )
 _generator_with_draws(
     "GA-NTK generator, raw samples",
     GeneratorConfig(),
-    "the defaults' generators, their samples not polished (the defaults before the polish)",
+    "the defaults' generators, their samples not polished, at floor 50: the defaults before the polish",
+    floor=_GENERATOR_FLOOR_BEFORE,
     polish=False,
 )
-# measured before the polish, on the samples themselves
+# measured before the polish, on the samples themselves at floor 50
 _generator_with_draws(
     "GA-NTK generator, 4000 steps of 16",
     GeneratorConfig(steps=4000, batch_size=16),
     "generator mode's training above 16 px (4000 steps of 16 samples) on the digits, samples not polished",
+    floor=_GENERATOR_FLOOR_BEFORE,
     polish=False,
 )
 _generator_with_draws(
@@ -297,6 +310,7 @@ _generator_with_draws(
     "the defaults' generators, samples not polished; of four times the samples beyond the novelty "
     "floor, the nearest to the class's real images",
     nearest_of=4,
+    floor=_GENERATOR_FLOOR_BEFORE,
     polish=False,
 )
 for _std in (1.25, 1.5, 2.0):
@@ -305,6 +319,7 @@ for _std in (1.25, 1.5, 2.0):
         GeneratorConfig(),
         f"the defaults' generators sampled from wider noise (standard deviation {_std:g}), not polished",
         noise_std=_std,
+        floor=_GENERATOR_FLOOR_BEFORE,
         polish=False,
     )
 

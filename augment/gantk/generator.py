@@ -104,13 +104,15 @@ class GeneratorConfig(FlatRecord):
     the real images themselves above.
     ``polish_steps`` does not change training: it is how many direct-mode steps each sample takes
     against the class's real images before ``augment synth`` writes it
-    (:func:`~augment.gantk.generator_sampling.generate`); samples drawn without the real data
-    (``augment sample``) are not polished.
+    (:func:`~augment.gantk.generator_sampling.generate`); left at None, 50 up to 16 pixels (where
+    it was measured) and 0 above. Samples drawn without the real data (``augment sample``) are
+    not polished.
     """
 
     SIZE_DEFAULTS: ClassVar[dict[str, tuple[int, int]]] = {
         "steps": (GENERATOR_STEPS, SCAN_GENERATOR_STEPS),
         "batch_size": (GENERATOR_BATCH, SCAN_GENERATOR_BATCH),
+        "polish_steps": (POLISH_STEPS, 0),
     }
 
     discriminator: DiscriminatorConfig = dataclasses.field(default_factory=_generator_discriminator)
@@ -128,13 +130,13 @@ class GeneratorConfig(FlatRecord):
     augment_shift: float = 0.125
     coarse_size: int = 0  # 0: one level; 32 trains 2.3x faster at 64 px, less real (docs/design.md)
     refine_steps: int = 200
-    polish_steps: int = POLISH_STEPS  # direct-mode steps per sample synth writes (generate); 0: raw
+    polish_steps: int | None = None  # direct-mode steps per sample synth writes; None: by size
 
     def __post_init__(self) -> None:
         check(
             [
                 (
-                    self.coarse_size >= 0 and self.refine_steps >= 1 and self.polish_steps >= 0,
+                    self.coarse_size >= 0 and self.refine_steps >= 1 and (self.polish_steps or 0) >= 0,
                     "`coarse_size` and `polish_steps` must not be negative and `refine_steps` must be "
                     "at least 1",
                 ),

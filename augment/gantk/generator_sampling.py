@@ -124,7 +124,7 @@ def generate(
     enough ones in order. Should the pools not hold enough, the farthest of the rest fill the gap
     and are counted in ``too_close``.
 
-    With ``config.polish_steps`` > 0 (the default), the ``n`` samples are then polished
+    With ``config.polish_steps`` > 0 (the default up to 16 pixels), the ``n`` samples are then polished
     (:func:`polish`, with ``fold_in(key, POLISH_STREAM)`` and the same floor) before they are
     scored.
 
@@ -151,9 +151,10 @@ def generate(
             lambda pool_key: sample(generator, pool_size, pool_key), np.asarray(real), floor, sample_key
         )
         too_close = max(0, n - far)
-    if config.polish_steps > 0:
+    polish_steps = sized(config.polish_steps, "polish_steps")
+    if polish_steps > 0:
         polish_key = jax.random.fold_in(key, POLISH_STREAM)
-        polished = polish(images, n, real, config.polish_steps, polish_key, floor, progress)
+        polished = polish(images, n, real, polish_steps, polish_key, floor, progress)
         images = np.concatenate([polished, images[n:]])  # whole batches to score
     gram = compiled.gram(real)
     scores = [

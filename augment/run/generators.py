@@ -18,8 +18,13 @@ from augment.io.atomic import Target
 from augment.io.saved_generator import ClassParameters, read_generator_folder, write_generator_folder
 
 # saved before generators could train on an augmented real set, on a decaying learning rate or
-# coarse to fine: they did none of these
-_SAVED_BEFORE = {"augment_real_to": 0, "learning_rate_schedule": "constant", "coarse_size": 0}
+# coarse to fine, or before synth polished their samples: they did none of these
+_SAVED_BEFORE = {
+    "augment_real_to": 0,
+    "learning_rate_schedule": "constant",
+    "coarse_size": 0,
+    "polish_steps": 0,
+}
 
 
 class SavedGenerators(NamedTuple):

@@ -9,7 +9,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from augment.gantk.augmentation import augmented_size, planned_augment_real_to, scan_defaults
+from augment.gantk.augmentation import augmented_size, is_scan_size, planned_augment_real_to, scan_defaults
 from augment.gantk.direct import plan_problems
 from augment.gantk.direct_config import SynthesisConfig
 from augment.gantk.generator import (
@@ -18,6 +18,7 @@ from augment.gantk.generator import (
     TrainedGenerator,
     generator_schedule,
     parameter_layout,
+    sized,
     train_generator,
 )
 from augment.gantk.generator_sampling import generate
@@ -25,7 +26,12 @@ from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, schedule_record
 from augment.gantk.modes.direct import _own_snapshot
 from augment.gantk.multiscale import level_work
-from augment.parameters import GENERATOR_BATCH, NOVELTY_FLOOR, SCAN_GENERATOR_BATCH
+from augment.parameters import (
+    GENERATOR_BATCH,
+    NOVELTY_FLOOR,
+    SCAN_GENERATOR_BATCH,
+    SCAN_GENERATOR_NOVELTY_FLOOR,
+)
 
 
 class GeneratorMode(Mode):
@@ -40,9 +46,13 @@ class GeneratorMode(Mode):
 
     def for_size(self, config: GeneratorConfig, image_size: int) -> tuple[GeneratorConfig, float]:
         """Above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels the real side is the real
-        images themselves unless ``augment_real_to`` was chosen (:func:`scan_defaults`); the floor
-        stays :attr:`novelty_floor`, since a sample too near a real image is drawn again."""
-        return scan_defaults(config, image_size), self.novelty_floor
+        images themselves unless ``augment_real_to`` was chosen, the samples are not polished
+        unless ``polish_steps`` was chosen (:func:`scan_defaults`), and the floor is
+        :data:`~augment.parameters.SCAN_GENERATOR_NOVELTY_FLOOR` (50, as measured on scans); up
+        to it, :attr:`novelty_floor` (60, direct mode's: the polish is direct mode's steps)."""
+        sized_config = scan_defaults(config, image_size)
+        scans = is_scan_size(image_size) and sized_config.augment_real_to == 0
+        return sized_config, SCAN_GENERATOR_NOVELTY_FLOOR if scans else self.novelty_floor
 
     def memory_need(
         self, config: GeneratorConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
@@ -51,7 +61,7 @@ class GeneratorMode(Mode):
         n_real = max(augmented_size(real_to, n) for n in real_counts)
         # before the working size is known, the larger of its batches
         batch = max(GENERATOR_BATCH, SCAN_GENERATOR_BATCH) if config.batch_size is None else config.batch_size
-        if config.polish_steps > 0:  # the polish is direct mode's problems of its batch size
+        if config.polish_steps != 0:  # the polish is direct mode's problems of its batch size
             batch = max(batch, SynthesisConfig().batch_size)
         return MemoryNeed(n_real, batch, min(GRAM_BLOCK, n_real), 1, one_device=True)
 
@@ -59,7 +69,7 @@ class GeneratorMode(Mode):
         train_key, sample_key = jax.random.split(task.key)
         report = task.progress
         training = level_work(generator_schedule(int(task.real.shape[1]), config))
-        total = training + _polish_work(config, task.count)
+        total = training + _polish_work(config, int(task.real.shape[1]), task.count)
         progress, polishing = None, None
         if report is not None:
             progress = lambda step, steps, loss: report(step, total, 0, 1, loss)  # noqa: E731
@@ -92,7 +102,8 @@ class GeneratorMode(Mode):
         """A class's training in steps of the coarsest level (a finer step costs its pixels over
         the coarsest's), and the polish of its samples in direct-mode steps (one per problem and
         step); drawing the samples is not counted."""
-        return level_work(generator_schedule(image_shape[0], config)) + _polish_work(config, count)
+        polish = _polish_work(config, image_shape[0], count)
+        return level_work(generator_schedule(image_shape[0], config)) + polish
 
     def describe(self, config: GeneratorConfig, image_shape: tuple[int, int, int]) -> dict[str, Any]:
         """The discriminator at the working size (``architecture``, as before generators trained
@@ -115,11 +126,10 @@ class GeneratorMode(Mode):
         return "generator"
 
 
-def _polish_work(config: GeneratorConfig, count: int) -> int:
+def _polish_work(config: GeneratorConfig, image_size: int, count: int) -> int:
     """Direct-mode steps the polish of ``count`` samples takes, over all its problems."""
-    if config.polish_steps == 0:
-        return 0
-    return plan_problems(count, SynthesisConfig().batch_size)[0] * config.polish_steps
+    steps = sized(scan_defaults(config, image_size).polish_steps, "polish_steps")
+    return plan_problems(count, SynthesisConfig().batch_size)[0] * steps if steps else 0
 
 
 GENERATOR = GeneratorMode()
