@@ -32,6 +32,7 @@ from augment.gantk.generator_network import (
 from augment.gantk.generator_sampling import sample
 from augment.gantk.multiscale import resize
 from augment.ntk import stax
+from augment.parameters import SCAN_GENERATOR_NOVELTY_FLOOR
 
 FAST = GeneratorConfig(steps=40, chunk_steps=10, batch_size=16, base_channels=32, learning_rate=5e-3)
 
@@ -181,15 +182,17 @@ def test_generator_mode_records_its_schedule_and_counts_a_finer_step_by_its_pixe
     one = GENERATOR.describe(GeneratorConfig(), (64, 64, 1))
     assert one["schedule"] == [{"size": 64, "steps": 4000, "architecture": one["architecture"]}]
     assert "rule" not in one
-    # the training, then the polish: 50 direct-mode steps per problem of up to 32 samples
-    assert GENERATOR.total_work(GeneratorConfig(), (64, 64, 1), 10) == 4000 + 50
-    assert GENERATOR.total_work(GeneratorConfig(), (64, 64, 1), 100) == 4000 + 4 * 50
-    assert GENERATOR.total_work(GeneratorConfig(polish_steps=0), (64, 64, 1), 100) == 4000
+    # the training, then the polish up to 16 px: 50 direct-mode steps per problem of up to 32 samples
+    assert GENERATOR.total_work(GeneratorConfig(), (64, 64, 1), 100) == 4000
+    assert GENERATOR.total_work(GeneratorConfig(), (8, 8, 1), 10) == 1000 + 50
+    assert GENERATOR.total_work(GeneratorConfig(), (8, 8, 1), 100) == 1000 + 4 * 50
+    assert GENERATOR.total_work(GeneratorConfig(polish_steps=0), (8, 8, 1), 100) == 1000
+    assert GENERATOR.total_work(GeneratorConfig(polish_steps=10), (64, 64, 1), 10) == 4000 + 10
     levels = GeneratorConfig(coarse_size=32, steps=1000)
     two = GENERATOR.describe(levels, (64, 64, 1))
     assert [(level["size"], level["steps"]) for level in two["schedule"]] == [(32, 1000), (64, 200)]
     assert two["schedule"][-1]["architecture"] == two["architecture"] and "identity" in two["rule"]
-    assert GENERATOR.total_work(levels, (64, 64, 1), 10) == 1000 + 4 * 200 + 50
+    assert GENERATOR.total_work(levels, (64, 64, 1), 10) == 1000 + 4 * 200
 
 
 @pytest.mark.parametrize("coarse, fine, doublings", [(8, 16, 1), (9, 18, 1), (16, 32, 2)])
@@ -481,7 +484,13 @@ def test_scan_sizes_train_against_the_real_images_themselves_unless_chosen(size,
     from augment.gantk.modes.generator import GENERATOR
 
     config, floor = GENERATOR.for_size(GeneratorConfig(augment_real_to=chosen), size)
-    assert config.augment_real_to == real_to and floor == GENERATOR.novelty_floor
+    assert config.augment_real_to == real_to
+    # the scans' floor where the real side is the scans themselves, direct mode's (60) elsewhere
+    assert floor == (SCAN_GENERATOR_NOVELTY_FLOOR if size > 16 and real_to == 0 else GENERATOR.novelty_floor)
+    assert GENERATOR.novelty_floor == 60.0 and SCAN_GENERATOR_NOVELTY_FLOOR == 50.0
+    # the samples are polished up to 16 px, where it was measured, and not above unless chosen
+    assert config.polish_steps == (50 if size <= 16 else 0)
+    assert GENERATOR.for_size(GeneratorConfig(polish_steps=20), size)[0].polish_steps == 20
     unsized = GeneratorConfig(augment_real_to=chosen)
     assert GENERATOR.memory_need(unsized, [6], [10], "cpu", 1).n_real_total == planned
     assert GENERATOR.memory_need(config, [6], [10], "cpu", 1).n_real_total == max(real_to, 6)

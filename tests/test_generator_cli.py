@@ -80,12 +80,12 @@ def test_generator_mode_writes_the_dataset_and_the_generators(trained):
     assert training["run_id"] == p["run_id"] and training["inputs"] == p["inputs"] and training["seed"] == 1
     assert "quality" not in training and "format" not in training  # how it was trained, not the output
     # the images written are the saved generators' first samples (of whole batches of 64) that keep
-    # the novelty floor (generator mode's default, at the median of the real images' nearest
-    # distances), polished by 50 direct-mode steps under the same floor
+    # the novelty floor (generator mode's default up to 16 px, direct mode's: the 60th percentile of
+    # the real images' nearest distances), polished by 50 direct-mode steps under the same floor
     floor = p["novelty_floor"]
     real = load_folder(SAMPLES, size=8)
-    assert floor["percentile"] == 50.0 and floor["too_close"] == 0
-    assert floor["distance"] == pytest.approx(leave_one_out_threshold(stored_form(real.images, 8), 50.0))
+    assert floor["percentile"] == 60.0 and floor["too_close"] == 0
+    assert floor["distance"] == pytest.approx(leave_one_out_threshold(stored_form(real.images, 8), 60.0))
     assert p["config"]["polish_steps"] == 50
     sample_key = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(1), 2))[1]
     pool = sample(saved.generators["digit-7"], 64, jax.random.split(sample_key)[0])

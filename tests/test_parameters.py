@@ -105,6 +105,8 @@ def test_the_size_dependent_defaults_are_the_tables():
         assert f"above {parameters.SCAN_SIZE} px" in str(PARAMETERS[name].show_default)
     _, floor = MODES["direct"].for_size(MODES["direct"].configure({}), parameters.SCAN_SIZE + 1)
     assert floor == parameters.SCAN_NOVELTY_FLOOR
+    _, floor = MODES["generator"].for_size(MODES["generator"].configure({}), parameters.SCAN_SIZE + 1)
+    assert floor == parameters.SCAN_GENERATOR_NOVELTY_FLOOR
 
 
 def test_ranges_are_checked_with_the_parameters_name():
