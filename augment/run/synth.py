@@ -43,7 +43,8 @@ NEAR_COPY_WARNING = 0.05  # warn when more than this fraction of the images are 
 NOVELTY_RULE = (
     "no synthetic image is nearer (RMS over pixels) a real image of its class than the given percentile "
     "of the real images' distances to their nearest other real image: direct mode keeps each image's "
-    "last version that far, generator mode draws other samples"
+    "last version that far, generator mode draws other samples in place of nearer ones and its "
+    "polish keeps each sample that far"
 )
 DOMINANCE_WARNING = 10.0  # warn when there are more than this many synthetic images per real one
 
