@@ -189,7 +189,7 @@ def polish(
 
     Generator samples start direct mode nearer the class than noise does; 50 steps from them
     gained more on the digits protocol than the samples themselves and than direct mode from
-    noise (docs/design.md, "The method").
+    noise (docs/design.md, "The polish of generator samples").
 
     Args:
       samples: (m, S, S, C) generator samples in [0, 1], m >= n; rows past ``n`` fill the last

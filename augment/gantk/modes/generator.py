@@ -68,8 +68,9 @@ class GeneratorMode(Mode):
     def run_class(self, config: GeneratorConfig, task: ClassTask) -> ClassResult:
         train_key, sample_key = jax.random.split(task.key)
         report = task.progress
-        training = level_work(generator_schedule(int(task.real.shape[1]), config))
-        total = training + _polish_work(config, int(task.real.shape[1]), task.count)
+        size = int(task.real.shape[1])
+        training = level_work(generator_schedule(size, config))
+        total = self.total_work(config, (size, size, int(task.real.shape[3])), task.count)
         progress, polishing = None, None
         if report is not None:
             progress = lambda step, steps, loss: report(step, total, 0, 1, loss)  # noqa: E731
