@@ -313,6 +313,9 @@ def test_bad_settings_are_clear_errors(threes):
         GeneratorConfig(z_dim=0)
     with pytest.raises(AugmentError, match="`learning_rate_schedule` must be one of constant, cosine"):
         GeneratorConfig(learning_rate_schedule="linear")
+    with pytest.raises(AugmentError, match="`coarse_size` and `polish_steps` must not be negative"):
+        GeneratorConfig(polish_steps=-1)
+    assert GeneratorConfig(polish_steps=0).polish_steps == 0  # no polish is a valid choice
     with pytest.raises(AugmentError, match="1 or 3 channels"):
         generator_network(8, 2)
 
