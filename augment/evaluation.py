@@ -5,9 +5,13 @@
   images), and the near-copies, listed closest first.
 - Fidelity / diversity: precision, recall, density, coverage and KID, in pixel space and in the
   ``random-conv-v1`` feature space (:func:`augment.quality.random_conv_features`).
-- Realism (see :mod:`augment.realism`): a classifier two-sample test (can a logistic regression on
-  pixels tell the synthetic images from every real image at hand, training and held-out?), the
-  high-frequency power ratio and a plain verdict that reads them with the pixel precision.
+- Realism (see :mod:`augment.realism`): classifier two-sample tests with grouped folds (can a
+  logistic regression on pixels, or on texture statistics, tell the synthetic images from every
+  real image at hand, training and held-out?), the high-frequency power ratio, each class's
+  blurred and noisy images, and a plain verdict that reads them with the pixel precision, the
+  worst first.
+- Data copying, with a holdout (:func:`augment.privacy.data_copying`): Meehan et al.'s C_T over
+  k-means cells of the training images, and authenticity beside the held-out images' own.
 - Utility, when a labelled holdout is given and there are at least two classes: scikit-learn
   ``SVC()`` and ``LogisticRegression`` on pixels, trained on real only, real + synthetic,
   synthetic only, and the baseline a user would otherwise reach for: real + classic augmentation
@@ -36,7 +40,7 @@ from augment.io.dataset import from_integer_pixels, stored_form
 from augment.io.folder import RealDataset, load_folder
 from augment.io.readers import DEFAULT_READING, SLICE_AXES, ReadSettings
 from augment.io.writers import read_output
-from augment.privacy import membership_inference
+from augment.privacy import data_copying, membership_inference
 from augment.quality import (
     FEATURES,
     kid,
@@ -252,15 +256,22 @@ def evaluate(
             synthetic,
             pixel["precision"],
             seed,
+            [
+                (name, train[train_labels == k], synthetic[synthetic_data.labels == k])
+                for k, name in enumerate(class_names)
+            ],
         ),
         "utility": None,
         "membership_inference": None,
+        "data_copying": None,
     }
     if holdout is not None and holdout_scans is not None:
         unseen = np.asarray([key not in shared for key in holdout_scans], bool)
         in_scans = len(set(train_scans)) < len(train) or len(set(holdout_scans)) < len(holdout)
         member_units = len(set(train_scans)) if in_scans else len(train)
         other_units = len(set(holdout_scans[unseen])) if in_scans else int(unseen.sum())
+        if len(train) >= 2 and unseen.sum() >= 1:
+            figures["data_copying"] = data_copying(synthetic, train, holdout[unseen], seed)
         if member_units >= 2 and other_units >= 2:
             figures["membership_inference"] = membership_inference(
                 synthetic, train, holdout[unseen], seed,
@@ -343,10 +354,26 @@ def summary_lines(evaluation: Evaluation) -> list[str]:
         if test["auc"] is not None:
             low, high = test["auc_interval"]
             ratio = "n/a" if spectrum["ratio"] is None else f"{spectrum['ratio']:.2f}"
+            texture = real.get("c2st_texture") or {}
+            texture_auc = "n/a" if texture.get("auc") is None else f"{texture['auc']:.3f}"
             lines.append(
-                f"realism: C2ST AUC {test['auc']:.3f} (95 % {low:.3f}-{high:.3f}; 0.5: cannot tell "
-                f"them from the real images), high-frequency power ratio {ratio}: {real['verdict']}"
+                f"realism: C2ST AUC {test['auc']:.3f} on pixels (95 % {low:.3f}-{high:.3f}), {texture_auc} "
+                f"on texture (grouped folds; 0.5: cannot tell them from the real images, well below: "
+                f"hugging), high-frequency power ratio {ratio}: {real['verdict']}"
             )
+    for name, counts in (real or {}).get("per_class", {}).items():
+        lines.append(
+            f"class {name}: {counts['blurred']} of {counts['images']} blurred, {counts['noisy']} noisy "
+            f"(median fine-detail share {counts['synthetic_median']:.3g} vs real {counts['real_median']:.3g})"
+        )
+    copying = f.get("data_copying")
+    if copying is not None and copying["c_t"] is not None:
+        lines.append(
+            f"data copying: C_T {copying['c_t']:.2f} (z {copying['z']:.2f}, {copying['cells_used']} of "
+            f"{copying['cells']} cells; below 0: closer to the training images than held-out ones): "
+            f"{copying['verdict']}; authenticity {copying['authenticity']:.2f} "
+            f"(held-out images {copying['authenticity_holdout']:.2f})"
+        )
     attack = f.get("membership_inference")
     if attack is not None:
         low, high = attack["auc_interval"]

@@ -1,38 +1,58 @@
 """Realism: do the synthetic images look like the real ones, or can a simple model tell them apart?
 
 Held-out accuracy saturates on easy splits and the privacy ratio *grows* when images are blurred
-(a blurred image is far from every real one), so neither says whether the images look real. Two
+(a blurred image is far from every real one), so neither says whether the images look real. The
 figures here do, with no downloaded weights, at the working size (docs/design.md, "Realism"):
 
-- **C2ST** (classifier two-sample test): the cross-validated ROC AUC of a logistic regression on
-  pixels told to separate the real images (label 1) from the synthetic ones (label 0), each image
-  scored by the fold that did not train on it. 0.5: it cannot tell them apart; 1.0: it always
-  can. The 95 % interval is a bootstrap over real and synthetic images.
+- **C2ST** (classifier two-sample test): the cross-validated ROC AUC of a logistic regression told
+  to separate the real images (label 1) from the synthetic ones (label 0), each image scored by the
+  fold that did not train on it, with a 95 % bootstrap interval. 0.5: it cannot tell them apart;
+  1.0: it always can. The folds are *grouped*: the real images' folds are k-means cells of them,
+  so that near neighbours (the slices of one scan) share a fold, and each synthetic image is in the
+  fold of its nearest real image, so a near-twin is never scored by a classifier trained on its
+  twin (with ordinary folds twins make the classifier systematically wrong, far below 0.5). Two classifiers
+  look at the images: one at the **pixels**, one at their **texture** (:func:`texture_features`:
+  per-image histograms of intensities, of neighbouring-pixel differences and of gradient
+  orientations, the fine-detail share and the channels' correlation), which sees noise, grain and
+  blur that pixels hide. A grouped AUC still well below 0.5 means *hugging*: the synthetic images
+  sit closer to the training images than real images are to each other.
 - **High-frequency power ratio**: each image's share of spectral power beyond half the Nyquist
   radius (its mean removed), median over the synthetic images over the same median over the real
-  ones. Below about 0.7 the synthetic images are smoother than the real ones (fine detail is
-  missing); above about 1.3 they are noisier.
+  ones. Below about 0.7 the synthetic images are smoother than the real ones; above about 1.3
+  they are noisier.
+- **Blurred and noisy images**, counted per class, because a median hides a failing minority: an
+  image is *blurred* when its fine-detail share is below :data:`BLURRED_BELOW` times that of the
+  least detailed real image of its class, *noisy* above :data:`NOISY_ABOVE` times that of the most
+  detailed one (:func:`detail_band`). The quality gate uses the same band.
 
 Pixel precision (the share of synthetic images inside some real image's k-nearest-neighbour ball)
-is :func:`augment.quality.prdc`'s; :func:`realism_verdict` reads all three.
+is :func:`augment.quality.prdc`'s; :func:`realism_verdict` reads all of them, the worst first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from augment.privacy import bootstrap_auc_interval, pairwise_wins
+from augment.quality import nearest_real
 
 C2ST_FOLDS = 5
 C2ST_C = 1.0  # the logistic regression's inverse regularisation
 HIGH_FREQUENCY_CUTOFF = 0.5  # share of the Nyquist radius above which power counts as fine detail
-# verdict thresholds: C2ST AUC below HARD_TO_TELL reads "hard to tell apart", above EASY_TO_TELL
-# "almost every time"; the high-frequency ratio's sharp band; pixel precision below LOW_PRECISION
-HARD_TO_TELL, EASY_TO_TELL = 0.75, 0.9
+BLURRED_BELOW = 0.5  # blurred: fine-detail share below this times the class's least detailed real image's
+NOISY_ABOVE = 1.5  # noisy: fine-detail share above this times the class's most detailed real image's
+# verdict thresholds: a C2ST AUC below HARD_TO_TELL reads "hard to tell apart", above EASY_TO_TELL
+# "almost every time", below HUGGING "hugging"; the high-frequency ratio's sharp band; pixel
+# precision below LOW_PRECISION; a class with more than BROKEN_SHARE of its images blurred or noisy
+# is named, with more than MOSTLY_BROKEN first of all
+HARD_TO_TELL, EASY_TO_TELL, HUGGING = 0.75, 0.9, 0.35
 SHARP_BAND = (0.7, 1.3)
 LOW_PRECISION = 0.5
+BROKEN_SHARE, MOSTLY_BROKEN = 0.02, 0.5
+CLASSIFIERS = ("pixels", "texture")
 
 
 def _flat(images: np.ndarray) -> np.ndarray:
@@ -44,26 +64,188 @@ def auc_of_scores(positive: np.ndarray, negative: np.ndarray) -> float:
     return float(pairwise_wins(positive, negative).mean())
 
 
-def c2st(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, folds: int = C2ST_FOLDS) -> dict[str, Any]:
-    """The classifier two-sample test of the module docstring.
+def high_frequency_share(images: np.ndarray, cutoff: float = HIGH_FREQUENCY_CUTOFF) -> np.ndarray:
+    """(n, H, W, C) -> (n,) each image's share of spectral power beyond ``cutoff`` x Nyquist.
+
+    The spectrum is the image's orthonormal 2-D DCT-II (the Fourier spectrum of its mirrored
+    extension), so the step between opposite borders of a tile, which a plain FFT sees as a sharp
+    edge, adds no fine detail. Power is the squared coefficients summed over channels with the
+    mean (coefficient (0, 0)) left out; coefficient (u, v) has frequency ``(u / 2H, v / 2W)`` in
+    cycles per pixel, against the Nyquist 0.5. A flat image (no power at all) has share 0.
+    """
+    from scipy.fft import dctn
+
+    x = np.asarray(images, np.float64)
+    power = (dctn(x, type=2, axes=(1, 2), norm="ortho") ** 2).sum(axis=-1)  # (n, H, W)
+    power[:, 0, 0] = 0.0
+    fy = np.arange(x.shape[1])[:, None] / (2.0 * x.shape[1])
+    fx = np.arange(x.shape[2])[None, :] / (2.0 * x.shape[2])
+    high = np.sqrt(fy**2 + fx**2) > cutoff * 0.5
+    total = power.sum(axis=(1, 2))
+    return np.where(total > 0, (power * high).sum(axis=(1, 2)) / np.where(total > 0, total, 1.0), 0.0)
+
+
+def detail_band(real: np.ndarray) -> tuple[float, float]:
+    """(low, high): the fine-detail shares below which an image of the class of ``real`` (n, H, W,
+    C) is blurred and above which it is noisy (the module docstring)."""
+    share = high_frequency_share(real)
+    return float(BLURRED_BELOW * share.min()), float(NOISY_ABOVE * share.max())
+
+
+def detail_counts(real: np.ndarray, synthetic: np.ndarray) -> dict[str, Any]:
+    """How many of ``synthetic`` (M, H, W, C) are blurred and how many noisy against their class's
+    ``real`` images (n, H, W, C): ``images``, ``blurred``, ``noisy``, their shares, the ``band``
+    and the median fine-detail shares of both sets."""
+    low, high = detail_band(real)
+    share = high_frequency_share(synthetic)
+    count = len(share)
+    blurred, noisy = int(np.sum(share < low)), int(np.sum(share > high))
+    return {
+        "images": count,
+        "blurred": blurred,
+        "noisy": noisy,
+        "blurred_share": blurred / count if count else 0.0,
+        "noisy_share": noisy / count if count else 0.0,
+        "band": [low, high],
+        "real_median": float(np.median(high_frequency_share(real))),
+        "synthetic_median": float(np.median(share)) if count else None,
+    }
+
+
+_DIFFERENCE_EDGES = np.array([0.0, 1, 2, 4, 8, 16, 32, 64, 128, 256]) / 255.0 + np.r_[0, [1e-9] * 9]
+_INTENSITY_BINS = 16
+_ORIENTATION_BINS = 8
+
+
+def _histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """(n, k) values -> (n, len(edges) - 1) the share of each row's values in each bin."""
+    index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+    bins = len(edges) - 1
+    counts = np.stack([np.bincount(row, minlength=bins) for row in index])
+    return counts / values.shape[1]
+
+
+def texture_features(images: np.ndarray) -> np.ndarray:
+    """(n, H, W, C) in [0, 1] -> (n, d) statistics of texture and colour, not of where things are.
+
+    Per channel: the histogram of intensities (16 bins on [0, 1]) and of absolute differences
+    between horizontally and vertically neighbouring pixels (9 bins, doubling from 1/255); on the
+    channels' mean: the histogram of gradient orientations (8 bins over [0, pi)) weighted by the
+    gradient's magnitude, and the log of the mean magnitude; the fine-detail share
+    (:func:`high_frequency_share`); and, for several channels, the mean correlation between
+    channels over the pixels (1 for one channel).
+    """
+    x = np.asarray(images, np.float64)
+    n, channels = len(x), x.shape[-1]
+    parts = []
+    for c in range(channels):
+        v = x[..., c]
+        parts.append(_histogram(v.reshape(n, -1), np.linspace(0.0, 1.0 + 1e-9, _INTENSITY_BINS + 1)))
+        difference = np.concatenate(
+            [np.abs(np.diff(v, axis=1)).reshape(n, -1), np.abs(np.diff(v, axis=2)).reshape(n, -1)], axis=1
+        )
+        parts.append(_histogram(difference, _DIFFERENCE_EDGES))
+    luminance = x.mean(axis=-1)
+    gy, gx = np.gradient(luminance, axis=(1, 2))
+    magnitude = np.hypot(gy, gx).reshape(n, -1)
+    angle = np.mod(np.arctan2(gy, gx), np.pi).reshape(n, -1)
+    index = np.minimum((angle / np.pi * _ORIENTATION_BINS).astype(np.int64), _ORIENTATION_BINS - 1)
+    weighted = np.stack([np.bincount(i, w, _ORIENTATION_BINS) for i, w in zip(index, magnitude, strict=True)])
+    total = magnitude.sum(axis=1, keepdims=True)
+    parts.append(weighted / np.where(total > 0, total, 1.0))
+    parts.append(np.log(magnitude.mean(axis=1, keepdims=True) + 1e-6))
+    parts.append(high_frequency_share(x)[:, None])
+    parts.append(channel_correlation(x)[:, None])
+    return np.concatenate(parts, axis=1)
+
+
+def channel_correlation(images: np.ndarray) -> np.ndarray:
+    """(n, H, W, C) -> (n,) the mean Pearson correlation over pixels between each pair of channels
+    (1 for one channel or for flat channels): near 1 where colours vary together, as stains do,
+    near 0 for independent noise in each channel."""
+    x = np.asarray(images, np.float64)
+    n, channels = len(x), x.shape[-1]
+    if channels < 2:
+        return np.ones(n)
+    centred = x.reshape(n, -1, channels)
+    centred = centred - centred.mean(axis=1, keepdims=True)
+    spread = np.sqrt((centred**2).sum(axis=1))  # (n, C)
+    values = []
+    for a in range(channels):
+        for b in range(a + 1, channels):
+            both = spread[:, a] * spread[:, b]
+            dot = (centred[..., a] * centred[..., b]).sum(axis=1)
+            values.append(np.where(both > 0, dot / np.where(both > 0, both, 1.0), 1.0))
+    return np.mean(values, axis=0)
+
+
+def detail_channel_correlation(images: np.ndarray) -> np.ndarray:
+    """(n, H, W, C) -> (n,) :func:`channel_correlation` of the differences between neighbouring
+    pixels: near 1 where fine detail is the same in every channel (the edges of stained structures),
+    lower where each channel has grain of its own (noise laid over the image)."""
+    x = np.asarray(images, np.float64)
+    difference = np.concatenate([np.diff(x, axis=1)[:, :, :-1], np.diff(x, axis=2)[:, :-1]], axis=2)
+    return channel_correlation(difference)
+
+
+def _fold_of(real: np.ndarray, synthetic: np.ndarray, folds: int, seed: int) -> tuple[np.ndarray, bool]:
+    """(R + M,) the fold of every real image and of every synthetic image, and whether the grouping
+    held. The real images' folds are their k-means cells (``folds`` cells, pixels), so that real
+    images that are near each other (neighbouring slices of a scan) share a fold; each synthetic
+    image is in its nearest real image's fold. Where a fold's training part would lack either kind,
+    both are spread over the folds at random instead (``grouped`` False)."""
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(seed)
+    cells = KMeans(n_clusters=folds, n_init=10, random_state=seed).fit(_flat(real))
+    real_fold = cells.labels_.astype(np.int64)
+    synthetic_fold = real_fold[nearest_real(synthetic, real)[0]]
+    grouped = all(
+        np.any(real_fold != f) and np.any(synthetic_fold != f) and np.any(real_fold == f)
+        for f in range(folds)
+    )
+    if not grouped:
+        real_fold = rng.permutation(np.arange(len(real)) % folds)
+        synthetic_fold = rng.permutation(np.arange(len(synthetic)) % folds)
+    return np.concatenate([real_fold, synthetic_fold]), grouped
+
+
+def c2st(
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    seed: int = 0,
+    folds: int = C2ST_FOLDS,
+    features: str = "pixels",
+) -> dict[str, Any]:
+    """The classifier two-sample test of the module docstring, with grouped folds.
 
     Args:
       real: (R, H, W, C) real images in [0, 1] (training and held-out together).
       synthetic: (M, H, W, C) synthetic images in [0, 1].
       seed: for the folds and the bootstrap.
       folds: cross-validation folds, lowered to the smaller set's size (at least 2 per side needed).
+      features: "pixels" or "texture" (:func:`texture_features`, standardised).
 
     Returns:
-      ``auc``, ``auc_interval`` [low, high], ``folds``, ``real`` and ``synthetic`` counts and the
+      ``auc``, ``auc_interval`` [low, high], ``folds``, ``grouped`` (each synthetic image in its
+      nearest real image's fold), ``real`` and ``synthetic`` counts, the ``features`` and the
       ``classifier``; ``auc`` is None with fewer than 2 images on a side.
     """
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
+    if features not in CLASSIFIERS:
+        raise ValueError(f"features must be one of {CLASSIFIERS}, got {features!r}")
     folds = int(min(folds, len(real), len(synthetic)))
     record: dict[str, Any] = {
-        "classifier": f"logistic regression on pixels (C={C2ST_C}), {folds}-fold cross-validated",
+        "classifier": (
+            f"logistic regression on {features} (C={C2ST_C}, classes weighted equally), {folds}-fold "
+            "cross-validated"
+        ),
+        "features": features,
         "folds": folds,
+        "grouped": None,
         "real": len(real),
         "synthetic": len(synthetic),
         "auc": None,
@@ -71,33 +253,25 @@ def c2st(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, folds: int = C2
     }
     if folds < 2:
         return record
-    x = np.concatenate([_flat(real), _flat(synthetic)])
+    images = np.concatenate([np.asarray(real, np.float64), np.asarray(synthetic, np.float64)])
+    x = _flat(images) if features == "pixels" else texture_features(images)
     y = np.concatenate([np.ones(len(real), np.int64), np.zeros(len(synthetic), np.int64)])
+    fold, record["grouped"] = _fold_of(real, synthetic, folds, seed)
     scores = np.zeros(len(y))
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
-        model = LogisticRegression(C=C2ST_C, max_iter=2000).fit(x[train], y[train])
-        scores[test] = model.decision_function(x[test])
+    for f in range(folds):
+        train, test = fold != f, fold == f
+        if not test.any():
+            continue
+        # balanced: a fold that takes out more of one kind leaves its training part leaning the
+        # other way, which with few images pushes every held-out score the wrong way (below 0.5)
+        model = LogisticRegression(C=C2ST_C, max_iter=2000, class_weight="balanced")
+        if features == "texture":
+            model = make_pipeline(StandardScaler(), model)
+        scores[test] = model.fit(x[train], y[train]).decision_function(x[test])
     positive, negative = scores[y == 1], scores[y == 0]
     record["auc"] = auc_of_scores(positive, negative)
     record["auc_interval"] = list(bootstrap_auc_interval(pairwise_wins(positive, negative), seed))
     return record
-
-
-def high_frequency_share(images: np.ndarray, cutoff: float = HIGH_FREQUENCY_CUTOFF) -> np.ndarray:
-    """(n, H, W, C) -> (n,) each image's share of spectral power beyond ``cutoff`` x Nyquist.
-
-    Power is ``|FFT2|^2`` of each channel with the channel's mean removed, summed over channels;
-    the radius is ``sqrt(fy^2 + fx^2)`` in cycles per pixel against the Nyquist 0.5. A flat
-    image (no power at all) has share 0.
-    """
-    x = np.asarray(images, np.float64)
-    x = x - x.mean(axis=(1, 2), keepdims=True)
-    power = (np.abs(np.fft.fft2(x, axes=(1, 2))) ** 2).sum(axis=-1)  # (n, H, W)
-    fy = np.fft.fftfreq(x.shape[1])[:, None]
-    fx = np.fft.fftfreq(x.shape[2])[None, :]
-    high = np.sqrt(fy**2 + fx**2) > cutoff * 0.5
-    total = power.sum(axis=(1, 2))
-    return np.where(total > 0, (power * high).sum(axis=(1, 2)) / np.where(total > 0, total, 1.0), 0.0)
 
 
 def high_frequency_ratio(real: np.ndarray, synthetic: np.ndarray) -> dict[str, Any]:
@@ -116,45 +290,109 @@ def high_frequency_ratio(real: np.ndarray, synthetic: np.ndarray) -> dict[str, A
     }
 
 
-def realism_verdict(c2st_auc: float | None, hf_ratio: float | None, precision: float | None) -> str:
-    """One plain sentence on how real the synthetic images look (what the figures say together)."""
-    if c2st_auc is None:
+def _broken_findings(per_class: dict[str, dict[str, Any]]) -> list[tuple[float, str]]:
+    """(severity, phrase) for each class with more than BROKEN_SHARE of its images blurred or noisy."""
+    found = []
+    for name, counts in per_class.items():
+        for kind, what in (
+            ("blurred", "below half the fine detail of the class's least detailed real image"),
+            ("noisy", f"above {NOISY_ABOVE:g} times the fine detail of its most detailed one"),
+        ):
+            share = counts[f"{kind}_share"]
+            if share > BROKEN_SHARE:
+                severity = 5.0 + share if share > MOSTLY_BROKEN else 3.0 + share
+                found.append(
+                    (severity, f"{counts[kind]} of the {counts['images']} images of class {name!r} "
+                     f"({share:.0%}) are {kind}: {what}")
+                )  # fmt: skip
+    return found
+
+
+def realism_verdict(
+    tests: dict[str, dict[str, Any]],
+    hf_ratio: float | None,
+    precision: float | None,
+    per_class: dict[str, dict[str, Any]] | None = None,
+) -> str:
+    """One plain sentence on how real the synthetic images look, the worst finding first.
+
+    Args:
+      tests: the grouped C2ST of each classifier (:data:`CLASSIFIERS`), as :func:`c2st` returns it
+        (its ``auc`` None where too few images). An AUC reads as hugging when it is below
+        :data:`HUGGING` and its interval lies below 0.5: with a few images, a low AUC alone is noise.
+      hf_ratio: the high-frequency power ratio; precision: pixel precision.
+      per_class: :func:`detail_counts` of each class, by name.
+    """
+    known = {name: test["auc"] for name, test in tests.items() if test.get("auc") is not None}
+    below = [
+        name
+        for name in known
+        if known[name] < HUGGING and (tests[name].get("auc_interval") or [0.0, 0.0])[1] < 0.5
+    ]
+    if not known:
         return "too few images to test whether a classifier can tell the synthetic images from the real ones"
-    if c2st_auc >= EASY_TO_TELL:
-        how = "tells these images from the real ones almost every time"
-    elif c2st_auc > HARD_TO_TELL:
-        how = "tells these images from the real ones more often than not"
-    else:
-        how = "finds these images hard to tell from the real ones"
-    opening = f"a simple classifier {how} (AUC {c2st_auc:.2f})"
-    reasons = []
-    if hf_ratio is not None and hf_ratio < SHARP_BAND[0]:
-        reasons.append(
-            f"they are smoother than the real images ({hf_ratio:.0%} of their fine-detail power): "
-            "fine detail is missing"
+    findings = _broken_findings(per_class or {})
+    shown = f"AUC on {', '.join(f'{name} {auc:.2f}' for name, auc in known.items())}"
+    worst, lowest = max(known.values()), min(known[name] for name in below) if below else 0.5
+    if worst >= EASY_TO_TELL:
+        tell = (
+            4.0 + worst,
+            f"a simple classifier tells these images from the real ones almost every time ({shown})",
         )
+    elif worst > HARD_TO_TELL:
+        tell = (
+            2.0 + worst,
+            f"a simple classifier tells these images from the real ones more often than not ({shown})",
+        )
+    elif below:
+        tell = (
+            3.5 + (0.5 - lowest),
+            f"they hug the training images ({shown}, below chance): closer to the training images than "
+            "real images are to each other",
+        )
+    else:
+        tell = (2.5, f"a simple classifier finds these images hard to tell from the real ones ({shown})")
+    findings.append(tell)
+    if hf_ratio is not None and hf_ratio < SHARP_BAND[0]:
+        findings.append(
+            (1.0, f"they are smoother than the real images ({hf_ratio:.0%} of their fine-detail power): "
+             "fine detail is missing")
+        )  # fmt: skip
     elif hf_ratio is not None and hf_ratio > SHARP_BAND[1]:
-        reasons.append(f"they are noisier than the real images ({hf_ratio:.0%} of their fine-detail power)")
+        findings.append(
+            (1.0, f"they are noisier than the real images ({hf_ratio:.0%} of their fine-detail power)")
+        )
     if precision is not None and precision < LOW_PRECISION:
-        reasons.append(f"only {precision:.0%} of them lie among the real images (pixel precision)")
-    return opening + ("; " + "; ".join(reasons) if reasons else "") + "."
+        findings.append((0.5, f"only {precision:.0%} of them lie among the real images (pixel precision)"))
+    findings.sort(key=lambda finding: -finding[0])
+    return "; ".join(text for _, text in findings) + "."
 
 
 def realism(
-    real: np.ndarray, synthetic: np.ndarray, precision: float | None, seed: int = 0
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    precision: float | None,
+    seed: int = 0,
+    classes: Sequence[tuple[str, np.ndarray, np.ndarray]] = (),
 ) -> dict[str, Any]:
-    """C2ST, high-frequency ratio and the verdict, for ``augment evaluate`` and the benchmarks.
+    """Both C2STs, the high-frequency ratio, the blurred and noisy counts and the verdict, for
+    ``augment evaluate`` and the benchmarks.
 
     Args:
       real: (R, H, W, C) every real image at hand (training and held-out).
       synthetic: (M, H, W, C).
       precision: pixel precision from :func:`augment.quality.prdc`, read by the verdict.
+      classes: per class, (name, its real training images, its synthetic images): the blurred and
+        noisy counts (:func:`detail_counts`).
     """
-    test = c2st(real, synthetic, seed)
+    tests = {name: c2st(real, synthetic, seed, features=name) for name in CLASSIFIERS}
     spectrum = high_frequency_ratio(real, synthetic)
+    per_class = {name: detail_counts(own_real, own) for name, own_real, own in classes if len(own_real)}
     return {
-        "c2st": test,
+        "c2st": tests["pixels"],
+        "c2st_texture": tests["texture"],
         "high_frequency": spectrum,
+        "per_class": per_class,
         "pixel_precision": precision,
-        "verdict": realism_verdict(test["auc"], spectrum["ratio"], precision),
+        "verdict": realism_verdict(tests, spectrum["ratio"], precision, per_class),
     }

@@ -74,6 +74,14 @@ def verdicts(figures: dict[str, Any]) -> dict[str, str]:
     real = figures.get("realism")
     if real is not None:
         said["realism"] = real["verdict"]
+    copying = figures.get("data_copying")
+    if copying is not None and copying.get("verdict") is not None:
+        said["copying"] = (
+            f"data-copying test: {copying['verdict']} (C_T {copying['c_t']:.2f}, z {copying['z']:.2f}: below "
+            "0 the synthetic images sit closer to the training images than held-out real images do); "
+            f"{copying['authenticity']:.0%} of them are farther from their nearest training image than it "
+            f"is from its own nearest neighbour ({copying['authenticity_holdout']:.0%} of held-out images)"
+        )
     privacy = figures["privacy"]
     flagged = len(privacy["near_copies"])
     total = figures["counts"]["synthetic"]
@@ -288,6 +296,7 @@ def write_report(
                 ("utility", "Utility"),
                 ("realism", "Realism"),
                 ("copies", "Copies"),
+                ("copying", "Data copying"),
                 ("membership", "Membership"),
             )
             if key in said

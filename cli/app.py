@@ -171,6 +171,7 @@ def synth(
 ) -> None:
     """Synthesise labelled images from the real images in INPUT and write an HDF5 file or PNG folder."""
     from augment.gantk.modes import MODES
+    from augment.realism import MOSTLY_BROKEN
     from augment.run import SynthRequest, run_synth
     from augment.run.devices import join_distributed, use_compilation_cache
 
@@ -262,15 +263,25 @@ def synth(
 
             report = run_synth(request, progress, log)
     table = Table(
-        "class", "real", "synthetic", "per real", "gate: rejected / dropped", "final loss", "seconds",
-        title=f"wrote {report.out}",
+        "class", "real", "synthetic", "per real", "gate: rejected / checked, dropped", "blurred / noisy",
+        "nearer than floor", "final loss", "seconds", title=f"wrote {report.out}",
     )  # fmt: skip
     for c in report.classes:
+        gate = (
+            f"{c.rejected} / {c.checked} ({c.rejected / c.checked:.0%}), {c.dropped}" if c.checked else "off"
+        )
         table.add_row(
-            c.class_name, str(c.real), str(c.synthetic), f"{c.synthetic / max(c.real, 1):.1f}",
-            f"{c.rejected} / {c.dropped}", f"{c.final_loss:.4f}", f"{c.seconds:.1f}",
+            c.class_name, str(c.real), str(c.synthetic), f"{c.synthetic / max(c.real, 1):.1f}", gate,
+            f"{c.blurred} / {c.noisy}", str(c.too_close), f"{c.final_loss:.4f}", f"{c.seconds:.1f}",
         )  # fmt: skip
     console.print(table)
+    for c in report.classes:  # the last word on a class whose images are mostly broken is a warning
+        if c.broken > MOSTLY_BROKEN:
+            typer.echo(
+                f"warning: class {c.class_name!r}: {c.broken:.0%} of its images are broken "
+                f"({'rejected by the quality gate' if c.checked else 'blurred or noisy'}); see above",
+                err=True,
+            )
     if report.saved_generator is not None:
         console.print(f"saved the generators to {report.saved_generator}", markup=False, highlight=False)
 

@@ -68,8 +68,11 @@ class SynthRequest:
 
 @dataclass
 class ClassSummary:
-    """One class of a finished run: ``rejected`` images failed the quality gate (replaced by new
-    ones where a later round passed), ``dropped`` of them are missing from the output."""
+    """One class of a finished run: of the ``checked`` images, ``rejected`` failed the quality gate
+    (replaced by new ones where a later round passed), ``dropped`` of them are missing from the
+    output; of the ``synthetic`` images written, ``blurred`` and ``noisy`` ones
+    (:func:`augment.realism.detail_counts`) and ``too_close`` ones (nearer a real image than the
+    novelty floor)."""
 
     class_name: str
     real: int
@@ -78,6 +81,18 @@ class ClassSummary:
     seconds: float
     rejected: int = 0
     dropped: int = 0
+    checked: int = 0
+    blurred: int = 0
+    noisy: int = 0
+    too_close: int = 0
+
+    @property
+    def broken(self) -> float:
+        """The share of the class's images that are broken: rejected by the gate among those it
+        checked, else blurred or noisy among those written."""
+        if self.checked:
+            return self.rejected / self.checked
+        return (self.blurred + self.noisy) / max(self.synthetic, 1)
 
 
 @dataclass

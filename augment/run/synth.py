@@ -27,6 +27,7 @@ from augment.io.dataset import (
 from augment.io.folder import RealDataset, load_folder
 from augment.io.writers import check_class_names, write_output
 from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, nearest_real, privacy
+from augment.realism import MOSTLY_BROKEN, detail_counts
 from augment.run.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from augment.run.context import RunContext
 from augment.run.counts import synthetic_counts
@@ -190,44 +191,33 @@ def assemble(context: RunContext, results: list[ClassResult], resumed: bool) -> 
         )
     real_counts = dataset.real_counts
     losses = [loss_summary(r.loss_history) for r in results]
-    summaries = [
-        ClassSummary(
-            name, real_counts[k], written[k], losses[k]["final"], results[k].seconds,
-            (results[k].gate or {}).get("rejected", 0), (results[k].gate or {}).get("dropped", 0),
-        )
-        for k, name in enumerate(dataset.class_names)
-    ]  # fmt: skip
     floor_kept = context.checked.mode.keeps_novelty_floor(context.plan.config)
-    # counted on the images written (after the gate), against the class's real images as the mode saw them
-    too_close = [
-        0
-        if floor is None or not floor_kept
-        else int(np.sum(nearest_real(r.images, dataset.images[dataset.labels == k])[1] < floor))
-        for k, r in enumerate(results)
-    ]
+    summaries = []
+    for k, (name, result) in enumerate(zip(dataset.class_names, results, strict=True)):
+        own_real = dataset.images[dataset.labels == k]  # the class's real images as the mode saw them
+        # counted on the images written (after the gate)
+        detail = detail_counts(context.real_stored[dataset.labels == k], result.images)
+        too_close = 0
+        if floor is not None and floor_kept and len(result.images):
+            too_close = int(np.sum(nearest_real(result.images, own_real)[1] < floor))
+        gate = result.gate or {}
+        summaries.append(
+            ClassSummary(
+                name, real_counts[k], written[k], losses[k]["final"], result.seconds,
+                gate.get("rejected", 0), gate.get("dropped", 0), gate.get("checked", 0),
+                detail["blurred"], detail["noisy"], too_close,
+            )
+        )  # fmt: skip
     classes = [
         {
             **dataclasses.asdict(s),
+            "broken_share": s.broken,
             "loss": losses[k],
             **({"gate": results[k].gate} if results[k].gate else {}),
-            **({"too_close": too_close[k]} if too_close[k] else {}),
         }
         for k, s in enumerate(summaries)
     ]
-    for k, count in enumerate(too_close):
-        if count:
-            say(
-                "warning",
-                f"class {dataset.class_names[k]!r}: {count} images are nearer a real image "
-                f"than the novelty floor ({floor:.3g}): too few samples were farther away",
-            )
-    for summary in summaries:
-        if summary.dropped:
-            say(
-                "warning",
-                f"class {summary.class_name!r}: {summary.dropped} of {summary.synthetic + summary.dropped} "
-                "images failed the quality gate after re-synthesis and were left out",
-            )
+    _say_what_was_written(summaries, floor, say)
     provenance = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -240,7 +230,7 @@ def assemble(context: RunContext, results: list[ClassResult], resumed: bool) -> 
             "applied": floor_kept,
             "percentile": context.novelty_floor,
             "distance": floor,
-            "too_close": sum(too_close),
+            "too_close": sum(s.too_close for s in summaries),
         },
     }
     near_copy = np.zeros(len(images), bool)
@@ -257,6 +247,39 @@ def assemble(context: RunContext, results: list[ClassResult], resumed: bool) -> 
         provenance=provenance,
     )
     return Assembled(synthetic, summaries, results)
+
+
+def _say_what_was_written(summaries: list[ClassSummary], floor: float | None, say: Log) -> None:
+    """A warning per class whose images are mostly broken, were dropped or are nearer a real image
+    than the novelty floor."""
+    for s in summaries:
+        name = repr(s.class_name)
+        if s.broken > MOSTLY_BROKEN and s.checked:
+            say(
+                "warning",
+                f"class {name}: the quality gate rejected {s.rejected} of the {s.checked} images it checked "
+                f"({s.broken:.0%}): most of what this class's synthesis makes is broken (blurred, noisy or "
+                "unlike its real images); look at them before using them",
+            )
+        elif s.broken > MOSTLY_BROKEN:
+            say(
+                "warning",
+                f"class {name}: {s.blurred + s.noisy} of its {s.synthetic} images ({s.broken:.0%}) are "
+                f"blurred ({s.blurred}) or noisy ({s.noisy}): most of them are broken; look at them before "
+                "using them",
+            )
+        if s.too_close:
+            say(
+                "warning",
+                f"class {name}: {s.too_close} images are nearer a real image than the novelty floor "
+                f"({floor:.3g}): too few samples were farther away",
+            )
+        if s.dropped:
+            say(
+                "warning",
+                f"class {name}: {s.dropped} of {s.synthetic + s.dropped} images failed the quality gate "
+                "after re-synthesis and were left out",
+            )
 
 
 def publish(context: RunContext, assembled: Assembled) -> None:
