@@ -263,16 +263,14 @@ def synth(
 
             report = run_synth(request, progress, log)
     table = Table(
-        "class", "real", "synthetic", "per real", "gate: rejected / checked, dropped", "blurred / noisy",
-        "nearer than floor", "final loss", "seconds", title=f"wrote {report.out}",
+        "class", "real", "written", "gate rejected", "dropped", "blurred/noisy", "<floor", "loss", "s",
+        title=f"wrote {report.out}",
     )  # fmt: skip
     for c in report.classes:
-        gate = (
-            f"{c.rejected} / {c.checked} ({c.rejected / c.checked:.0%}), {c.dropped}" if c.checked else "off"
-        )
+        rejected = f"{c.rejected}/{c.checked} {c.rejected / c.checked:.0%}" if c.checked else "off"
         table.add_row(
-            c.class_name, str(c.real), str(c.synthetic), f"{c.synthetic / max(c.real, 1):.1f}", gate,
-            f"{c.blurred} / {c.noisy}", str(c.too_close), f"{c.final_loss:.4f}", f"{c.seconds:.1f}",
+            c.class_name, str(c.real), str(c.synthetic), rejected, str(c.dropped),
+            f"{c.blurred}/{c.noisy}", str(c.too_close), f"{c.final_loss:.4f}", f"{c.seconds:.1f}",
         )  # fmt: skip
     console.print(table)
     for c in report.classes:  # the last word on a class whose images are mostly broken is a warning

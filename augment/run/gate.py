@@ -7,11 +7,10 @@ interpolation blurs them). An image passes when each of these holds (:func:`chec
   lies within :func:`augment.realism.detail_band` of the real images: at least
   :data:`~augment.realism.BLURRED_BELOW` times the least detailed one's, at most
   :data:`~augment.realism.NOISY_ABOVE` times the most detailed one's;
-- **intensity**: each channel's mean, spread (standard deviation over the pixels) and its 2nd and
-  98th percentiles (:data:`PERCENTILES`: its dark and bright ends), and the shares of its pixels
-  darker or brighter than all but 0.1 % of the class's real pixels (:data:`EXTREMES`: holes,
-  salt and pepper) lie within the real images' range widened on each side by :data:`MARGIN`
-  times that range (at least :data:`MIN_RANGE` wide);
+- **intensity**: each channel's mean and spread (standard deviation over the pixels), and the
+  shares of its pixels darker or brighter than all but 0.1 % of the class's real pixels
+  (:data:`EXTREMES`: holes, salt and pepper) lie within the real images' range widened on each
+  side by :data:`MARGIN` times that range (at least :data:`MIN_RANGE` wide);
 - **colour** (images with several channels): the channels' correlation over the pixels
   (:func:`augment.realism.channel_correlation`) and over the differences between neighbouring pixels
   (:func:`augment.realism.detail_channel_correlation`), as Fisher's z (``arctanh``, the correlation
@@ -50,18 +49,17 @@ from augment.realism import (
 )
 
 MARGIN = 1.5  # a statistic's range is widened by this many times its width on each side
-MIN_RANGE = 0.05  # the smallest width a range is widened by (intensities in [0, 1]; Fisher's z)
-PERCENTILES = (2.0, 98.0)  # the dark and bright ends of each channel's intensities
+MIN_RANGE = 0.1  # the smallest width a range is widened by (intensities in [0, 1]; Fisher's z)
 EXTREMES = (0.1, 99.9)  # percentiles of all the class's real pixels: darker or brighter is extreme
 CORRELATION_CLIP = 0.999  # correlations are compared as Fisher's z of at most this (a grey image's 1)
-STRUCTURE_FACTOR = 1.5
+STRUCTURE_FACTOR = 2.0
 GATE_ROUNDS = 2
 GATE_STREAM = 0x67617465  # fold_in constant: round r re-synthesises with fold_in(class key, GATE_STREAM + r)
 TESTS = ("blurred", "noisy", "intensity", "colour", "structure")
 RULE = (
     f"an image passes when its share of spectral power beyond half the Nyquist radius is at least "
     f"{BLURRED_BELOW:g} times the least and at most {NOISY_ABOVE:g} times the most of its class's real "
-    f"images' (else it is blurred or noisy); each channel's mean, spread and 2nd and 98th percentiles, "
+    f"images' (else it is blurred or noisy); each channel's mean and spread, "
     f"the shares of pixels beyond the {EXTREMES[0]:g}th and {EXTREMES[1]:g}th percentiles of the real "
     f"pixels, and for colour images "
     f"the channels' correlation over pixels and over neighbouring-pixel differences, lie within the "
@@ -87,7 +85,7 @@ class Reference(NamedTuple):
 def statistics(images: np.ndarray, extremes: tuple[float, float]) -> dict[str, np.ndarray]:
     """(n, S, S, C) -> each intensity and colour statistic of the module docstring, (n,) each:
     ``dark`` and ``bright`` (the shares of pixels whose mean over channels is below and above the
-    ``extremes``), ``mean c``, ``spread c``, ``low c`` and ``high c`` per channel c, and with several
+    ``extremes``), ``mean c`` and ``spread c`` per channel c, and with several
     channels ``colour`` and ``colour detail`` (Fisher's z of the correlations)."""
     x = np.asarray(images, np.float64)
     luminance = x.mean(axis=-1).reshape(len(x), -1)
@@ -98,8 +96,6 @@ def statistics(images: np.ndarray, extremes: tuple[float, float]) -> dict[str, n
     for c in range(x.shape[-1]):
         named[f"mean {c}"] = x[..., c].mean(axis=(1, 2))
         named[f"spread {c}"] = x[..., c].std(axis=(1, 2))
-        low, high = np.percentile(x[..., c].reshape(len(x), -1), PERCENTILES, axis=1)
-        named[f"low {c}"], named[f"high {c}"] = low, high
     if x.shape[-1] > 1:  # Fisher's z of the correlations, which spreads out the values near 1
         named["colour"] = np.arctanh(np.clip(channel_correlation(x), -CORRELATION_CLIP, CORRELATION_CLIP))
         named["colour detail"] = np.arctanh(
