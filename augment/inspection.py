@@ -35,11 +35,21 @@ def _describe_output(path: Path, dataset: SyntheticDataset) -> list[str]:
     generator = p.get("generator")
     sampled = p.get("mode") == "sample"
     trained_on = (generator or {}).get("training", {}) if sampled else p
-    real = {entry["class_name"]: entry.get("real") for entry in trained_on.get("classes", [])}
+    entries = {
+        entry["class_name"]: entry for entry in trained_on.get("classes", []) if isinstance(entry, dict)
+    }
     counts = np.bincount(dataset.labels, minlength=len(dataset.class_names))
     width = max((len(name) for name in dataset.class_names), default=0)
     for name, count in zip(dataset.class_names, counts, strict=True):
-        lines.append(f"  {name:<{width}}  {count} synthetic from {real.get(name, '?')} real")
+        entry = entries.get(name, {})
+        line = f"  {name:<{width}}  {count} synthetic from {entry.get('real', '?')} real"
+        if "blurred" in entry and not sampled:  # written since 2026-12-07
+            line += (
+                f"; gate rejected {entry.get('rejected', 0)} of {entry.get('checked', 0)}, "
+                f"{entry.get('blurred')} blurred, {entry.get('noisy')} noisy, "
+                f"{entry.get('too_close', 0)} nearer than the floor"
+            )
+        lines.append(line)
     versions = ", ".join(f"{k} {v}" for k, v in p.get("versions", {}).items() if v)
     lines += [
         f"seed: {p.get('seed')}; device: {_devices(p)}; started {p.get('started')}, "

@@ -112,7 +112,10 @@ def detail_counts(real: np.ndarray, synthetic: np.ndarray) -> dict[str, Any]:
     }
 
 
-_DIFFERENCE_EDGES = np.array([0.0, 1, 2, 4, 8, 16, 32, 64, 128, 256]) / 255.0 + np.r_[0, [1e-9] * 9]
+# grey levels of 8 bits: what a person can see. Differences below FLAT (two levels) count as flat,
+# so that a faint grain no one sees (half a level in a 16-bit image) is no texture
+FLAT = 2.0 / 255.0
+_DIFFERENCE_EDGES = np.array([0.0, 2, 4, 8, 16, 32, 64, 128, 256]) / 255.0 + np.r_[0, [1e-9] * 8]
 _INTENSITY_BINS = 16
 _ORIENTATION_BINS = 8
 
@@ -129,9 +132,10 @@ def texture_features(images: np.ndarray) -> np.ndarray:
     """(n, H, W, C) in [0, 1] -> (n, d) statistics of texture and colour, not of where things are.
 
     Per channel: the histogram of intensities (16 bins on [0, 1]) and of absolute differences
-    between horizontally and vertically neighbouring pixels (9 bins, doubling from 1/255); on the
-    channels' mean: the histogram of gradient orientations (8 bins over [0, pi)) weighted by the
-    gradient's magnitude, and the log of the mean magnitude; the fine-detail share
+    between horizontally and vertically neighbouring pixels (8 bins, doubling from :data:`FLAT`, two
+    grey levels of 8 bits); on the channels' mean: the histogram of gradient orientations (8 bins
+    over [0, pi)) weighted by the gradient's magnitude beyond :data:`FLAT`, and the log of the
+    mean magnitude plus :data:`FLAT`; the fine-detail share
     (:func:`high_frequency_share`); and, for several channels, the mean correlation between
     channels over the pixels (1 for one channel).
     """
@@ -148,12 +152,13 @@ def texture_features(images: np.ndarray) -> np.ndarray:
     luminance = x.mean(axis=-1)
     gy, gx = np.gradient(luminance, axis=(1, 2))
     magnitude = np.hypot(gy, gx).reshape(n, -1)
+    beyond = np.maximum(magnitude - FLAT, 0.0)  # orientations of what can be seen
     angle = np.mod(np.arctan2(gy, gx), np.pi).reshape(n, -1)
     index = np.minimum((angle / np.pi * _ORIENTATION_BINS).astype(np.int64), _ORIENTATION_BINS - 1)
-    weighted = np.stack([np.bincount(i, w, _ORIENTATION_BINS) for i, w in zip(index, magnitude, strict=True)])
-    total = magnitude.sum(axis=1, keepdims=True)
+    weighted = np.stack([np.bincount(i, w, _ORIENTATION_BINS) for i, w in zip(index, beyond, strict=True)])
+    total = beyond.sum(axis=1, keepdims=True)
     parts.append(weighted / np.where(total > 0, total, 1.0))
-    parts.append(np.log(magnitude.mean(axis=1, keepdims=True) + 1e-6))
+    parts.append(np.log(magnitude.mean(axis=1, keepdims=True) + FLAT))
     parts.append(high_frequency_share(x)[:, None])
     parts.append(channel_correlation(x)[:, None])
     return np.concatenate(parts, axis=1)
@@ -318,16 +323,20 @@ def realism_verdict(
 
     Args:
       tests: the grouped C2ST of each classifier (:data:`CLASSIFIERS`), as :func:`c2st` returns it
-        (its ``auc`` None where too few images). An AUC reads as hugging when it is below
-        :data:`HUGGING` and its interval lies below 0.5: with a few images, a low AUC alone is noise.
+        (its ``auc`` None where too few images). The pixel AUC reads as hugging when it is below
+        :data:`HUGGING` and its interval lies below 0.5: with a few images, a low AUC alone is noise,
+        and texture statistics, blind to where things are, cannot say that images sit on others.
       hf_ratio: the high-frequency power ratio; precision: pixel precision.
       per_class: :func:`detail_counts` of each class, by name.
     """
     known = {name: test["auc"] for name, test in tests.items() if test.get("auc") is not None}
+    # hugging is where things are: the pixel classifier's (texture statistics ignore position)
     below = [
         name
         for name in known
-        if known[name] < HUGGING and (tests[name].get("auc_interval") or [0.0, 0.0])[1] < 0.5
+        if name == "pixels"
+        and known[name] < HUGGING
+        and (tests[name].get("auc_interval") or [0.0, 0.0])[1] < 0.5
     ]
     if not known:
         return "too few images to test whether a classifier can tell the synthetic images from the real ones"

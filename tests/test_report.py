@@ -128,3 +128,61 @@ def test_only_a_report_folder_is_replaced(tmp_path, evaluated):
     with pytest.raises(AugmentError, match="already exists; pass `overwrite`"):
         check_report_target(tmp_path / "report", overwrite=False)
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+def _write_synthetic(path, images: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...]) -> None:
+    """An output file holding ``images`` (n, S, S, 1) in [0, 1] as 8-bit pixels."""
+    import dataclasses
+
+    n = len(images)
+    pixels = np.round(np.clip(images, 0, 1) * 255).astype(np.uint8)
+    dataset = dataclasses.replace(
+        golden_dataset(), images=pixels, labels=labels, class_names=class_names,
+        realness=np.full(n, 0.5, np.float32), nearest_real_index=np.zeros(n, np.int64),
+        nearest_real_distance=np.zeros(n, np.float32), near_copy=np.zeros(n, bool),
+        real_sources=np.zeros((0, 2), np.int64),
+        provenance={"format": "augment.synthetic", "format_version": "1.0", "mode": "direct"},
+    )  # fmt: skip
+    write_h5(path, dataset)
+
+
+def _digit_folders(tmp_path, digits) -> tuple:
+    """Training (8 a class) and held-out (20 a class) folders of digits 0 and 7, and the training
+    images and labels as the folder reads them."""
+    images, labels = digits
+    for part, chosen in (("real", slice(0, 8)), ("holdout", slice(8, 28))):
+        for digit in (0, 7):
+            (tmp_path / part / str(digit)).mkdir(parents=True)
+            for i, image in enumerate(images[labels == digit][chosen]):
+                pixels = np.round(image[..., 0] * 255).astype(np.uint8)
+                Image.fromarray(pixels).save(tmp_path / part / str(digit) / f"{i:02d}.png")
+    train = np.concatenate([np.round(images[labels == d][:8] * 255) / 255 for d in (0, 7)])
+    return train, np.repeat([0, 1], 8)
+
+
+def test_evaluate_names_copies_noise_and_blobs(tmp_path, digits):
+    """Copies of the training images read "copying" in the data-copying test; noise and blobs are
+    named first in the realism verdict."""
+    from scipy.ndimage import gaussian_filter
+
+    train, train_labels = _digit_folders(tmp_path, digits)
+    rng = np.random.default_rng(0)
+    copies = np.repeat(train, 3, axis=0)
+    labels = np.repeat(train_labels, 3)
+    _write_synthetic(tmp_path / "copies.h5", copies, labels, ("0", "7"))
+    figures = evaluate(tmp_path / "copies.h5", tmp_path / "real", tmp_path / "holdout").figures
+    assert figures["data_copying"]["verdict"] == "copying"
+    assert figures["data_copying"]["authenticity"] == 0.0 < figures["data_copying"]["authenticity_holdout"]
+    assert verdicts(figures)["copying"].startswith("data-copying test: copying (C_T -")
+
+    noise = rng.uniform(size=copies.shape)
+    _write_synthetic(tmp_path / "noise.h5", noise, labels, ("0", "7"))
+    said = evaluate(tmp_path / "noise.h5", tmp_path / "real", tmp_path / "holdout").figures["realism"]
+    assert said["verdict"].startswith("24 of the 24 images of class '7' (100%) are noisy"), said["verdict"]
+    assert "tells these images from the real ones almost every time" in said["verdict"]
+
+    blobs = gaussian_filter(copies, (0, 1.5, 1.5, 0))
+    _write_synthetic(tmp_path / "blobs.h5", blobs, labels, ("0", "7"))
+    said = evaluate(tmp_path / "blobs.h5", tmp_path / "real", tmp_path / "holdout").figures["realism"]
+    assert said["verdict"].startswith("24 of the 24 images of class '0' (100%) are blurred"), said["verdict"]
+    assert said["per_class"]["7"]["blurred"] == 24

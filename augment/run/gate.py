@@ -8,9 +8,14 @@ interpolation blurs them). An image passes when each of these holds (:func:`chec
   :data:`~augment.realism.BLURRED_BELOW` times the least detailed one's, at most
   :data:`~augment.realism.NOISY_ABOVE` times the most detailed one's;
 - **intensity**: each channel's mean and spread (standard deviation over the pixels), and the
-  shares of its pixels darker or brighter than all but 0.1 % of the class's real pixels
-  (:data:`EXTREMES`: holes, salt and pepper) lie within the real images' range widened on each
-  side by :data:`MARGIN` times that range (at least :data:`MIN_RANGE` wide);
+  shares of its *dark* and *bright* pixels: within :data:`EXTREME_TOLERANCE` of, or beyond, the
+  darkest and brightest of the class's real pixels but 0.1 % (:data:`EXTREMES`). Where the real
+  images have a black background, the dark share is the background's (noise has almost none);
+  where they have none (a tissue tile), holes and salt and pepper raise it. Each lies within the
+  real images' range widened on each side by :data:`MARGIN` times that range (at least
+  :data:`MIN_RANGE` wide), the dark share at least :data:`SHARE_FLOOR` times the real images'
+  least instead where every real image has a background (at least :data:`MIN_RANGE` of its
+  pixels; a synthetic image's background may be a little smaller or fainter);
 - **colour** (images with several channels): the channels' correlation over the pixels
   (:func:`augment.realism.channel_correlation`) and over the differences between neighbouring pixels
   (:func:`augment.realism.detail_channel_correlation`), as Fisher's z (``arctanh``, the correlation
@@ -51,6 +56,9 @@ from augment.realism import (
 MARGIN = 1.5  # a statistic's range is widened by this many times its width on each side
 MIN_RANGE = 0.1  # the smallest width a range is widened by (intensities in [0, 1]; Fisher's z)
 EXTREMES = (0.1, 99.9)  # percentiles of all the class's real pixels: darker or brighter is extreme
+EXTREME_TOLERANCE = 0.02  # a pixel this near an extreme counts as at it (a faint background is black)
+SHARES = ("dark",)
+SHARE_FLOOR = 0.25
 CORRELATION_CLIP = 0.999  # correlations are compared as Fisher's z of at most this (a grey image's 1)
 STRUCTURE_FACTOR = 2.0
 GATE_ROUNDS = 2
@@ -60,8 +68,9 @@ RULE = (
     f"an image passes when its share of spectral power beyond half the Nyquist radius is at least "
     f"{BLURRED_BELOW:g} times the least and at most {NOISY_ABOVE:g} times the most of its class's real "
     f"images' (else it is blurred or noisy); each channel's mean and spread, "
-    f"the shares of pixels beyond the {EXTREMES[0]:g}th and {EXTREMES[1]:g}th percentiles of the real "
-    f"pixels, and for colour images "
+    f"the shares of pixels within {EXTREME_TOLERANCE:g} of or beyond the {EXTREMES[0]:g}th and "
+    f"{EXTREMES[1]:g}th percentiles of the real pixels (the dark share at least {SHARE_FLOOR:g} times "
+    f"the real images' least), and for colour images "
     f"the channels' correlation over pixels and over neighbouring-pixel differences, lie within the "
     f"real images' range widened by {MARGIN:g} times its width (at least {MIN_RANGE:g}) on each side; "
     f"and its nearest real image in the {FEATURES} feature space is at most {STRUCTURE_FACTOR:g} "
@@ -84,14 +93,15 @@ class Reference(NamedTuple):
 
 def statistics(images: np.ndarray, extremes: tuple[float, float]) -> dict[str, np.ndarray]:
     """(n, S, S, C) -> each intensity and colour statistic of the module docstring, (n,) each:
-    ``dark`` and ``bright`` (the shares of pixels whose mean over channels is below and above the
-    ``extremes``), ``mean c`` and ``spread c`` per channel c, and with several
-    channels ``colour`` and ``colour detail`` (Fisher's z of the correlations)."""
+    ``dark`` and ``bright`` (the shares of pixels whose mean over channels is at most
+    :data:`EXTREME_TOLERANCE` above the low extreme, or below the high one, of ``extremes``),
+    ``mean c`` and ``spread c`` per channel c, and with several channels ``colour`` and ``colour
+    detail`` (Fisher's z of the correlations)."""
     x = np.asarray(images, np.float64)
     luminance = x.mean(axis=-1).reshape(len(x), -1)
     named: dict[str, np.ndarray] = {
-        "dark": np.mean(luminance < extremes[0], axis=1),
-        "bright": np.mean(luminance > extremes[1], axis=1),
+        "dark": np.mean(luminance <= extremes[0] + EXTREME_TOLERANCE, axis=1),
+        "bright": np.mean(luminance >= extremes[1] - EXTREME_TOLERANCE, axis=1),
     }
     for c in range(x.shape[-1]):
         named[f"mean {c}"] = x[..., c].mean(axis=(1, 2))
@@ -104,9 +114,11 @@ def statistics(images: np.ndarray, extremes: tuple[float, float]) -> dict[str, n
     return named
 
 
-def _widened(values: np.ndarray) -> tuple[float, float]:
+def _widened(name: str, values: np.ndarray) -> tuple[float, float]:
     low, high = float(values.min()), float(values.max())
     margin = MARGIN * max(high - low, MIN_RANGE)
+    if name in SHARES:  # a floor only where every real image has a background (MIN_RANGE of it)
+        return (SHARE_FLOOR * low if low >= MIN_RANGE else 0.0), high + margin
     return low - margin, high + margin
 
 
@@ -118,7 +130,7 @@ def reference(real: np.ndarray) -> Reference:
         threshold = float(STRUCTURE_FACTOR * leave_one_out_dcr(features).max())
     low, high = np.percentile(np.asarray(real, np.float64).mean(axis=-1), EXTREMES)
     extremes = (float(low), float(high))
-    ranges = {name: _widened(values) for name, values in statistics(real, extremes).items()}
+    ranges = {name: _widened(name, values) for name, values in statistics(real, extremes).items()}
     return Reference(features, threshold, detail_band(real), ranges, extremes)
 
 

@@ -97,7 +97,8 @@ class ClassSummary:
 
 @dataclass
 class SynthReport:
-    """What a finished run wrote."""
+    """What a finished run wrote; ``warnings``: what to say after its summary (a class whose
+    images are mostly broken)."""
 
     out: Path
     format: str
@@ -105,6 +106,7 @@ class SynthReport:
     skipped: list[tuple[str, str]]  # (path, reason)
     resumed: bool
     saved_generator: Path | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

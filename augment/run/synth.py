@@ -76,6 +76,7 @@ def run_synth(
         skipped,
         resumed,
         request.save_generator,
+        [warning for summary in assembled.summaries if (warning := broken_warning(summary)) is not None],
     )
     if jax.process_index() == 0:  # process 0 writes; the others computed the same result
         publish(context, assembled)
@@ -175,8 +176,8 @@ def assemble(context: RunContext, results: list[ClassResult], resumed: bool) -> 
     written = [len(r.images) for r in results]
     if sum(written) == 0:
         raise AugmentError(
-            "no synthetic image passed the quality gate (every one stayed far from its class's real images); "
-            "raise `steps`, or pass `quality_gate=False` to keep them anyway"
+            "no synthetic image passed the quality gate (every one was blurred, noisy or unlike its class's "
+            "real images); raise `steps`, or pass `quality_gate=False` to keep them anyway"
         )
     images = to_integer_pixels(np.concatenate([r.images for r in results]), dataset.bit_depth)
     # D's prediction strays slightly outside [0, 1] (it is a regression onto the labels)
@@ -250,36 +251,40 @@ def assemble(context: RunContext, results: list[ClassResult], resumed: bool) -> 
 
 
 def _say_what_was_written(summaries: list[ClassSummary], floor: float | None, say: Log) -> None:
-    """A warning per class whose images are mostly broken, were dropped or are nearer a real image
-    than the novelty floor."""
+    """A warning per class whose images were dropped or are nearer a real image than the novelty
+    floor (a class whose images are mostly broken is warned about last: :func:`broken_warning`)."""
     for s in summaries:
-        name = repr(s.class_name)
-        if s.broken > MOSTLY_BROKEN and s.checked:
-            say(
-                "warning",
-                f"class {name}: the quality gate rejected {s.rejected} of the {s.checked} images it checked "
-                f"({s.broken:.0%}): most of what this class's synthesis makes is broken (blurred, noisy or "
-                "unlike its real images); look at them before using them",
-            )
-        elif s.broken > MOSTLY_BROKEN:
-            say(
-                "warning",
-                f"class {name}: {s.blurred + s.noisy} of its {s.synthetic} images ({s.broken:.0%}) are "
-                f"blurred ({s.blurred}) or noisy ({s.noisy}): most of them are broken; look at them before "
-                "using them",
-            )
         if s.too_close:
             say(
                 "warning",
-                f"class {name}: {s.too_close} images are nearer a real image than the novelty floor "
-                f"({floor:.3g}): too few samples were farther away",
+                f"class {s.class_name!r}: {s.too_close} images are nearer a real image than the novelty "
+                f"floor ({floor:.3g}): too few samples were farther away",
             )
         if s.dropped:
             say(
                 "warning",
-                f"class {name}: {s.dropped} of {s.synthetic + s.dropped} images failed the quality gate "
-                "after re-synthesis and were left out",
+                f"class {s.class_name!r}: {s.dropped} of {s.synthetic + s.dropped} images failed the quality "
+                "gate after re-synthesis and were left out",
             )
+
+
+def broken_warning(summary: ClassSummary) -> str | None:
+    """The warning a run ends with for a class whose images are mostly broken (more than
+    :data:`~augment.realism.MOSTLY_BROKEN` of them), None for the others."""
+    if summary.broken <= MOSTLY_BROKEN:
+        return None
+    name = repr(summary.class_name)
+    if summary.checked:
+        what = (
+            f"the quality gate rejected {summary.rejected} of the {summary.checked} images it checked "
+            f"({summary.broken:.0%})"
+        )
+    else:
+        what = (
+            f"{summary.blurred + summary.noisy} of its {summary.synthetic} images ({summary.broken:.0%}) are "
+            f"blurred ({summary.blurred}) or noisy ({summary.noisy})"
+        )
+    return f"class {name}: {what}: most of what it makes is broken; look at the images before using them"
 
 
 def publish(context: RunContext, assembled: Assembled) -> None:
