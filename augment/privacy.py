@@ -129,7 +129,8 @@ def membership_verdict(auc: float, low: float) -> str:
     return "clearly"
 
 
-HELD_OUT_PER_CELL = 5  # k-means cells are as many as the held-out images allow at this many a cell
+HELD_OUT_PER_CELL = 5  # k-means cells are as many as the held-out and synthetic images allow at this
+TRAIN_PER_CELL = 3  # many a cell, and the training images at this many
 MIN_CELL = 2  # a cell counts when it holds at least this many held-out and synthetic images
 COPYING_Z = 1.645  # one-sided 5 % level of C_T's null distribution
 
@@ -139,8 +140,9 @@ def data_copying(
 ) -> dict[str, Any]:
     """The data-copying test of Meehan, Chaudhuri and Dasgupta (2020), and authenticity beside it.
 
-    The training images are cut into k-means cells (pixels; as many cells as the held-out images
-    fill with :data:`HELD_OUT_PER_CELL` each, at most one per training image). In each cell holding
+    The training images are cut into k-means cells (pixels; as many cells as the held-out images,
+    and the synthetic ones, fill with :data:`HELD_OUT_PER_CELL` each, and the training images with
+    :data:`TRAIN_PER_CELL`). In each cell holding
     at least :data:`MIN_CELL` held-out and synthetic images, the Mann-Whitney statistic U counts the
     pairs in which the synthetic image is farther from its nearest training image than the held-out
     one (ties half), and ``Z = (U - mn/2) / sqrt(mn(m + n + 1)/12)`` for m synthetic and n held-out
@@ -165,7 +167,16 @@ def data_copying(
     from sklearn.cluster import KMeans
 
     flat_train = np.asarray(train, np.float64).reshape(len(train), -1)
-    cells = int(max(1, min(len(train), len(holdout) // HELD_OUT_PER_CELL)))
+    cells = int(
+        max(
+            1,
+            min(
+                len(train) // TRAIN_PER_CELL,
+                len(holdout) // HELD_OUT_PER_CELL,
+                len(synthetic) // HELD_OUT_PER_CELL,
+            ),
+        )
+    )
     kmeans = KMeans(n_clusters=cells, n_init=10, random_state=seed).fit(flat_train)
     synthetic_cell = kmeans.predict(np.asarray(synthetic, np.float64).reshape(len(synthetic), -1))
     holdout_cell = kmeans.predict(np.asarray(holdout, np.float64).reshape(len(holdout), -1))

@@ -13,9 +13,10 @@ figures here do, with no downloaded weights, at the working size (docs/design.md
   twin (with ordinary folds twins make the classifier systematically wrong, far below 0.5). Two classifiers
   look at the images: one at the **pixels**, one at their **texture** (:func:`texture_features`:
   per-image histograms of intensities, of neighbouring-pixel differences and of gradient
-  orientations, the fine-detail share and the channels' correlation), which sees noise, grain and
-  blur that pixels hide. A grouped AUC still well below 0.5 means *hugging*: the synthetic images
-  sit closer to the training images than real images are to each other.
+  orientations, the mean gradient and the channels' correlation, on the grey levels a person
+  sees), which sees noise, grain and blur that pixels hide. A grouped pixel AUC still well below
+  0.5 means *hugging*: the synthetic images sit closer to the training images than real images
+  are to each other.
 - **High-frequency power ratio**: each image's share of spectral power beyond half the Nyquist
   radius (its mean removed), median over the synthetic images over the same median over the real
   ones. Below about 0.7 the synthetic images are smoother than the real ones; above about 1.3
@@ -117,6 +118,9 @@ def detail_counts(real: np.ndarray, synthetic: np.ndarray) -> dict[str, Any]:
 FLAT = 2.0 / 255.0
 _DIFFERENCE_EDGES = np.array([0.0, 2, 4, 8, 16, 32, 64, 128, 256]) / 255.0 + np.r_[0, [1e-9] * 8]
 _INTENSITY_BINS = 16
+# bins centred on k / 16, so that black, white and images stored in few levels sit mid-bin, where a
+# faint grain does not move them across an edge
+_INTENSITY_EDGES = (np.arange(_INTENSITY_BINS + 2) - 0.5) / _INTENSITY_BINS
 _ORIENTATION_BINS = 8
 
 
@@ -131,12 +135,11 @@ def _histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 def texture_features(images: np.ndarray) -> np.ndarray:
     """(n, H, W, C) in [0, 1] -> (n, d) statistics of texture and colour, not of where things are.
 
-    Per channel: the histogram of intensities (16 bins on [0, 1]) and of absolute differences
+    Per channel: the histogram of intensities (17 bins centred on k / 16) and of absolute differences
     between horizontally and vertically neighbouring pixels (8 bins, doubling from :data:`FLAT`, two
     grey levels of 8 bits); on the channels' mean: the histogram of gradient orientations (8 bins
     over [0, pi)) weighted by the gradient's magnitude beyond :data:`FLAT`, and the log of the
-    mean magnitude plus :data:`FLAT`; the fine-detail share
-    (:func:`high_frequency_share`); and, for several channels, the mean correlation between
+    mean of that plus :data:`FLAT`; and, for several channels, the mean correlation between
     channels over the pixels (1 for one channel).
     """
     x = np.asarray(images, np.float64)
@@ -144,7 +147,7 @@ def texture_features(images: np.ndarray) -> np.ndarray:
     parts = []
     for c in range(channels):
         v = x[..., c]
-        parts.append(_histogram(v.reshape(n, -1), np.linspace(0.0, 1.0 + 1e-9, _INTENSITY_BINS + 1)))
+        parts.append(_histogram(v.reshape(n, -1), _INTENSITY_EDGES))
         difference = np.concatenate(
             [np.abs(np.diff(v, axis=1)).reshape(n, -1), np.abs(np.diff(v, axis=2)).reshape(n, -1)], axis=1
         )
@@ -158,8 +161,7 @@ def texture_features(images: np.ndarray) -> np.ndarray:
     weighted = np.stack([np.bincount(i, w, _ORIENTATION_BINS) for i, w in zip(index, beyond, strict=True)])
     total = beyond.sum(axis=1, keepdims=True)
     parts.append(weighted / np.where(total > 0, total, 1.0))
-    parts.append(np.log(magnitude.mean(axis=1, keepdims=True) + FLAT))
-    parts.append(high_frequency_share(x)[:, None])
+    parts.append(np.log(beyond.mean(axis=1, keepdims=True) + FLAT))
     parts.append(channel_correlation(x)[:, None])
     return np.concatenate(parts, axis=1)
 

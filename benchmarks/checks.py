@@ -40,7 +40,7 @@ def _classes(data: RealDataset) -> dict[str, np.ndarray]:
 
 def cases(root: pathlib.Path) -> dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
     """Each case's (training, held-out) images by class, as augment reads them at 64 px (digits at
-    their own 8 px: 6 training and 30 held-out images of 0, 1 and 7)."""
+    their own 8 px, 8-bit: 6 training and 30 held-out images of 0, 1 and 7)."""
     found = {}
     for case in MRI_CASES:
         train, holdout = write_mri(root / case, case)
@@ -51,7 +51,8 @@ def cases(root: pathlib.Path) -> dict[str, tuple[dict[str, np.ndarray], dict[str
     train, holdout = write_he(root / "he")
     found["he"] = tuple(_classes(load_folder(folder, SIZE, "3")) for folder in (train, holdout))
     digits = load_digits()
-    images = (np.round(digits.images) / 16.0)[..., None].astype(np.float32)
+    # stored at 8 bits, as the bundled samples are and as augment stores synthetic images
+    images = (np.round(digits.images / 16.0 * 255) / 255)[..., None].astype(np.float32)
     found["digits"] = (
         {str(d): images[digits.target == d][:6] for d in (0, 1, 7)},
         {str(d): images[digits.target == d][6:36] for d in (0, 1, 7)},

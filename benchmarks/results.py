@@ -656,7 +656,8 @@ QUESTIONS: tuple[Question, ...] = (
             "The same cases: `augment evaluate`'s realism verdict (its first finding), the grouped C2STs on "
             "pixels and on texture, and the data-copying test with authenticity, for the held-out images "
             "scored as if synthetic (against the training images alone), copies of the training images "
-            "(within 0.002 of them) and each broken kind (against training and held-out images)."
+            "(a dither of half a grey level, stored at 8 bits) and each broken kind (against training and "
+            "held-out images)."
         ),
         commands=(".venv/bin/python benchmarks/checks.py --out benchmarks/checks.json",),
         sources=(Source("checks.json"),),

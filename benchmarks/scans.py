@@ -1,10 +1,11 @@
 """The scans benchmark: `augment synth` on real MRI slices at a working size, timed, then judged by
 `augment evaluate` against 16 held-out slices: held-out accuracy (SVC and logistic regression on
 pixels) for real only, real + synthetic, synthetic only and real + classic augmentation, privacy
-ratio, near-copies, the quality gate's counts, and realism: the classifier two-sample test (C2ST
-AUC of a logistic regression on pixels, real training + held-out slices against the synthetic
-ones), the high-frequency power ratio and pixel precision (augment.realism), and the stray bright
-pixels in the background (``stray_background``).
+ratio, near-copies, the quality gate's counts, realism: the classifier two-sample tests (grouped
+C2ST AUCs of logistic regressions on pixels and on texture, real training + held-out slices
+against the synthetic ones), the high-frequency power ratio, each class's blurred and noisy images
+and pixel precision (augment.realism), the data-copying test (C_T and authenticity,
+augment.privacy), and the stray bright pixels in the background (``stray_background``).
 
 Data: 24 axial slices (233x197) of the MNI152 T1 template in two classes, 16 held out, read
 through augment's NIfTI reader (``--slices png``: as 8-bit PNGs, how rows before 2026-12-06 were
@@ -180,6 +181,12 @@ def main() -> None:
         "realism": {
             "c2st_auc": figures["realism"]["c2st"]["auc"],
             "c2st_interval": figures["realism"]["c2st"]["auc_interval"],
+            "c2st_texture_auc": figures["realism"]["c2st_texture"]["auc"],
+            "c2st_texture_interval": figures["realism"]["c2st_texture"]["auc_interval"],
+            "per_class": {
+                name: {k: counts[k] for k in ("images", "blurred", "noisy")}
+                for name, counts in figures["realism"]["per_class"].items()
+            },
             "high_frequency_ratio": figures["realism"]["high_frequency"]["ratio"],
             "pixel_precision": figures["pixel"]["precision"],
             "verdict": figures["realism"]["verdict"],
@@ -187,6 +194,10 @@ def main() -> None:
         "stray_background": stray,
         "privacy_ratio": figures["privacy"]["privacy_ratio"],
         "near_copy_fraction": figures["privacy"]["near_copy_fraction"],
+        "data_copying": {
+            k: (figures["data_copying"] or {}).get(k)
+            for k in ("c_t", "z", "verdict", "authenticity", "authenticity_holdout")
+        },
         "membership_inference": {
             k: figures["membership_inference"][k] for k in ("auc", "auc_interval", "advantage", "verdict")
         },
