@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from augment import __version__
 from augment.errors import AugmentError, render
@@ -262,14 +263,14 @@ def synth(
 
             report = run_synth(request, progress, log)
     table = Table(
-        "class", "real", "written", "gate rejected", "dropped", "blurred/noisy", "<floor", "loss", "s",
-        title=f"wrote {report.out}",
+        Column("class", no_wrap=True), "real", "written", Column("rejected", no_wrap=True), "dropped",
+        "blur/noise", "<floor", "seconds", title=f"wrote {report.out}", box=box.SIMPLE_HEAD, pad_edge=False,
     )  # fmt: skip
     for c in report.classes:
         rejected = f"{c.rejected}/{c.checked} {c.rejected / c.checked:.0%}" if c.checked else "off"
         table.add_row(
-            c.class_name, str(c.real), str(c.synthetic), rejected, str(c.dropped),
-            f"{c.blurred}/{c.noisy}", str(c.too_close), f"{c.final_loss:.4f}", f"{c.seconds:.1f}",
+            c.class_name, str(c.real), str(c.synthetic), rejected, str(c.dropped), f"{c.blurred}/{c.noisy}",
+            str(c.too_close), f"{c.seconds:.1f}",
         )  # fmt: skip
     console.print(table)
     for warning in report.warnings:  # the last word on a class whose images are mostly broken
