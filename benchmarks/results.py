@@ -638,30 +638,21 @@ SCAN_RUNS: tuple[tuple[str, str, str], ...] = (
 
 QUESTIONS: tuple[Question, ...] = (
     Question(
-        title="Do the checks catch obvious failures and pass real images? (gate)",
+        title="Do the checks catch obvious failures and pass real images?",
         about=(
-            "No synthesis: the quality gate of each class of every suite case (benchmarks/suite_data.py), "
+            "No synthesis: on each class of every suite case (benchmarks/suite_data.py), the quality gate, "
             "referenced on its training images, applied to its held-out real images and to broken images "
             "made from its training images (noise, colour noise smoothed over a pixel, smooth blobs, the "
-            "class's mean image, speckle, fragments, a veil of noise). At 64 px; the digits at their 8 px. "
-            "The held-out H&E tiles are another specimen (stardist's image)."
+            "class's mean image, speckle, fragments, a veil of noise); then per case `augment evaluate`'s "
+            "realism verdict (its first finding), the grouped C2STs on pixels and on texture, and the "
+            "data-copying test with authenticity, for the held-out images scored as if synthetic (against "
+            "the training images alone), copies of the training images (a dither of half a grey level, "
+            "stored at 8 bits) and each broken kind (against training and held-out images). At 64 px; the "
+            "digits at their 8 px. The held-out H&E tiles are another specimen (stardist's image)."
         ),
         commands=(".venv/bin/python benchmarks/checks.py --out benchmarks/checks.json",),
         sources=(Source("checks.json"),),
-        table=checks_gate_table,
-    ),
-    Question(
-        title="Do the checks catch obvious failures and pass real images? (realism and copying)",
-        about=(
-            "The same cases: `augment evaluate`'s realism verdict (its first finding), the grouped C2STs on "
-            "pixels and on texture, and the data-copying test with authenticity, for the held-out images "
-            "scored as if synthetic (against the training images alone), copies of the training images "
-            "(a dither of half a grey level, stored at 8 bits) and each broken kind (against training and "
-            "held-out images)."
-        ),
-        commands=(".venv/bin/python benchmarks/checks.py --out benchmarks/checks.json",),
-        sources=(Source("checks.json"),),
-        table=checks_verdict_table,
+        table=lambda loaded: checks_gate_table(loaded) + "\n\n" + checks_verdict_table(loaded),
     ),
     Question(
         title="Does synthetic data help a classifier, and is it new? (digits)",

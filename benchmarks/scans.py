@@ -13,6 +13,12 @@ made; benchmarks/mri_slices.py; needs ``.venv/bin/pip install nilearn``, benchma
 
     .venv/bin/python benchmarks/scans.py --size 64 --n 120 --out benchmarks/scans_64.json
 
+``--case`` runs a case of the suite instead (benchmarks/suite_data.py: ``axial``, ``coronal``,
+``sagittal`` and the other MRI pairs through the NIfTI reader with their slice axis, or ``he``,
+CMU-1 H&E tiles held out against stardist's H&E image, RGB):
+
+    .venv/bin/python benchmarks/scans.py --case coronal --size 64 --n 24 --grid /tmp/coronal.png
+
 ``--mode generator`` runs generator mode instead of direct mode (its defaults, as ``augment synth
 --mode generator``); ``--augment-real-to``, ``--novelty-floor`` and the other options override a
 default, and ``--set FIELD=VALUE`` (``discriminator.FIELD=VALUE``) any field of the mode's
@@ -32,20 +38,24 @@ import time
 import numpy as np
 from harness import save
 from mri_slices import FORMS, READING, write_slices
+from suite_data import MRI_CASES, mri_reading, write_he, write_mri
 
 from augment.evaluation import evaluate
 from augment.gantk.modes import MODES
 from augment.io.dataset import from_integer_pixels
 from augment.io.folder import load_folder
+from augment.io.readers import DEFAULT_READING
 from augment.io.writers import read_output
 from augment.report import grid_picture
 from augment.run import SynthRequest, run_synth
 
 
-def save_grid(path: pathlib.Path, synthetic, train: pathlib.Path, columns: int = 6) -> None:
-    """Per class, a row of real training slices and a row of synthetic ones, at the working size."""
+def save_grid(
+    path: pathlib.Path, synthetic, train: pathlib.Path, columns: int = 6, reading=READING, channels: str = "1"
+) -> None:
+    """Per class, a row of real training images and a row of synthetic ones, at the working size."""
     size = synthetic.images.shape[1]
-    real = load_folder(train, size, "1", read_settings=READING)
+    real = load_folder(train, size, channels, read_settings=reading)
     made = from_integer_pixels(synthetic.images)
     rows = []
     for k, name in enumerate(synthetic.class_names):
@@ -58,14 +68,16 @@ DARK = 0.05
 """A pixel is dark below this share of the brightest real pixel."""
 
 
-def stray_background(synthetic, train: pathlib.Path, holdout: pathlib.Path) -> dict[str, int]:
+def stray_background(
+    synthetic, train: pathlib.Path, holdout: pathlib.Path, reading=READING
+) -> dict[str, int]:
     """Bright synthetic pixels where every real slice is dark: the pixels that are dark (below
     :data:`DARK` of the brightest real pixel) in every training and held-out slice of the image's
     class at the working size, and are not dark in the synthetic image. ``images``: how many images
     have one; ``pixels``: how many there are in all."""
     size = synthetic.images.shape[1]
     images = from_integer_pixels(synthetic.images)[..., 0]  # (N, S, S) in [0, 1]
-    folders = [load_folder(folder, size, "1", read_settings=READING) for folder in (train, holdout)]
+    folders = [load_folder(folder, size, "1", read_settings=reading) for folder in (train, holdout)]
     brightest = max(float(real.images.max()) for real in folders)
     per_image = np.zeros(len(images), np.int64)
     for k, name in enumerate(synthetic.class_names):
@@ -114,6 +126,11 @@ def main() -> None:
         "--augment-real-to", type=int, default=None, help="the real side's posed copies (default: by size)"
     )
     parser.add_argument("--novelty-floor", type=float, default=None, help="percentile (default: by size)")
+    parser.add_argument(
+        "--case", choices=["template", *MRI_CASES, "he"], default="template",
+        help="the data: the axial template slices of --split and --slices (as before), a suite case "
+        "(benchmarks/suite_data.py), or H&E tiles",
+    )  # fmt: skip
     parser.add_argument("--split", choices=["distant", "adjacent"], default="distant")
     parser.add_argument("--slices", choices=FORMS, default="nifti", help="how the slices are written")
     parser.add_argument(
@@ -126,7 +143,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         root = pathlib.Path(scratch)
-        train, holdout = write_slices(root / "mri", args.split, args.slices)
+        reading, channels = READING, "1"
+        if args.case in MRI_CASES:
+            train, holdout = write_mri(root / args.case, args.case)
+            reading = mri_reading(args.case)
+        elif args.case == "he":
+            train, holdout = write_he(root / "he")
+            reading, channels = DEFAULT_READING, "3"
+        else:
+            train, holdout = write_slices(root / "mri", args.split, args.slices)
         out = root / "synthetic.h5"
         options: dict = {}  # the library's option names, as `augment synth` passes them
         if args.no_convergence_stop:
@@ -144,7 +169,7 @@ def main() -> None:
         request = SynthRequest(
             input_folder=train, out=out, mode=args.mode, n=args.n, size=args.size, seed=args.seed,
             config=config, quality_gate=not args.no_quality_gate, novelty_floor=args.novelty_floor,
-            read_settings=READING,
+            read_settings=reading, channels=channels,
         )  # fmt: skip
         start = time.perf_counter()
         report = run_synth(request)
@@ -152,13 +177,14 @@ def main() -> None:
         synthetic = read_output(out)
         provenance = synthetic.provenance
         if args.grid:
-            save_grid(args.grid, synthetic, train)
+            save_grid(args.grid, synthetic, train, reading=reading, channels=channels)
         if args.keep:
             shutil.copyfile(out, args.keep)
         figures = evaluate(out, train, holdout).figures
-        stray = stray_background(synthetic, train, holdout)
+        stray = None if channels == "3" else stray_background(synthetic, train, holdout, reading)
     result = {
         "size": args.size,
+        "case": args.case,
         "split": args.split,
         "slices": args.slices,
         "n": args.n,
