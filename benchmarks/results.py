@@ -209,6 +209,39 @@ def scans_table(loaded: Sequence[tuple[Source, dict]]) -> str:
     )
 
 
+def suite_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    """One row per case and class: what the gate did, what was written, and the case's figures."""
+    rows = []
+    for source, d in loaded:
+        realism, svc = d["realism"], d["utility"]["svc"]
+        copying = d.get("data_copying") or {}
+        for c in d["classes"]:
+            counts = realism["per_class"].get(c["class_name"], {})
+            rows.append(
+                [
+                    f"{d['case']}, {d['mode']}",
+                    str(d["seed"]),
+                    c["class_name"],
+                    f"{c['rejected']}/{c['checked']}",
+                    f"{c['synthetic']} ({c['dropped']})",
+                    f"{counts.get('blurred', '—')} / {counts.get('noisy', '—')}",
+                    f"{realism['c2st_auc']:.2f} / {realism['c2st_texture_auc']:.2f}",
+                    f"{realism['high_frequency_ratio']:.2f}",
+                    f"{copying.get('verdict')} ({copying.get('c_t') or 0:.1f})",
+                    f"{d['membership_inference']['auc']:.2f}",
+                    " / ".join(f"{svc[k]:.3f}" for k in ("real", "real+synthetic", "real+augmented")),
+                    f"{d['wall_seconds']:.0f}",
+                    measured(source, d),
+                ]
+            )
+    header = [
+        "case, mode", "seed", "class", "gate rejected / checked", "written (dropped)", "blurred / noisy",
+        "C2ST pixels / texture", "high-freq. ratio", "data copying (C_T)", "membership AUC",
+        "SVC real / real+syn / real+aug", "wall s", "measured",
+    ]  # fmt: skip
+    return markdown(header, rows)
+
+
 # ----------------------------------------------------------------------------- speed and memory
 
 

@@ -67,6 +67,19 @@ def save_grid(
 DARK = 0.05
 """A pixel is dark below this share of the brightest real pixel."""
 
+CLASS_FIELDS = (
+    "class_name",
+    "real",
+    "synthetic",
+    "checked",
+    "rejected",
+    "dropped",
+    "blurred",
+    "noisy",
+    "too_close",
+)
+"""What a result keeps of each class's provenance entry."""
+
 
 def stray_background(
     synthetic, train: pathlib.Path, holdout: pathlib.Path, reading=READING
@@ -203,6 +216,7 @@ def main() -> None:
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "written": sum(c.synthetic for c in report.classes),
         "gate": provenance["quality_gate"],
+        "classes": [{k: c.get(k) for k in CLASS_FIELDS} for c in provenance["classes"]],
         "utility": figures["utility"],
         "realism": {
             "c2st_auc": figures["realism"]["c2st"]["auc"],
