@@ -213,7 +213,7 @@ def suite_table(loaded: Sequence[tuple[Source, dict]]) -> str:
     """One row per case and class: what the gate did, what was written, and the case's figures."""
     rows = []
     for source, d in loaded:
-        realism, svc = d["realism"], d["utility"]["svc"]
+        realism, svc = d["realism"], (d["utility"] or {}).get("svc", {})
         copying = d.get("data_copying") or {}
         for c in d["classes"]:
             counts = realism["per_class"].get(c["class_name"], {})
@@ -229,7 +229,10 @@ def suite_table(loaded: Sequence[tuple[Source, dict]]) -> str:
                     f"{realism['high_frequency_ratio']:.2f}",
                     f"{copying.get('verdict')} ({copying.get('c_t') or 0:.1f})",
                     f"{d['membership_inference']['auc']:.2f}",
-                    " / ".join(f"{svc[k]:.3f}" for k in ("real", "real+synthetic", "real+augmented")),
+                    " / ".join(
+                        f"{svc[k]:.3f}" if k in svc else "—"
+                        for k in ("real", "real+synthetic", "real+augmented")
+                    ),
                     f"{d['wall_seconds']:.0f}",
                     measured(source, d),
                 ]
@@ -669,6 +672,8 @@ SCAN_RUNS: tuple[tuple[str, str, str], ...] = (
 )
 """(row label, `benchmarks/scans.py` arguments, result file) of the scans table."""
 
+_SUITE_CASES = ("axial", "axial-adjacent", "coronal", "coronal-middle", "sagittal", "he")
+
 QUESTIONS: tuple[Question, ...] = (
     Question(
         title="Do the checks catch obvious failures and pass real images?",
@@ -686,6 +691,24 @@ QUESTIONS: tuple[Question, ...] = (
         commands=(".venv/bin/python benchmarks/checks.py --out benchmarks/checks.json",),
         sources=(Source("checks.json"),),
         table=lambda loaded: checks_gate_table(loaded) + "\n\n" + checks_verdict_table(loaded),
+    ),
+    Question(
+        title="Where direct mode's defaults stand on the suite",
+        about=(
+            "`augment synth` with direct mode's defaults on each suite case (benchmarks/suite_data.py) at 64 "
+            "px, 12 real images a class, 12 synthetic images a class asked for, judged by `augment evaluate` "
+            "against the held-out images, one row per class: what the quality gate rejected of the images "
+            "it checked, what was written and dropped, the blurred and noisy images written, and the "
+            "case's grouped C2STs, high-frequency ratio, data-copying test, membership AUC and held-out "
+            "accuracy. One seed: the starting point for making the defaults hold on every case."
+        ),
+        commands=tuple(
+            f".venv/bin/python benchmarks/scans.py --case {case} --size 64 --n 24 --seed 0 "
+            f"--out benchmarks/suite_{case}_direct_s0.json"
+            for case in _SUITE_CASES
+        ),
+        sources=tuple(Source(f"suite_{case}_direct_s0.json") for case in _SUITE_CASES),
+        table=suite_table,
     ),
     Question(
         title="Does synthetic data help a classifier, and is it new? (digits)",
