@@ -153,6 +153,23 @@ def test_failures_are_replaced_by_passing_images_and_the_rest_dropped():
     )  # the passing ones kept theirs
 
 
+def test_a_mostly_broken_class_gets_the_closing_warning_and_the_others_none():
+    from augment.run.request import ClassSummary
+    from augment.run.synth import broken_warning
+
+    gated = ClassSummary("frontal", 12, 12, 0.7, 1.0, rejected=20, dropped=0, checked=36)
+    assert broken_warning(gated) == (
+        "class 'frontal': the quality gate rejected 20 of the 36 images it checked (56%): most of what "
+        "it makes is broken; look at the images before using them"
+    )
+    ungated = ClassSummary("occipital", 12, 10, 0.7, 1.0, blurred=4, noisy=2)
+    assert broken_warning(ungated) == (
+        "class 'occipital': 6 of its 10 images (60%) are blurred (4) or noisy (2): most of what it makes "
+        "is broken; look at the images before using them"
+    )
+    assert broken_warning(ClassSummary("fine", 12, 12, 0.7, 1.0, rejected=18, checked=36)) is None
+
+
 @pytest.mark.slow
 def test_synth_reports_the_gate_in_its_summary_and_provenance(tmp_path):
     from pathlib import Path

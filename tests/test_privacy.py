@@ -113,6 +113,15 @@ def test_the_data_copying_test_against_an_independent_computation():
             _independent_c_t(synthetic, train, holdout, _kmeans_cells(train, record["cells"])), abs=1e-9
         )
     assert data_copying(copies, train, holdout)["c_t"] < -3
+    # authenticity, the long way: each image against its nearest training image's own nearest other
+    flat = train.reshape(len(train), -1)
+    between = np.sqrt(((flat[:, None] - flat[None]) ** 2).mean(axis=2))
+    np.fill_diagonal(between, np.inf)
+    for images, key in ((fresh, "authenticity"), (holdout, "authenticity_holdout")):
+        to_train = np.sqrt(((images.reshape(len(images), -1)[:, None] - flat[None]) ** 2).mean(axis=2))
+        nearest = to_train.argmin(axis=1)
+        expected = np.mean(to_train.min(axis=1) > between.min(axis=1)[nearest])
+        assert data_copying(fresh, train, holdout)[key] == pytest.approx(expected, abs=1e-12)
     # authenticity: copies are nearer their training image than it is to its neighbour; held-out
     # images mostly are not
     assert data_copying(copies, train, holdout)["authenticity"] < 0.1
