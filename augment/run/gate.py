@@ -57,8 +57,8 @@ MARGIN = 1.5  # a statistic's range is widened by this many times its width on e
 MIN_RANGE = 0.1  # the smallest width a range is widened by (intensities in [0, 1]; Fisher's z)
 EXTREMES = (0.1, 99.9)  # percentiles of all the class's real pixels: darker or brighter is extreme
 EXTREME_TOLERANCE = 0.02  # a pixel this near an extreme counts as at it (a faint background is black)
-SHARES = ("dark",)
-SHARE_FLOOR = 0.25
+SHARES = ("dark",)  # statistics whose lower bound is a floor, not the widened range
+SHARE_FLOOR = 0.25  # that floor, as a share of the real images' least
 CORRELATION_CLIP = 0.999  # correlations are compared as Fisher's z of at most this (a grey image's 1)
 STRUCTURE_FACTOR = 2.0
 GATE_ROUNDS = 2
@@ -70,7 +70,7 @@ RULE = (
     f"images' (else it is blurred or noisy); each channel's mean and spread, "
     f"the shares of pixels within {EXTREME_TOLERANCE:g} of or beyond the {EXTREMES[0]:g}th and "
     f"{EXTREMES[1]:g}th percentiles of the real pixels (the dark share at least {SHARE_FLOOR:g} times "
-    f"the real images' least), and for colour images "
+    f"the real images' least where they have a background), and for colour images "
     f"the channels' correlation over pixels and over neighbouring-pixel differences, lie within the "
     f"real images' range widened by {MARGIN:g} times its width (at least {MIN_RANGE:g}) on each side; "
     f"and its nearest real image in the {FEATURES} feature space is at most {STRUCTURE_FACTOR:g} "
