@@ -89,15 +89,19 @@ def high_frequency_share(images: np.ndarray, cutoff: float = HIGH_FREQUENCY_CUTO
 def detail_band(real: np.ndarray) -> tuple[float, float]:
     """(low, high): the fine-detail shares below which an image of the class of ``real`` (n, H, W,
     C) is blurred and above which it is noisy (the module docstring)."""
-    share = high_frequency_share(real)
-    return float(BLURRED_BELOW * share.min()), float(NOISY_ABOVE * share.max())
+    return _band(high_frequency_share(real))
+
+
+def _band(real_shares: np.ndarray) -> tuple[float, float]:
+    return float(BLURRED_BELOW * real_shares.min()), float(NOISY_ABOVE * real_shares.max())
 
 
 def detail_counts(real: np.ndarray, synthetic: np.ndarray) -> dict[str, Any]:
     """How many of ``synthetic`` (M, H, W, C) are blurred and how many noisy against their class's
     ``real`` images (n, H, W, C): ``images``, ``blurred``, ``noisy``, their shares, the ``band``
     and the median fine-detail shares of both sets."""
-    low, high = detail_band(real)
+    real_share = high_frequency_share(real)
+    low, high = _band(real_share)
     share = high_frequency_share(synthetic)
     count = len(share)
     blurred, noisy = int(np.sum(share < low)), int(np.sum(share > high))
@@ -108,7 +112,7 @@ def detail_counts(real: np.ndarray, synthetic: np.ndarray) -> dict[str, Any]:
         "blurred_share": blurred / count if count else 0.0,
         "noisy_share": noisy / count if count else 0.0,
         "band": [low, high],
-        "real_median": float(np.median(high_frequency_share(real))),
+        "real_median": float(np.median(real_share)),
         "synthetic_median": float(np.median(share)) if count else None,
     }
 
@@ -238,47 +242,64 @@ def c2st(
       nearest real image's fold), ``real`` and ``synthetic`` counts, the ``features`` and the
       ``classifier``; ``auc`` is None with fewer than 2 images on a side.
     """
+    return c2sts(real, synthetic, seed, folds, (features,))[features]
+
+
+def c2sts(
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    seed: int = 0,
+    folds: int = C2ST_FOLDS,
+    features: Sequence[str] = CLASSIFIERS,
+) -> dict[str, dict[str, Any]]:
+    """:func:`c2st` for each of ``features``, by name, on one grouping of the images into folds."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    if features not in CLASSIFIERS:
-        raise ValueError(f"features must be one of {CLASSIFIERS}, got {features!r}")
+    for name in features:
+        if name not in CLASSIFIERS:
+            raise ValueError(f"features must be one of {CLASSIFIERS}, got {name!r}")
     folds = int(min(folds, len(real), len(synthetic)))
-    record: dict[str, Any] = {
-        "classifier": (
-            f"logistic regression on {features} (C={C2ST_C}, classes weighted equally), {folds}-fold "
-            "cross-validated"
-        ),
-        "features": features,
-        "folds": folds,
-        "grouped": None,
-        "real": len(real),
-        "synthetic": len(synthetic),
-        "auc": None,
-        "auc_interval": None,
+    records: dict[str, dict[str, Any]] = {
+        name: {
+            "classifier": (
+                f"logistic regression on {name} (C={C2ST_C}, classes weighted equally), {folds}-fold "
+                "cross-validated"
+            ),
+            "features": name,
+            "folds": folds,
+            "grouped": None,
+            "real": len(real),
+            "synthetic": len(synthetic),
+            "auc": None,
+            "auc_interval": None,
+        }
+        for name in features
     }
     if folds < 2:
-        return record
+        return records
     images = np.concatenate([np.asarray(real, np.float64), np.asarray(synthetic, np.float64)])
-    x = _flat(images) if features == "pixels" else texture_features(images)
     y = np.concatenate([np.ones(len(real), np.int64), np.zeros(len(synthetic), np.int64)])
-    fold, record["grouped"] = _fold_of(real, synthetic, folds, seed)
-    scores = np.zeros(len(y))
-    for f in range(folds):
-        train, test = fold != f, fold == f
-        if not test.any():
-            continue
-        # balanced: a fold that takes out more of one kind leaves its training part leaning the
-        # other way, which with few images pushes every held-out score the wrong way (below 0.5)
-        model = LogisticRegression(C=C2ST_C, max_iter=2000, class_weight="balanced")
-        if features == "texture":
-            model = make_pipeline(StandardScaler(), model)
-        scores[test] = model.fit(x[train], y[train]).decision_function(x[test])
-    positive, negative = scores[y == 1], scores[y == 0]
-    record["auc"] = auc_of_scores(positive, negative)
-    record["auc_interval"] = list(bootstrap_auc_interval(pairwise_wins(positive, negative), seed))
-    return record
+    fold, grouped = _fold_of(real, synthetic, folds, seed)
+    for name, record in records.items():
+        x = _flat(images) if name == "pixels" else texture_features(images)
+        scores = np.zeros(len(y))
+        for f in range(folds):
+            train, test = fold != f, fold == f
+            if not test.any():
+                continue
+            # balanced: a fold that takes out more of one kind leaves its training part leaning the
+            # other way, which with few images pushes every held-out score the wrong way (below 0.5)
+            model = LogisticRegression(C=C2ST_C, max_iter=2000, class_weight="balanced")
+            if name == "texture":
+                model = make_pipeline(StandardScaler(), model)
+            scores[test] = model.fit(x[train], y[train]).decision_function(x[test])
+        positive, negative = scores[y == 1], scores[y == 0]
+        record["grouped"] = grouped
+        record["auc"] = auc_of_scores(positive, negative)
+        record["auc_interval"] = list(bootstrap_auc_interval(pairwise_wins(positive, negative), seed))
+    return records
 
 
 def high_frequency_ratio(real: np.ndarray, synthetic: np.ndarray) -> dict[str, Any]:
@@ -333,18 +354,17 @@ def realism_verdict(
     """
     known = {name: test["auc"] for name, test in tests.items() if test.get("auc") is not None}
     # hugging is where things are: the pixel classifier's (texture statistics ignore position)
-    below = [
-        name
-        for name in known
-        if name == "pixels"
-        and known[name] < HUGGING
-        and (tests[name].get("auc_interval") or [0.0, 0.0])[1] < 0.5
-    ]
+    pixels = known.get("pixels")
+    hugging = (
+        pixels is not None
+        and pixels < HUGGING
+        and (tests["pixels"].get("auc_interval") or [0.0, 0.0])[1] < 0.5
+    )
     if not known:
         return "too few images to test whether a classifier can tell the synthetic images from the real ones"
     findings = _broken_findings(per_class or {})
     shown = f"AUC on {', '.join(f'{name} {auc:.2f}' for name, auc in known.items())}"
-    worst, lowest = max(known.values()), min(known[name] for name in below) if below else 0.5
+    worst = max(known.values())
     if worst >= EASY_TO_TELL:
         tell = (
             4.0 + worst,
@@ -355,9 +375,9 @@ def realism_verdict(
             2.0 + worst,
             f"a simple classifier tells these images from the real ones more often than not ({shown})",
         )
-    elif below:
+    elif hugging and pixels is not None:
         tell = (
-            3.5 + (0.5 - lowest),
+            3.5 + (0.5 - pixels),
             f"they hug the training images ({shown}, below chance): closer to the training images than "
             "real images are to each other",
         )
@@ -396,7 +416,7 @@ def realism(
       classes: per class, (name, its real training images, its synthetic images): the blurred and
         noisy counts (:func:`detail_counts`).
     """
-    tests = {name: c2st(real, synthetic, seed, features=name) for name in CLASSIFIERS}
+    tests = c2sts(real, synthetic, seed)
     spectrum = high_frequency_ratio(real, synthetic)
     per_class = {name: detail_counts(own_real, own) for name, own_real, own in classes if len(own_real)}
     return {
