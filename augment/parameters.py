@@ -87,6 +87,7 @@ SCAN_NOVELTY_FLOOR = 40.0  # direct mode's above SCAN_SIZE
 SCAN_GENERATOR_NOVELTY_FLOOR = 50.0  # generator mode's above SCAN_SIZE
 GENERATOR_STEPS, GENERATOR_BATCH = 1000, 64  # generator mode's training up to SCAN_SIZE
 SCAN_GENERATOR_STEPS, SCAN_GENERATOR_BATCH = 4000, 16  # and above it: more, smaller, cheaper steps
+SCAN_DIRECT_STEPS, SCAN_DIRECT_START = 50, "warped"  # direct mode above SCAN_SIZE: deformed real images
 POLISH_STEPS = 50  # direct-mode steps each generator sample takes before synth writes it, up to SCAN_SIZE
 COARSE_SIZE = 32  # direct mode runs coarse to fine above this many pixels, from this size
 CPU_SIZE_CAP, ACCELERATOR_SIZE_CAP, MAX_SIZE = 64, 128, 256  # the default size's caps; the largest size
@@ -114,7 +115,8 @@ _DECLARED = [
         "steps",
         "Steps per synthetic batch (direct) or per generator.",
         per_mode={DIRECT: 300, GENERATOR: GENERATOR_STEPS},
-        shown=f"300; generator mode {GENERATOR_STEPS}, above {SCAN_SIZE} px {SCAN_GENERATOR_STEPS}",
+        shown=f"300, above {SCAN_SIZE} px {SCAN_DIRECT_STEPS}; generator mode {GENERATOR_STEPS}, "
+        f"above {SCAN_SIZE} px {SCAN_GENERATOR_STEPS}",
     ),
     Parameter(
         "batch_size",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 NEAR_COPY_PERCENTILE = 5.0
+SAME_IMAGE = 0.5 / 255  # RMS distance below which two images are the same (half a grey level of 8 bits)
 
 
 def _flat(images: np.ndarray) -> np.ndarray:
@@ -62,12 +63,25 @@ def leave_one_out_dcr(real: np.ndarray) -> np.ndarray:
     return d.min(axis=1)
 
 
+def distinct(images: np.ndarray) -> np.ndarray:
+    """``images`` (n, H, W, C) without those within :data:`SAME_IMAGE` (RMS) of an earlier one:
+    the same image twice (a file copied, the mirror-image slices of a symmetric template) is one
+    image, not two that lie at distance 0 from each other."""
+    if len(images) < 2:
+        return images
+    d = pairwise_rms_distance(images, images)
+    earlier = np.tril(d < SAME_IMAGE, k=-1).any(axis=1)
+    return images[~earlier]
+
+
 def leave_one_out_threshold(train: np.ndarray, percentile: float = NEAR_COPY_PERCENTILE) -> float | None:
     """The near-copy distance without a holdout: the ``percentile`` (default the 5th) of the
-    leave-one-out nearest distances among the training images (None with fewer than two)."""
-    if len(train) < 2:
+    leave-one-out nearest distances among the distinct training images (:func:`distinct`; None
+    with fewer than two)."""
+    unique = distinct(np.asarray(train))
+    if len(unique) < 2:
         return None
-    return float(np.percentile(leave_one_out_dcr(train), percentile))
+    return float(np.percentile(leave_one_out_dcr(unique), percentile))
 
 
 def privacy(synthetic: np.ndarray, train: np.ndarray, holdout: np.ndarray | None = None) -> dict:

@@ -115,8 +115,11 @@ def with_overrides(config, assignments: list[str]):
             value = type(current)(text)
         elif text.lower() in ("true", "false"):  # a switch left at None (e.g. convergence_stop)
             value = text.lower() == "true"
-        else:  # a field left at None: a number
-            value = float(text) if "." in text else int(text)
+        else:  # a field left at None: a number, or a name (e.g. start)
+            try:
+                value = float(text) if "." in text else int(text)
+            except ValueError:
+                value = text
         target = dataclasses.replace(target, **{name: value})
         config = dataclasses.replace(config, discriminator=target) if owner else target
     return config
@@ -206,6 +209,7 @@ def main() -> None:
         "quality_gate": not args.no_quality_gate,
         "overrides": args.set,
         "schedule": provenance["synthesis"].get("schedule"),
+        "start": provenance["config"].get("start"),
         "convergence_stop": not args.no_convergence_stop,
         "real_batch_size": provenance["config"]["real_batch_size"],
         "augment_real_to": provenance["config"]["augment_real_to"],

@@ -630,7 +630,7 @@ def test_help_shows_every_default(runner):
     for default in (
         "(500)",
         "(32; generator mode 64, above 16 px 16)",
-        "(300; generator mode 1000, above 16 px 4000)",
+        "(300, above 16 px 50; generator mode 1000, above 16 px 4000)",
         "(200; above 16 px: 0)",
         "(60 (direct; 40 above 16 px) / 60 (generator; 50 above 16 px))",
         "(median shorter side, at most 64 on a CPU, 128 on a GPU)",

@@ -77,7 +77,7 @@ def test_steps_chunks_and_problems_share_one_compilation(threes):
     )  # chunks of 3, 3, 1
     calls = []
     result = synthesize(threes, 13, config, jax.random.PRNGKey(0), progress=lambda *a: calls.append(a))
-    compiled = direct._compiled_problem(dataclasses.replace(config, steps=1), 8, 1)
+    compiled = direct._compiled_problem(dataclasses.replace(config, steps=1, start="noise"), 8, 1)
     assert compiled.run_lanes(Placement.single().mesh)._cache_size() == 1
     assert compiled.evaluate._cache_size() == 1
     # 13 images in batches of at most 8: two problems of 7, one image dropped

@@ -49,8 +49,13 @@ def test_level_sizes_halve_down_to_the_coarse_size_and_no_lower_than_the_discrim
     assert level_sizes(32, 32, 8) == [32]
     assert level_sizes(20, 8, 8) == [10, 20]  # 5 would be below the discriminator's 8
     assert level_sizes(128, 0, 8) == [128]  # coarse_size 0: single scale
-    assert schedule(64, SynthesisConfig()) == [(32, 300), (64, 40)]
-    assert schedule(28, SynthesisConfig()) == [(28, 300)]
+    assert schedule(64, SynthesisConfig(start="noise", steps=300)) == [(32, 300), (64, 40)]
+    assert schedule(28, SynthesisConfig(start="noise", steps=300)) == [(28, 300)]
+    # the defaults: up to the scan size 300 steps from noise, above it 50 from deformed real
+    # images at the working size alone
+    assert schedule(16, SynthesisConfig()) == [(16, 300)]
+    assert schedule(64, SynthesisConfig()) == [(64, 50)]
+    assert schedule(128, SynthesisConfig(steps=80)) == [(128, 80)]
 
 
 @pytest.mark.slow
@@ -170,7 +175,7 @@ def test_a_snapshot_of_another_schedule_is_refused(threes16):
 
 
 @pytest.mark.slow
-def test_synth_at_64_pixels_runs_coarse_to_fine_and_records_the_schedule(tmp_path, digits):
+def test_synth_at_64_pixels_starts_from_deformed_real_images_and_records_the_schedule(tmp_path, digits):
     images, labels = digits
     folder = tmp_path / "scans"
     for digit in (0, 1):
@@ -204,11 +209,10 @@ def test_synth_at_64_pixels_runs_coarse_to_fine_and_records_the_schedule(tmp_pat
         assert f["images"].shape == (2, 64, 64, 1)
         provenance = json.loads(f["provenance"][()])
     written = read_output(out)
-    assert provenance["synthesis"]["schedule"] == [
-        {"size": 32, "steps": 6, "architecture": "paper-gray"},
-        {"size": 64, "steps": 40, "architecture": "strided-gray"},
-    ]
-    assert provenance["classes"][0]["loss"]["steps"] == 46
+    # a deformed real image is an image at the working size already: one level, no coarse one
+    assert provenance["synthesis"]["schedule"] == [{"size": 64, "steps": 6, "architecture": "strided-gray"}]
+    assert provenance["classes"][0]["loss"]["steps"] == 6
+    assert provenance["config"]["start"] == "warped"
     # a scan size: the real side is the real images themselves, the floor the scans' percentile
     assert provenance["config"]["augment_real_to"] == 0
     assert provenance["novelty_floor"]["percentile"] == SCAN_NOVELTY_PERCENTILE

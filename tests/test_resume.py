@@ -3,6 +3,7 @@ real `augment synth` process is killed with SIGKILL."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pathlib
@@ -37,10 +38,12 @@ class Stop(Exception):
     pass
 
 
+@pytest.mark.parametrize("start", ["noise", "warped"])
 @pytest.mark.parametrize("stop_after", [1, 3, 4])  # mid-problem, at a problem's end, mid second problem
-def test_a_resumed_synthesis_equals_the_uninterrupted_one(threes, stop_after):
+def test_a_resumed_synthesis_equals_the_uninterrupted_one(threes, stop_after, start):
     key = jax.random.PRNGKey(5)
-    whole = synthesize(threes, 8, CONFIG, key)  # two problems of four images, chunks of 5, 5, 2 steps
+    config = dataclasses.replace(CONFIG, start=start)
+    whole = synthesize(threes, 8, config, key)  # two problems of four images, chunks of 5, 5, 2 steps
     saved: list[SynthesisSnapshot] = []
 
     def checkpoint(snapshot):
@@ -49,8 +52,8 @@ def test_a_resumed_synthesis_equals_the_uninterrupted_one(threes, stop_after):
             raise Stop
 
     with pytest.raises(Stop):
-        synthesize(threes, 8, CONFIG, key, checkpoint=checkpoint)
-    resumed = synthesize(threes, 8, CONFIG, key, resume=saved[-1])
+        synthesize(threes, 8, config, key, checkpoint=checkpoint)
+    resumed = synthesize(threes, 8, config, key, resume=saved[-1])
     np.testing.assert_array_equal(resumed.images, whole.images)
     np.testing.assert_array_equal(resumed.realness, whole.realness)
     np.testing.assert_array_equal(resumed.loss_history, whole.loss_history)

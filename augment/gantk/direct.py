@@ -62,9 +62,11 @@ from augment.gantk.direct_snapshot import (
 from augment.gantk.discriminator import real_batch
 from augment.gantk.loop import check_finite, chunk_of_steps, real_gram
 from augment.gantk.placement import LANE_AXIS, Placement
-from augment.quality import leave_one_out_threshold, pairwise_rms_distance
+from augment.gantk.starts import STARTS
+from augment.quality import SAME_IMAGE, leave_one_out_threshold, pairwise_rms_distance
 
 Array = jax.Array
+START_STREAM = 0x737472  # fold_in constant: the start's key, apart from the problems' own
 UNBATCHED_SINGLE_LANE = True
 """Run a device's single lane (every CPU run) without ``vmap``: it saves the batching. It was
 added after a segmentation fault of XLA's CPU compiler in the gradient of the halved self-kernel
@@ -293,23 +295,38 @@ def synthesize(
     image_shape = tuple(real.shape[1:])
     originals = np.asarray(real)
     config = scan_defaults(config, image_shape[0])
-    assert config.augment_real_to is not None  # scan_defaults resolves it
+    steps, start = config.steps, config.start
+    assert config.augment_real_to is not None and steps is not None and start is not None  # resolved
     real = discriminator_real_set(
         key, real, config.augment_real_to, config.augment_rotation, config.augment_shift
     )
     # The step count does not change what is compiled: one compilation serves every --steps.
-    compiled = _compiled_problem(dataclasses.replace(config, steps=1), image_shape[0], image_shape[-1])
+    compiled = _compiled_problem(
+        dataclasses.replace(config, steps=1, start="noise"), image_shape[0], image_shape[-1]
+    )
     gram = compiled.gram(real)
-    bounds = pixel_bounds(config, real)  # computed once: every step clips to them
-    real_lanes, gram_lanes = placement.replicated(real), placement.replicated(gram)
-    bound_lanes = tuple(placement.replicated(b) for b in bounds)
     if near_copy_threshold is None:
         near_copy_threshold = leave_one_out_threshold(originals)
     guarded = config.novelty_stop and near_copy_threshold is not None
+    bounds = pixel_bounds(config, real)  # computed once: every step clips to them
+    if initial is None:
+        start_key = jax.random.fold_in(key, START_STREAM)
+        initial = STARTS[start](
+            start_key,
+            originals,
+            problems * per_problem,
+            near_copy_threshold,
+            (np.asarray(bounds[0]), np.asarray(bounds[1])),
+        )
+    real_lanes, gram_lanes = placement.replicated(real), placement.replicated(gram)
+    bound_lanes = tuple(placement.replicated(b) for b in bounds)
 
     def near_copies(images: np.ndarray) -> np.ndarray:
-        """(n_s,) bool: which images are near-copies of a real image of the class."""
-        return pairwise_rms_distance(images, originals).min(axis=1) < near_copy_threshold
+        """(n_s,) bool: which images are near-copies of a real image of the class; within half a
+        grey level of the floor counts as within it, so that the image as stored (rounded to
+        whole levels, at most that far from it) is beyond the floor too."""
+        assert near_copy_threshold is not None  # called only with a floor (guarded)
+        return pairwise_rms_distance(images, originals).min(axis=1) < near_copy_threshold + SAME_IMAGE
 
     problem_keys = [jax.random.split(k) for k in jax.random.split(key, problems)]  # (init, eval)
 
@@ -330,7 +347,7 @@ def synthesize(
         return RunningProblem([np.asarray(v) for v in leaves], [], synthetic if guarded else None), treedef
 
     template, treedef = fresh(0)  # the shapes a saved state must have, and the filler of idle lanes
-    snapshot = checked_snapshot(resume, template, problems, per_problem, image_shape, guarded, config.steps)
+    snapshot = checked_snapshot(resume, template, problems, per_problem, image_shape, guarded, steps)
     slots: list[int | None] = [None] * placement.lanes  # which problem each lane holds
     queue = [p for p in range(problems) if p not in snapshot.finished]
 
@@ -356,10 +373,7 @@ def synthesize(
             break
         running = [None if p is None else snapshot.running[p] for p in slots]
         num_steps = np.asarray(
-            [
-                0 if run is None else min(config.chunk_steps, config.steps - len(run.history))
-                for run in running
-            ],
+            [0 if run is None else min(config.chunk_steps, steps - len(run.history)) for run in running],
             np.int32,
         )
         stacked = [
@@ -394,22 +408,20 @@ def synthesize(
             run.history.extend(chunk_losses.tolist())
             if near is not None and run.novel is not None:
                 run.novel = np.where(near[:, None, None, None], run.novel, images)
-            if len(run.history) >= config.steps or (
-                config.convergence_stop and converged(run.history, config)
-            ):
+            if len(run.history) >= steps or (config.convergence_stop and converged(run.history, config)):
                 finish(lane, images)
                 snapshot.milestone = True
         if checkpoint is not None:
             checkpoint(snapshot)
         if progress is not None:
-            steps_done = config.steps * len(snapshot.finished) + sum(
+            steps_done = steps * len(snapshot.finished) + sum(
                 len(r.history) for r in snapshot.running.values()
             )
             last = next(float(losses[i, n - 1]) for i, n in enumerate(num_steps) if n > 0)
-            progress(steps_done, config.steps * problems, len(snapshot.finished), problems, last)
+            progress(steps_done, steps * problems, len(snapshot.finished), problems, last)
 
     finished = [snapshot.finished[p] for p in range(problems)]
-    loss_history = np.full((problems, config.steps), np.nan, np.float32)
+    loss_history = np.full((problems, steps), np.nan, np.float32)
     for p, solved in enumerate(finished):
         loss_history[p, : len(solved.history)] = solved.history
     return SynthesisResult(

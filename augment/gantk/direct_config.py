@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from augment import parameters
 from augment.errors import one_of
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
+from augment.gantk.starts import STARTS
 
 OPTIMIZERS = ("adam", "gd")
 
@@ -18,10 +20,15 @@ class SynthesisConfig(FlatRecord):
     """Everything that decides what direct-mode synthesis computes (recorded in provenance).
 
     The discriminator follows the published GA-NTK settings; the optimiser is Adam on pixels
-    (clean images within a few hundred steps, docs/design.md). ``chunk_steps`` is how often the
-    novelty stop looks at a batch (and progress is reported): it changes the result. Above
-    ``coarse_size`` pixels a side, synthesis runs coarse to fine: ``steps`` at the coarsest level,
-    ``refine_steps`` at each doubling (:mod:`augment.gantk.multiscale`; 0: one level). With
+    (clean images within a few hundred steps, docs/design.md). ``start`` is where the images
+    start (:data:`~augment.gantk.starts.STARTS`); it and ``steps`` are left at None to be decided
+    by the working size (:data:`SIZE_DEFAULTS`, :func:`~augment.gantk.augmentation.scan_defaults`):
+    300 steps from noise up to :data:`~augment.parameters.SCAN_SIZE` pixels, 50 steps from
+    deformed real images above it (docs/design.md, "Where the images start"). ``chunk_steps`` is
+    how often the novelty stop looks at a batch (and progress is reported): it changes the result.
+    From noise, above ``coarse_size`` pixels a side, synthesis runs coarse to fine: ``steps`` at
+    the coarsest level, ``refine_steps`` at each doubling (:mod:`augment.gantk.multiscale`; 0: one
+    level); a start that is an image already runs at the working size alone. With
     ``convergence_stop`` a batch ends once its loss fell by less than ``convergence_tolerance``
     (relative) over its last ``convergence_window`` steps, checked after every chunk; a level with
     no more steps than the window never stops early. ``None`` (the default) turns it on for runs
@@ -33,11 +40,17 @@ class SynthesisConfig(FlatRecord):
     bright pixels of the starting noise in the background (docs/design.md, "Sharp scans").
     """
 
+    SIZE_DEFAULTS: ClassVar[dict[str, tuple[Any, Any]]] = {
+        "steps": (300, parameters.SCAN_DIRECT_STEPS),
+        "start": ("noise", parameters.SCAN_DIRECT_START),
+    }
+
     discriminator: DiscriminatorConfig = dataclasses.field(default_factory=DiscriminatorConfig)
     optimizer: str = "adam"
     learning_rate: float = 0.01
     noise: float = 0.0
-    steps: int = 300
+    start: str | None = None  # None: by working size (SIZE_DEFAULTS, scan_defaults)
+    steps: int | None = None  # None: by working size (SIZE_DEFAULTS, scan_defaults)
     batch_size: int = 32
     chunk_steps: int = 10
     augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (scan_defaults)
@@ -59,7 +72,11 @@ class SynthesisConfig(FlatRecord):
                     self.optimizer in OPTIMIZERS,
                     f"`optimizer` must be {one_of(OPTIMIZERS)}, got {self.optimizer!r}",
                 ),
-                (self.steps >= 1, f"`steps` must be at least 1, got {self.steps}"),
+                (
+                    self.start is None or self.start in STARTS,
+                    f"`start` must be {one_of(tuple(STARTS))}, got {self.start!r}",
+                ),
+                (self.steps is None or self.steps >= 1, f"`steps` must be at least 1, got {self.steps}"),
                 (
                     self.batch_size >= 1,
                     f"`batch_size` must be at least 1, got {self.batch_size}",

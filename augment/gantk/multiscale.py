@@ -5,7 +5,7 @@ A step's cost is linear in the pixels (docs/design.md, "Measured facts"), so syn
 size S is reached by levels: the coarsest is S halved until it is at most ``coarse_size`` (at
 least the discriminator's smallest size), and each level doubles it, the last being S itself.
 
-- Level 0 runs :func:`~augment.gantk.direct.synthesize` for ``config.steps`` steps from noise on
+- Level 0 runs :func:`~augment.gantk.direct.synthesize` for ``config.steps`` steps from its start on
   the real images resized to its size (antialiased), with its own augmented real set, Gram matrix
   and novelty stop (its floor the same percentile of the real images' leave-one-out distances at
   that size).
@@ -59,8 +59,12 @@ def level_sizes(image_size: int, coarse_size: int, min_size: int) -> list[int]:
 
 def schedule(image_size: int, config: SynthesisConfig) -> list[tuple[int, int]]:
     """``(size, steps)`` of every level: ``config.steps`` at the coarsest, ``config.refine_steps``
-    at each finer one."""
-    sizes = level_sizes(image_size, config.coarse_size, config.discriminator.min_size)
+    at each finer one (the size's defaults resolved, :func:`scan_defaults`). A start other than
+    noise is an image at the working size already: one level."""
+    config = scan_defaults(config, image_size)
+    assert config.steps is not None  # scan_defaults resolves it
+    coarse_size = config.coarse_size if config.start == "noise" else 0
+    sizes = level_sizes(image_size, coarse_size, config.discriminator.min_size)
     return [(size, config.steps if k == 0 else config.refine_steps) for k, size in enumerate(sizes)]
 
 

@@ -9,7 +9,13 @@ from typing import Any, TypeVar
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import augmented_size, is_scan_size, planned_augment_real_to, scan_defaults
+from augment.gantk.augmentation import (
+    SCAN_SIZE,
+    augmented_size,
+    is_scan_size,
+    planned_augment_real_to,
+    scan_defaults,
+)
 from augment.gantk.direct import plan_problems
 from augment.gantk.direct_config import SCAN_NOVELTY_PERCENTILE, SynthesisConfig
 from augment.gantk.loop import GRAM_BLOCK
@@ -84,11 +90,20 @@ class DirectMode(Mode):
 
     def describe(self, config: SynthesisConfig, image_shape: tuple[int, int, int]) -> dict[str, Any]:
         levels = schedule(image_shape[0], config)
-        return {
-            "schedule": schedule_record(config.discriminator, levels, image_shape[-1]),
-            "rule": "coarse to fine: steps at the coarsest size, refine_steps at each doubling; "
-            "each level starts from the previous one's images resized up",
-        }
+        sized = scan_defaults(config, image_shape[0])
+        if sized.start != "noise":
+            rule = (
+                f"{sized.start} start: each image starts as a real image of its class, deformed until it "
+                "is beyond the novelty floor (else from noise), and takes steps at the working size; "
+                f"the default above {SCAN_SIZE} px, where the optimisation from noise ends as a blend "
+                "of the noise or blur it started from and a fading copy"
+            )
+        else:
+            rule = (
+                "noise start, coarse to fine: steps at the coarsest size, refine_steps at each doubling; "
+                "each level starts from the previous one's images resized up"
+            )
+        return {"schedule": schedule_record(config.discriminator, levels, image_shape[-1]), "rule": rule}
 
 
 def _own_snapshot(snapshot: Snapshot | None, kind: type[T]) -> T | None:
