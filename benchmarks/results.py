@@ -219,7 +219,7 @@ def suite_table(loaded: Sequence[tuple[Source, dict]]) -> str:
             counts = realism["per_class"].get(c["class_name"], {})
             rows.append(
                 [
-                    f"{d['case']}, {d['mode']}",
+                    f"{d['case']}, {d['mode']}, {_start_of(d)} start",
                     str(d["seed"]),
                     c["class_name"],
                     f"{c['rejected']}/{c['checked']}",
@@ -241,6 +241,49 @@ def suite_table(loaded: Sequence[tuple[Source, dict]]) -> str:
         "case, mode", "seed", "class", "gate rejected / checked", "written (dropped)", "blurred / noisy",
         "C2ST pixels / texture", "high-freq. ratio", "data copying (C_T)", "membership AUC",
         "SVC real / real+syn / real+aug", "wall s", "measured",
+    ]  # fmt: skip
+    return markdown(header, rows)
+
+
+def _start_of(d: dict) -> str:
+    """Where a suite run's images started: recorded since the start became a setting; before it,
+    every run started from noise."""
+    return d.get("start") or "noise"
+
+
+def starts_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    """One row per case, class and start, over the seeds: mean ± standard error of the gate's
+    rejected share, the written blurred and noisy images, the C2STs and the membership AUC; the
+    worst seed's dropped images. (Time is the side-by-side 500-image pair's, not these runs'.)"""
+    groups: dict[tuple[str, str, str], list[tuple[dict, dict]]] = {}
+    for _, d in loaded:
+        for c in d["classes"]:
+            groups.setdefault((d["case"], c["class_name"], _start_of(d)), []).append((d, c))
+
+    def spread(values: Sequence[float], digits: int = 2) -> str:
+        mean, se = mean_se(values)
+        return f"{mean:.{digits}f} ± {se:.{digits}f}"
+
+    rows = []
+    for (case, name, start), runs in groups.items():
+        per_class = [d["realism"]["per_class"].get(name, {}) for d, _ in runs]
+        rows.append(
+            [
+                case,
+                name,
+                start,
+                str(len(runs)),
+                spread([c["rejected"] / max(c["checked"], 1) for _, c in runs]),
+                str(max(c["dropped"] for _, c in runs)),
+                spread([p.get("blurred", 0) + p.get("noisy", 0) for p in per_class], 1),
+                spread([d["realism"]["c2st_auc"] for d, _ in runs]),
+                spread([d["realism"]["c2st_texture_auc"] for d, _ in runs]),
+                spread([d["membership_inference"]["auc"] for d, _ in runs]),
+            ]
+        )
+    header = [
+        "case", "class", "start", "seeds", "gate rejected share", "most dropped", "blurred + noisy written",
+        "C2ST pixels", "C2ST texture", "membership AUC",
     ]  # fmt: skip
     return markdown(header, rows)
 
@@ -673,6 +716,7 @@ SCAN_RUNS: tuple[tuple[str, str, str], ...] = (
 """(row label, `benchmarks/scans.py` arguments, result file) of the scans table."""
 
 _SUITE_CASES = ("axial", "axial-adjacent", "coronal", "coronal-middle", "sagittal", "he")
+_SUITE_SEEDS = (0, 1, 2)
 
 QUESTIONS: tuple[Question, ...] = (
     Question(
@@ -697,17 +741,63 @@ QUESTIONS: tuple[Question, ...] = (
         about=(
             "`augment synth` with direct mode's defaults on each suite case (benchmarks/suite_data.py) at 64 "
             "px, 12 real images a class, 12 synthetic images a class asked for, judged by `augment evaluate` "
-            "against the held-out images, one row per class: what the quality gate rejected of the images "
-            "it checked, what was written and dropped, the blurred and noisy images written, and the "
+            "against the held-out images, one row per class and seed: what the quality gate rejected of the "
+            "images it checked, what was written and dropped, the blurred and noisy images written, and the "
             "case's grouped C2STs, high-frequency ratio, data-copying test, membership AUC and held-out "
-            "accuracy. One seed: the starting point for making the defaults hold on every case."
+            'accuracy. Above 16 px the defaults start from deformed real images (docs/design.md, "Where '
+            'the images start"). Grids of seed 0, real above synthetic: docs/suite_<case>.png.'
         ),
         commands=tuple(
-            f".venv/bin/python benchmarks/scans.py --case {case} --size 64 --n 24 --seed 0 "
-            f"--out benchmarks/suite_{case}_direct_s0.json"
+            f".venv/bin/python benchmarks/scans.py --case {case} --size 64 --n 24 --seed {seed} "
+            + (f"--grid docs/suite_{case}.png " if seed == 0 else "")
+            + f"--out benchmarks/suite_{case}_direct_s{seed}.json"
+            for seed in _SUITE_SEEDS
             for case in _SUITE_CASES
         ),
-        sources=tuple(Source(f"suite_{case}_direct_s0.json") for case in _SUITE_CASES),
+        sources=tuple(
+            Source(f"suite_{case}_direct_s{seed}.json") for case in _SUITE_CASES for seed in _SUITE_SEEDS
+        ),
+        table=suite_table,
+    ),
+    Question(
+        title="Where the images start: deformed real images against noise, on the suite",
+        about=(
+            "The same runs as the defaults' rows above, beside the same runs started from uniform noise "
+            "with 300 steps coarse to fine (the defaults before, `--set start=noise --set steps=300`), "
+            "per case and class over seeds 0–2, mean ± standard error (times: the 500-image pair below; "
+            "these runs shared the machine with other work). Gate rejected share: of the images the gate "
+            "checked (its re-syntheses included); most dropped: the worst seed's images the gate could not "
+            "replace."
+        ),
+        commands=tuple(
+            f".venv/bin/python benchmarks/scans.py --case {case} --size 64 --n 24 --seed {seed} "
+            f"--set start=noise --set steps=300 --out benchmarks/suite_{case}_noise_s{seed}.json"
+            for seed in _SUITE_SEEDS
+            for case in _SUITE_CASES
+        ),
+        sources=tuple(
+            Source(f"suite_{case}_{start}_s{seed}.json")
+            for case in _SUITE_CASES
+            for start in ("direct", "noise")
+            for seed in _SUITE_SEEDS
+        ),
+        table=starts_table,
+    ),
+    Question(
+        title="500 images at 64 px: deformed real starts against noise, side by side",
+        about=(
+            "`augment synth --n 500` on the coronal case at 64 px with direct mode's defaults (deformed real "
+            "starts, 50 steps at 64 px) and with the defaults before (noise, 300 steps coarse to fine), one "
+            "after the other on one otherwise idle machine, each judged as in the suite's rows. Wall "
+            "seconds: synth alone, the gate's re-syntheses included."
+        ),
+        commands=(
+            ".venv/bin/python benchmarks/scans.py --case coronal --size 64 --n 500 --seed 0 "
+            "--out benchmarks/scans_coronal_n500_warped.json",
+            ".venv/bin/python benchmarks/scans.py --case coronal --size 64 --n 500 --seed 0 "
+            "--set start=noise --set steps=300 --out benchmarks/scans_coronal_n500_noise.json",
+        ),
+        sources=(Source("scans_coronal_n500_warped.json"), Source("scans_coronal_n500_noise.json")),
         table=suite_table,
     ),
     Question(
