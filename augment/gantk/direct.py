@@ -50,6 +50,7 @@ import optax
 
 from augment.errors import AugmentError
 from augment.gantk.augmentation import discriminator_real_set, scan_defaults
+from augment.gantk.channels import is_grey, keep_grey
 from augment.gantk.config import DiscriminatorConfig
 from augment.gantk.direct_config import SynthesisConfig
 from augment.gantk.direct_snapshot import (
@@ -109,8 +110,9 @@ class CompiledProblem(NamedTuple):
     """The jitted pieces of one configuration (see :func:`_compiled_problem`)."""
 
     init_state: Callable  # (key, n_synthetic, image_shape) -> ProblemState
-    # mesh -> jitted (states, real_all, gram_all, low, high, (lanes,) num_steps)
-    #   -> (states, (lanes, chunk_steps) losses); low and high: pixel_bounds, (S, S, C) each
+    # mesh -> jitted (states, real_all, gram_all, low, high, grey, (lanes,) num_steps)
+    #   -> (states, (lanes, chunk_steps) losses); low and high: pixel_bounds, (S, S, C) each;
+    #   grey: () bool, the class is grey in colour (augment.gantk.channels)
     run_lanes: Callable
     evaluate: Callable  # (synthetic, real_all, gram_all, key) -> (loss, (n_s,) realness)
     gram: Callable  # (real_all,) -> (n, n) NTK of the real set, GRAM_BLOCK rows at a time
@@ -149,7 +151,7 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, channels: int = 
 
     value_and_grad = jax.value_and_grad(loss_fn, has_aux=True)
 
-    def step(state: ProblemState, real_all, gram_all, low, high):
+    def step(state: ProblemState, real_all, gram_all, low, high, grey):
         key, batch_key, noise_key = jax.random.split(state.key, 3)
         real, gram = real_batch(batch_key, real_all, gram_all, real_batch_size)
         (loss, _), grad = value_and_grad(state.synthetic, real, gram)
@@ -158,7 +160,7 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, channels: int = 
         if config.noise > 0:
             scale = config.noise / (1.0 + state.step.astype(synthetic.dtype)) ** 0.55
             synthetic = synthetic + scale * jax.random.normal(noise_key, synthetic.shape, synthetic.dtype)
-        synthetic = jnp.clip(synthetic, low, high)
+        synthetic = jnp.clip(keep_grey(synthetic, grey), low, high)
         return ProblemState(synthetic, opt_state, key, state.step + 1), loss
 
     def init_state(key, n_synthetic, image_shape):
@@ -186,13 +188,13 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, channels: int = 
         lane's result depends only on its own inputs, so nothing needs the check.
         """
 
-        def local(states, real_all, gram_all, low, high, num_steps):
+        def local(states, real_all, gram_all, low, high, grey, num_steps):
             if num_steps.shape[0] == 1 and UNBATCHED_SINGLE_LANE:
                 state = jax.tree_util.tree_map(lambda v: v[0], states)
-                state, losses = run_chunk(state, real_all, gram_all, low, high, num_steps[0])
+                state, losses = run_chunk(state, real_all, gram_all, low, high, grey, num_steps[0])
                 return jax.tree_util.tree_map(lambda v: v[None], (state, losses))
-            return jax.vmap(run_chunk, in_axes=(0, None, None, None, None, 0))(
-                states, real_all, gram_all, low, high, num_steps
+            return jax.vmap(run_chunk, in_axes=(0, None, None, None, None, None, 0))(
+                states, real_all, gram_all, low, high, grey, num_steps
             )
 
         lanes, whole = jax.sharding.PartitionSpec(LANE_AXIS), jax.sharding.PartitionSpec()
@@ -200,7 +202,7 @@ def _compiled_problem(config: SynthesisConfig, image_size: int, channels: int = 
             jax.shard_map(
                 local,
                 mesh=mesh,
-                in_specs=(lanes, whole, whole, whole, whole, lanes),
+                in_specs=(lanes, whole, whole, whole, whole, whole, lanes),
                 out_specs=(lanes, lanes),
                 check_vma=False,
             )
@@ -244,7 +246,7 @@ def xla_step_bytes(
     real, gram = np.zeros((n_real, *image_shape), np.float32), np.eye(n_real, dtype=np.float32)
     low, high = np.zeros(image_shape, np.float32), np.ones(image_shape, np.float32)
     run_lanes = compiled.run_lanes(Placement.single().mesh)
-    lowered = run_lanes.lower(lanes, real, gram, low, high, np.ones(1, np.int32))
+    lowered = run_lanes.lower(lanes, real, gram, low, high, np.asarray(False), np.ones(1, np.int32))
     return int(lowered.compile().memory_analysis().temp_size_in_bytes)
 
 
@@ -309,6 +311,7 @@ def synthesize(
         near_copy_threshold = leave_one_out_threshold(originals)
     guarded = config.novelty_stop and near_copy_threshold is not None
     bounds = pixel_bounds(config, real)  # computed once: every step clips to them
+    grey = np.asarray(is_grey(originals))  # every step keeps a grey class grey
     if initial is None:
         start_key = jax.random.fold_in(key, START_STREAM)
         initial = STARTS[start](
@@ -319,7 +322,7 @@ def synthesize(
             (np.asarray(bounds[0]), np.asarray(bounds[1])),
         )
     real_lanes, gram_lanes = placement.replicated(real), placement.replicated(gram)
-    bound_lanes = tuple(placement.replicated(b) for b in bounds)
+    bound_lanes = (*(placement.replicated(b) for b in bounds), placement.replicated(grey))
 
     def near_copies(images: np.ndarray) -> np.ndarray:
         """(n_s,) bool: which images are near-copies of a real image of the class; within half a
@@ -341,7 +344,8 @@ def synthesize(
         start = state.synthetic
         if initial is not None:  # Adam's state starts at zero whatever the pixels
             start = jnp.asarray(initial[problem * per_problem : (problem + 1) * per_problem], jnp.float32)
-        state = state._replace(synthetic=jnp.clip(start, *bounds))  # within the bounds every step keeps
+        # as every step leaves an image: grey for a grey class, within the bounds
+        state = state._replace(synthetic=jnp.clip(keep_grey(start, grey), *bounds))
         leaves, treedef = jax.tree_util.tree_flatten(state)
         synthetic = np.asarray(state.synthetic)  # the initial noise is each image's first novel version
         return RunningProblem([np.asarray(v) for v in leaves], [], synthetic if guarded else None), treedef

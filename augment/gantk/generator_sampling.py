@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from augment.errors import AugmentError
+from augment.gantk.channels import is_grey, keep_grey
 from augment.gantk.direct import ProgressFn, plan_problems, synthesize
 from augment.gantk.direct_config import SynthesisConfig
 from augment.gantk.generator import TrainedGenerator, compiled_generator, sized
@@ -114,9 +115,10 @@ def generate(
 
     Realness is the discriminator's "real" prediction for each image when it is trained, as in
     training, on one generator batch (``config.batch_size`` images) against a real batch of the
-    class. The samples are drawn in whole batches: without ``floor``, the images are the first
-    ``n`` rows of ``sample(generator, n rounded up to whole batches, key')`` (``key'`` the first
-    half of ``jax.random.split(key)``).
+    class. A class whose real images are grey in a colour run gets grey samples (every pixel the
+    mean of its channels, :mod:`augment.gantk.channels`). The samples are drawn in whole batches:
+    without ``floor``, the images are the first ``n`` rows of ``sample(generator, n rounded up to
+    whole batches, key')`` (``key'`` the first half of ``jax.random.split(key)``).
 
     With ``floor``, a sample whose RMS distance to its nearest image of ``real_images`` is below
     it is left out and others are drawn in its place: up to :data:`NOVELTY_ROUNDS` pools of that
@@ -144,12 +146,16 @@ def generate(
     batches = math.ceil(n / batch)
     pool_size = batches * batch
     sample_key, score_key = jax.random.split(key)
+    grey = is_grey(np.asarray(real))
+
+    def draw(pool_key: Array) -> np.ndarray:
+        images = sample(generator, pool_size, pool_key)
+        return np.asarray(keep_grey(images, True)) if grey else images
+
     if floor is None:
-        images, too_close = sample(generator, pool_size, sample_key), 0
+        images, too_close = draw(sample_key), 0
     else:
-        images, far = far_enough_pools(
-            lambda pool_key: sample(generator, pool_size, pool_key), np.asarray(real), floor, sample_key
-        )
+        images, far = far_enough_pools(draw, np.asarray(real), floor, sample_key)
         too_close = max(0, n - far)
     polish_steps = sized(config.polish_steps, "polish_steps")
     if polish_steps > 0:

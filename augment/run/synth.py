@@ -14,6 +14,7 @@ import jax
 import numpy as np
 
 from augment.errors import AugmentError
+from augment.gantk.channels import is_grey
 from augment.gantk.modes import ClassResult, ClassTask, Snapshot
 from augment.io.atomic import check_free_space
 from augment.io.dataset import (
@@ -213,6 +214,7 @@ def assemble(context: RunContext, results: list[ClassResult], resumed: bool) -> 
         {
             **dataclasses.asdict(s),
             "broken_share": s.broken,
+            "grey": is_grey(dataset.images[dataset.labels == k]),
             "loss": losses[k],
             **({"gate": results[k].gate} if results[k].gate else {}),
         }
