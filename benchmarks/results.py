@@ -288,6 +288,18 @@ def starts_table(loaded: Sequence[tuple[Source, dict]]) -> str:
     return markdown(header, rows)
 
 
+def warp_reach_table(loaded: Sequence[tuple[Source, dict]]) -> str:
+    """One row per case and class: the floor, each strength's share of deformations beyond it
+    (and the real images with one), and the shares of fresh real images beyond it."""
+    (_, d), rows = loaded[0], []
+    for c in d["classes"]:
+        reached = [f"{s['beyond']:.2f} ({s['sources_reaching']}/{c['real']})" for s in c["strengths"]]
+        fresh = "; ".join(f"{kind} {f['beyond']:.2f} of {f['images']}" for kind, f in c["fresh"].items())
+        rows.append([c["case"], c["class_name"], f"{c['floor']:.3f}", *reached, fresh])
+    strengths = [f"beyond at strength {s['strength']:g}" for s in d["classes"][0]["strengths"]]
+    return markdown(["case", "class", "floor (RMS)", *strengths, "fresh real images beyond"], rows)
+
+
 # ----------------------------------------------------------------------------- speed and memory
 
 
@@ -782,6 +794,24 @@ QUESTIONS: tuple[Question, ...] = (
             for seed in _SUITE_SEEDS
         ),
         table=starts_table,
+    ),
+    Question(
+        title="How far deformed real images get from the real images, against the novelty floor",
+        about=(
+            "No synthesis: per class of each suite case at 64 px, the novelty floor direct mode keeps above "
+            "16 px (the 40th percentile of the case's real images' leave-one-out nearest distances), and "
+            "for the warped start's deformation at 1, 2, 4 and 8 times its first strength, the share of 8 "
+            "deformations of each real image (clipped to the pixel envelope) beyond the floor, with the "
+            "real images that have at least one; then the share of fresh real images beyond it: the "
+            "held-out images and, for H&E, the 34 CMU-1 tiles the training folder left out. Grid, H&E "
+            "tiles above their deformations at each strength: docs/warp_strengths_he.jpg."
+        ),
+        commands=(
+            ".venv/bin/python benchmarks/warp_reach.py --grid docs/warp_strengths_he.jpg "
+            "--out benchmarks/warp_reach.json",
+        ),
+        sources=(Source("warp_reach.json"),),
+        table=warp_reach_table,
     ),
     Question(
         title="500 images at 64 px: deformed real starts against noise, side by side",

@@ -119,7 +119,13 @@ def tissue_tiles(image: np.ndarray, tile: int = TILE, limit: int | None = None) 
             piece = image[y : y + tile, x : x + tile]
             if (piece.mean(axis=-1) < 200).mean() >= TISSUE:
                 tiles.append(piece)
-    return tiles if limit is None else tiles[:: max(1, len(tiles) // limit)][:limit]
+    return tiles if limit is None else [tiles[i] for i in spread(len(tiles), limit)]
+
+
+def spread(count: int, limit: int) -> list[int]:
+    """Which of ``count`` tiles in raster order :func:`tissue_tiles` keeps for a ``limit``: every
+    ``count // limit``-th, at most ``limit``."""
+    return list(range(0, count, max(1, count // limit)))[:limit]
 
 
 def write_he(
