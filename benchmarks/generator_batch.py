@@ -15,15 +15,15 @@ import statistics
 import jax
 from harness import Timer, save
 
-from augment.gantk.augmentation import scan_defaults
 from augment.gantk.generator import GeneratorConfig, compiled_generator
+from augment.gantk.resolution import at_size
 
 SETTINGS = ((64, 1000), (32, 2000), (16, 4000))  # (samples per step, steps): 1000 of 64 was the default
 
 
 def seconds_per_step(size: int, batch: int, chunks: int) -> float:
     """Seconds per step over ``chunks`` compiled chunks, after one chunk of warm-up."""
-    config = dataclasses.replace(scan_defaults(GeneratorConfig(steps=1), size), batch_size=batch)
+    config = dataclasses.replace(at_size(GeneratorConfig(steps=1), size), batch_size=batch)
     compiled = compiled_generator(config, (size, size, 1))
     real = jax.random.uniform(jax.random.PRNGKey(1), (12, size, size, 1))
     gram = compiled.gram(real)

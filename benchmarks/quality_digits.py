@@ -38,10 +38,10 @@ from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
 from augment.gantk import SynthesisConfig, synthesize
-from augment.gantk.augmentation import scan_defaults
 from augment.gantk.generator import GeneratorConfig, train_generator
 from augment.gantk.generator_sampling import generate, sample
 from augment.gantk.modes import MODES
+from augment.gantk.resolution import at_size
 from augment.privacy import membership_inference
 from augment.quality import leave_one_out_threshold, nearest_real, privacy
 
@@ -169,7 +169,7 @@ def ga_ntk_generator(
                 ]
             _TRAINED[(trains_as, seed)] = (trained, training.seconds)
         generators, train_seconds = _TRAINED[(trains_as, seed)]
-        polish_steps = scan_defaults(config, real.shape[1]).polish_steps if polish else 0
+        polish_steps = at_size(config, real.shape[1]).polish_steps if polish else 0
         generators = [
             g._replace(config=dataclasses.replace(g.config, polish_steps=polish_steps)) for g in generators
         ]

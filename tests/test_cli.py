@@ -672,3 +672,23 @@ def test_the_novelty_floor_is_a_percentage(runner, tmp_path):
     result = synth(runner, SAMPLES, "--n", 3, "--out", tmp_path / "o.h5", "--novelty-floor", 150)
     assert result.exit_code == 1 and not (tmp_path / "o.h5").exists()
     assert result.stderr == "error: --novelty-floor 150 must be between 0 and 100 (a percentage)\n"
+
+
+def test_the_provenance_says_how_each_data_dependent_default_was_decided(runner, tmp_path):
+    out, floor = tmp_path / "o.h5", tmp_path / "floor.h5"
+    assert synth(runner, SAMPLES, "--n", 3, "--out", out, *FAST).exit_code == 0
+    assert synth(runner, SAMPLES, "--n", 3, "--out", floor, "--novelty-floor", 50, *FAST).exit_code == 0
+    with h5py.File(out) as f:
+        made = json.loads(f["provenance"][()])
+    with h5py.File(floor) as f:
+        asked = {d["name"]: d for d in json.loads(f["provenance"][()])["defaults"]}
+    defaults = {d["name"]: d for d in made["defaults"]}
+    assert list(defaults) == ["augment_real_to", "start", "steps", "novelty_floor"]
+    # the bundled digits are 8 px: the small sizes' rules, each with its reason
+    assert defaults["augment_real_to"]["value"] == made["config"]["augment_real_to"] == 200
+    assert defaults["augment_real_to"]["why"].startswith("up to 16 px: the discriminator's real side")
+    assert defaults["start"]["value"] == made["config"]["start"] == "noise"
+    assert defaults["steps"] == {"name": "steps", "value": 6, "why": "set"}  # --steps 6
+    assert defaults["novelty_floor"]["value"] == made["novelty_floor"]["percentile"] == 60.0
+    assert "membership" in defaults["novelty_floor"]["why"]
+    assert asked["novelty_floor"] == {"name": "novelty_floor", "value": 50.0, "why": "set"}

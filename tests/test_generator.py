@@ -14,7 +14,7 @@ import optax
 import pytest
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import AUGMENT_REAL_TO, discriminator_real_set, scan_defaults
+from augment.gantk.augmentation import AUGMENT_REAL_TO, discriminator_real_set
 from augment.gantk.generator import (
     LEARNING_RATE_SCHEDULES,
     GeneratorConfig,
@@ -31,6 +31,7 @@ from augment.gantk.generator_network import (
 )
 from augment.gantk.generator_sampling import sample
 from augment.gantk.multiscale import resize
+from augment.gantk.resolution import at_size
 from augment.ntk import stax
 from augment.parameters import SCAN_GENERATOR_NOVELTY_FLOOR
 
@@ -161,17 +162,19 @@ def test_a_resumed_training_equals_the_uninterrupted_one(threes):
 
 
 def test_the_generator_trains_coarse_to_fine_at_doublings_that_grow_its_network():
-    assert generator_schedule(64, GeneratorConfig()) == [(64, 4000)]  # one level by default
-    assert generator_schedule(32, GeneratorConfig()) == [(32, 4000)]  # steps by the working size
-    assert generator_schedule(16, GeneratorConfig()) == [(16, 1000)]
+    with pytest.raises(AugmentError, match=r"`steps` depends on the working size"):
+        generator_schedule(64, GeneratorConfig())  # the schedule reads a resolved configuration
+    assert generator_schedule(64, at_size(GeneratorConfig(), 64)) == [(64, 4000)]  # one level by default
+    assert generator_schedule(32, at_size(GeneratorConfig(), 32)) == [(32, 4000)]  # steps by the working size
+    assert generator_schedule(16, at_size(GeneratorConfig(), 16)) == [(16, 1000)]
     levels = GeneratorConfig(coarse_size=32, steps=1000)
-    assert generator_schedule(64, levels) == [(32, 1000), (64, 200)]
-    assert generator_schedule(128, levels) == [(32, 1000), (64, 200), (128, 200)]
-    assert generator_schedule(32, levels) == [(32, 1000)]
+    assert generator_schedule(64, at_size(levels, 64)) == [(32, 1000), (64, 200)]
+    assert generator_schedule(128, at_size(levels, 128)) == [(32, 1000), (64, 200), (128, 200)]
+    assert generator_schedule(32, at_size(levels, 32)) == [(32, 1000)]
     # one level where the finer network is not the coarser one and one more doubling
-    assert generator_schedule(63, levels) == [(63, 1000)]  # both have three doublings
+    assert generator_schedule(63, at_size(levels, 63)) == [(63, 1000)]  # both have three doublings
     wide = dataclasses.replace(levels, base_channels=512)
-    assert generator_schedule(64, wide) == [(64, 1000)]  # the last widths differ
+    assert generator_schedule(64, at_size(wide, 64)) == [(64, 1000)]  # the last widths differ
     with pytest.raises(AugmentError, match="does not grow into"):
         grown_parameters((), 32, 63, 128)
 
@@ -179,20 +182,20 @@ def test_the_generator_trains_coarse_to_fine_at_doublings_that_grow_its_network(
 def test_generator_mode_records_its_schedule_and_counts_a_finer_step_by_its_pixels():
     from augment.gantk.modes.generator import GENERATOR
 
-    one = GENERATOR.describe(GeneratorConfig(), (64, 64, 1))
+    one = GENERATOR.describe(at_size(GeneratorConfig(), 64), (64, 64, 1))
     assert one["schedule"] == [{"size": 64, "steps": 4000, "architecture": one["architecture"]}]
     assert "rule" not in one
     # the training, then the polish up to 16 px: 50 direct-mode steps per problem of up to 32 samples
-    assert GENERATOR.total_work(GeneratorConfig(), (64, 64, 1), 100) == 4000
-    assert GENERATOR.total_work(GeneratorConfig(), (8, 8, 1), 10) == 1000 + 50
-    assert GENERATOR.total_work(GeneratorConfig(), (8, 8, 1), 100) == 1000 + 4 * 50
-    assert GENERATOR.total_work(GeneratorConfig(polish_steps=0), (8, 8, 1), 100) == 1000
-    assert GENERATOR.total_work(GeneratorConfig(polish_steps=10), (64, 64, 1), 10) == 4000 + 10
+    assert GENERATOR.total_work(at_size(GeneratorConfig(), 64), (64, 64, 1), 100) == 4000
+    assert GENERATOR.total_work(at_size(GeneratorConfig(), 8), (8, 8, 1), 10) == 1000 + 50
+    assert GENERATOR.total_work(at_size(GeneratorConfig(), 8), (8, 8, 1), 100) == 1000 + 4 * 50
+    assert GENERATOR.total_work(at_size(GeneratorConfig(polish_steps=0), 8), (8, 8, 1), 100) == 1000
+    assert GENERATOR.total_work(at_size(GeneratorConfig(polish_steps=10), 64), (64, 64, 1), 10) == 4000 + 10
     levels = GeneratorConfig(coarse_size=32, steps=1000)
-    two = GENERATOR.describe(levels, (64, 64, 1))
+    two = GENERATOR.describe(at_size(levels, 64), (64, 64, 1))
     assert [(level["size"], level["steps"]) for level in two["schedule"]] == [(32, 1000), (64, 200)]
     assert two["schedule"][-1]["architecture"] == two["architecture"] and "identity" in two["rule"]
-    assert GENERATOR.total_work(levels, (64, 64, 1), 10) == 1000 + 4 * 200
+    assert GENERATOR.total_work(at_size(levels, 64), (64, 64, 1), 10) == 1000 + 4 * 200
 
 
 @pytest.mark.parametrize("coarse, fine, doublings", [(8, 16, 1), (9, 18, 1), (16, 32, 2)])
@@ -220,7 +223,7 @@ def test_a_grown_generator_keeps_every_layer_and_starts_its_new_one_as_the_ident
 def test_coarse_to_fine_training_reports_its_work_and_resumes_at_the_finer_level(threes):
     real = np.asarray(resize(threes, 16))  # 8 then 16 pixels
     config = dataclasses.replace(FAST, steps=6, refine_steps=4, chunk_steps=2, coarse_size=8)
-    assert generator_schedule(16, config) == [(8, 6), (16, 4)]
+    assert generator_schedule(16, at_size(config, 16)) == [(8, 6), (16, 4)]
     reports: list[tuple[int, int]] = []
     report = lambda done, work, loss: reports.append((done, work))  # noqa: E731
     whole = train_generator(real, config, jax.random.PRNGKey(1), report)
@@ -441,7 +444,7 @@ def test_damaged_foreign_and_newer_generators_are_clear_errors(tmp_path, trained
 
 
 def test_the_discriminator_sees_an_augmented_real_set_of_the_class(threes):
-    config = scan_defaults(GeneratorConfig(), threes.shape[1])  # as train_generator resolves it
+    config = at_size(GeneratorConfig(), threes.shape[1])  # as train_generator resolves it
     real = jax.numpy.asarray(threes)
     key = jax.random.PRNGKey(5)
 
@@ -486,14 +489,14 @@ def test_generator_mode_takes_the_augmented_set_size_and_plans_memory_for_it():
 def test_scan_sizes_train_against_the_real_images_themselves_unless_chosen(size, chosen, real_to, planned):
     from augment.gantk.modes.generator import GENERATOR
 
-    config, floor = GENERATOR.for_size(GeneratorConfig(augment_real_to=chosen), size)
+    config, floor, _ = GENERATOR.resolve(GeneratorConfig(augment_real_to=chosen), size)
     assert config.augment_real_to == real_to
     # the scans' floor where the real side is the scans themselves, direct mode's (60) elsewhere
     assert floor == (SCAN_GENERATOR_NOVELTY_FLOOR if size > 16 and real_to == 0 else GENERATOR.novelty_floor)
     assert GENERATOR.novelty_floor == 60.0 and SCAN_GENERATOR_NOVELTY_FLOOR == 50.0
     # the samples are polished up to 16 px, where it was measured, and not above unless chosen
     assert config.polish_steps == (50 if size <= 16 else 0)
-    assert GENERATOR.for_size(GeneratorConfig(polish_steps=20), size)[0].polish_steps == 20
+    assert GENERATOR.resolve(GeneratorConfig(polish_steps=20), size).config.polish_steps == 20
     unsized = GeneratorConfig(augment_real_to=chosen)
     assert GENERATOR.memory_need(unsized, [6], [10], "cpu", 1).n_real_total == planned
     assert GENERATOR.memory_need(config, [6], [10], "cpu", 1).n_real_total == max(real_to, 6)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from augment.cli.app import app
 from augment.errors import AugmentError
 from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapshot, synthesize
-from augment.gantk.augmentation import AUGMENT_REAL_TO, scan_defaults
+from augment.gantk.augmentation import AUGMENT_REAL_TO
 from augment.gantk.direct_config import SCAN_NOVELTY_PERCENTILE
 from augment.gantk.modes import MODES
 from augment.gantk.multiscale import (
@@ -26,6 +26,7 @@ from augment.gantk.multiscale import (
     schedule,
     synthesize_coarse_to_fine,
 )
+from augment.gantk.resolution import at_size
 from augment.io.dataset import from_integer_pixels
 from augment.io.writers import read_output
 from augment.run.checkpoint import load_checkpoint, save_checkpoint
@@ -49,13 +50,15 @@ def test_level_sizes_halve_down_to_the_coarse_size_and_no_lower_than_the_discrim
     assert level_sizes(32, 32, 8) == [32]
     assert level_sizes(20, 8, 8) == [10, 20]  # 5 would be below the discriminator's 8
     assert level_sizes(128, 0, 8) == [128]  # coarse_size 0: single scale
-    assert schedule(64, SynthesisConfig(start="noise", steps=300)) == [(32, 300), (64, 40)]
-    assert schedule(28, SynthesisConfig(start="noise", steps=300)) == [(28, 300)]
+    with pytest.raises(AugmentError, match=r"`start`, `steps` depend on the working size"):
+        schedule(64, SynthesisConfig(augment_real_to=0))  # the schedule reads a resolved configuration
+    assert schedule(64, at_size(SynthesisConfig(start="noise", steps=300), 64)) == [(32, 300), (64, 40)]
+    assert schedule(28, at_size(SynthesisConfig(start="noise", steps=300), 28)) == [(28, 300)]
     # the defaults: up to the scan size 300 steps from noise, above it 50 from deformed real
     # images at the working size alone
-    assert schedule(16, SynthesisConfig()) == [(16, 300)]
-    assert schedule(64, SynthesisConfig()) == [(64, 50)]
-    assert schedule(128, SynthesisConfig(steps=80)) == [(128, 80)]
+    assert schedule(16, at_size(SynthesisConfig(), 16)) == [(16, 300)]
+    assert schedule(64, at_size(SynthesisConfig(), 64)) == [(64, 50)]
+    assert schedule(128, at_size(SynthesisConfig(steps=80), 128)) == [(128, 80)]
 
 
 @pytest.mark.slow
@@ -236,9 +239,9 @@ def test_synth_at_64_pixels_starts_from_deformed_real_images_and_records_the_sch
 def test_scan_sizes_default_to_the_real_images_themselves_and_their_own_floor(
     size, chosen, real_to, percentile
 ):
-    config, floor = MODES["direct"].for_size(SynthesisConfig(augment_real_to=chosen), size)
+    config, floor, _ = MODES["direct"].resolve(SynthesisConfig(augment_real_to=chosen), size)
     assert config.augment_real_to == real_to and floor == percentile
-    assert scan_defaults(SynthesisConfig(augment_real_to=chosen), size).augment_real_to == real_to
+    assert at_size(SynthesisConfig(augment_real_to=chosen), size).augment_real_to == real_to
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ import typer
 from augment import parameters
 from augment.cli.app import app
 from augment.errors import AugmentError
-from augment.gantk.augmentation import scan_defaults
 from augment.gantk.modes import MODES
+from augment.gantk.resolution import at_size
 from augment.io.readers import ReadSettings
 from augment.parameters import PARAMETERS
 from augment.run import SynthRequest
@@ -68,7 +68,7 @@ def configured(mode: str, name: str, options: dict | None = None):
 @pytest.mark.parametrize("name", [n for n, p in PARAMETERS.items() if p.per_mode and n != "novelty_floor"])
 def test_the_modes_defaults_are_the_tables(name):
     for mode, value in PARAMETERS[name].per_mode.items():
-        sized = scan_defaults(MODES[mode].configure({}), parameters.SCAN_SIZE)  # up to scan sizes
+        sized = at_size(MODES[mode].configure({}), parameters.SCAN_SIZE)  # up to scan sizes
         assert getattr(sized, name, None) == value or getattr(sized.discriminator, name) == value, (
             mode,
             name,
@@ -93,19 +93,22 @@ def test_each_mode_option_reaches_the_configuration_field_of_the_same_name(name,
 def test_the_size_dependent_defaults_are_the_tables():
     for mode in MODES:
         config = MODES[mode].configure({})
-        assert scan_defaults(config, parameters.SCAN_SIZE).augment_real_to == parameters.AUGMENT_REAL_TO
-        assert scan_defaults(config, parameters.SCAN_SIZE + 1).augment_real_to == 0
+        assert at_size(config, parameters.SCAN_SIZE).augment_real_to == parameters.AUGMENT_REAL_TO
+        assert at_size(config, parameters.SCAN_SIZE + 1).augment_real_to == 0
         assert MODES[mode].novelty_floor == PARAMETERS["novelty_floor"].per_mode[mode]
-    generator = scan_defaults(MODES["generator"].configure({}), parameters.SCAN_SIZE + 1)
+    generator = at_size(MODES["generator"].configure({}), parameters.SCAN_SIZE + 1)
     assert (generator.steps, generator.batch_size) == (
         parameters.SCAN_GENERATOR_STEPS,
         parameters.SCAN_GENERATOR_BATCH,
     )
     for name in ("steps", "batch_size"):  # --help and the README say the scan sizes' default too
         assert f"above {parameters.SCAN_SIZE} px" in str(PARAMETERS[name].show_default)
-    _, floor = MODES["direct"].for_size(MODES["direct"].configure({}), parameters.SCAN_SIZE + 1)
-    assert floor == parameters.SCAN_NOVELTY_FLOOR
-    _, floor = MODES["generator"].for_size(MODES["generator"].configure({}), parameters.SCAN_SIZE + 1)
+    scans = parameters.SCAN_SIZE + 1
+    assert (
+        MODES["direct"].resolve(MODES["direct"].configure({}), scans).novelty_floor
+        == parameters.SCAN_NOVELTY_FLOOR
+    )
+    floor = MODES["generator"].resolve(MODES["generator"].configure({}), scans).novelty_floor
     assert floor == parameters.SCAN_GENERATOR_NOVELTY_FLOOR
 
 
@@ -151,3 +154,26 @@ def test_the_readme_states_each_modes_default():
     convergence = readme_row("convergence_stop")
     assert f"on above {parameters.COARSE_SIZE} px" in convergence
     assert f"off at {parameters.COARSE_SIZE} px or less" in convergence
+
+
+def test_resolve_decides_each_size_dependent_field_once_with_its_reason():
+    from augment.gantk import GeneratorConfig, SynthesisConfig
+    from augment.gantk.resolution import SET, check_resolved, resolve
+
+    config, decisions = resolve(SynthesisConfig(steps=7), parameters.SCAN_SIZE + 1)
+    assert (config.augment_real_to, config.start, config.steps) == (0, parameters.SCAN_DIRECT_START, 7)
+    why = {d.name: d.why for d in decisions}
+    assert why["steps"] == SET
+    assert why["augment_real_to"].startswith(f"above {parameters.SCAN_SIZE} px: ")
+    assert why["start"].startswith(f"above {parameters.SCAN_SIZE} px: each image starts as a real image")
+    check_resolved(config)
+    again, decided_again = resolve(config, parameters.SCAN_SIZE + 1)  # nothing is left to decide
+    assert again == config and all(d.why == SET for d in decided_again)
+    small, _ = resolve(GeneratorConfig(), parameters.SCAN_SIZE)
+    assert (small.steps, small.batch_size, small.polish_steps) == (
+        parameters.GENERATOR_STEPS,
+        parameters.GENERATOR_BATCH,
+        parameters.POLISH_STEPS,
+    )
+    with pytest.raises(AugmentError, match=r"^`augment_real_to`, `steps`, `batch_size`, `polish_steps` "):
+        check_resolved(GeneratorConfig())

@@ -13,9 +13,6 @@ edge pixels repeated beyond the border. All randomness comes from the key.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Protocol, TypeVar
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -28,45 +25,16 @@ AUGMENTATION_STREAM = 0x617567  # fold_in constant: the augmentation's key, apar
 POSE_ROTATION, POSE_SHIFT = 12.0, 0.125  # the default small poses: degrees, fraction of the size
 
 SCAN_SIZE = parameters.SCAN_SIZE
-"""Working sizes above this many pixels are scans' (the CPU default for them is 64): there
-:func:`scan_defaults` applies."""
+"""Working sizes above this many pixels are scans' (the CPU default for them is 64): there the
+scans' defaults apply (:mod:`augment.gantk.resolution`)."""
 AUGMENT_REAL_TO = parameters.AUGMENT_REAL_TO
 """The augmented real set's size up to :data:`SCAN_SIZE` pixels (digits, small crops)."""
-
-
-class _PosedRealSet(Protocol):
-    @property
-    def augment_real_to(self) -> int | None: ...
-
-
-Config = TypeVar("Config", bound=_PosedRealSet)  # either mode's configuration (a dataclass)
 
 
 def is_scan_size(image_size: int) -> bool:
     """Whether a working size of ``image_size`` pixels is in the scans' regime (above
     :data:`SCAN_SIZE`)."""
     return image_size > SCAN_SIZE
-
-
-def scan_defaults(config: Config, image_size: int) -> Config:
-    """``config`` (either mode's) with its size-dependent fields resolved for a working size of
-    ``image_size`` pixels where they were left at None; a value set by hand is kept.
-
-    - ``augment_real_to``: :data:`AUGMENT_REAL_TO` posed copies of the real images up to
-      :data:`SCAN_SIZE`, the real images themselves (0) above it. Above :data:`SCAN_SIZE`, an image
-      that scores "real" against many posed copies of each scan is their average over poses, a
-      blurred one; against the scans themselves it keeps their fine detail (docs/design.md, "Sharp
-      scans"), and the novelty floor is the copy guard.
-    - the fields a configuration type lists in its ``SIZE_DEFAULTS`` (``name: (up to SCAN_SIZE,
-      above it)``), such as generator mode's steps and batch."""
-    scan = is_scan_size(image_size)
-    resolved: dict[str, int] = {}
-    if config.augment_real_to is None:
-        resolved["augment_real_to"] = 0 if scan else AUGMENT_REAL_TO
-    for name, (small, large) in getattr(config, "SIZE_DEFAULTS", {}).items():
-        if getattr(config, name) is None:
-            resolved[name] = large if scan else small
-    return dataclasses.replace(config, **resolved) if resolved else config  # type: ignore[type-var]
 
 
 def _affine(image: Array, angle: Array, shift: Array) -> Array:
@@ -123,7 +91,7 @@ def augmented_real_set(
 def planned_augment_real_to(augment_real_to: int | None) -> int:
     """The augmented real set's size a plan made before the working size is known counts on: the
     one chosen, or for None :data:`AUGMENT_REAL_TO`, the larger of the two that
-    :func:`scan_defaults` may resolve it to."""
+    :func:`~augment.gantk.resolution.resolve` may decide."""
     return AUGMENT_REAL_TO if augment_real_to is None else augment_real_to
 
 

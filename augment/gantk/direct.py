@@ -18,7 +18,7 @@ guards"; measured in ``benchmarks/RESULTS.md``):
   under small pose changes rather than the few real images. Above it (scans) the
   real side is the real images themselves: there an image that scores "real" against many posed
   copies of each scan is their blurred average, and the novelty stop alone is the copy guard
-  (:func:`~augment.gantk.augmentation.scan_defaults`);
+  (:func:`~augment.gantk.resolution.resolve`);
 - a *novelty stop*: after every chunk of steps, each image is checked against the novelty floor
   (``near_copy_threshold``: closer to a real image than it counts as too close), and every
   image ends as its own last version that was not too close. A chunk that takes the share of
@@ -49,7 +49,7 @@ import numpy as np
 import optax
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import discriminator_real_set, scan_defaults
+from augment.gantk.augmentation import discriminator_real_set
 from augment.gantk.channels import is_grey, keep_grey
 from augment.gantk.config import DiscriminatorConfig
 from augment.gantk.direct_config import SynthesisConfig
@@ -63,6 +63,7 @@ from augment.gantk.direct_snapshot import (
 from augment.gantk.discriminator import real_batch
 from augment.gantk.loop import check_finite, chunk_of_steps, real_gram
 from augment.gantk.placement import LANE_AXIS, Placement
+from augment.gantk.resolution import at_size
 from augment.gantk.starts import STARTS
 from augment.quality import SAME_IMAGE, leave_one_out_threshold, pairwise_rms_distance
 
@@ -296,7 +297,7 @@ def synthesize(
     problems, per_problem = plan_problems(n_synthetic, config.batch_size)
     image_shape = tuple(real.shape[1:])
     originals = np.asarray(real)
-    config = scan_defaults(config, image_shape[0])
+    config = at_size(config, image_shape[0])  # the library's entry: a configuration given unresolved
     steps, start = config.steps, config.start
     assert config.augment_real_to is not None and steps is not None and start is not None  # resolved
     real = discriminator_real_set(

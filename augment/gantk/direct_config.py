@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from augment import parameters
 from augment.errors import one_of
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
+from augment.gantk.resolution import SizeDefault
 from augment.gantk.starts import STARTS
 
 OPTIMIZERS = ("adam", "gd")
@@ -22,7 +23,7 @@ class SynthesisConfig(FlatRecord):
     The discriminator follows the published GA-NTK settings; the optimiser is Adam on pixels
     (clean images within a few hundred steps, docs/design.md). ``start`` is where the images
     start (:data:`~augment.gantk.starts.STARTS`); it and ``steps`` are left at None to be decided
-    by the working size (:data:`SIZE_DEFAULTS`, :func:`~augment.gantk.augmentation.scan_defaults`):
+    by the working size (:data:`SIZE_DEFAULTS`, :func:`~augment.gantk.resolution.resolve`):
     300 steps from noise up to :data:`~augment.parameters.SCAN_SIZE` pixels, 50 steps from
     deformed real images above it (docs/design.md, "Where the images start"). ``chunk_steps`` is
     how often the novelty stop looks at a batch (and progress is reported): it changes the result.
@@ -40,20 +41,32 @@ class SynthesisConfig(FlatRecord):
     bright pixels of the starting noise in the background (docs/design.md, "Sharp scans").
     """
 
-    SIZE_DEFAULTS: ClassVar[dict[str, tuple[Any, Any]]] = {
-        "steps": (300, parameters.SCAN_DIRECT_STEPS),
-        "start": ("noise", parameters.SCAN_DIRECT_START),
+    SIZE_DEFAULTS: ClassVar[dict[str, SizeDefault]] = {
+        "start": SizeDefault(
+            "noise",
+            parameters.SCAN_DIRECT_START,
+            "uniform noise, the published start: the novelty stop writes sharp images from it",
+            "each image starts as a real image of its class, smoothly deformed until it is beyond the "
+            "novelty floor (else noise): from noise the novelty stop wrote a blend of the noise and a "
+            "fading copy",
+        ),
+        "steps": SizeDefault(
+            300,
+            parameters.SCAN_DIRECT_STEPS,
+            "the steps from noise to sharp images",
+            "a deformed real image is an image already: the steps sharpen it towards its class",
+        ),
     }
 
     discriminator: DiscriminatorConfig = dataclasses.field(default_factory=DiscriminatorConfig)
     optimizer: str = "adam"
     learning_rate: float = 0.01
     noise: float = 0.0
-    start: str | None = None  # None: by working size (SIZE_DEFAULTS, scan_defaults)
-    steps: int | None = None  # None: by working size (SIZE_DEFAULTS, scan_defaults)
+    start: str | None = None  # None: by working size (SIZE_DEFAULTS, resolution.resolve)
+    steps: int | None = None  # None: by working size (SIZE_DEFAULTS, resolution.resolve)
     batch_size: int = 32
     chunk_steps: int = 10
-    augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (scan_defaults)
+    augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (resolution)
     augment_rotation: float = 12.0
     augment_shift: float = 0.125
     novelty_stop: bool = True

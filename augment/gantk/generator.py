@@ -35,12 +35,13 @@ import numpy as np
 import optax
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import discriminator_real_set, scan_defaults
+from augment.gantk.augmentation import discriminator_real_set
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
 from augment.gantk.generator_network import generator_network, grown_parameters, grows_into
 from augment.gantk.loop import chunk_of_steps, real_gram, restore, run_steps
 from augment.gantk.multiscale import LEVEL_STREAM, level_sizes, level_weights, level_work, resize
+from augment.gantk.resolution import SizeDefault, at_size
 from augment.parameters import (
     GENERATOR_BATCH,
     GENERATOR_STEPS,
@@ -93,14 +94,14 @@ class GeneratorConfig(FlatRecord):
     """Everything that decides what generator training computes (recorded in provenance).
 
     ``steps`` and ``batch_size`` left at None are resolved by the working size
-    (:data:`SIZE_DEFAULTS`, :func:`~augment.gantk.augmentation.scan_defaults`): 1000 steps of 64
+    (:data:`SIZE_DEFAULTS`, :func:`~augment.gantk.resolution.resolve`): 1000 steps of 64
     samples up to 16 pixels, 4000 of 16 above.
     ``chunk_steps`` only sets how many steps run in one compiled loop, and so how often progress
     is reported and a checkpoint may be written; it does not change the result.
     With ``augment_real_to > 0`` the discriminator's real side is an augmented real set of that
     many random small rotations and shifts of the class's images, as in direct mode
     (:func:`~augment.gantk.augmentation.discriminator_real_set`); left at None it is resolved by
-    the working size (:func:`~augment.gantk.augmentation.scan_defaults`): 200 up to 16 pixels,
+    the working size (:func:`~augment.gantk.resolution.resolve`): 200 up to 16 pixels,
     the real images themselves above.
     ``polish_steps`` does not change training: it is how many direct-mode steps each sample takes
     against the class's real images before ``augment synth`` writes it
@@ -109,23 +110,39 @@ class GeneratorConfig(FlatRecord):
     not polished.
     """
 
-    SIZE_DEFAULTS: ClassVar[dict[str, tuple[int, int]]] = {
-        "steps": (GENERATOR_STEPS, SCAN_GENERATOR_STEPS),
-        "batch_size": (GENERATOR_BATCH, SCAN_GENERATOR_BATCH),
-        "polish_steps": (POLISH_STEPS, 0),
+    SIZE_DEFAULTS: ClassVar[dict[str, SizeDefault]] = {
+        "steps": SizeDefault(
+            GENERATOR_STEPS,
+            SCAN_GENERATOR_STEPS,
+            "training steps of the published settings' length",
+            "more steps of smaller batches: together they take less time at these sizes than the small "
+            "sizes' steps and batches would, for images as hard to tell from real ones",
+        ),
+        "batch_size": SizeDefault(
+            GENERATOR_BATCH,
+            SCAN_GENERATOR_BATCH,
+            "samples per training step",
+            "smaller batches, for more steps in the same time",
+        ),
+        "polish_steps": SizeDefault(
+            POLISH_STEPS,
+            0,
+            "each sample takes direct-mode steps against its class's real images before it is written",
+            "samples are written as drawn: the polish was measured at small sizes only",
+        ),
     }
 
     discriminator: DiscriminatorConfig = dataclasses.field(default_factory=_generator_discriminator)
     z_dim: int = 64
     base_channels: int = 128
-    batch_size: int | None = None  # None: by working size (SIZE_DEFAULTS, scan_defaults)
-    steps: int | None = None  # None: by working size (SIZE_DEFAULTS, scan_defaults)
+    batch_size: int | None = None  # None: by working size (SIZE_DEFAULTS, resolution.resolve)
+    steps: int | None = None  # None: by working size (SIZE_DEFAULTS, resolution.resolve)
     learning_rate: float = 2e-3
     learning_rate_schedule: str = "cosine"
     beta1: float = 0.5
     clip_norm: float = 5.0
     chunk_steps: int = 25
-    augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (scan_defaults)
+    augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (resolution)
     augment_rotation: float = 12.0
     augment_shift: float = 0.125
     coarse_size: int = 0  # 0: one level; 32 trains 2.3x faster at 64 px, less real (docs/design.md)
@@ -172,11 +189,12 @@ class GeneratorConfig(FlatRecord):
 
 
 def sized(value: int | None, name: str) -> int:
-    """A size-dependent field (``steps``, ``batch_size``) once :func:`scan_defaults` resolved it for
-    a working size: the library resolves it before training, sampling or planning."""
+    """A size-dependent field (``steps``, ``batch_size``) once :func:`~augment.gantk.resolution.resolve`
+    decided it for a working size: the library resolves it before training, sampling or planning."""
     if value is None:
         raise AugmentError(
-            f"`{name}` depends on the working size: resolve the configuration first (scan_defaults)"
+            f"`{name}` depends on the working size: resolve the configuration first "
+            "(augment.gantk.resolution.at_size)"
         )
     return value
 
@@ -311,7 +329,7 @@ def generator_schedule(image_size: int, config: GeneratorConfig) -> list[tuple[i
     sizes = level_sizes(image_size, config.coarse_size, config.discriminator.min_size)
     if any(not grows_into(a, b, config.base_channels) for a, b in itertools.pairwise(sizes)):
         sizes = [image_size]
-    steps = sized(scan_defaults(config, image_size).steps, "steps")
+    steps = sized(config.steps, "steps")
     return [(size, steps if k == 0 else config.refine_steps) for k, size in enumerate(sizes)]
 
 
@@ -352,8 +370,8 @@ def train_generator(
     if real_all.ndim != 4 or real_all.shape[1] != real_all.shape[2] or real_all.shape[0] < 1:
         raise AugmentError(f"real images must be (n, S, S, C) with n >= 1, got shape {real_all.shape}")
     size, width, channels = (int(d) for d in real_all.shape[1:])
-    config = scan_defaults(config, size)
-    assert config.augment_real_to is not None  # scan_defaults resolves it
+    config = at_size(config, size)  # the library's entry: a configuration given unresolved
+    assert config.augment_real_to is not None  # resolved
     levels = generator_schedule(size, config)
     weights = level_weights(levels)
     work = level_work(levels)

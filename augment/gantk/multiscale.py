@@ -34,11 +34,11 @@ import jax
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import scan_defaults
 from augment.gantk.direct import ProgressFn, SynthesisResult, plan_problems, synthesize
 from augment.gantk.direct_config import SynthesisConfig
 from augment.gantk.direct_snapshot import SynthesisSnapshot
 from augment.gantk.placement import Placement
+from augment.gantk.resolution import at_size, check_resolved
 from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold
 
 Array = jax.Array
@@ -59,10 +59,11 @@ def level_sizes(image_size: int, coarse_size: int, min_size: int) -> list[int]:
 
 def schedule(image_size: int, config: SynthesisConfig) -> list[tuple[int, int]]:
     """``(size, steps)`` of every level: ``config.steps`` at the coarsest, ``config.refine_steps``
-    at each finer one (the size's defaults resolved, :func:`scan_defaults`). A start other than
-    noise is an image at the working size already: one level."""
-    config = scan_defaults(config, image_size)
-    assert config.steps is not None  # scan_defaults resolves it
+    at each finer one, of a configuration resolved for ``image_size``
+    (:func:`~augment.gantk.resolution.resolve`). A start other than noise is an image at the
+    working size already: one level."""
+    check_resolved(config)
+    assert config.steps is not None  # checked
     coarse_size = config.coarse_size if config.start == "noise" else 0
     sizes = level_sizes(image_size, coarse_size, config.discriminator.min_size)
     return [(size, config.steps if k == 0 else config.refine_steps) for k, size in enumerate(sizes)]
@@ -172,7 +173,8 @@ def synthesize_coarse_to_fine(
     real = np.asarray(real_images, np.float32)
     if real.ndim != 4 or real.shape[1] != real.shape[2] or real.shape[0] < 1:
         raise AugmentError(f"real images must be (n, S, S, C) with n >= 1, got shape {real.shape}")
-    config = scan_defaults(config, real.shape[1])  # every level takes the working size's real side
+    # the library's entry (a configuration given unresolved); every level takes the working size's real side
+    config = at_size(config, real.shape[1])
     levels = schedule(real.shape[1], config)
     problems, per_problem = plan_problems(n_synthetic, config.batch_size)
     total = problems * per_problem

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from augment.gantk.resolution import Decision
 from augment.io.folder import RealDataset
 from augment.run.plan import Checked, RunPlan
 from augment.run.request import Log, SynthRequest
@@ -26,6 +27,8 @@ class RunContext:
       image_shape: (S, S, C), the working size and channels.
       novelty_floor: the novelty floor in force (a percentile), and ``floor_distance`` the RMS
         distance it gives on ``real_stored`` (None without a reference).
+      defaults: every setting that depends on the working size, and the novelty floor, as run
+        and why (:meth:`~augment.gantk.modes.base.Mode.resolve`; ``"set"`` where asked for).
       real_stored: (R, S, S, C) the real images as the output stores them.
       fingerprint: what the run computes (a checkpoint resumes only the same one).
       started: when the run started (UTC).
@@ -40,6 +43,7 @@ class RunContext:
     image_shape: tuple[int, int, int]
     novelty_floor: float
     floor_distance: float | None
+    defaults: tuple[Decision, ...]
     real_stored: np.ndarray
     fingerprint: str
     started: _dt.datetime

@@ -11,9 +11,9 @@ import jax
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import scan_defaults
 from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
 from augment.gantk.modes import ClassResult
+from augment.gantk.resolution import at_size
 from augment.io.atomic import Target
 from augment.io.saved_generator import ClassParameters, read_generator_folder, write_generator_folder
 
@@ -38,7 +38,7 @@ class SavedGenerators(NamedTuple):
 def saved_config(record: dict[str, Any], image_size: int) -> GeneratorConfig:
     """The configuration a saved generator's manifest records (older files' missing fields filled
     with what they trained with; fields that depend on the working size resolved for its own)."""
-    return scan_defaults(GeneratorConfig.from_dict({**_SAVED_BEFORE, **record}), image_size)
+    return at_size(GeneratorConfig.from_dict({**_SAVED_BEFORE, **record}), image_size)
 
 
 def _leaf_shapes(image_shape: tuple[int, int, int], record: dict[str, Any]) -> list[tuple[int, ...]]:

@@ -154,6 +154,7 @@ def synth_provenance(context: RunContext, classes: list[dict[str, Any]], resumed
             "format": checked.format,
         },
         "working_size": [int(size), int(size), int(channels)],
+        "defaults": [decision._asdict() for decision in context.defaults],
         "synthesis": checked.mode.describe(plan.config, (int(size), int(size), int(channels))),
         "bit_depth": dataset.bit_depth,
         "intensity": {

@@ -36,7 +36,7 @@ class SynthRequest:
       novelty_floor: the novelty floor: no synthetic image is nearer a real image of its
         class than this percentage of the real images are to their nearest other one (5: only
         near-copies are kept out; see ``augment.run.synth.NOVELTY_RULE``). None: the mode's
-        default (``Mode.for_size``: 60 in both modes up to 16 pixels; above, 40 in direct mode
+        default (``Mode.resolve``: 60 in both modes up to 16 pixels; above, 40 in direct mode
         and 50 in generator mode).
       command_line: recorded in the provenance.
     """

@@ -16,6 +16,7 @@ import numpy as np
 from augment.errors import AugmentError
 from augment.gantk.channels import is_grey
 from augment.gantk.modes import ClassResult, ClassTask, Snapshot
+from augment.gantk.resolution import SET, Decision
 from augment.io.atomic import check_free_space
 from augment.io.dataset import (
     FORMAT_NAME,
@@ -105,12 +106,13 @@ def prepare(request: SynthRequest, say: Log) -> RunContext:
     counts = synthetic_counts(request.n, request.per_class, real_counts)
     size, channels = dataset.images.shape[1], dataset.images.shape[-1]
     image_shape = (int(size), int(size), int(channels))
-    sized_config, default_floor = checked.mode.for_size(checked.config, int(size))
-    checked = dataclasses.replace(checked, config=sized_config)
+    resolution = checked.mode.resolve(checked.config, int(size))  # every data-dependent default, once
+    checked = dataclasses.replace(checked, config=resolution.config)
     check_free_space(checked.out, sum(counts) * int(np.prod(image_shape)) * dataset.bit_depth // 8)
     plan = plan_run(checked, image_shape, real_counts, counts, request.fixed_batches, say)
     _say_what_was_decided(request, checked, plan, dataset, counts, cap, say)
-    novelty_floor = default_floor if request.novelty_floor is None else request.novelty_floor
+    novelty_floor = resolution.novelty_floor if request.novelty_floor is None else request.novelty_floor
+    defaults = _as_run(resolution.decisions, plan.config, request.novelty_floor)
     run_fingerprint = fingerprint(
         checked.mode.name, plan.config, request.seed, dataset, counts, request.quality_gate, novelty_floor,
         request.read_settings,
@@ -119,8 +121,25 @@ def prepare(request: SynthRequest, say: Log) -> RunContext:
     real_stored = stored_form(dataset.images, dataset.bit_depth)
     return RunContext(
         request, checked, plan, dataset, counts, image_shape, novelty_floor,
-        leave_one_out_threshold(real_stored, novelty_floor), real_stored, run_fingerprint, started, say,
+        leave_one_out_threshold(real_stored, novelty_floor), defaults, real_stored, run_fingerprint, started,
+        say,
     )  # fmt: skip
+
+
+def _as_run(decisions: tuple[Decision, ...], config: Any, asked_floor: float | None) -> tuple[Decision, ...]:
+    """The mode's decisions as the run made them: a floor asked for is set, and a batch the memory
+    plan lowered says so."""
+    made = []
+    for decision in decisions:
+        if decision.name == "novelty_floor":
+            if asked_floor is not None:
+                decision = Decision("novelty_floor", asked_floor, SET)
+        elif getattr(config, decision.name) != decision.value:
+            planned = getattr(config, decision.name)
+            lowered = f"{decision.why}; lowered from {decision.value} to fit the memory budget"
+            decision = Decision(decision.name, planned, lowered)
+        made.append(decision)
+    return tuple(made)
 
 
 def _say_what_was_decided(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import jax
 import numpy as np
@@ -20,6 +20,7 @@ import numpy as np
 from augment.errors import AugmentError
 from augment.gantk.config import DiscriminatorConfig
 from augment.gantk.placement import Placement
+from augment.gantk.resolution import Decision
 from augment.quality import NEAR_COPY_PERCENTILE
 
 
@@ -116,6 +117,14 @@ class MemoryNeed:
     one_device: bool = False
 
 
+class Resolution(NamedTuple):
+    """A mode's configuration resolved for one working size (:meth:`Mode.resolve`)."""
+
+    config: Any  # no size-dependent field left at None
+    novelty_floor: float  # the mode's default novelty percentile at that size
+    decisions: tuple[Decision, ...]  # each size-dependent setting and the floor: value and why
+
+
 class Mode:
     """A synthesis mode (an entry of :data:`augment.gantk.modes.MODES`): subclass it and
     implement the methods that raise NotImplementedError; the others have defaults that fit
@@ -162,11 +171,13 @@ class Mode:
             base, discriminator=discriminator, **{k: v for k, v in options.items() if k in own}
         )
 
-    def for_size(self, config: Any, image_size: int) -> tuple[Any, float]:
-        """The configuration as it runs at a working size of ``image_size`` pixels (defaults that
-        depend on the size resolved, so provenance records what ran) and the mode's default
-        novelty percentile there. By default: ``config`` and :attr:`novelty_floor`."""
-        return config, self.novelty_floor
+    def resolve(self, config: Any, image_size: int) -> Resolution:
+        """The configuration as it runs at a working size of ``image_size`` pixels, every default
+        that depends on the size decided (:func:`~augment.gantk.resolution.resolve`), the mode's
+        default novelty percentile there, and the reasons, so provenance records what ran and
+        why. By default: ``config`` and :attr:`novelty_floor`."""
+        floor = Decision("novelty_floor", self.novelty_floor, "the mode's")
+        return Resolution(config, self.novelty_floor, (floor,))
 
     def memory_need(
         self, config: Any, real_counts: list[int], counts: list[int], platform: str, devices: int

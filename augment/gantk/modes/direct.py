@@ -9,19 +9,22 @@ from typing import Any, TypeVar
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import (
-    SCAN_SIZE,
-    augmented_size,
-    is_scan_size,
-    planned_augment_real_to,
-    scan_defaults,
-)
+from augment.gantk.augmentation import SCAN_SIZE, augmented_size, is_scan_size, planned_augment_real_to
 from augment.gantk.direct import plan_problems
 from augment.gantk.direct_config import SCAN_NOVELTY_PERCENTILE, SynthesisConfig
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.memory import MAX_LANES_PER_DEVICE
-from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Snapshot, schedule_record
+from augment.gantk.modes.base import (
+    ClassResult,
+    ClassTask,
+    MemoryNeed,
+    Mode,
+    Resolution,
+    Snapshot,
+    schedule_record,
+)
 from augment.gantk.multiscale import CoarseToFineSnapshot, schedule, synthesize_coarse_to_fine, total_work
+from augment.gantk.resolution import Decision, resolve
 from augment.parameters import NOVELTY_FLOOR
 
 T = TypeVar("T")
@@ -31,19 +34,35 @@ class DirectMode(Mode):
     name = "direct"
     config_type = SynthesisConfig
     description = "optimise the pixels"
-    # every image ends as its last version farther from the real images than 60 % of them are from
-    # their nearest other one: a membership-inference attack near chance on the digits protocol,
-    # for a little of the gain (docs/design.md, "Copy guards"); scan sizes have their own
-    # (SCAN_NOVELTY_PERCENTILE, for_size)
+    # with a posed real side; the real images themselves as the real side have their own
+    # (SCAN_NOVELTY_PERCENTILE, resolve)
     novelty_floor = NOVELTY_FLOOR["direct"]
 
-    def for_size(self, config: SynthesisConfig, image_size: int) -> tuple[SynthesisConfig, float]:
-        """Above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels the real side is the real
-        images themselves unless ``augment_real_to`` was chosen, and the floor is
-        :data:`~augment.gantk.direct.SCAN_NOVELTY_PERCENTILE` (:func:`scan_defaults`)."""
-        sized = scan_defaults(config, image_size)
-        scans = is_scan_size(image_size) and sized.augment_real_to == 0
-        return sized, SCAN_NOVELTY_PERCENTILE if scans else self.novelty_floor
+    def resolve(self, config: SynthesisConfig, image_size: int) -> Resolution:
+        """The size's defaults (:func:`~augment.gantk.resolution.resolve`) and the novelty floor:
+        :data:`~augment.gantk.direct_config.SCAN_NOVELTY_PERCENTILE` where the real side is the
+        real images themselves (above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels unless
+        ``augment_real_to`` was chosen), else :attr:`novelty_floor`."""
+        sized, decisions = resolve(config, image_size)
+        if is_scan_size(image_size) and sized.augment_real_to == 0:
+            floor, why = (
+                SCAN_NOVELTY_PERCENTILE,
+                (
+                    "with the real images themselves as the real side the floor is the only copy guard: each "
+                    "image is kept farther from every real image than that share of the real images are "
+                    "from their nearest other one"
+                ),
+            )
+        else:
+            floor, why = (
+                self.novelty_floor,
+                (
+                    "each image ends as its last version farther from the real images than that share of "
+                    "them are from their nearest other one: with the posed real side, a membership attack "
+                    "near chance for a little of the gain"
+                ),
+            )
+        return Resolution(sized, floor, (*decisions, Decision("novelty_floor", floor, why)))
 
     def keeps_novelty_floor(self, config: SynthesisConfig) -> bool:
         """The floor is the novelty stop's threshold: without the stop it is not kept."""
@@ -89,11 +108,10 @@ class DirectMode(Mode):
         return CoarseToFineSnapshot.from_arrays(record, arrays)
 
     def describe(self, config: SynthesisConfig, image_shape: tuple[int, int, int]) -> dict[str, Any]:
-        levels = schedule(image_shape[0], config)
-        sized = scan_defaults(config, image_shape[0])
-        if sized.start != "noise":
+        levels = schedule(image_shape[0], config)  # config: resolved for the working size
+        if config.start != "noise":
             rule = (
-                f"{sized.start} start: each image starts as a real image of its class, deformed until it "
+                f"{config.start} start: each image starts as a real image of its class, deformed until it "
                 "is beyond the novelty floor (else from noise), and takes steps at the working size; "
                 f"the default above {SCAN_SIZE} px, where the optimisation from noise ends as a blend "
                 "of the noise or blur it started from and a fading copy"

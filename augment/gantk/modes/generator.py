@@ -9,7 +9,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from augment.gantk.augmentation import augmented_size, is_scan_size, planned_augment_real_to, scan_defaults
+from augment.gantk.augmentation import augmented_size, is_scan_size, planned_augment_real_to
 from augment.gantk.direct import plan_problems
 from augment.gantk.direct_config import SynthesisConfig
 from augment.gantk.generator import (
@@ -23,9 +23,10 @@ from augment.gantk.generator import (
 )
 from augment.gantk.generator_sampling import generate
 from augment.gantk.loop import GRAM_BLOCK
-from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, schedule_record
+from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Resolution, schedule_record
 from augment.gantk.modes.direct import _own_snapshot
 from augment.gantk.multiscale import level_work
+from augment.gantk.resolution import Decision, resolve
 from augment.parameters import (
     GENERATOR_BATCH,
     NOVELTY_FLOOR,
@@ -39,20 +40,34 @@ class GeneratorMode(Mode):
     config_type = GeneratorConfig
     description = "train a generator per class and sample it"
     trains_model = True
-    # samples are cheap: those nearer a real image than half the real images are to their nearest
-    # other one are drawn again, which brings a membership-inference attack nearer chance on the
-    # digits protocol (docs/design.md, "Copy guards")
+    # with a posed real side; the real images themselves as the real side have their own
+    # (SCAN_GENERATOR_NOVELTY_FLOOR, resolve)
     novelty_floor = NOVELTY_FLOOR["generator"]
 
-    def for_size(self, config: GeneratorConfig, image_size: int) -> tuple[GeneratorConfig, float]:
-        """Above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels the real side is the real
-        images themselves unless ``augment_real_to`` was chosen, the samples are not polished
-        unless ``polish_steps`` was chosen (:func:`scan_defaults`), and the floor is
-        :data:`~augment.parameters.SCAN_GENERATOR_NOVELTY_FLOOR` (50, as measured on scans); up
-        to it, :attr:`novelty_floor` (60, direct mode's: the polish is direct mode's steps)."""
-        sized_config = scan_defaults(config, image_size)
-        scans = is_scan_size(image_size) and sized_config.augment_real_to == 0
-        return sized_config, SCAN_GENERATOR_NOVELTY_FLOOR if scans else self.novelty_floor
+    def resolve(self, config: GeneratorConfig, image_size: int) -> Resolution:
+        """The size's defaults (:func:`~augment.gantk.resolution.resolve`: above
+        :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels the real side is the real images
+        themselves and the samples are not polished, unless chosen) and the novelty floor:
+        :data:`~augment.parameters.SCAN_GENERATOR_NOVELTY_FLOOR` with the real images themselves
+        as the real side, else :attr:`novelty_floor` (direct mode's: the polish is its steps)."""
+        sized, decisions = resolve(config, image_size)
+        if is_scan_size(image_size) and sized.augment_real_to == 0:
+            floor, why = (
+                SCAN_GENERATOR_NOVELTY_FLOOR,
+                (
+                    "with the real images themselves as the real side: samples nearer a real image than that "
+                    "share of the real images are to their nearest other one are drawn again"
+                ),
+            )
+        else:
+            floor, why = (
+                self.novelty_floor,
+                (
+                    "samples are cheap: those nearer a real image than that share of the real images are to "
+                    "their nearest other one are drawn again, and the polish keeps them that far"
+                ),
+            )
+        return Resolution(sized, floor, (*decisions, Decision("novelty_floor", floor, why)))
 
     def memory_need(
         self, config: GeneratorConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
@@ -103,7 +118,7 @@ class GeneratorMode(Mode):
         """A class's training in steps of the coarsest level (a finer step costs its pixels over
         the coarsest's), and the polish of its samples in direct-mode steps (one per problem and
         step); drawing the samples is not counted."""
-        polish = _polish_work(config, image_shape[0], count)
+        polish = _polish_work(config, count)
         return level_work(generator_schedule(image_shape[0], config)) + polish
 
     def describe(self, config: GeneratorConfig, image_shape: tuple[int, int, int]) -> dict[str, Any]:
@@ -127,9 +142,9 @@ class GeneratorMode(Mode):
         return "generator"
 
 
-def _polish_work(config: GeneratorConfig, image_size: int, count: int) -> int:
+def _polish_work(config: GeneratorConfig, count: int) -> int:
     """Direct-mode steps the polish of ``count`` samples takes, over all its problems."""
-    steps = sized(scan_defaults(config, image_size).polish_steps, "polish_steps")
+    steps = sized(config.polish_steps, "polish_steps")
     return plan_problems(count, SynthesisConfig().batch_size)[0] * steps if steps else 0
 
 
