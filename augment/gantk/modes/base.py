@@ -18,9 +18,10 @@ import jax
 import numpy as np
 
 from augment.errors import AugmentError
+from augment.gantk.augmentation import is_scan_size
 from augment.gantk.config import DiscriminatorConfig
 from augment.gantk.placement import Placement
-from augment.gantk.resolution import Decision
+from augment.gantk.resolution import Decision, resolve
 from augment.quality import NEAR_COPY_PERCENTILE
 
 
@@ -178,6 +179,20 @@ class Mode:
         why. By default: ``config`` and :attr:`novelty_floor`."""
         floor = Decision("novelty_floor", self.novelty_floor, "the mode's")
         return Resolution(config, self.novelty_floor, (floor,))
+
+    def resolved_with_floor(
+        self, config: Any, image_size: int, scan_floor: float, scan_why: str, posed_why: str
+    ) -> Resolution:
+        """The size's defaults (:func:`~augment.gantk.resolution.resolve`) and the novelty floor:
+        ``scan_floor`` where the real side is the real images themselves (above
+        :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels unless ``augment_real_to`` was
+        chosen), else :attr:`novelty_floor`, each with its reason."""
+        sized, decisions = resolve(config, image_size)
+        if is_scan_size(image_size) and sized.augment_real_to == 0:
+            floor, why = scan_floor, scan_why
+        else:
+            floor, why = self.novelty_floor, posed_why
+        return Resolution(sized, floor, (*decisions, Decision("novelty_floor", floor, why)))
 
     def memory_need(
         self, config: Any, real_counts: list[int], counts: list[int], platform: str, devices: int

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import SCAN_SIZE, augmented_size, is_scan_size, planned_augment_real_to
+from augment.gantk.augmentation import SCAN_SIZE, augmented_size, planned_augment_real_to
 from augment.gantk.direct import plan_problems
 from augment.gantk.direct_config import SCAN_NOVELTY_PERCENTILE, SynthesisConfig
 from augment.gantk.loop import GRAM_BLOCK
@@ -24,7 +24,6 @@ from augment.gantk.modes.base import (
     schedule_record,
 )
 from augment.gantk.multiscale import CoarseToFineSnapshot, schedule, synthesize_coarse_to_fine, total_work
-from augment.gantk.resolution import Decision, resolve
 from augment.parameters import NOVELTY_FLOOR
 
 T = TypeVar("T")
@@ -43,26 +42,21 @@ class DirectMode(Mode):
         :data:`~augment.gantk.direct_config.SCAN_NOVELTY_PERCENTILE` where the real side is the
         real images themselves (above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels unless
         ``augment_real_to`` was chosen), else :attr:`novelty_floor`."""
-        sized, decisions = resolve(config, image_size)
-        if is_scan_size(image_size) and sized.augment_real_to == 0:
-            floor, why = (
-                SCAN_NOVELTY_PERCENTILE,
-                (
-                    "with the real images themselves as the real side the floor is the only copy guard: each "
-                    "image is kept farther from every real image than that share of the real images are "
-                    "from their nearest other one"
-                ),
-            )
-        else:
-            floor, why = (
-                self.novelty_floor,
-                (
-                    "each image ends as its last version farther from the real images than that share of "
-                    "them are from their nearest other one: with the posed real side, a membership attack "
-                    "near chance for a little of the gain"
-                ),
-            )
-        return Resolution(sized, floor, (*decisions, Decision("novelty_floor", floor, why)))
+        return self.resolved_with_floor(
+            config,
+            image_size,
+            SCAN_NOVELTY_PERCENTILE,
+            (
+                "with the real images themselves as the real side the floor is the only copy guard: each "
+                "image is kept farther from every real image than that share of the real images are "
+                "from their nearest other one"
+            ),
+            (
+                "each image ends as its last version farther from the real images than that share of "
+                "them are from their nearest other one: with the posed real side, a membership attack "
+                "near chance for a little of the gain"
+            ),
+        )
 
     def keeps_novelty_floor(self, config: SynthesisConfig) -> bool:
         """The floor is the novelty stop's threshold: without the stop it is not kept."""

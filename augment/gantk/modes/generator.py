@@ -9,7 +9,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from augment.gantk.augmentation import augmented_size, is_scan_size, planned_augment_real_to
+from augment.gantk.augmentation import augmented_size, planned_augment_real_to
 from augment.gantk.direct import plan_problems
 from augment.gantk.direct_config import SynthesisConfig
 from augment.gantk.generator import (
@@ -26,7 +26,6 @@ from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Resolution, schedule_record
 from augment.gantk.modes.direct import _own_snapshot
 from augment.gantk.multiscale import level_work
-from augment.gantk.resolution import Decision, resolve
 from augment.parameters import (
     GENERATOR_BATCH,
     NOVELTY_FLOOR,
@@ -50,24 +49,19 @@ class GeneratorMode(Mode):
         themselves and the samples are not polished, unless chosen) and the novelty floor:
         :data:`~augment.parameters.SCAN_GENERATOR_NOVELTY_FLOOR` with the real images themselves
         as the real side, else :attr:`novelty_floor` (direct mode's: the polish is its steps)."""
-        sized, decisions = resolve(config, image_size)
-        if is_scan_size(image_size) and sized.augment_real_to == 0:
-            floor, why = (
-                SCAN_GENERATOR_NOVELTY_FLOOR,
-                (
-                    "with the real images themselves as the real side: samples nearer a real image than that "
-                    "share of the real images are to their nearest other one are drawn again"
-                ),
-            )
-        else:
-            floor, why = (
-                self.novelty_floor,
-                (
-                    "samples are cheap: those nearer a real image than that share of the real images are to "
-                    "their nearest other one are drawn again, and the polish keeps them that far"
-                ),
-            )
-        return Resolution(sized, floor, (*decisions, Decision("novelty_floor", floor, why)))
+        return self.resolved_with_floor(
+            config,
+            image_size,
+            SCAN_GENERATOR_NOVELTY_FLOOR,
+            (
+                "with the real images themselves as the real side: samples nearer a real image than that "
+                "share of the real images are to their nearest other one are drawn again"
+            ),
+            (
+                "samples are cheap: those nearer a real image than that share of the real images are to "
+                "their nearest other one are drawn again, and the polish keeps them that far"
+            ),
+        )
 
     def memory_need(
         self, config: GeneratorConfig, real_counts: list[int], counts: list[int], platform: str, devices: int
