@@ -47,7 +47,7 @@ from PIL import Image
 from augment import parameters
 from augment.errors import AugmentError
 from augment.io.readers import BadFile, Decoded, ReadSettings, all_suffixes, reader_for, readers_by_content
-from augment.io.scans import Scan, scan_order
+from augment.io.scans import InputFile, Scan, scan_order
 
 MAX_FILE_BYTES = 2**31  # a larger input file is a bad file (read neither into memory nor decoded)
 MAX_LISTED = 20  # unreadable files named in one error
@@ -55,26 +55,6 @@ DEFAULT_MAX_SIZE = parameters.CPU_SIZE_CAP  # default working size cap on a CPU 
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 BAD_FILE_POLICIES = ("fail", "skip")
 CHANNELS = ("auto", "1", "3")
-
-
-@dataclass(frozen=True)
-class InputFile:
-    """One input file: path relative to the input folder, class, sha256, size and what came of it.
-
-    ``frames`` is the number of images taken from the file (0 when skipped); ``skipped`` is the
-    reason the file was left out, or None. ``slices`` says where each image lies in its scan (a
-    volume's slice index and world coordinate, a DICOM slice's series and position: see
-    ``Decoded.frame_info``); ``notes`` what its reader left out (empty slices, later volumes).
-    """
-
-    path: str
-    class_name: str
-    sha256: str
-    bytes: int
-    frames: int
-    skipped: str | None = None
-    slices: tuple[dict, ...] = ()
-    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

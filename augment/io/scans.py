@@ -1,18 +1,34 @@
 """Scans: the unit one patient's data comes in. A NIfTI volume, a DICOM series (single-slice
 files that share a SeriesInstanceUID, in slice order) or any other file is one scan; the folder
 loader (:mod:`augment.io.folder`) takes the images of a series together, in order, and records
-each image's scan."""
+each image's scan. :class:`InputFile` is what the loader records of each file it was given."""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from augment.io.readers import Decoded
 
-if TYPE_CHECKING:
-    from augment.io.folder import InputFile
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file: path relative to the input folder, class, sha256, size and what came of it.
+
+    ``frames`` is the number of images taken from the file (0 when skipped); ``skipped`` is the
+    reason the file was left out, or None. ``slices`` says where each image lies in its scan (a
+    volume's slice index and world coordinate, a DICOM slice's series and position: see
+    ``Decoded.frame_info``); ``notes`` what its reader left out (empty slices, later volumes).
+    """
+
+    path: str
+    class_name: str
+    sha256: str
+    bytes: int
+    frames: int
+    skipped: str | None = None
+    slices: tuple[dict, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

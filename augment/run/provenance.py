@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 import augment
-from augment.io.folder import InputFile, RealDataset
+from augment.io.folder import RealDataset
 from augment.io.readers import DEFAULT_READING, ReadSettings
+from augment.io.scans import InputFile
 from augment.quality import NEAR_COPY_PERCENTILE
 from augment.run.context import RunContext
 
