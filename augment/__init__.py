@@ -3,8 +3,9 @@
 Sub-packages:
   - :mod:`augment.ntk`: the analytic NNGP/NTK kernel engine (a neural-tangents-compatible ``stax``).
   - :mod:`augment.gantk`: the GA-NTK discriminator, its losses, and the synthesis modes.
-  - :mod:`augment.io`: readers, writers, checkpoints, saved generators.
-  - :mod:`augment.run`: `augment synth` and `augment sample` as library calls.
+  - :mod:`augment.io`: readers, writers, saved generators.
+  - :mod:`augment.run`: `augment synth` and `augment sample` as library calls, with their
+    checkpoints.
 """
 
 from importlib.metadata import PackageNotFoundError, version

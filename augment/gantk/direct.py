@@ -23,8 +23,7 @@ guards"; measured in ``benchmarks/RESULTS.md``):
   (``near_copy_threshold``: closer to a real image than it counts as too close), and every
   image ends as its own last version that was not too close. A chunk that takes the share of
   too-close images above ``max_near_copy_fraction`` is undone and ends that batch; the default
-  (1.0) never ends one, which on the digits protocol kept more accuracy at a higher floor than
-  ending batches early did (``benchmarks/RESULTS.md``).
+  (1.0) never ends one (why: docs/design.md, "Copy guards").
 
 Costs that are paid once: the NTK Gram matrix of the whole real set (real-vs-real blocks do not
 depend on Z), computed before the first step, :data:`GRAM_BLOCK` rows at a time
@@ -70,12 +69,9 @@ from augment.quality import SAME_IMAGE, leave_one_out_threshold, pairwise_rms_di
 Array = jax.Array
 START_STREAM = 0x737472  # fold_in constant: the start's key, apart from the problems' own
 UNBATCHED_SINGLE_LANE = True
-"""Run a device's single lane (every CPU run) without ``vmap``: it saves the batching. It was
-added after a segmentation fault of XLA's CPU compiler in the gradient of the halved self-kernel
-under a size-1 ``vmap`` (jaxlib 0.10.2, seen once while building the device support); that crash
-did not reproduce later on the same jaxlib (8x8 and 16x16, batches 4 to 32, plain and augmented
-real sets). ``tests/test_scale.py`` runs both paths and checks they agree, so either can be
-dropped without changing results."""
+"""Run a device's single lane (every CPU run) without ``vmap``: it saves the batching
+(docs/design.md, "Devices and memory"). ``tests/test_scale.py`` runs both paths and checks they agree, so
+either can be dropped without changing results."""
 
 
 class ProblemState(NamedTuple):

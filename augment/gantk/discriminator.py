@@ -27,10 +27,8 @@ from augment.ntk.linalg import psd_expm
 
 Array = jax.Array
 SELF_KERNEL_HALVINGS = 1
-"""Recursive halvings of the synthetic self-kernel (:func:`self_kernel_by_halves`). One halving
-evaluates 3/4 of the pairs; a second (5/8) was as fast on the reference step but its larger graph
-took the process's peak memory, XLA's compilation included, above neural-tangents'
-(benchmarks/RESULTS.md)."""
+"""Recursive halvings of the synthetic self-kernel (:func:`self_kernel_by_halves`): one halving
+evaluates 3/4 of the pairs. Why not more: docs/design.md, "The kernel engine"."""
 
 
 def real_batch(key: Array, real_all: Array, gram_all: Array, n_real: int) -> tuple[Array, Array]:

@@ -8,16 +8,11 @@ classes trained faster but gained less on the digits protocol (docs/design.md, "
 
 The network is :mod:`augment.gantk.generator_network`'s; this module trains it and
 :mod:`augment.gantk.generator_sampling` samples it.
-Settings follow the published GA-NTKg code (docs/design.md, "The method"): Adam with beta1 0.5,
-global-norm clipping 5, z dimension 64, batch 64, 1000 steps, diag_reg 1e-4, except three measured
-on the digits protocol (docs/design.md): the learning rate starts at 2e-3 and falls to 0 along a
-cosine over the steps, not a constant 2e-4; up to 16 pixels the discriminator's real side is an
-augmented real set of 200 small rotations and shifts, as in direct mode (above, the real images
-themselves); and each step compares with a random 128 of them. Above 16 pixels (scans) a step is
-16 samples, not 64, and training is 4000 steps: a step's kernel grows with the square of the
-images it compares, so four times the steps of a quarter of the batch cost less than the 1000
-steps of 64, and the samples lose the streaks that gave them away (docs/design.md, "Sharp
-scans"). All randomness comes from explicit keys.
+Settings follow the published GA-NTKg code (Adam with beta1 0.5, global-norm clipping, a cosine
+learning-rate schedule), with the departures and their reasons in docs/design.md ("The method",
+"Sharp scans"): the defaults are :class:`GeneratorConfig`'s fields, and those that depend on the
+working size are its ``SIZE_DEFAULTS``, with the reason for each. All randomness comes from
+explicit keys.
 """
 
 from __future__ import annotations
@@ -145,7 +140,7 @@ class GeneratorConfig(FlatRecord):
     augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (resolution)
     augment_rotation: float = 12.0
     augment_shift: float = 0.125
-    coarse_size: int = 0  # 0: one level; 32 trains 2.3x faster at 64 px, less real (docs/design.md)
+    coarse_size: int = 0  # 0: one level; else trains at this size first (docs/design.md, "Sharp scans")
     refine_steps: int = 200
     polish_steps: int | None = None  # direct-mode steps per sample synth writes; None: by size
 

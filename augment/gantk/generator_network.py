@@ -52,9 +52,8 @@ def generator_network(size: int, channels: int, base_channels: int = 128) -> tup
 
 
 SAMPLING_BATCH_BYTES = 16 * 2**20
-"""``sample``'s default batch keeps the network's largest activation within about this many bytes:
-batches that fit the processor's caches ran faster than batches of 1 024 on a CPU
-(benchmarks/RESULTS.md, generator mode's speed)."""
+"""``sample``'s default batch keeps the network's largest activation within about this many bytes,
+so that a batch fits the processor's caches (benchmarks/RESULTS.md, generator mode's speed)."""
 
 
 def sampling_batch(size: int, channels: int, base_channels: int = 128, platform: str = "cpu") -> int:

@@ -5,14 +5,10 @@ layers (forward values kept for the backward pass): one float per (real, synthet
 (synthetic, synthetic) pair at every position of every convolution's output. Next come the
 first layer's image patches, and the (n_r + n_s)^2 Gram matrix with its eigendecomposition.
 :func:`step_bytes` is a linear model in those three counts, fitted to the temporary-buffer sizes
-XLA reports for the compiled chunk (``compiled.memory_analysis()``, 35 configurations: both
-architectures, 8x8 to 32x32, real batches 32-256, synthetic 8-64, within 5 % for all but the
-smallest) and raised by a margin. The kernel engine has since become leaner (spatial-major
-arrays, a ReLU backward pass that recomputes instead of storing): re-measured on 66
-configurations up to 128x128 (``benchmarks/memory_fit.py``), the model is 1.10-1.73 times what
-XLA allocates, and up to 3 times for steps below 4 MiB, where its fixed part dominates; it is
-kept as it is, an upper bound. ``tests/test_scale.py`` checks it against XLA on configurations
-it was not fitted to.
+XLA reports for the compiled chunk (``compiled.memory_analysis()``) and raised by a margin, so
+that it is an upper bound. How far above XLA's own figure it lies, by configuration, is
+measured by ``benchmarks/memory_fit.py`` (``benchmarks/RESULTS.md``); ``tests/test_scale.py``
+checks that it stays above XLA's figure on configurations it was not fitted to.
 """
 
 from __future__ import annotations
@@ -94,8 +90,8 @@ def gram_building_bytes(
     architecture: str, image_shape: tuple[int, int, int], n_real_total: int, gram_rows: int
 ) -> int:
     """Peak of computing the real set's Gram matrix ``gram_rows`` rows at a time (before the
-    problems run): forward only, measured at 0.39-0.51 of :func:`step_bytes` for the same
-    batches (8x8 to 32x32, both architectures), counted as 0.55 of it."""
+    problems run): forward only, counted as :data:`GRAM_FORWARD_SHARE` of :func:`step_bytes` for
+    the same batches (docs/design.md, "Devices and memory")."""
     return int(
         GRAM_FORWARD_SHARE * step_bytes(architecture, image_shape, n_real_total, min(gram_rows, n_real_total))
     )
