@@ -15,6 +15,7 @@ import sys
 import jax
 import numpy as np
 import pytest
+from cli_options import FAST, SAMPLES
 from typer.testing import CliRunner
 
 from augment.cli.app import app
@@ -26,9 +27,6 @@ from augment.run import synth as synth_module
 from augment.run.checkpoint import load_checkpoint, save_checkpoint
 from augment.run.generators import load_generators, save_generators
 from augment.run.seed import MAX_SEED, root_key
-
-SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
-FAST = ["--steps", "6", "--batch-size", "8", "--quiet", "--no-quality-gate"]
 
 
 def invoke(*args):

@@ -4,11 +4,11 @@ generator mode's samples and in the file `augment synth` writes; a colour class 
 from __future__ import annotations
 
 import json
-import pathlib
 
 import h5py
 import jax
 import numpy as np
+from cli_options import SAMPLES
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -18,8 +18,6 @@ from augment.gantk.channels import GREY_TOLERANCE, is_grey, keep_grey
 from augment.gantk.generator import GeneratorConfig, TrainedGenerator
 from augment.gantk.generator_network import generator_network
 from augment.gantk.generator_sampling import generate, sample
-
-SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 
 
 def in_colour(grey: np.ndarray) -> np.ndarray:

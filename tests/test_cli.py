@@ -14,6 +14,7 @@ import jax
 import numpy as np
 import pydicom
 import pytest
+from cli_options import FAST, SAMPLES
 from PIL import Image
 from typer.testing import CliRunner
 from unwritable import unwritable_even_for_root
@@ -24,13 +25,9 @@ from augment.io.dataset import FORMAT_VERSION
 from augment.run.checkpoint import checkpoint_path
 from augment.run.counts import split_across_classes
 
-SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 DICOM_FILES = pathlib.Path(pydicom.__file__).parent / "data" / "test_files"
-# --n 3 over the three sample classes is one image per class: every test below that uses it
-# shares one compilation (one synthetic image against six real ones).
-# Unfinished images fail the quality gate (tested on its own in test_gate.py): these tests of the
-# command's mechanics keep every image.
-FAST = ["--steps", "6", "--batch-size", "8", "--quiet", "--no-quality-gate"]
+# --n 3 over the three sample classes is one image per class: every test below that uses it with
+# FAST shares one compilation (one synthetic image against six real ones).
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pathlib
 import jax
 import numpy as np
 import pytest
+from cli_options import SAMPLES
 from typer.testing import CliRunner
 from unwritable import unwritable_even_for_root
 
@@ -25,7 +26,6 @@ from augment.run.generators import load_generators
 
 pytestmark = pytest.mark.slow  # every test here trains generators end to end through the CLI
 
-SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 # 30 steps are two chunks (25 + 5), so an interruption can fall inside a class's training.
 OPTIONS = [
     "--mode",

@@ -23,11 +23,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from cli_options import SAMPLES
 from typer.testing import CliRunner
 
 from augment.cli.app import app
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "digits"
 GOLDEN = Path(__file__).resolve().parent / "golden" / "samples_runs.npz"
 RUNS = {
     "direct": ["--n", "12", "--steps", "30"],

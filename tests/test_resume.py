@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import pathlib
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import h5py
 import jax
 import numpy as np
 import pytest
+from cli_options import SAMPLES
 from typer.testing import CliRunner
 
 from augment.cli.app import app
@@ -24,7 +24,6 @@ from augment.gantk.direct_snapshot import FinishedProblem
 from augment.gantk.modes import MODES
 from augment.run.checkpoint import checkpoint_path, load_checkpoint
 
-SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 CONFIG = SynthesisConfig(
     steps=12,
     chunk_steps=5,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import pathlib
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from cli_options import SAMPLES
 
 from augment.errors import AugmentError
 from augment.gantk import memory
@@ -37,7 +37,6 @@ from augment.inspection import describe_output
 from augment.io.writers import read_output
 from augment.ntk.stax import round_mantissa
 
-SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "digits"
 FOUR_DEVICES = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
 TINY = ["--n", "24", "--batch-size", "4", "--steps", "3", "--quiet"]
 # in a process of its own; a few steps leave unfinished images, which the quality gate would reject

@@ -16,6 +16,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+from cli_options import TINY
 from typer.testing import CliRunner
 
 from augment.cli.app import app
@@ -287,7 +288,7 @@ def test_synth_and_evaluate_on_volumes_keep_scans_apart(tmp_path):
     train, holdout = two_scan_folders(tmp_path, shared=True)
     out = tmp_path / "out.h5"
     runner = CliRunner()
-    common = ["--n", "4", "--size", "8", "--steps", "6", "--batch-size", "8", "--quiet", "--no-quality-gate"]
+    common = TINY
     result = runner.invoke(app, ["synth", str(train), "--out", str(out), "--slice-axis", "coronal", *common])
     assert result.exit_code == 0, result.output
     with h5py.File(out) as f:
