@@ -1,13 +1,14 @@
 """Every setting of ``augment synth``, declared once: :data:`PARAMETERS`.
 
-A :class:`Parameter` has the library's name (a :class:`~augment.run.request.SynthRequest` field,
-an option a mode's ``configure`` takes, or a command-line-only switch), its flag (the name with
-dashes: one name per knob), its help, and its default: one value, or one per mode
-(``per_mode``), with the line ``--help`` shows. The CLI builds its options from these
-(``cli/app.py``: :func:`flag_declaration`, ``show_default``); ``tests/test_parameters.py`` checks
-the request's defaults, the modes' configurations and the README's options table against them, so
-none of them can drift. Messages name a parameter by its library name, which the CLI spells as its
-flag.
+A :class:`Parameter` has the library's name, where its value goes (``target``: a
+:class:`~augment.run.request.SynthRequest` field, an option a mode's ``configure`` takes, a
+setting of the readers, or the command line's own switch), the type of its value, its flag (the
+name with dashes: one name per knob), its help, and its default: one value, or one per mode
+(``per_mode``), with the line ``--help`` shows. The request takes its defaults from here
+(:func:`default`), ``SynthRequest.from_options`` sends each value where it goes, and the CLI
+generates ``synth``'s options from the table (``cli/app.py``); ``tests/test_parameters.py`` checks
+the modes' configurations and the README's options table against it. Messages name a parameter by
+its library name, which the CLI spells as its flag.
 
 The module imports nothing heavy (the CLI reads it to answer ``--help``).
 """
@@ -15,11 +16,15 @@ The module imports nothing heavy (the CLI reads it to answer ``--help``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from augment.errors import AugmentError
 
 DIRECT, GENERATOR = "direct", "generator"
+TARGETS = ("request", "mode", "reading", "cli")
+"""Where a parameter's value goes: a SynthRequest field, an option of the mode's ``configure``, a
+setting of the readers (``ReadSettings``), or the command line alone."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,9 @@ class Parameter:
       shown: the default as ``--help`` and the README say it, where the value alone would not.
       metavar: the placeholder ``--help`` shows for the value.
       switch: an on/off flag with a ``--no-`` form.
-      cli_only: the command line's own (``quiet``, ``distributed``): the library has no such parameter.
+      target: where the value goes, one of :data:`TARGETS`; "cli" for the command line's own
+        (``quiet``, ``distributed``): the library has no such parameter.
+      kind: the type of the value (``int``, ``float``, ``str``, ``bool``, ``Path``).
       low, high: the range a number must lie in (None: unbounded), and ``unit`` what it is.
     """
 
@@ -45,10 +52,15 @@ class Parameter:
     shown: str | None = None
     metavar: str | None = None
     switch: bool = False
-    cli_only: bool = False
+    target: str = "request"
+    kind: type = str
     low: float | None = None
     high: float | None = None
     unit: str = ""
+
+    @property
+    def cli_only(self) -> bool:
+        return self.target == "cli"
 
     def check(self, value: float | None) -> None:
         """An AugmentError naming the parameter when ``value`` (None: not given) is out of range."""
@@ -95,15 +107,19 @@ DEFAULT_N = 500  # synthetic images in all
 
 _DECLARED = [
     Parameter(
-        "n", "Total synthetic images, split across classes by their real counts.", shown=str(DEFAULT_N)
+        "n",
+        "Total synthetic images, split across classes by their real counts.",
+        shown=str(DEFAULT_N),
+        kind=int,
     ),
-    Parameter("per_class", "Synthetic images per class (instead of --n)."),
-    Parameter("out", "Output .h5 file or PNG folder.", shown="<INPUT name>-synthetic.h5"),
+    Parameter("per_class", "Synthetic images per class (instead of --n).", kind=int),
+    Parameter("out", "Output .h5 file or PNG folder.", shown="<INPUT name>-synthetic.h5", kind=Path),
     Parameter("format", "h5 or png.", shown="from the suffix of --out"),
     Parameter(
         "size",
         f"Square working size (at most {MAX_SIZE}).",
         shown=f"median shorter side, at most {CPU_SIZE_CAP} on a CPU, {ACCELERATOR_SIZE_CAP} on a GPU",
+        kind=int,
     ),
     Parameter("channels", "auto (3 only if an input is colour), 1 or 3.", default="auto"),
     Parameter(
@@ -117,24 +133,32 @@ _DECLARED = [
         per_mode={DIRECT: 300, GENERATOR: GENERATOR_STEPS},
         shown=f"300, above {SCAN_SIZE} px {SCAN_DIRECT_STEPS}; generator mode {GENERATOR_STEPS}, "
         f"above {SCAN_SIZE} px {SCAN_GENERATOR_STEPS}",
+        kind=int,
+        target="mode",
     ),
     Parameter(
         "batch_size",
         "Synthetic images per GA-NTK problem (direct) or generator batch.",
         per_mode={DIRECT: 32, GENERATOR: GENERATOR_BATCH},
         shown=f"32; generator mode {GENERATOR_BATCH}, above {SCAN_SIZE} px {SCAN_GENERATOR_BATCH}",
+        kind=int,
+        target="mode",
     ),
     Parameter(
         "real_batch_size",
         "Real images the discriminator sees per step.",
         per_mode={DIRECT: 256, GENERATOR: 128},
         shown="256 (generator mode 128), lowered to fit --memory",
+        kind=int,
+        target="mode",
     ),
     Parameter(
         "augment_real_to",
         "The discriminator sees this many random small rotations and shifts of each class's real "
         "images (0: the real images only).",
         shown=f"{AUGMENT_REAL_TO}; above {SCAN_SIZE} px: 0",
+        kind=int,
+        target="mode",
     ),
     Parameter(
         "novelty_stop",
@@ -143,17 +167,24 @@ _DECLARED = [
         per_mode={DIRECT: True},
         shown="on",
         switch=True,
+        kind=bool,
+        target="mode",
     ),
     Parameter(
         "convergence_stop",
         "Direct mode: end a batch once its loss fell by less than 0.1% over its last 50 steps.",
         shown=f"on above {COARSE_SIZE} px (coarse to fine), off at {COARSE_SIZE} px or less",
         switch=True,
+        kind=bool,
+        target="mode",
     ),
     Parameter(
-        "save_generator", "Keep the trained generators in this folder (--mode generator).", metavar="PATH"
+        "save_generator",
+        "Keep the trained generators in this folder (--mode generator).",
+        metavar="PATH",
+        kind=Path,
     ),
-    Parameter("seed", "Random seed: the same seed gives the same images on CPU.", default=0),
+    Parameter("seed", "Random seed: the same seed gives the same images on CPU.", default=0, kind=int),
     Parameter("device", "auto, cpu or gpu.", default="auto"),
     Parameter(
         "devices", "How many devices of that kind share the synthetic batches: N or all.", default="all"
@@ -169,32 +200,37 @@ _DECLARED = [
         "(docs/usage.md, On a GPU: their accuracy).",
         per_mode={DIRECT: "float32", GENERATOR: "float32"},
         shown="float32",
+        target="mode",
     ),
     Parameter(
         "distributed",
         "Join a multi-host run (jax.distributed.initialize: SLURM, Kubernetes or JAX_COORDINATOR_ADDRESS).",
         default=False,
-        cli_only=True,
+        kind=bool,
+        target="cli",
     ),
-    Parameter("overwrite", "Replace an existing output.", default=False),
-    Parameter("resume", "Continue an interrupted run from its checkpoint.", default=False),
+    Parameter("overwrite", "Replace an existing output.", default=False, kind=bool),
+    Parameter("resume", "Continue an interrupted run from its checkpoint.", default=False, kind=bool),
     Parameter("on_bad_file", "fail: stop at an unreadable file; skip: leave it out.", default="fail"),
     Parameter(
         "slice_axis",
         "Volumes (NIfTI): cut them into axial, coronal or sagittal slices.",
         default="axial",
+        target="reading",
     ),
     Parameter(
         "window",
         "Volumes: show intensities LOW..HIGH from black to white (CT in Hounsfield units: -160,240).",
         shown="each volume's 0.5 to 99.5 percentiles",
         metavar="LOW,HIGH",
+        target="reading",
     ),
     Parameter(
         "checkpoint_every",
         "Seconds between checkpoints within a batch (0: every chunk of steps).",
         default=10.0,
         low=0,
+        kind=float,
     ),
     Parameter(
         "quality_gate",
@@ -202,6 +238,7 @@ _DECLARED = [
         default=True,
         shown="on",
         switch=True,
+        kind=bool,
     ),
     Parameter(
         "novelty_floor",
@@ -214,13 +251,26 @@ _DECLARED = [
         shown=f"{NOVELTY_FLOOR[DIRECT]:g} (direct; {SCAN_NOVELTY_FLOOR:g} above {SCAN_SIZE} px) / "
         f"{NOVELTY_FLOOR[GENERATOR]:g} (generator; {SCAN_GENERATOR_NOVELTY_FLOOR:g} above {SCAN_SIZE} px)",
         metavar="PERCENT",
+        kind=float,
     ),
-    Parameter("quiet", "No progress bar or summary.", default=False, cli_only=True),
-    Parameter("verbose", "Say what is read, skipped and decided.", default=False, cli_only=True),
+    Parameter("quiet", "No progress bar or summary.", default=False, kind=bool, target="cli"),
+    Parameter("verbose", "Say what is read, skipped and decided.", default=False, kind=bool, target="cli"),
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _DECLARED}
 """Every parameter of ``augment synth`` by its library name, in ``--help`` order."""
+
+
+def default(name: str) -> Any:
+    """The parameter's default where it is one value (None: decided at run time or per mode)."""
+    return PARAMETERS[name].default
+
+
+def targeted(target: str) -> tuple[str, ...]:
+    """The names of the parameters whose values go to ``target`` (one of :data:`TARGETS`)."""
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    return tuple(name for name, p in PARAMETERS.items() if p.target == target)
 
 
 def flag_declaration(name: str) -> str:

@@ -8,9 +8,10 @@ checkpoint stays, for ``--resume``). Options shared by several commands are decl
 
 from __future__ import annotations
 
+import inspect as _inspect
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -89,13 +90,6 @@ def option(name: str) -> Any:
     )
 
 
-def read_settings(slice_axis: str | None, window: str | None):
-    """The readers' settings from ``--slice-axis`` and ``--window`` (None: their defaults)."""
-    from augment.io.readers import ReadSettings, parse_window
-
-    return ReadSettings(slice_axis or "axial", None if window is None else parse_window(window))
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"augment {__version__}")
@@ -134,134 +128,109 @@ def _progress_bar(console: Console, quiet: bool) -> Iterator[Progress]:
             bar.stop()
 
 
+def table_options(names: tuple[str, ...]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A command whose options are ``names`` of :data:`~augment.parameters.PARAMETERS`, generated
+    from the table after the command's own arguments: flag, help, shown default, metavar, type
+    (None allowed where the default is None) and default. The command takes them as keywords."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        own = [
+            p
+            for p in _inspect.signature(command, eval_str=True).parameters.values()
+            if p.kind is not p.VAR_KEYWORD
+        ]
+        generated = []
+        for name in names:
+            parameter = PARAMETERS[name]
+            kind: Any = parameter.kind if parameter.default is not None else parameter.kind | None
+            generated.append(
+                _inspect.Parameter(
+                    name,
+                    _inspect.Parameter.KEYWORD_ONLY,
+                    default=parameter.default,
+                    annotation=Annotated[kind, option(name)],
+                )
+            )
+        command.__signature__ = _inspect.Signature([*own, *generated])  # type: ignore[attr-defined]
+        return command
+
+    return decorate
+
+
 @app.command()
+@table_options(tuple(PARAMETERS))
 def synth(
     input_folder: Annotated[
         Path, typer.Argument(metavar="INPUT", help="Folder of images; sub-folders are classes.")
     ],
-    n: Annotated[int | None, option("n")] = None,
-    per_class: Annotated[int | None, option("per_class")] = None,
-    out: Annotated[Path | None, option("out")] = None,
-    format: Annotated[str | None, option("format")] = None,
-    size: Annotated[int | None, option("size")] = None,
-    channels: Annotated[str, option("channels")] = "auto",
-    mode: Annotated[str, option("mode")] = "direct",
-    steps: Annotated[int | None, option("steps")] = None,
-    batch_size: Annotated[int | None, option("batch_size")] = None,
-    real_batch_size: Annotated[int | None, option("real_batch_size")] = None,
-    augment_real_to: Annotated[int | None, option("augment_real_to")] = None,
-    novelty_stop: Annotated[bool | None, option("novelty_stop")] = None,
-    convergence_stop: Annotated[bool | None, option("convergence_stop")] = None,
-    save_generator: Annotated[Path | None, option("save_generator")] = None,
-    seed: Annotated[int, option("seed")] = 0,
-    device: Annotated[str, option("device")] = "auto",
-    devices: Annotated[str, option("devices")] = "all",
-    memory: Annotated[str | None, option("memory")] = None,
-    matmul_precision: Annotated[str | None, option("matmul_precision")] = None,
-    distributed: Annotated[bool, option("distributed")] = False,
-    overwrite: Annotated[bool, option("overwrite")] = False,
-    resume: Annotated[bool, option("resume")] = False,
-    on_bad_file: Annotated[str, option("on_bad_file")] = "fail",
-    slice_axis: Annotated[str, option("slice_axis")] = "axial",
-    window: Annotated[str | None, option("window")] = None,
-    checkpoint_every: Annotated[float, option("checkpoint_every")] = 10.0,
-    quality_gate: Annotated[bool, option("quality_gate")] = True,
-    novelty_floor: Annotated[float | None, option("novelty_floor")] = None,
-    quiet: Annotated[bool, option("quiet")] = False,
-    verbose: Annotated[bool, option("verbose")] = False,
+    **options: Any,
 ) -> None:
     """Synthesise labelled images from the real images in INPUT and write an HDF5 file or PNG folder."""
     from augment.gantk.modes import MODES
     from augment.run import SynthRequest, run_synth
     from augment.run.devices import join_distributed, use_compilation_cache
 
+    quiet, verbose, distributed = (options.pop(name) for name in ("quiet", "verbose", "distributed"))
     console = Console(stderr=True, quiet=quiet)
     with user_errors():
         if distributed:
             join_distributed()
         use_compilation_cache()
-        if out is None:
-            suffix = "" if format == "png" else ".h5"
-            out = Path(f"{input_folder.resolve().name}-synthetic{suffix}")
-        chosen: dict[str, Any] = {
-            "steps": steps,
-            "batch_size": batch_size,
-            "real_batch_size": real_batch_size,
-            "matmul_precision": matmul_precision,
-            "augment_real_to": augment_real_to,
-            "novelty_stop": novelty_stop,
-            "convergence_stop": convergence_stop,
-        }
-        synthesis_mode = MODES[mode]
-        request = SynthRequest(
-            input_folder=input_folder,
-            out=out,
-            mode=mode,
-            config=synthesis_mode.configure({k: v for k, v in chosen.items() if v is not None}),
-            save_generator=save_generator,
-            format=format,
-            n=n,
-            per_class=per_class,
-            size=size,
-            channels=channels,
-            seed=seed,
-            device=device,
-            devices=devices,
-            memory=memory,
-            fixed_batches=frozenset(
-                name
-                for name, value in (("synthetic", batch_size), ("real", real_batch_size))
-                if value is not None
-            ),
-            overwrite=overwrite,
-            resume=resume,
-            on_bad_file=on_bad_file,
-            read_settings=read_settings(slice_axis, window),
-            checkpoint_every=checkpoint_every,
-            quality_gate=quality_gate,
-            **({} if novelty_floor is None else {"novelty_floor": novelty_floor}),
-            command_line=("augment", *sys.argv[1:]),
+        request = SynthRequest.from_options(input_folder, options, ("augment", *sys.argv[1:]))
+        with _progress_bar(console, quiet) as bar:
+            report = run_synth(
+                request, _class_progress(bar, MODES[request.mode]), _logger(console, quiet, verbose)
+            )
+    _print_summary(console, report)
+
+
+def _logger(console: Console, quiet: bool, verbose: bool) -> Callable[[str, str], None]:
+    """The run's ``log``: warnings always, notes unless ``--quiet``, the rest with ``--verbose``."""
+
+    def log(level: str, message: str) -> None:
+        message = render(message, flag_for)
+        if level == "warning":
+            typer.echo(f"warning: {message}", err=True)
+        elif level == "note" and not quiet:
+            typer.echo(message, err=True)
+        elif verbose:
+            console.print(message, markup=False, highlight=False)
+
+    return log
+
+
+def _class_progress(bar: Progress, synthesis_mode: Any) -> Callable[[str, int, int, int, int, float], None]:
+    """The run's ``progress``: a bar per class and one for all classes (the whole run's ETA)."""
+    tasks: dict[str, Any] = {}
+    work: dict[str, tuple[int, int]] = {}  # class -> (done, total)
+
+    def progress(
+        class_name: str, done: int, total: int, problems_done: int, problems: int, loss: float
+    ) -> None:
+        if not tasks:
+            bar.start()
+            tasks["*"] = bar.add_task("all classes", total=None, step="", loss="")
+        if class_name not in tasks:
+            tasks[class_name] = bar.add_task(class_name, total=total, step="", loss="")
+        work[class_name] = (done, total)
+        label = synthesis_mode.progress_label(problems_done, problems) if problems else "waiting"
+        bar.update(
+            tasks[class_name],
+            completed=done,
+            description=f"{class_name} {label}",
+            step=f"{100 * done / max(total, 1):.0f}%",
+            loss="" if loss != loss else f"loss {loss:.4f}",
+        )
+        all_done, all_total = (sum(column) for column in zip(*work.values(), strict=True))
+        bar.update(
+            tasks["*"], completed=all_done, total=all_total, step=f"{100 * all_done / max(all_total, 1):.0f}%"
         )
 
-        def log(level: str, message: str) -> None:
-            message = render(message, flag_for)
-            if level == "warning":
-                typer.echo(f"warning: {message}", err=True)
-            elif level == "note" and not quiet:
-                typer.echo(message, err=True)
-            elif verbose:
-                console.print(message, markup=False, highlight=False)
+    return progress
 
-        with _progress_bar(console, quiet) as bar:
-            tasks: dict[str, Any] = {}
-            work: dict[str, tuple[int, int]] = {}  # class -> (done, total)
 
-            def progress(
-                class_name: str, done: int, total: int, problems_done: int, problems: int, loss: float
-            ) -> None:
-                if not tasks:
-                    bar.start()
-                    tasks["*"] = bar.add_task("all classes", total=None, step="", loss="")
-                if class_name not in tasks:
-                    tasks[class_name] = bar.add_task(class_name, total=total, step="", loss="")
-                work[class_name] = (done, total)
-                label = synthesis_mode.progress_label(problems_done, problems) if problems else "waiting"
-                bar.update(
-                    tasks[class_name],
-                    completed=done,
-                    description=f"{class_name} {label}",
-                    step=f"{100 * done / max(total, 1):.0f}%",
-                    loss="" if loss != loss else f"loss {loss:.4f}",
-                )
-                all_done, all_total = (sum(column) for column in zip(*work.values(), strict=True))
-                bar.update(
-                    tasks["*"],
-                    completed=all_done,
-                    total=all_total,
-                    step=f"{100 * all_done / max(all_total, 1):.0f}%",
-                )
-
-            report = run_synth(request, progress, log)
+def _print_summary(console: Console, report: Any) -> None:
+    """The table of what each class got, the run's last warnings and where the generators went."""
     table = Table(
         Column("class", no_wrap=True), "real", "written", Column("rejected", no_wrap=True), "dropped",
         "blur/noise", "<floor", "seconds", title=f"wrote {report.out}", box=box.SIMPLE_HEAD, pad_edge=False,

@@ -43,20 +43,62 @@ def test_every_synth_option_is_declared_once_in_the_table_and_built_from_it():
             assert option.default == parameter.default, name
 
 
-def test_every_library_parameter_is_a_request_field_a_mode_option_or_a_reading_setting():
-    request = {f.name: f.default for f in dataclasses.fields(SynthRequest)}
-    reading = {f.name: f.default for f in dataclasses.fields(ReadSettings)}
-    mode_options = {"steps", "batch_size", "real_batch_size", "matmul_precision", "augment_real_to"}
-    mode_options |= {"novelty_stop", "convergence_stop"}
+def _has(config, name: str) -> bool:
+    return hasattr(config, name) or hasattr(config.discriminator, name)
+
+
+def test_every_parameter_goes_where_the_table_says():
+    request = {f.name for f in dataclasses.fields(SynthRequest)}
+    reading = {f.name for f in dataclasses.fields(ReadSettings)}
+    destinations = {"request": request, "reading": reading, "cli": set()}
     for name, parameter in PARAMETERS.items():
-        if parameter.cli_only:
-            assert name not in request and name not in mode_options, name
-            continue
-        assert name in request or name in mode_options or name in reading, name
-        if parameter.default is not None and name in request:
-            assert request[name] == parameter.default, name  # the CLI and the library default alike
-        if parameter.default is not None and name in reading:
-            assert reading[name] == parameter.default, name
+        if parameter.target == "mode":
+            takers = [m for m in MODES if _has(MODES[m].configure({}), name)]
+            assert takers, name  # some mode's configuration has it; the others refuse it
+            for mode in set(MODES) - set(takers):
+                with pytest.raises(AugmentError):
+                    MODES[mode].configure({name: configured(takers[0], name)})
+            assert name not in request | reading, name
+        else:
+            assert parameter.target == "cli" or name in destinations[parameter.target], name
+            assert all(name not in d for t, d in destinations.items() if t != parameter.target), name
+
+
+def test_the_request_and_the_readers_take_their_defaults_from_the_table():
+    request = SynthRequest(pathlib.Path("in"), pathlib.Path("out"))
+    for name in parameters.targeted("request"):
+        if parameters.default(name) is not None:
+            assert getattr(request, name) == parameters.default(name), name
+    assert ReadSettings().slice_axis == parameters.default("slice_axis")
+
+
+def test_from_options_sends_each_value_where_the_table_says(tmp_path):
+    request = SynthRequest.from_options(
+        tmp_path / "scans",
+        {"steps": 7, "real_batch_size": 16, "slice_axis": "coronal", "window": "-160,240", "seed": 3}
+        | {"n": None},
+    )
+    assert request.config.steps == 7 and request.config.discriminator.real_batch_size == 16
+    assert request.read_settings == ReadSettings("coronal", (-160.0, 240.0))
+    assert request.seed == 3 and request.n is None
+    assert request.fixed_batches == frozenset({"real"})
+    assert request.out == pathlib.Path("scans-synthetic.h5")
+    png = SynthRequest.from_options(tmp_path / "scans", {"format": "png"})
+    assert png.out == pathlib.Path("scans-synthetic")
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"quiet": True}, "`quiet` is the command line's own, not a setting of the library"),
+        ({"stepz": 3}, "`stepz` is not a setting of a synthesis run"),
+        ({"mode": "gan"}, "`mode` must be direct or generator, got 'gan'"),
+    ],
+)
+def test_from_options_refuses_what_is_not_a_setting(tmp_path, options, message):
+    with pytest.raises(AugmentError) as raised:
+        SynthRequest.from_options(tmp_path, options)
+    assert str(raised.value) == message
 
 
 def configured(mode: str, name: str, options: dict | None = None):
@@ -69,10 +111,8 @@ def configured(mode: str, name: str, options: dict | None = None):
 def test_the_modes_defaults_are_the_tables(name):
     for mode, value in PARAMETERS[name].per_mode.items():
         sized = at_size(MODES[mode].configure({}), parameters.SCAN_SIZE)  # up to scan sizes
-        assert getattr(sized, name, None) == value or getattr(sized.discriminator, name) == value, (
-            mode,
-            name,
-        )
+        owner = sized if hasattr(sized, name) else sized.discriminator
+        assert getattr(owner, name) == value, (mode, name)
 
 
 @pytest.mark.parametrize(

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from augment.io.readers import DEFAULT_READING, ReadSettings
+from augment.errors import AugmentError
+from augment.io.readers import DEFAULT_READING, ReadSettings, parse_window
+from augment.parameters import PARAMETERS, default, targeted
+
+FIXED_BY = {"batch_size": "synthetic", "real_batch_size": "real"}
+"""The batch each of these options fixes when the user gives it: the memory plan keeps it."""
+
+
+def default_out(input_folder: Path, format: str | None) -> Path:
+    """Where a run writes when it is not told: ``<INPUT name>-synthetic.h5`` (a folder of that
+    name without the suffix for PNG), in the working directory."""
+    return Path(f"{input_folder.resolve().name}-synthetic{'' if format == 'png' else '.h5'}")
 
 
 @dataclass(frozen=True)
 class SynthRequest:
-    """Everything ``augment synth`` was asked for (the CLI builds one from its options).
+    """Everything ``augment synth`` was asked for (the CLI builds one from its options with
+    :meth:`from_options`).
 
     Attributes:
       input_folder: the folder of real images (sub-folders are classes).
@@ -43,27 +55,64 @@ class SynthRequest:
 
     input_folder: Path
     out: Path
-    mode: str = "direct"
+    mode: str = default("mode")
     config: Any = None
     save_generator: Path | None = None
     format: str | None = None
     n: int | None = None
     per_class: int | None = None
     size: int | None = None
-    channels: str = "auto"
-    seed: int = 0
-    device: str = "auto"
-    devices: str = "all"
+    channels: str = default("channels")
+    seed: int = default("seed")
+    device: str = default("device")
+    devices: str = default("devices")
     memory: str | None = None
     fixed_batches: frozenset[str] = frozenset()
-    overwrite: bool = False
-    resume: bool = False
-    on_bad_file: str = "fail"
+    overwrite: bool = default("overwrite")
+    resume: bool = default("resume")
+    on_bad_file: str = default("on_bad_file")
     read_settings: ReadSettings = DEFAULT_READING
-    checkpoint_every: float = 10.0
-    quality_gate: bool = True
+    checkpoint_every: float = default("checkpoint_every")
+    quality_gate: bool = default("quality_gate")
     novelty_floor: float | None = None
     command_line: tuple[str, ...] = ()
+
+    @classmethod
+    def from_options(
+        cls, input_folder: Path, options: Mapping[str, Any], command_line: tuple[str, ...] = ()
+    ) -> SynthRequest:
+        """The request for ``options`` named as in :data:`~augment.parameters.PARAMETERS` (None or
+        left out: not given, so the default), each sent where the table says: the mode's options
+        into its configuration (``Mode.configure``), ``slice_axis`` and ``window`` (``"LOW,HIGH"``)
+        into the readers' settings, the rest into the request's fields. The batch options given
+        are kept by the memory plan (:data:`FIXED_BY`), and ``out`` defaults to
+        :func:`default_out`."""
+        from augment.gantk.modes import MODES
+
+        given = {name: value for name, value in options.items() if value is not None}
+        unknown = sorted(set(given) - set(PARAMETERS))
+        if unknown:
+            raise AugmentError(f"`{unknown[0]}` is not a setting of a synthesis run")
+        own = [name for name in given if PARAMETERS[name].cli_only]
+        if own:
+            raise AugmentError(f"`{own[0]}` is the command line's own, not a setting of the library")
+        synthesis_mode = MODES[given.get("mode", default("mode"))]  # an unknown name is refused here
+        window = given.get("window")
+        reading = ReadSettings(
+            given.get("slice_axis", default("slice_axis")), None if window is None else parse_window(window)
+        )
+        fields = {name: given[name] for name in targeted("request") if name in given and name != "out"}
+        return cls(
+            input_folder=input_folder,
+            out=given.get("out") or default_out(input_folder, given.get("format")),
+            config=synthesis_mode.configure(
+                {name: given[name] for name in targeted("mode") if name in given}
+            ),
+            fixed_batches=frozenset(batch for name, batch in FIXED_BY.items() if name in given),
+            read_settings=reading,
+            command_line=command_line,
+            **fields,
+        )
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from augment.errors import AugmentError
+from augment.parameters import default
 
 _REPR = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
 
@@ -40,7 +41,7 @@ class ReadSettings:
         units), or None: each volume by its own 0.5 and 99.5 percentiles.
     """
 
-    slice_axis: str = "axial"
+    slice_axis: str = default("slice_axis")
     window: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
