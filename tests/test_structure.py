@@ -1,0 +1,159 @@
+"""Gates on the code's shape: no import circle among the modules of ``augment`` and ``cli``, no
+module over :data:`MODULE_LINES` lines and no function over :data:`FUNCTION_LINES` lines outside
+the tests.
+
+The modules and functions still over a limit are listed in :data:`MODULES_OVER` and
+:data:`FUNCTIONS_OVER`, each with the most lines it may have: the lists may only shrink. A listed
+one that has come within the limit fails too, so that its entry is taken out and cannot grow back.
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import grimp
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PACKAGES = ("augment", "cli", "benchmarks", "tools")
+MODULE_LINES = 400
+FUNCTION_LINES = 80
+# the layer vocabulary, one kind of layer per function, as neural-tangents' stax is
+MODULE_EXCEPTIONS = {"augment/ntk/stax.py"}
+MODULES_OVER = {
+    "augment/gantk/direct.py": 444,
+    "augment/gantk/generator.py": 426,
+    "augment/realism.py": 429,
+    "augment/run/synth.py": 437,
+    "benchmarks/quality_digits.py": 479,
+    "benchmarks/results.py": 1111,
+}
+FUNCTIONS_OVER = {
+    "augment/evaluation.py:evaluate": 143,
+    "augment/gantk/direct.py:synthesize": 185,
+    "augment/gantk/generator.py:train_generator": 84,
+    "augment/gantk/multiscale.py:synthesize_coarse_to_fine": 99,
+    "augment/inspection.py:_describe_output": 84,
+    "augment/io/folder.py:load_folder": 130,
+    "augment/report.py:write_report": 116,
+    "benchmarks/scans.py:main": 122,
+}
+
+
+def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """The import circles of ``graph``: its strongly connected components of more than one module
+    (Tarjan's algorithm, iterative), each sorted, sorted by their first module."""
+    order: dict[str, int] = {}
+    lowest: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(graph.modules):
+        if root in order:
+            continue
+        work = [(root, iter(sorted(graph.find_modules_directly_imported_by(root))))]
+        order[root] = lowest[root] = len(order)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            module, imported = work[-1]
+            following = next(imported, None)
+            if following is not None:
+                if following not in order:
+                    order[following] = lowest[following] = len(order)
+                    stack.append(following)
+                    on_stack.add(following)
+                    work.append((following, iter(sorted(graph.find_modules_directly_imported_by(following)))))
+                elif following in on_stack:
+                    lowest[module] = min(lowest[module], order[following])
+                continue
+            work.pop()
+            if work:
+                lowest[work[-1][0]] = min(lowest[work[-1][0]], lowest[module])
+            if lowest[module] == order[module]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == module:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return sorted(found)
+
+
+def test_cycles_finds_a_circle_and_nothing_else() -> None:
+    graph = grimp.ImportGraph()
+    for importer, imported in [
+        ("a", "b"),
+        ("b", "c"),
+        ("c", "a"),
+        ("c", "d"),
+        ("d", "e"),
+        ("e", "d"),
+        ("f", "a"),
+    ]:
+        graph.add_import(importer=importer, imported=imported)
+    assert cycles(graph) == [["a", "b", "c"], ["d", "e"]]
+
+
+def test_no_import_circle() -> None:
+    assert cycles(grimp.build_graph("augment", "cli")) == []
+
+
+def _sources() -> list[pathlib.Path]:
+    return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
+
+
+def _lines(path: pathlib.Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
+def _function_lines() -> dict[str, int]:
+    lengths: dict[str, int] = {}
+    for path in _sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                name = f"{path.relative_to(ROOT).as_posix()}:{node.name}"
+                lengths[name] = max(lengths.get(name, 0), (node.end_lineno or node.lineno) - node.lineno + 1)
+    return lengths
+
+
+def _within(measured: dict[str, int], limit: int, over: dict[str, int]) -> list[str]:
+    """What breaks the gate: a name over ``limit`` that ``over`` does not list, or grown beyond
+    what it lists; a listed name no longer over the limit (its entry is to be taken out)."""
+    problems = [
+        f"{name}: {lines} lines, over {over.get(name, limit)}"
+        for name, lines in sorted(measured.items())
+        if lines > max(limit, over.get(name, limit))
+    ]
+    problems += [
+        f"{name}: within {limit} lines now ({measured.get(name, 0)}): take it out of the list"
+        for name in sorted(over)
+        if measured.get(name, 0) <= limit
+    ]
+    return problems
+
+
+def test_within_catches_growth_new_ones_and_stale_entries() -> None:
+    over = {"big": 500, "fixed": 450}
+    measured = {"big": 501, "fixed": 300, "new": 401, "fine": 400}
+    assert _within(measured, 400, over) == [
+        "big: 501 lines, over 500",
+        "new: 401 lines, over 400",
+        "fixed: within 400 lines now (300): take it out of the list",
+    ]
+
+
+def test_modules_within_their_length() -> None:
+    measured = {
+        p.relative_to(ROOT).as_posix(): _lines(p)
+        for p in _sources()
+        if p.relative_to(ROOT).as_posix() not in MODULE_EXCEPTIONS
+    }
+    assert _within(measured, MODULE_LINES, MODULES_OVER) == []
+
+
+def test_functions_within_their_length() -> None:
+    assert _within(_function_lines(), FUNCTION_LINES, FUNCTIONS_OVER) == []
