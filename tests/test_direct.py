@@ -181,15 +181,6 @@ def test_a_nan_loss_stops_with_a_clear_message(threes):
         LOSSES.unregister("nan")
 
 
-def test_converged_compares_the_loss_over_the_last_window():
-    config = dataclasses.replace(FAST, convergence_window=3, convergence_tolerance=0.01)
-    assert not direct.converged([1.0, 0.5, 0.4], config)  # shorter than the window + 1
-    assert not direct.converged([1.0, 0.5, 0.4, 0.3], config)  # fell 70 % over the last 3 steps
-    assert direct.converged([1.0, 0.5, 0.4, 0.3, 0.3, 0.3, 0.299], config)  # fell 0.3 %
-    assert direct.converged([1.0, 0.3, 0.31, 0.32, 0.33], config)  # rose
-    assert direct.converged([-1.0, -1.0, -1.0, -1.0], config)  # a flat negative loss
-
-
 def test_the_convergence_stop_ends_a_batch_after_its_window(threes):
     """With a tolerance no loss can beat, every batch stops at the first chunk past the window;
     without the stop, all steps run."""

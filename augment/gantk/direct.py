@@ -64,6 +64,18 @@ from augment.gantk.loop import check_finite, chunk_of_steps, real_gram
 from augment.gantk.placement import LANE_AXIS, Placement
 from augment.gantk.resolution import at_size
 from augment.gantk.starts import STARTS
+from augment.gantk.stops import (
+    END,
+    GO,
+    UNDO,
+    Chunk,
+    Stop,
+    chain,
+    convergence,
+    near_copy_undo,
+    novelty,
+    step_budget,
+)
 from augment.quality import SAME_IMAGE, leave_one_out_threshold, pairwise_rms_distance
 
 Array = jax.Array
@@ -247,6 +259,113 @@ def xla_step_bytes(
     return int(lowered.compile().memory_analysis().temp_size_in_bytes)
 
 
+class _Class(NamedTuple):
+    """What every problem of one class's synthesis shares, prepared once (:func:`_prepared`)."""
+
+    config: SynthesisConfig  # resolved
+    problems: int
+    per_problem: int
+    image_shape: tuple[int, ...]
+    compiled: CompiledProblem
+    real: Array  # (N, S, S, C) the discriminator's real side
+    gram: Array  # (N, N) its NTK
+    bounds: tuple[Array, Array]  # pixel_bounds, (S, S, C) each
+    grey: np.ndarray  # () bool: every step keeps a grey class grey
+    initial: np.ndarray | None  # (problems * per_problem, S, S, C) the starts; None: noise
+    keys: list[Array]  # (init, eval) keys of each problem
+    guarded: bool  # there is a novelty floor (and the novelty stop is on)
+    near: Callable[[np.ndarray], np.ndarray | None]  # which images are near-copies (None: no floor)
+    stop: Stop
+
+
+def _checked_real(real_images) -> Array:
+    real = jnp.asarray(real_images, jnp.float32)
+    if real.ndim != 4 or real.shape[1] != real.shape[2] or real.shape[0] < 1:
+        raise AugmentError(f"real images must be (n, S, S, C) with n >= 1, got shape {real.shape}")
+    if not bool(jnp.all(jnp.isfinite(real))) or float(real.min()) < 0 or float(real.max()) > 1:
+        raise AugmentError("real image values must be finite and in [0, 1]")
+    return real
+
+
+def stops_for(config: SynthesisConfig, guarded: bool) -> Stop:
+    """The configuration's stop policy (:mod:`augment.gantk.stops`): its step budget; with a floor
+    (``guarded``) the near-copy undo and the novelty stop; with ``convergence_stop`` the
+    convergence stop."""
+    assert config.steps is not None  # resolved
+    policies = [step_budget(config.steps)]
+    if guarded:
+        policies += [near_copy_undo(config.max_near_copy_fraction), novelty()]
+    if config.convergence_stop:
+        policies.append(convergence(config.convergence_window, config.convergence_tolerance))
+    return chain(*policies)
+
+
+def _prepared(
+    real_images, n_synthetic: int, config: SynthesisConfig, key: Array, floor: float | None, initial
+) -> _Class:
+    """Checks, resolves and computes what the class's problems share (see :func:`synthesize`)."""
+    real = _checked_real(real_images)
+    problems, per_problem = plan_problems(n_synthetic, config.batch_size)
+    image_shape = tuple(real.shape[1:])
+    originals = np.asarray(real)
+    config = at_size(config, image_shape[0])  # the library's entry: a configuration given unresolved
+    assert config.augment_real_to is not None and config.start is not None  # resolved
+    real = discriminator_real_set(
+        key, real, config.augment_real_to, config.augment_rotation, config.augment_shift
+    )
+    # The step count does not change what is compiled: one compilation serves every --steps.
+    compiled = _compiled_problem(
+        dataclasses.replace(config, steps=1, start="noise"), image_shape[0], image_shape[-1]
+    )
+    gram = compiled.gram(real)
+    if floor is None:
+        floor = leave_one_out_threshold(originals)
+    guarded = config.novelty_stop and floor is not None
+    bounds = pixel_bounds(config, real)  # computed once: every step clips to them
+    if initial is None:
+        initial = STARTS[config.start](
+            jax.random.fold_in(key, START_STREAM),
+            originals,
+            problems * per_problem,
+            floor,
+            (np.asarray(bounds[0]), np.asarray(bounds[1])),
+        )
+    if initial is not None and tuple(np.shape(initial)) != (problems * per_problem, *image_shape):
+        raise AugmentError(
+            f"the initial images must be ({problems * per_problem}, {', '.join(map(str, image_shape))}), "
+            f"got {tuple(np.shape(initial))}"
+        )
+
+    def near(images: np.ndarray) -> np.ndarray | None:
+        """(n_s,) bool: which images are near-copies of a real image of the class; within half a
+        grey level of the floor counts as within it, so that the image as stored (rounded to
+        whole levels, at most that far from it) is beyond the floor too. None without a floor."""
+        if not guarded or floor is None:
+            return None
+        return pairwise_rms_distance(images, originals).min(axis=1) < floor + SAME_IMAGE
+
+    keys = [jax.random.split(k) for k in jax.random.split(key, problems)]
+    grey = np.asarray(is_grey(originals))
+    return _Class(
+        config, problems, per_problem, image_shape, compiled, real, gram, bounds, grey, initial, keys,
+        guarded, near, stops_for(config, guarded),
+    )  # fmt: skip
+
+
+def _fresh(c: _Class, problem: int) -> tuple[RunningProblem, jax.tree_util.PyTreeDef]:
+    """A problem's first state: its start (Adam's state starts at zero whatever the pixels), as
+    every step leaves an image (grey for a grey class, within the bounds); with a floor, the start
+    is each image's first novel version."""
+    state = c.compiled.init_state(c.keys[problem][0], c.per_problem, c.image_shape)
+    start = state.synthetic
+    if c.initial is not None:
+        start = jnp.asarray(c.initial[problem * c.per_problem : (problem + 1) * c.per_problem], jnp.float32)
+    state = state._replace(synthetic=jnp.clip(keep_grey(start, c.grey), *c.bounds))
+    leaves, treedef = jax.tree_util.tree_flatten(state)
+    synthetic = np.asarray(state.synthetic)
+    return RunningProblem([np.asarray(v) for v in leaves], [], synthetic if c.guarded else None), treedef
+
+
 def synthesize(
     real_images,
     n_synthetic: int,
@@ -284,83 +403,22 @@ def synthesize(
       AugmentError: bad shapes or values, a snapshot that does not fit, or a loss that became
         NaN or infinite (the last snapshot passed to ``checkpoint`` is the last good state).
     """
-    real = jnp.asarray(real_images, jnp.float32)
-    if real.ndim != 4 or real.shape[1] != real.shape[2] or real.shape[0] < 1:
-        raise AugmentError(f"real images must be (n, S, S, C) with n >= 1, got shape {real.shape}")
-    if not bool(jnp.all(jnp.isfinite(real))) or float(real.min()) < 0 or float(real.max()) > 1:
-        raise AugmentError("real image values must be finite and in [0, 1]")
+    c = _prepared(real_images, n_synthetic, config, key, near_copy_threshold, initial)
     placement = placement or Placement.single()
-    problems, per_problem = plan_problems(n_synthetic, config.batch_size)
-    image_shape = tuple(real.shape[1:])
-    originals = np.asarray(real)
-    config = at_size(config, image_shape[0])  # the library's entry: a configuration given unresolved
-    steps, start = config.steps, config.start
-    assert config.augment_real_to is not None and steps is not None and start is not None  # resolved
-    real = discriminator_real_set(
-        key, real, config.augment_real_to, config.augment_rotation, config.augment_shift
-    )
-    # The step count does not change what is compiled: one compilation serves every --steps.
-    compiled = _compiled_problem(
-        dataclasses.replace(config, steps=1, start="noise"), image_shape[0], image_shape[-1]
-    )
-    gram = compiled.gram(real)
-    if near_copy_threshold is None:
-        near_copy_threshold = leave_one_out_threshold(originals)
-    guarded = config.novelty_stop and near_copy_threshold is not None
-    bounds = pixel_bounds(config, real)  # computed once: every step clips to them
-    grey = np.asarray(is_grey(originals))  # every step keeps a grey class grey
-    if initial is None:
-        start_key = jax.random.fold_in(key, START_STREAM)
-        initial = STARTS[start](
-            start_key,
-            originals,
-            problems * per_problem,
-            near_copy_threshold,
-            (np.asarray(bounds[0]), np.asarray(bounds[1])),
-        )
-    real_lanes, gram_lanes = placement.replicated(real), placement.replicated(gram)
-    bound_lanes = (*(placement.replicated(b) for b in bounds), placement.replicated(grey))
-
-    def near_copies(images: np.ndarray) -> np.ndarray:
-        """(n_s,) bool: which images are near-copies of a real image of the class; within half a
-        grey level of the floor counts as within it, so that the image as stored (rounded to
-        whole levels, at most that far from it) is beyond the floor too."""
-        assert near_copy_threshold is not None  # called only with a floor (guarded)
-        return pairwise_rms_distance(images, originals).min(axis=1) < near_copy_threshold + SAME_IMAGE
-
-    problem_keys = [jax.random.split(k) for k in jax.random.split(key, problems)]  # (init, eval)
-
-    if initial is not None and tuple(np.shape(initial)) != (problems * per_problem, *image_shape):
-        raise AugmentError(
-            f"the initial images must be ({problems * per_problem}, {', '.join(map(str, image_shape))}), "
-            f"got {tuple(np.shape(initial))}"
-        )
-
-    def fresh(problem: int) -> tuple[RunningProblem, jax.tree_util.PyTreeDef]:
-        state = compiled.init_state(problem_keys[problem][0], per_problem, image_shape)
-        start = state.synthetic
-        if initial is not None:  # Adam's state starts at zero whatever the pixels
-            start = jnp.asarray(initial[problem * per_problem : (problem + 1) * per_problem], jnp.float32)
-        # as every step leaves an image: grey for a grey class, within the bounds
-        state = state._replace(synthetic=jnp.clip(keep_grey(start, grey), *bounds))
-        leaves, treedef = jax.tree_util.tree_flatten(state)
-        synthetic = np.asarray(state.synthetic)  # the initial noise is each image's first novel version
-        return RunningProblem([np.asarray(v) for v in leaves], [], synthetic if guarded else None), treedef
-
-    template, treedef = fresh(0)  # the shapes a saved state must have, and the filler of idle lanes
-    snapshot = checked_snapshot(resume, template, problems, per_problem, image_shape, guarded, steps)
+    steps, problems = c.config.steps, c.problems
+    assert steps is not None  # resolved
+    template, treedef = _fresh(c, 0)  # the shapes a saved state must have, and the filler of idle lanes
+    snapshot = checked_snapshot(resume, template, problems, c.per_problem, c.image_shape, c.guarded, steps)
     slots: list[int | None] = [None] * placement.lanes  # which problem each lane holds
     queue = [p for p in range(problems) if p not in snapshot.finished]
+    shared = tuple(placement.replicated(v) for v in (c.real, c.gram, *c.bounds, c.grey))  # once: every lane's
 
-    def finish(lane: int, images: np.ndarray) -> None:
+    def finish(lane: int, images: np.ndarray, novel: np.ndarray | None) -> None:
         problem = slots[lane]
         assert problem is not None  # a lane that finishes holds a problem
         run = snapshot.running.pop(problem)
-        if (
-            run.novel is not None
-        ):  # the few near-copies the stop let through go back to their last novel version
-            images = np.where(near_copies(images)[:, None, None, None], run.novel, images)
-        _, scores = compiled.evaluate(jnp.asarray(images), real, gram, problem_keys[problem][1])
+        images = c.stop.finish(novel, images, c.near(images))
+        _, scores = c.compiled.evaluate(jnp.asarray(images), c.real, c.gram, c.keys[problem][1])
         snapshot.finished[problem] = FinishedProblem(images, np.asarray(scores), run.history)
         slots[lane] = None
 
@@ -369,49 +427,31 @@ def synthesize(
             if slots[lane] is None and queue:
                 problem = slots[lane] = queue.pop(0)
                 if problem not in snapshot.running:
-                    snapshot.running[problem], _ = fresh(problem)
+                    snapshot.running[problem], _ = _fresh(c, problem)
         if all(problem is None for problem in slots):
             break
         running = [None if p is None else snapshot.running[p] for p in slots]
-        num_steps = np.asarray(
-            [0 if run is None else min(config.chunk_steps, steps - len(run.history)) for run in running],
-            np.int32,
-        )
-        stacked = [
-            placement.to_lanes(np.stack([(run or template).state[i] for run in running]))
-            for i in range(len(template.state))
-        ]
-        new_state, losses = compiled.run_lanes(placement.mesh)(
-            jax.tree_util.tree_unflatten(treedef, stacked),
-            real_lanes,
-            gram_lanes,
-            *bound_lanes,
-            placement.to_lanes(num_steps),
-        )
-        new_leaves = [placement.to_host(v) for v in jax.tree_util.tree_leaves(new_state)]
-        losses = placement.to_host(losses)
+        num_steps, leaves_of, losses = _chunk_on_lanes(c, placement, shared, running, template, treedef)
         snapshot.milestone = False
         for lane, run in enumerate(running):
             if run is None:
                 continue
             chunk_losses = losses[lane, : num_steps[lane]]
             check_finite(chunk_losses, len(run.history), f"problem {(slots[lane] or 0) + 1}")
-            leaves = [v[lane] for v in new_leaves]
-            images = np.asarray(jax.tree_util.tree_unflatten(treedef, leaves).synthetic)
-            near = near_copies(images) if guarded else None
-            # the first chunk always stands (no batch ends as its initial noise); a later one that
-            # makes too many near-copies is undone and ends the problem
-            if near is not None and run.history and np.mean(near) > config.max_near_copy_fraction:
-                finish(lane, np.asarray(jax.tree_util.tree_unflatten(treedef, run.state).synthetic))
-                snapshot.milestone = True
-                continue
-            run.state = leaves
-            run.history.extend(chunk_losses.tolist())
-            if near is not None and run.novel is not None:
-                run.novel = np.where(near[:, None, None, None], run.novel, images)
-            if len(run.history) >= steps or (config.convergence_stop and converged(run.history, config)):
-                finish(lane, images)
-                snapshot.milestone = True
+            images = np.asarray(jax.tree_util.tree_unflatten(treedef, leaves_of[lane]).synthetic)
+            verdict, novel = c.stop.update(
+                run.novel, Chunk(images, chunk_losses, run.history, c.near(images))
+            )
+            if verdict == UNDO:  # the chunk is left out: the problem ends as it was before it
+                finish(
+                    lane, np.asarray(jax.tree_util.tree_unflatten(treedef, run.state).synthetic), run.novel
+                )
+            else:
+                run.state, run.novel = leaves_of[lane], novel
+                run.history.extend(chunk_losses.tolist())
+                if verdict == END:
+                    finish(lane, images, novel)
+            snapshot.milestone = snapshot.milestone or verdict != GO
         if checkpoint is not None:
             checkpoint(snapshot)
         if progress is not None:
@@ -420,25 +460,57 @@ def synthesize(
             )
             last = next(float(losses[i, n - 1]) for i, n in enumerate(num_steps) if n > 0)
             progress(steps_done, steps * problems, len(snapshot.finished), problems, last)
+    return _result([snapshot.finished[p] for p in range(problems)], n_synthetic, steps, c.per_problem)
 
-    finished = [snapshot.finished[p] for p in range(problems)]
-    loss_history = np.full((problems, steps), np.nan, np.float32)
+
+def _chunk_on_lanes(
+    c: _Class,
+    placement: Placement,
+    shared: tuple[Array, ...],
+    running: list[RunningProblem | None],
+    template: RunningProblem,
+    treedef: jax.tree_util.PyTreeDef,
+) -> tuple[np.ndarray, list[list[np.ndarray]], np.ndarray]:
+    """One chunk of steps of the problem in each lane (an idle lane, None, runs 0 steps on the
+    template), with ``shared`` (the real side, its Gram matrix, the pixel bounds and the grey flag)
+    on every lane: each lane's step count (lanes,), its new state's leaves, and (lanes,
+    chunk_steps) losses."""
+    assert c.config.steps is not None  # resolved
+    num_steps = np.asarray(
+        [
+            0 if run is None else min(c.config.chunk_steps, c.config.steps - len(run.history))
+            for run in running
+        ],
+        np.int32,
+    )
+    stacked = [
+        placement.to_lanes(np.stack([(run or template).state[i] for run in running]))
+        for i in range(len(template.state))
+    ]
+    new_state, losses = c.compiled.run_lanes(placement.mesh)(
+        jax.tree_util.tree_unflatten(treedef, stacked),
+        *shared,
+        placement.to_lanes(num_steps),
+    )
+    new_leaves = [placement.to_host(v) for v in jax.tree_util.tree_leaves(new_state)]
+    return (
+        num_steps,
+        [[v[lane] for v in new_leaves] for lane in range(len(running))],
+        placement.to_host(losses),
+    )
+
+
+def _result(
+    finished: list[FinishedProblem], n_synthetic: int, steps: int, per_problem: int
+) -> SynthesisResult:
+    """The solved problems, in order, as one result of ``n_synthetic`` images."""
+    loss_history = np.full((len(finished), steps), np.nan, np.float32)
     for p, solved in enumerate(finished):
         loss_history[p, : len(solved.history)] = solved.history
     return SynthesisResult(
         images=np.concatenate([p.images for p in finished])[:n_synthetic],
         realness=np.concatenate([p.realness for p in finished])[:n_synthetic],
         loss_history=loss_history,
-        problem_index=np.repeat(np.arange(problems), per_problem)[:n_synthetic],
+        problem_index=np.repeat(np.arange(len(finished)), per_problem)[:n_synthetic],
         steps_run=np.asarray([len(p.history) for p in finished], np.int64),
     )
-
-
-def converged(history: list[float], config: SynthesisConfig) -> bool:
-    """Whether the loss fell by less than ``convergence_tolerance`` of its value over the last
-    ``convergence_window`` steps of ``history`` (False while the history is shorter)."""
-    window = config.convergence_window
-    if len(history) <= window:
-        return False
-    before, now = history[-window - 1], history[-1]
-    return before - now < config.convergence_tolerance * abs(before)
