@@ -5,7 +5,7 @@ project's stax layers (standard parameterisation is not needed: Adam is invarian
 scaling of each weight).
 
 - Generator: ``[z (64), one-hot label]`` -> the GA-NTK generator network
-  (:func:`augment.gantk.generator_network.generator_network`) -> (S, S, C) in (0, 1).
+  (:func:`augment.gantk.generator.network.generator_network`) -> (S, S, C) in (0, 1).
 - Discriminator: the image with the one-hot label broadcast as extra channels ->
   Conv 3x3/2 (64) -> LeakyReLU 0.2 -> Conv 3x3/2 (128) -> LeakyReLU 0.2 -> Flatten -> Dense 1.
 - Non-saturating GAN loss, Adam 2e-4 with beta1 0.5 for both (Radford et al., 2016), batch = all
@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from augment.gantk.generator_network import generator_network
+from augment.gantk.generator.network import generator_network
 from augment.ntk import stax
 
 Z_DIM = 64

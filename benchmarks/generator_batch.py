@@ -15,7 +15,8 @@ import statistics
 import jax
 from harness import Timer, save
 
-from augment.gantk.generator import GeneratorConfig, compiled_generator
+from augment.gantk.generator.config import GeneratorConfig
+from augment.gantk.generator.training import compiled_generator
 from augment.gantk.resolution import at_size
 
 SETTINGS = ((64, 1000), (32, 2000), (16, 4000))  # (samples per step, steps): 1000 of 64 was the default

@@ -34,9 +34,10 @@ from sklearn.datasets import load_digits
 
 from augment import parameters
 from augment.gantk.augmentation import discriminator_real_set
-from augment.gantk.generator import GeneratorConfig, compiled_generator, train_generator
-from augment.gantk.generator_network import _plan, generator_network, sampling_batch
-from augment.gantk.generator_sampling import sample
+from augment.gantk.generator.config import GeneratorConfig
+from augment.gantk.generator.network import _plan, generator_network, sampling_batch
+from augment.gantk.generator.sampling import sample
+from augment.gantk.generator.training import compiled_generator, train_generator
 from augment.ntk import stax
 
 DIGITS_TRAINING = GeneratorConfig(

@@ -38,8 +38,7 @@ from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
 from augment.gantk import SynthesisConfig, synthesize
-from augment.gantk.generator import GeneratorConfig, train_generator
-from augment.gantk.generator_sampling import generate, sample
+from augment.gantk.generator import GeneratorConfig, generate, sample, train_generator
 from augment.gantk.modes import MODES
 from augment.gantk.resolution import at_size
 from augment.privacy import membership_inference

@@ -1,6 +1,6 @@
 """How far deformed real images get from the real images, against the novelty floor, per class of
 every suite case (benchmarks/suite_data.py) at 64 px. Nothing is synthesised: this measures what
-direct mode's ``warped`` start (augment.gantk.starts) can reach.
+direct mode's ``warped`` start (augment.gantk.direct.starts) can reach.
 
 Per class: the novelty floor direct mode uses above 16 px (the 40th percentile of the case's
 distinct real images' leave-one-out nearest RMS distances, as stored); for each deformation strength, the
@@ -27,8 +27,8 @@ from harness import save
 from PIL import Image
 from suite_data import he_files, spread, tissue_tiles
 
-from augment.gantk.direct_config import SCAN_NOVELTY_PERCENTILE
-from augment.gantk.starts import warp
+from augment.gantk.direct.config import SCAN_NOVELTY_PERCENTILE
+from augment.gantk.direct.starts import warp
 from augment.io.dataset import stored_form
 from augment.io.folder import load_folder
 from augment.quality import leave_one_out_threshold, nearest_real

@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 
 from augment.cli.app import app
 from augment.errors import AugmentError
-from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
+from augment.gantk.generator.config import GeneratorConfig
+from augment.gantk.generator.training import TrainedGenerator, parameter_layout
 from augment.gantk.modes.base import ClassResult
 from augment.io.folder import load_folder
 from augment.run import synth as synth_module

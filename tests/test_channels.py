@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 from augment.cli.app import app
 from augment.gantk import SynthesisConfig, synthesize
 from augment.gantk.channels import GREY_TOLERANCE, is_grey, keep_grey
-from augment.gantk.generator import GeneratorConfig, TrainedGenerator
-from augment.gantk.generator_network import generator_network
-from augment.gantk.generator_sampling import generate, sample
+from augment.gantk.generator.config import GeneratorConfig
+from augment.gantk.generator.network import generator_network
+from augment.gantk.generator.sampling import generate, sample
+from augment.gantk.generator.training import TrainedGenerator
 
 
 def in_colour(grey: np.ndarray) -> np.ndarray:

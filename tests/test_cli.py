@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from unwritable import unwritable_even_for_root
 
 from augment.cli.app import app
-from augment.gantk import direct
+from augment.gantk.direct import synthesis as direct_synthesis
 from augment.io.dataset import FORMAT_VERSION
 from augment.run.checkpoint import checkpoint_path
 from augment.run.counts import split_across_classes
@@ -425,8 +425,8 @@ class _NanAfterFirstChunk:
 
 @pytest.mark.slow
 def test_a_nan_loss_stops_with_a_clear_message_and_keeps_the_last_checkpoint(runner, tmp_path, monkeypatch):
-    original = direct._compiled_problem
-    monkeypatch.setattr(direct, "_compiled_problem", lambda *a: _NanAfterFirstChunk(original(*a))())
+    original = direct_synthesis.compiled_problem
+    monkeypatch.setattr(direct_synthesis, "compiled_problem", lambda *a: _NanAfterFirstChunk(original(*a))())
     out = tmp_path / "o.h5"
     result = synth(runner, SAMPLES, "--n", 3, "--out", out, "--steps", 50, "--checkpoint-every", 0, "--quiet")
     assert result.exit_code == 1

@@ -46,7 +46,7 @@ def test_the_detail_kernel_is_the_sum_it_says_and_a_kernel():
 
 
 def test_the_weight_is_recorded_checked_and_absent_from_old_records():
-    from augment.gantk.direct_config import SynthesisConfig
+    from augment.gantk.direct.config import SynthesisConfig
 
     assert SynthesisConfig().to_dict()["detail_weight"] == 0.0
     old = {k: v for k, v in SynthesisConfig().to_dict().items() if k != "detail_weight"}

@@ -77,7 +77,7 @@ def test_steps_chunks_and_problems_share_one_compilation(threes):
     )  # chunks of 3, 3, 1
     calls = []
     result = synthesize(threes, 13, config, jax.random.PRNGKey(0), progress=lambda *a: calls.append(a))
-    compiled = direct._compiled_problem(dataclasses.replace(config, steps=1, start="noise"), 8, 1)
+    compiled = direct.compiled_problem(dataclasses.replace(config, steps=1, start="noise"), 8, 1)
     assert compiled.run_lanes(Placement.single().mesh)._cache_size() == 1
     assert compiled.evaluate._cache_size() == 1
     # 13 images in batches of at most 8: two problems of 7, one image dropped
@@ -104,7 +104,7 @@ def test_resampled_block_equals_the_kernel_of_the_sampled_images(digits):
     images, labels = digits
     real = jnp.asarray(images[labels == 5][:10])
     _, _, kernel_fn = discriminator("paper-gray", 8)
-    gram = direct._compiled_problem(FAST, 8).gram(real)
+    gram = direct.compiled_problem(FAST, 8).gram(real)
     index = jnp.array([7, 2, 9, 0])
     direct_block = jax.jit(lambda x: kernel_fn(x, None, "ntk"))(real[index])
     np.testing.assert_allclose(gram[index][:, index], direct_block, rtol=2e-5)

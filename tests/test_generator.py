@@ -15,22 +15,17 @@ import pytest
 
 from augment.errors import AugmentError
 from augment.gantk.augmentation import AUGMENT_REAL_TO, discriminator_real_set
-from augment.gantk.generator import (
-    LEARNING_RATE_SCHEDULES,
-    GeneratorConfig,
-    GeneratorSnapshot,
-    generator_optimizer,
-    generator_schedule,
-    train_generator,
-)
-from augment.gantk.generator_network import (
+from augment.gantk.generator.config import LEARNING_RATE_SCHEDULES, GeneratorConfig
+from augment.gantk.generator.network import (
     SAMPLING_BATCH_BYTES,
     generator_network,
     grown_parameters,
     sampling_batch,
 )
-from augment.gantk.generator_sampling import sample
-from augment.gantk.multiscale import resize
+from augment.gantk.generator.sampling import sample
+from augment.gantk.generator.snapshot import GeneratorSnapshot
+from augment.gantk.generator.training import generator_optimizer, generator_schedule, train_generator
+from augment.gantk.levels import resize
 from augment.gantk.resolution import at_size
 from augment.ntk import stax
 from augment.parameters import SCAN_GENERATOR_NOVELTY_FLOOR
@@ -501,7 +496,7 @@ def test_scan_sizes_train_against_the_real_images_themselves_unless_chosen(size,
 
 
 def test_the_novelty_floor_draws_other_samples_instead_of_closer_ones(threes, trained):
-    from augment.gantk.generator_sampling import NOVELTY_ROUNDS, generate
+    from augment.gantk.generator.sampling import NOVELTY_ROUNDS, generate
     from augment.quality import nearest_real
 
     trained = trained._replace(config=dataclasses.replace(trained.config, polish_steps=0))  # the draws
@@ -531,7 +526,7 @@ def test_the_novelty_floor_draws_other_samples_instead_of_closer_ones(threes, tr
 
 
 def test_synth_polishes_the_samples_it_draws_with_direct_mode_under_the_novelty_floor(threes, trained):
-    from augment.gantk.generator_sampling import POLISH_STREAM, generate, polish
+    from augment.gantk.generator.sampling import POLISH_STREAM, generate, polish
     from augment.quality import nearest_real
 
     raw = trained._replace(config=dataclasses.replace(trained.config, polish_steps=0))
@@ -557,7 +552,7 @@ def test_synth_polishes_the_samples_it_draws_with_direct_mode_under_the_novelty_
 
 
 def test_the_polish_takes_as_many_samples_as_it_returns_and_fills_its_last_problem(threes, trained):
-    from augment.gantk.generator_sampling import polish
+    from augment.gantk.generator.sampling import polish
 
     samples = sample(trained, 33, jax.random.PRNGKey(6))  # two problems of 17: one row short
     key = jax.random.PRNGKey(7)

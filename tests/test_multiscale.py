@@ -17,15 +17,10 @@ from augment.cli.app import app
 from augment.errors import AugmentError
 from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapshot, synthesize
 from augment.gantk.augmentation import AUGMENT_REAL_TO
-from augment.gantk.direct_config import SCAN_NOVELTY_PERCENTILE
+from augment.gantk.direct.config import SCAN_NOVELTY_PERCENTILE
+from augment.gantk.direct.multiscale import CoarseToFineSnapshot, schedule, synthesize_coarse_to_fine
+from augment.gantk.levels import level_sizes, resize
 from augment.gantk.modes import MODES
-from augment.gantk.multiscale import (
-    CoarseToFineSnapshot,
-    level_sizes,
-    resize,
-    schedule,
-    synthesize_coarse_to_fine,
-)
 from augment.gantk.resolution import at_size
 from augment.io.dataset import from_integer_pixels
 from augment.io.writers import read_output
@@ -70,7 +65,7 @@ def test_the_convergence_stop_is_on_by_default_only_coarse_to_fine(
     threes16, monkeypatch, asked, size, expected
 ):
     """None: on for every level of a coarse-to-fine run, off for a single level; a choice is kept."""
-    import augment.gantk.multiscale as multiscale
+    import augment.gantk.direct.multiscale as multiscale
 
     seen = []
 
@@ -89,7 +84,7 @@ def test_the_convergence_stop_is_on_by_default_only_coarse_to_fine(
 def test_each_coarser_level_keeps_the_floor_at_the_same_percentile_of_its_own_real_images(
     threes16, monkeypatch
 ):
-    import augment.gantk.multiscale as multiscale
+    import augment.gantk.direct.multiscale as multiscale
 
     seen = []
 

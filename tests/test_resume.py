@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from augment.cli.app import app
 from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapshot, synthesize
-from augment.gantk.direct_snapshot import FinishedProblem
+from augment.gantk.direct.snapshot import FinishedProblem
 from augment.gantk.modes import MODES
 from augment.run.checkpoint import checkpoint_path, load_checkpoint
 

@@ -22,8 +22,8 @@ from augment.errors import AugmentError
 from augment.gantk import memory
 from augment.gantk.architectures import discriminator
 from augment.gantk.config import DiscriminatorConfig
-from augment.gantk.direct import _compiled_problem, xla_step_bytes
-from augment.gantk.direct_config import SynthesisConfig
+from augment.gantk.direct import compiled_problem, xla_step_bytes
+from augment.gantk.direct.config import SynthesisConfig
 from augment.gantk.memory import (
     MARGIN,
     MIN_REAL_BATCH,
@@ -359,21 +359,22 @@ def test_a_lower_matmul_precision_moves_the_ntk_by_about_its_rounding_error(prec
 
 @pytest.mark.slow
 def test_a_single_lane_gives_the_same_result_with_and_without_vmap(threes, monkeypatch):
-    """The unbatched single-lane path (direct.UNBATCHED_SINGLE_LANE) is an optimisation, not a
+    """The unbatched single-lane path (problem.UNBATCHED_SINGLE_LANE) is an optimisation, not a
     change of result: a size-1 vmap of the same chunk agrees with it."""
-    from augment.gantk import direct, synthesize
+    from augment.gantk import synthesize
+    from augment.gantk.direct import problem
 
     config = SynthesisConfig(
         steps=4, chunk_steps=2, batch_size=8, augment_real_to=0,
         discriminator=DiscriminatorConfig(real_batch_size=8),
     )  # fmt: skip
     unbatched = synthesize(threes, 8, config, jax.random.PRNGKey(1))
-    monkeypatch.setattr(direct, "UNBATCHED_SINGLE_LANE", False)
-    _compiled_problem.cache_clear()  # the lanes function is traced once per configuration
+    monkeypatch.setattr(problem, "UNBATCHED_SINGLE_LANE", False)
+    compiled_problem.cache_clear()  # the lanes function is traced once per configuration
     try:
         batched = synthesize(threes, 8, config, jax.random.PRNGKey(1))
     finally:
-        _compiled_problem.cache_clear()
+        compiled_problem.cache_clear()
     np.testing.assert_allclose(batched.loss_history, unbatched.loss_history, rtol=1e-5)
     np.testing.assert_allclose(batched.images, unbatched.images, atol=1e-5)
 

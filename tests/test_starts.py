@@ -1,4 +1,4 @@
-"""Where direct mode's images start (augment.gantk.starts): the deformation against scipy's
+"""Where direct mode's images start (augment.gantk.direct.starts): the deformation against scipy's
 independent resampler, and the warped start's promise on real slices and tiles."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import scipy.ndimage
 from augment.errors import AugmentError
 from augment.gantk import SynthesisConfig, synthesize
 from augment.gantk.augmentation import _affine
-from augment.gantk.starts import STARTS, WARP_ATTEMPTS, _warp_one, warp, warped_start
+from augment.gantk.direct.starts import STARTS, WARP_ATTEMPTS, _warp_one, warp, warped_start
 from augment.quality import distinct, leave_one_out_dcr, leave_one_out_threshold, nearest_real
 from augment.run.gate import check, reference
 

@@ -1,4 +1,4 @@
-"""Direct mode's stop policies (augment.gantk.stops), each on its own and chained, and the policy
+"""Direct mode's stop policies (augment.gantk.direct.stops), each on its own and chained, and the policy
 a configuration gets."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from augment.gantk.direct import stops_for
-from augment.gantk.direct_config import SynthesisConfig
-from augment.gantk.stops import (
+from augment.gantk.direct.config import SynthesisConfig
+from augment.gantk.direct.stops import (
     END,
     GO,
     UNDO,

@@ -4,11 +4,13 @@ it: direct synthesis of pixels and generator training (:mod:`augment.gantk.modes
 from augment.gantk.architectures import ARCHITECTURES, discriminator
 from augment.gantk.config import DiscriminatorConfig
 from augment.gantk.direct import SynthesisResult, plan_problems, synthesize
-from augment.gantk.direct_config import SynthesisConfig
-from augment.gantk.direct_snapshot import SynthesisSnapshot
+from augment.gantk.direct.config import SynthesisConfig
+from augment.gantk.direct.snapshot import SynthesisSnapshot
 from augment.gantk.discriminator import ga_ntk_loss, ntk_gp_train_prediction
-from augment.gantk.generator import GeneratorConfig, GeneratorSnapshot, TrainedGenerator, train_generator
-from augment.gantk.generator_sampling import generate, sample
+from augment.gantk.generator.config import GeneratorConfig
+from augment.gantk.generator.sampling import generate, sample
+from augment.gantk.generator.snapshot import GeneratorSnapshot
+from augment.gantk.generator.training import TrainedGenerator, train_generator
 from augment.gantk.losses import LOSSES
 
 __all__ = [

@@ -1,6 +1,6 @@
 """The discriminator's settings, shared by every synthesis mode: written and checked once.
 
-Each mode's configuration (:class:`~augment.gantk.direct_config.SynthesisConfig`,
+Each mode's configuration (:class:`~augment.gantk.direct.config.SynthesisConfig`,
 :class:`~augment.gantk.generator.GeneratorConfig`) holds one :class:`DiscriminatorConfig` as its
 ``discriminator`` field. Provenance and checkpoints record a mode's configuration as one flat
 dictionary (:func:`flat_dict`), the discriminator's fields beside the mode's own, as the output

@@ -8,7 +8,7 @@ above it, and why. :func:`resolve` is the one place they are decided. ``augment 
 its configuration once, through its mode (:meth:`~augment.gantk.modes.base.Mode.resolve`, which
 adds the novelty floor), and records every :class:`Decision` in the provenance (``defaults``);
 the library's entry points (:func:`~augment.gantk.direct.synthesize`,
-:func:`~augment.gantk.multiscale.synthesize_coarse_to_fine`,
+:func:`~augment.gantk.direct.multiscale.synthesize_coarse_to_fine`,
 :func:`~augment.gantk.generator.train_generator`) apply the same step to a configuration given to
 them unresolved. Nothing behind them decides a default again: they read the resolved fields and
 :func:`check_resolved` refuses a configuration that still has a None.

@@ -1,5 +1,5 @@
 """Trained generators kept on disk and read back: the generator engine
-(:mod:`augment.gantk.generator`) meets the folder format (:mod:`augment.io.saved_generator`),
+(:mod:`augment.gantk.generator.training`) meets the folder format (:mod:`augment.io.saved_generator`),
 which stores a configuration record and arrays and knows nothing of the network."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import jax
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.generator import GeneratorConfig, TrainedGenerator, parameter_layout
+from augment.gantk.generator.config import GeneratorConfig
+from augment.gantk.generator.training import TrainedGenerator, parameter_layout
 from augment.gantk.modes import ClassResult
 from augment.gantk.resolution import at_size
 from augment.io.atomic import Target

@@ -19,7 +19,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from augment.gantk.generator_sampling import sample
+from augment.gantk.generator.sampling import sample
 from augment.io.atomic import check_apart
 from augment.io.dataset import FORMAT_NAME, FORMAT_VERSION, SyntheticDataset, to_integer_pixels
 from augment.io.writers import check_target, resolve_format, write_output

@@ -11,7 +11,13 @@ import numpy as np
 from augment.errors import AugmentError
 from augment.gantk.augmentation import SCAN_SIZE, augmented_size, planned_augment_real_to
 from augment.gantk.direct import plan_problems
-from augment.gantk.direct_config import SCAN_NOVELTY_PERCENTILE, SynthesisConfig
+from augment.gantk.direct.config import SCAN_NOVELTY_PERCENTILE, SynthesisConfig
+from augment.gantk.direct.multiscale import (
+    CoarseToFineSnapshot,
+    schedule,
+    synthesize_coarse_to_fine,
+    total_work,
+)
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.memory import MAX_LANES_PER_DEVICE
 from augment.gantk.modes.base import (
@@ -23,7 +29,6 @@ from augment.gantk.modes.base import (
     Snapshot,
     schedule_record,
 )
-from augment.gantk.multiscale import CoarseToFineSnapshot, schedule, synthesize_coarse_to_fine, total_work
 from augment.parameters import NOVELTY_FLOOR
 
 T = TypeVar("T")
@@ -39,7 +44,7 @@ class DirectMode(Mode):
 
     def resolve(self, config: SynthesisConfig, image_size: int) -> Resolution:
         """The size's defaults (:func:`~augment.gantk.resolution.resolve`) and the novelty floor:
-        :data:`~augment.gantk.direct_config.SCAN_NOVELTY_PERCENTILE` where the real side is the
+        :data:`~augment.gantk.direct.config.SCAN_NOVELTY_PERCENTILE` where the real side is the
         real images themselves (above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels unless
         ``augment_real_to`` was chosen), else :attr:`novelty_floor`."""
         return self.resolved_with_floor(

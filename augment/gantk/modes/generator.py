@@ -1,5 +1,5 @@
 """Generator mode: one generator per class, trained with the GA-NTK loss, then sampled
-(:mod:`augment.gantk.generator`); the run layer can keep the generators
+(:mod:`augment.gantk.generator.training`); the run layer can keep the generators
 (:mod:`augment.run.generators`)."""
 
 from __future__ import annotations
@@ -11,21 +11,20 @@ import numpy as np
 
 from augment.gantk.augmentation import augmented_size, planned_augment_real_to
 from augment.gantk.direct import plan_problems
-from augment.gantk.direct_config import SynthesisConfig
-from augment.gantk.generator import (
-    GeneratorConfig,
-    GeneratorSnapshot,
+from augment.gantk.direct.config import SynthesisConfig
+from augment.gantk.generator.config import GeneratorConfig, sized
+from augment.gantk.generator.sampling import generate
+from augment.gantk.generator.snapshot import GeneratorSnapshot
+from augment.gantk.generator.training import (
     TrainedGenerator,
     generator_schedule,
     parameter_layout,
-    sized,
     train_generator,
 )
-from augment.gantk.generator_sampling import generate
+from augment.gantk.levels import level_work
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Resolution, schedule_record
 from augment.gantk.modes.direct import _own_snapshot
-from augment.gantk.multiscale import level_work
 from augment.parameters import (
     GENERATOR_BATCH,
     NOVELTY_FLOOR,

@@ -10,8 +10,8 @@ from typing import ClassVar
 from augment import parameters
 from augment.errors import one_of
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
+from augment.gantk.direct.starts import STARTS
 from augment.gantk.resolution import SizeDefault
-from augment.gantk.starts import STARTS
 
 OPTIMIZERS = ("adam", "gd")
 
@@ -22,13 +22,13 @@ class SynthesisConfig(FlatRecord):
 
     The discriminator follows the published GA-NTK settings; the optimiser is Adam on pixels
     (clean images within a few hundred steps, docs/design.md). ``start`` is where the images
-    start (:data:`~augment.gantk.starts.STARTS`); it and ``steps`` are left at None to be decided
+    start (:data:`~augment.gantk.direct.starts.STARTS`); it and ``steps`` are left at None to be decided
     by the working size (:data:`SIZE_DEFAULTS`, :func:`~augment.gantk.resolution.resolve`):
     300 steps from noise up to :data:`~augment.parameters.SCAN_SIZE` pixels, 50 steps from
     deformed real images above it (docs/design.md, "Where the images start"). ``chunk_steps`` is
     how often the novelty stop looks at a batch (and progress is reported): it changes the result.
     From noise, above ``coarse_size`` pixels a side, synthesis runs coarse to fine: ``steps`` at
-    the coarsest level, ``refine_steps`` at each doubling (:mod:`augment.gantk.multiscale`; 0: one
+    the coarsest level, ``refine_steps`` at each doubling (:mod:`augment.gantk.direct.multiscale`; 0: one
     level); a start that is an image already runs at the working size alone. With
     ``convergence_stop`` a batch ends once its loss fell by less than ``convergence_tolerance``
     (relative) over its last ``convergence_window`` steps, checked after every chunk; a level with

@@ -6,13 +6,9 @@ per-class GA-NTK problem, and independent generators let a lab add a class witho
 others (and, later, train classes on different devices). One class-conditional generator for all
 classes trained faster but gained less on the digits protocol (docs/design.md, "The method").
 
-The network is :mod:`augment.gantk.generator_network`'s; this module trains it and
-:mod:`augment.gantk.generator_sampling` samples it.
-Settings follow the published GA-NTKg code (Adam with beta1 0.5, global-norm clipping, a cosine
-learning-rate schedule), with the departures and their reasons in docs/design.md ("The method",
-"Sharp scans"): the defaults are :class:`GeneratorConfig`'s fields, and those that depend on the
-working size are its ``SIZE_DEFAULTS``, with the reason for each. All randomness comes from
-explicit keys.
+The network is :mod:`augment.gantk.generator.network`'s, its settings
+:class:`~augment.gantk.generator.config.GeneratorConfig`; this module trains it and
+:mod:`augment.gantk.generator.sampling` samples it. All randomness comes from explicit keys.
 """
 
 from __future__ import annotations
@@ -21,8 +17,7 @@ import dataclasses
 import functools
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -31,167 +26,15 @@ import optax
 
 from augment.errors import AugmentError
 from augment.gantk.augmentation import discriminator_real_set
-from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.discriminator import real_batch
-from augment.gantk.generator_network import generator_network, grown_parameters, grows_into
+from augment.gantk.generator.config import LEARNING_RATE_SCHEDULES, GeneratorConfig, sized
+from augment.gantk.generator.network import generator_network, grown_parameters, grows_into
+from augment.gantk.generator.snapshot import GeneratorSnapshot
+from augment.gantk.levels import LEVEL_STREAM, level_sizes, level_weights, level_work, resize
 from augment.gantk.loop import chunk_of_steps, real_gram, restore, run_steps
-from augment.gantk.multiscale import LEVEL_STREAM, level_sizes, level_weights, level_work, resize
-from augment.gantk.resolution import SizeDefault, at_size
-from augment.parameters import (
-    GENERATOR_BATCH,
-    GENERATOR_STEPS,
-    POLISH_STEPS,
-    SCAN_GENERATOR_BATCH,
-    SCAN_GENERATOR_STEPS,
-)
+from augment.gantk.resolution import at_size
 
 Array = jax.Array
-
-
-def _constant(learning_rate: float, steps: int | Array) -> optax.ScalarOrSchedule:
-    return learning_rate
-
-
-def _cosine(learning_rate: float, steps: int | Array) -> optax.ScalarOrSchedule:
-    """``learning_rate`` at step 0, falling along half a cosine to 0 at ``steps`` (the same values
-    as ``optax.cosine_decay_schedule(learning_rate, steps)``, with ``steps`` allowed to be traced,
-    so one compiled chunk serves every length of training)."""
-
-    def schedule(count: Array) -> Array:
-        total = jnp.asarray(steps, jnp.float32)
-        done = jnp.minimum(jnp.asarray(count, jnp.float32), total)
-        return learning_rate * (0.5 * (1 + jnp.cos(jnp.pi * done / total)))
-
-    return schedule
-
-
-LEARNING_RATE_SCHEDULES: dict[str, Callable[[float, int | Array], optax.ScalarOrSchedule]] = {
-    "constant": _constant,
-    "cosine": _cosine,
-}
-"""``schedule(learning_rate, steps)``: the learning rate, or a function of Adam's step count, for a
-training of ``steps`` steps. One entry here adds a schedule (``learning_rate_schedule``)."""
-
-
-GENERATOR_REAL_BATCH = 128
-"""Real images the discriminator sees per generator step, drawn at random from its real side: as
-good on the digits protocol as the whole augmented set of 200, and faster (docs/design.md)."""
-
-
-def _generator_discriminator() -> DiscriminatorConfig:
-    """The published GA-NTKg discriminator (diag_reg 1e-4; direct mode's is 1e-5), on a random
-    real batch of :data:`GENERATOR_REAL_BATCH` per step."""
-    return DiscriminatorConfig(diag_reg=1e-4, real_batch_size=GENERATOR_REAL_BATCH)
-
-
-@dataclass(frozen=True)
-class GeneratorConfig(FlatRecord):
-    """Everything that decides what generator training computes (recorded in provenance).
-
-    ``steps`` and ``batch_size`` left at None are resolved by the working size
-    (:data:`SIZE_DEFAULTS`, :func:`~augment.gantk.resolution.resolve`): 1000 steps of 64
-    samples up to 16 pixels, 4000 of 16 above.
-    ``chunk_steps`` only sets how many steps run in one compiled loop, and so how often progress
-    is reported and a checkpoint may be written; it does not change the result.
-    With ``augment_real_to > 0`` the discriminator's real side is an augmented real set of that
-    many random small rotations and shifts of the class's images, as in direct mode
-    (:func:`~augment.gantk.augmentation.discriminator_real_set`); left at None it is resolved by
-    the working size (:func:`~augment.gantk.resolution.resolve`): 200 up to 16 pixels,
-    the real images themselves above.
-    ``polish_steps`` does not change training: it is how many direct-mode steps each sample takes
-    against the class's real images before ``augment synth`` writes it
-    (:func:`~augment.gantk.generator_sampling.generate`); left at None, 50 up to 16 pixels (where
-    it was measured) and 0 above. Samples drawn without the real data (``augment sample``) are
-    not polished.
-    """
-
-    SIZE_DEFAULTS: ClassVar[dict[str, SizeDefault]] = {
-        "steps": SizeDefault(
-            GENERATOR_STEPS,
-            SCAN_GENERATOR_STEPS,
-            "training steps of the published settings' length",
-            "more steps of smaller batches: together they take less time at these sizes than the small "
-            "sizes' steps and batches would, for images as hard to tell from real ones",
-        ),
-        "batch_size": SizeDefault(
-            GENERATOR_BATCH,
-            SCAN_GENERATOR_BATCH,
-            "samples per training step",
-            "smaller batches, for more steps in the same time",
-        ),
-        "polish_steps": SizeDefault(
-            POLISH_STEPS,
-            0,
-            "each sample takes direct-mode steps against its class's real images before it is written",
-            "samples are written as drawn: the polish was measured at small sizes only",
-        ),
-    }
-
-    discriminator: DiscriminatorConfig = dataclasses.field(default_factory=_generator_discriminator)
-    z_dim: int = 64
-    base_channels: int = 128
-    batch_size: int | None = None  # None: by working size (SIZE_DEFAULTS, resolution.resolve)
-    steps: int | None = None  # None: by working size (SIZE_DEFAULTS, resolution.resolve)
-    learning_rate: float = 2e-3
-    learning_rate_schedule: str = "cosine"
-    beta1: float = 0.5
-    clip_norm: float = 5.0
-    chunk_steps: int = 25
-    augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (resolution)
-    augment_rotation: float = 12.0
-    augment_shift: float = 0.125
-    coarse_size: int = 0  # 0: one level; else trains at this size first (docs/design.md, "Sharp scans")
-    refine_steps: int = 200
-    polish_steps: int | None = None  # direct-mode steps per sample synth writes; None: by size
-
-    def __post_init__(self) -> None:
-        check(
-            [
-                (
-                    self.coarse_size >= 0 and self.refine_steps >= 1 and (self.polish_steps or 0) >= 0,
-                    "`coarse_size` and `polish_steps` must not be negative and `refine_steps` must be "
-                    "at least 1",
-                ),
-                (
-                    min(
-                        self.z_dim,
-                        self.base_channels,
-                        self.batch_size or 1,
-                        self.steps or 1,
-                        self.chunk_steps,
-                    )
-                    >= 1,
-                    "`z_dim`, `base_channels`, `batch_size`, `steps` and `chunk_steps` must be at least 1",
-                ),
-                (
-                    self.learning_rate > 0 and self.clip_norm > 0,
-                    "`learning_rate` and `clip_norm` must be positive",
-                ),
-                (
-                    self.learning_rate_schedule in LEARNING_RATE_SCHEDULES,
-                    f"`learning_rate_schedule` must be one of {', '.join(LEARNING_RATE_SCHEDULES)}, "
-                    f"got {self.learning_rate_schedule!r}",
-                ),
-                (
-                    (self.augment_real_to is None or self.augment_real_to >= 0)
-                    and self.augment_rotation >= 0
-                    and self.augment_shift >= 0,
-                    "the real-set augmentation's size, rotation and shift (`augment_real_to`, "
-                    "`augment_rotation`, `augment_shift`) must not be negative",
-                ),
-            ]
-        )
-
-
-def sized(value: int | None, name: str) -> int:
-    """A size-dependent field (``steps``, ``batch_size``) once :func:`~augment.gantk.resolution.resolve`
-    decided it for a working size: the library resolves it before training, sampling or planning."""
-    if value is None:
-        raise AugmentError(
-            f"`{name}` depends on the working size: resolve the configuration first "
-            "(augment.gantk.resolution.at_size)"
-        )
-    return value
 
 
 def parameter_layout(image_shape: tuple[int, int, int], config: GeneratorConfig):
@@ -224,40 +67,6 @@ class TrainedGenerator(NamedTuple):
     image_shape: tuple[int, int, int]
     config: GeneratorConfig
     loss_history: np.ndarray  # (steps,)
-
-
-@dataclass
-class GeneratorSnapshot:
-    """The training state (numpy leaves, ``jax.tree_util`` order) and losses so far, to resume."""
-
-    state: list[np.ndarray]
-    history: list[float]
-    level: int = 0  # the level of :func:`generator_schedule` under way (its state)
-
-    @property
-    def milestone(self) -> bool:
-        """False: a generator has no finished part before its end, so every save of its training
-        is rationed by time alone (direct mode's snapshots mark a finished problem)."""
-        return False
-
-    def to_arrays(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-        """Put the state's leaves into ``arrays`` (keys ``current.state.*``); return the record."""
-        for i, leaf in enumerate(self.state):
-            arrays[f"current.state.{i}"] = np.asarray(leaf)
-        return {
-            "kind": "generator",
-            "state_leaves": len(self.state),
-            "history": list(self.history),
-            "level": self.level,
-        }
-
-    @classmethod
-    def from_arrays(cls, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> GeneratorSnapshot:
-        """The snapshot that :meth:`to_arrays` recorded (one without a level: level 0)."""
-        if record.get("kind") != "generator":
-            raise ValueError(f"the snapshot under way is of mode {record.get('kind')!r}, not generator")
-        leaves = [arrays[f"current.state.{i}"] for i in range(record["state_leaves"])]
-        return cls(leaves, record["history"], int(record.get("level", 0)))
 
 
 class CompiledGenerator(NamedTuple):
@@ -317,7 +126,7 @@ def compiled_generator(config: GeneratorConfig, image_shape: tuple[int, ...]) ->
 def generator_schedule(image_size: int, config: GeneratorConfig) -> list[tuple[int, int]]:
     """``(size, steps)`` of every level of a generator's training, coarsest first: ``steps`` at the
     coarsest size, ``refine_steps`` at each doubling up to ``image_size`` (the sizes of direct
-    mode's :func:`~augment.gantk.multiscale.level_sizes`). Each finer network is the coarser one
+    mode's :func:`~augment.gantk.levels.level_sizes`). Each finer network is the coarser one
     with one more :func:`~augment.ntk.stax.UpsampleConv` before its output layer
     (:func:`grown_parameters`); where two levels' networks do not differ so (an odd size, a
     ``base_channels`` too wide for the coarse level), training is one level at ``image_size``."""
@@ -347,7 +156,7 @@ def train_generator(
     """Train one generator on the real images of one class, coarse to fine above ``coarse_size``.
 
     Level k of :func:`generator_schedule` trains the network for its size on the real images
-    resized to it (:func:`~augment.gantk.multiscale.resize`), with its own discriminator, real
+    resized to it (:func:`~augment.gantk.levels.resize`), with its own discriminator, real
     side and optimiser (its learning-rate schedule over the level's steps), keyed by ``key`` at
     level 0 and ``fold_in(key, LEVEL_STREAM + k)`` after; a finer level starts from the coarser
     one's parameters grown by :func:`grown_parameters`. The loss history runs over all levels.
@@ -357,7 +166,7 @@ def train_generator(
       config: the training settings.
       key: a JAX PRNG key (initialisation, noise and real batches all derive from it).
       progress: ``progress(work_done, work, last_loss)`` after every chunk, in steps of the
-        coarsest level (:func:`~augment.gantk.multiscale.level_weights`).
+        coarsest level (:func:`~augment.gantk.levels.level_weights`).
       resume / checkpoint: as in :func:`augment.gantk.synthesize`: a resumed run equals an
         uninterrupted one.
     """

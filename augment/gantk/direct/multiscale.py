@@ -18,14 +18,13 @@ Every level uses the same problems (the same partition of the images into batche
 problem's image at one level is the start of the same problem's image at the next. At or below
 ``coarse_size`` (and with ``coarse_size=0``) there is one level and this is exactly
 :func:`~augment.gantk.direct.synthesize`. Checkpoints hold the level, the images it started from
-and its :class:`~augment.gantk.direct_snapshot.SynthesisSnapshot`; a resumed run equals an uninterrupted
+and its :class:`~augment.gantk.direct.snapshot.SynthesisSnapshot`; a resumed run equals an uninterrupted
 one.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,27 +33,15 @@ import jax
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.direct import ProgressFn, SynthesisResult, plan_problems, synthesize
-from augment.gantk.direct_config import SynthesisConfig
-from augment.gantk.direct_snapshot import SynthesisSnapshot
+from augment.gantk.direct.config import SynthesisConfig
+from augment.gantk.direct.snapshot import SynthesisSnapshot
+from augment.gantk.direct.synthesis import ProgressFn, SynthesisResult, plan_problems, synthesize
+from augment.gantk.levels import LEVEL_STREAM, level_sizes, level_weights, level_work, resize
 from augment.gantk.placement import Placement
 from augment.gantk.resolution import at_size, check_resolved
 from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold
 
 Array = jax.Array
-LEVEL_STREAM = 0x6C766C  # fold_in constant: level k > 0 uses fold_in(key, LEVEL_STREAM + k)
-
-
-def level_sizes(image_size: int, coarse_size: int, min_size: int) -> list[int]:
-    """The sizes of the levels, coarsest first, ending at ``image_size``.
-
-    ``image_size`` is halved (rounding up) while it is above ``coarse_size`` and the half is at
-    least ``min_size``; ``coarse_size=0`` gives one level.
-    """
-    sizes = [image_size]
-    while coarse_size and sizes[0] > coarse_size and math.ceil(sizes[0] / 2) >= min_size:
-        sizes.insert(0, math.ceil(sizes[0] / 2))
-    return sizes
 
 
 def schedule(image_size: int, config: SynthesisConfig) -> list[tuple[int, int]]:
@@ -69,34 +56,11 @@ def schedule(image_size: int, config: SynthesisConfig) -> list[tuple[int, int]]:
     return [(size, config.steps if k == 0 else config.refine_steps) for k, size in enumerate(sizes)]
 
 
-def level_weights(levels: list[tuple[int, int]]) -> list[int]:
-    """What a step of each level costs in steps of the coarsest (its pixels over the coarsest's,
-    rounded): progress and time estimates count work in these units."""
-    return [max(1, round((size / levels[0][0]) ** 2)) for size, _ in levels]
-
-
-def level_work(levels: list[tuple[int, int]], upto: int | None = None) -> int:
-    """The work of the first ``upto`` levels (all of them by default) in steps of the coarsest:
-    their steps times their :func:`level_weights`."""
-    count = len(levels) if upto is None else upto
-    weights = level_weights(levels)
-    return sum(steps * w for (_, steps), w in zip(levels[:count], weights[:count], strict=True))
-
-
 def total_work(image_size: int, config: SynthesisConfig, count: int) -> int:
     """A class's work in coarsest-step units: problems x sum over levels of steps x weight."""
     levels = schedule(image_size, config)
     problems, _ = plan_problems(count, config.batch_size)
     return problems * level_work(levels)
-
-
-def resize(images: np.ndarray, size: int) -> np.ndarray:
-    """(n, s, s, C) -> (n, size, size, C) float32 in [0, 1]: linear, antialiased when shrinking."""
-    images = np.asarray(images, np.float32)
-    if images.shape[1] == size:
-        return images
-    shape = (images.shape[0], size, size, images.shape[-1])
-    return np.clip(np.asarray(jax.image.resize(images, shape, "linear", antialias=True)), 0.0, 1.0)
 
 
 @dataclass

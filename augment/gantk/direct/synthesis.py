@@ -37,7 +37,6 @@ All randomness comes from the key passed in: the same key gives bit-identical im
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Callable
 from typing import NamedTuple
@@ -45,27 +44,21 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from augment.errors import AugmentError
 from augment.gantk.augmentation import discriminator_real_set
 from augment.gantk.channels import is_grey, keep_grey
-from augment.gantk.config import DiscriminatorConfig
-from augment.gantk.direct_config import SynthesisConfig
-from augment.gantk.direct_snapshot import (
+from augment.gantk.direct.config import SynthesisConfig
+from augment.gantk.direct.problem import CompiledProblem, compiled_problem, pixel_bounds
+from augment.gantk.direct.snapshot import (
     CheckpointFn,
     FinishedProblem,
     RunningProblem,
     SynthesisSnapshot,
     checked_snapshot,
 )
-from augment.gantk.discriminator import real_batch
-from augment.gantk.loop import check_finite, chunk_of_steps, real_gram
-from augment.gantk.placement import LANE_AXIS, Placement
-from augment.gantk.resolution import at_size
-from augment.gantk.starts import STARTS
-from augment.gantk.stops import (
-    END,
+from augment.gantk.direct.starts import STARTS
+from augment.gantk.direct.stops import (
     GO,
     UNDO,
     Chunk,
@@ -76,23 +69,13 @@ from augment.gantk.stops import (
     novelty,
     step_budget,
 )
+from augment.gantk.loop import check_finite
+from augment.gantk.placement import Placement
+from augment.gantk.resolution import at_size
 from augment.quality import SAME_IMAGE, leave_one_out_threshold, pairwise_rms_distance
 
 Array = jax.Array
 START_STREAM = 0x737472  # fold_in constant: the start's key, apart from the problems' own
-UNBATCHED_SINGLE_LANE = True
-"""Run a device's single lane (every CPU run) without ``vmap``: it saves the batching
-(docs/design.md, "Devices and memory"). ``tests/test_scale.py`` runs both paths and checks they agree, so
-either can be dropped without changing results."""
-
-
-class ProblemState(NamedTuple):
-    """State of one synthetic batch between steps."""
-
-    synthetic: Array  # (n_s, H, W, C) in [0, 1]
-    opt_state: optax.OptState
-    key: Array  # PRNG key for real-batch sampling and noise
-    step: Array  # () int32, steps taken
 
 
 class SynthesisResult(NamedTuple):
@@ -115,109 +98,11 @@ class SynthesisResult(NamedTuple):
     steps_run: np.ndarray
 
 
-class CompiledProblem(NamedTuple):
-    """The jitted pieces of one configuration (see :func:`_compiled_problem`)."""
-
-    init_state: Callable  # (key, n_synthetic, image_shape) -> ProblemState
-    # mesh -> jitted (states, real_all, gram_all, low, high, grey, (lanes,) num_steps)
-    #   -> (states, (lanes, chunk_steps) losses); low and high: pixel_bounds, (S, S, C) each;
-    #   grey: () bool, the class is grey in colour (augment.gantk.channels)
-    run_lanes: Callable
-    evaluate: Callable  # (synthetic, real_all, gram_all, key) -> (loss, (n_s,) realness)
-    gram: Callable  # (real_all,) -> (n, n) NTK of the real set, GRAM_BLOCK rows at a time
-
-
 ProgressFn = Callable[[int, int, int, int, float], None]
 """``progress(steps_done, steps_total, problems_done, problems, last_loss)`` after every chunk.
 
 ``steps_done`` counts the steps of every problem, a finished one (also one ended early by the
 novelty stop) as all ``steps``; ``steps_total`` is ``problems * steps``."""
-
-
-def pixel_bounds(config: SynthesisConfig, real_all: Array) -> tuple[Array, Array]:
-    """The lowest and highest value each synthetic pixel may take, two (S, S, C) arrays: with
-    ``pixel_envelope`` the range the discriminator's real side (n, S, S, C) spans at that pixel,
-    so a pixel that is dark in every real image stays dark; else 0 and 1 everywhere."""
-    if config.pixel_envelope:
-        return jnp.min(real_all, axis=0), jnp.max(real_all, axis=0)
-    shape = real_all.shape[1:]
-    return jnp.zeros(shape, jnp.float32), jnp.ones(shape, jnp.float32)
-
-
-def _optimizer(config: SynthesisConfig) -> optax.GradientTransformation:
-    if config.optimizer == "adam":
-        return optax.adam(config.learning_rate)
-    return optax.sgd(config.learning_rate)
-
-
-@functools.lru_cache(maxsize=16)
-def _compiled_problem(config: SynthesisConfig, image_size: int, channels: int = 1) -> CompiledProblem:
-    """The jitted pieces for one configuration and working size, shared by every problem."""
-    kernel_fn = config.discriminator.kernel_fn(image_size, channels)
-    loss_fn = config.discriminator.loss_fn(kernel_fn)
-    real_batch_size = config.discriminator.real_batch_size
-    optimizer = _optimizer(config)
-
-    value_and_grad = jax.value_and_grad(loss_fn, has_aux=True)
-
-    def step(state: ProblemState, real_all, gram_all, low, high, grey):
-        key, batch_key, noise_key = jax.random.split(state.key, 3)
-        real, gram = real_batch(batch_key, real_all, gram_all, real_batch_size)
-        (loss, _), grad = value_and_grad(state.synthetic, real, gram)
-        updates, opt_state = optimizer.update(grad, state.opt_state, state.synthetic)
-        synthetic = optax.apply_updates(state.synthetic, updates)
-        if config.noise > 0:
-            scale = config.noise / (1.0 + state.step.astype(synthetic.dtype)) ** 0.55
-            synthetic = synthetic + scale * jax.random.normal(noise_key, synthetic.shape, synthetic.dtype)
-        synthetic = jnp.clip(keep_grey(synthetic, grey), low, high)
-        return ProblemState(synthetic, opt_state, key, state.step + 1), loss
-
-    def init_state(key, n_synthetic, image_shape):
-        init_key, state_key = jax.random.split(key)
-        synthetic = jax.random.uniform(init_key, (n_synthetic, *image_shape), jnp.float32)
-        return ProblemState(synthetic, optimizer.init(synthetic), state_key, jnp.zeros((), jnp.int32))
-
-    run_chunk = chunk_of_steps(step, config.chunk_steps)
-
-    @jax.jit
-    def evaluate(synthetic, real_all, gram_all, key):
-        real, gram = real_batch(key, real_all, gram_all, real_batch_size)
-        return loss_fn(synthetic, real, gram)
-
-    gram = real_gram(kernel_fn)
-
-    @functools.lru_cache(maxsize=8)
-    def run_lanes(mesh: jax.sharding.Mesh) -> Callable:
-        """Problems stacked along a leading lane axis, each with its own step count (0 leaves a
-        lane as it is), the lanes split over ``mesh`` (see placement.py) with ``shard_map``.
-
-        A device's share of one lane runs unbatched (:data:`UNBATCHED_SINGLE_LANE`). ``shard_map``
-        runs with ``check_vma=False``: ``local`` mixes per-lane values with the replicated real
-        set and Gram matrix, which JAX's varying-manual-axes check would ask to mark by hand; each
-        lane's result depends only on its own inputs, so nothing needs the check.
-        """
-
-        def local(states, real_all, gram_all, low, high, grey, num_steps):
-            if num_steps.shape[0] == 1 and UNBATCHED_SINGLE_LANE:
-                state = jax.tree_util.tree_map(lambda v: v[0], states)
-                state, losses = run_chunk(state, real_all, gram_all, low, high, grey, num_steps[0])
-                return jax.tree_util.tree_map(lambda v: v[None], (state, losses))
-            return jax.vmap(run_chunk, in_axes=(0, None, None, None, None, None, 0))(
-                states, real_all, gram_all, low, high, grey, num_steps
-            )
-
-        lanes, whole = jax.sharding.PartitionSpec(LANE_AXIS), jax.sharding.PartitionSpec()
-        return jax.jit(
-            jax.shard_map(
-                local,
-                mesh=mesh,
-                in_specs=(lanes, whole, whole, whole, whole, whole, lanes),
-                out_specs=(lanes, lanes),
-                check_vma=False,
-            )
-        )
-
-    return CompiledProblem(jax.jit(init_state, static_argnums=(1, 2)), run_lanes, evaluate, gram)
 
 
 def plan_problems(n_synthetic: int, batch_size: int) -> tuple[int, int]:
@@ -229,34 +114,6 @@ def plan_problems(n_synthetic: int, batch_size: int) -> tuple[int, int]:
         raise AugmentError(f"the number of synthetic images must be at least 1, got {n_synthetic}")
     problems = math.ceil(n_synthetic / batch_size)
     return problems, math.ceil(n_synthetic / problems)
-
-
-def xla_step_bytes(
-    architecture: str, image_shape: tuple[int, int, int], n_real: int, n_synthetic: int
-) -> int:
-    """The temporary buffers XLA reports for one problem's compiled chunk of steps (bytes), on
-    one device: what the memory model (:mod:`augment.gantk.memory`) estimates. Compiles, runs
-    nothing.
-
-    Args:
-      architecture: a discriminator architecture name.
-      image_shape: (S, S, C) working size.
-      n_real, n_synthetic: the real and synthetic batch of the problem.
-    """
-    config = SynthesisConfig(
-        discriminator=DiscriminatorConfig(architecture=architecture, real_batch_size=n_real),
-        steps=1,
-        batch_size=n_synthetic,
-        augment_real_to=0,
-    )
-    compiled = _compiled_problem(config, image_shape[0], image_shape[-1])
-    state = compiled.init_state(jax.random.PRNGKey(0), n_synthetic, image_shape)
-    lanes = jax.tree_util.tree_map(lambda leaf: leaf[None], state)
-    real, gram = np.zeros((n_real, *image_shape), np.float32), np.eye(n_real, dtype=np.float32)
-    low, high = np.zeros(image_shape, np.float32), np.ones(image_shape, np.float32)
-    run_lanes = compiled.run_lanes(Placement.single().mesh)
-    lowered = run_lanes.lower(lanes, real, gram, low, high, np.asarray(False), np.ones(1, np.int32))
-    return int(lowered.compile().memory_analysis().temp_size_in_bytes)
 
 
 class _Class(NamedTuple):
@@ -288,7 +145,7 @@ def _checked_real(real_images) -> Array:
 
 
 def stops_for(config: SynthesisConfig, guarded: bool) -> Stop:
-    """The configuration's stop policy (:mod:`augment.gantk.stops`): its step budget; with a floor
+    """The configuration's stop policy (:mod:`augment.gantk.direct.stops`): its step budget; with a floor
     (``guarded``) the near-copy undo and the novelty stop; with ``convergence_stop`` the
     convergence stop."""
     assert config.steps is not None  # resolved
@@ -314,7 +171,7 @@ def _prepared(
         key, real, config.augment_real_to, config.augment_rotation, config.augment_shift
     )
     # The step count does not change what is compiled: one compilation serves every --steps.
-    compiled = _compiled_problem(
+    compiled = compiled_problem(
         dataclasses.replace(config, steps=1, start="noise"), image_shape[0], image_shape[-1]
     )
     gram = compiled.gram(real)
@@ -413,15 +270,6 @@ def synthesize(
     queue = [p for p in range(problems) if p not in snapshot.finished]
     shared = tuple(placement.replicated(v) for v in (c.real, c.gram, *c.bounds, c.grey))  # once: every lane's
 
-    def finish(lane: int, images: np.ndarray, novel: np.ndarray | None) -> None:
-        problem = slots[lane]
-        assert problem is not None  # a lane that finishes holds a problem
-        run = snapshot.running.pop(problem)
-        images = c.stop.finish(novel, images, c.near(images))
-        _, scores = c.compiled.evaluate(jnp.asarray(images), c.real, c.gram, c.keys[problem][1])
-        snapshot.finished[problem] = FinishedProblem(images, np.asarray(scores), run.history)
-        slots[lane] = None
-
     while True:
         for lane in range(placement.lanes):
             if slots[lane] is None and queue:
@@ -438,29 +286,59 @@ def synthesize(
                 continue
             chunk_losses = losses[lane, : num_steps[lane]]
             check_finite(chunk_losses, len(run.history), f"problem {(slots[lane] or 0) + 1}")
-            images = np.asarray(jax.tree_util.tree_unflatten(treedef, leaves_of[lane]).synthetic)
-            verdict, novel = c.stop.update(
-                run.novel, Chunk(images, chunk_losses, run.history, c.near(images))
-            )
-            if verdict == UNDO:  # the chunk is left out: the problem ends as it was before it
-                finish(
-                    lane, np.asarray(jax.tree_util.tree_unflatten(treedef, run.state).synthetic), run.novel
-                )
-            else:
-                run.state, run.novel = leaves_of[lane], novel
-                run.history.extend(chunk_losses.tolist())
-                if verdict == END:
-                    finish(lane, images, novel)
-            snapshot.milestone = snapshot.milestone or verdict != GO
+            verdict, images, novel = _take(c, run, leaves_of[lane], chunk_losses, treedef)
+            if verdict != GO:
+                _finish(c, snapshot, slots[lane], images, novel)
+                slots[lane], snapshot.milestone = None, True
         if checkpoint is not None:
             checkpoint(snapshot)
         if progress is not None:
-            steps_done = steps * len(snapshot.finished) + sum(
-                len(r.history) for r in snapshot.running.values()
-            )
-            last = next(float(losses[i, n - 1]) for i, n in enumerate(num_steps) if n > 0)
-            progress(steps_done, steps * problems, len(snapshot.finished), problems, last)
+            _report(progress, snapshot, steps, problems, losses, num_steps)
     return _result([snapshot.finished[p] for p in range(problems)], n_synthetic, steps, c.per_problem)
+
+
+def _finish(
+    c: _Class, snapshot: SynthesisSnapshot, problem: int | None, images: np.ndarray, novel: np.ndarray | None
+) -> None:
+    """Ends a running problem: the images it writes (the stop policy's ``finish``), scored."""
+    assert problem is not None  # a lane that finishes holds a problem
+    run = snapshot.running.pop(problem)
+    images = c.stop.finish(novel, images, c.near(images))
+    _, scores = c.compiled.evaluate(jnp.asarray(images), c.real, c.gram, c.keys[problem][1])
+    snapshot.finished[problem] = FinishedProblem(images, np.asarray(scores), run.history)
+
+
+def _take(
+    c: _Class,
+    run: RunningProblem,
+    leaves: list[np.ndarray],
+    losses: np.ndarray,
+    treedef: jax.tree_util.PyTreeDef,
+) -> tuple[str, np.ndarray, np.ndarray | None]:
+    """Hands a problem's chunk (its new state's ``leaves`` and its ``losses``) to the stop policy
+    and takes it into ``run`` unless the policy undoes it: the verdict, and the images and novel
+    versions the problem ends with if it ends (before the chunk where it was undone)."""
+    images = np.asarray(jax.tree_util.tree_unflatten(treedef, leaves).synthetic)
+    verdict, novel = c.stop.update(run.novel, Chunk(images, losses, run.history, c.near(images)))
+    if verdict == UNDO:
+        return verdict, np.asarray(jax.tree_util.tree_unflatten(treedef, run.state).synthetic), run.novel
+    run.state, run.novel = leaves, novel
+    run.history.extend(losses.tolist())
+    return verdict, images, novel
+
+
+def _report(
+    progress: ProgressFn,
+    snapshot: SynthesisSnapshot,
+    steps: int,
+    problems: int,
+    losses: np.ndarray,
+    num_steps: np.ndarray,
+) -> None:
+    """``progress`` after a chunk: a finished problem counts as all its steps."""
+    steps_done = steps * len(snapshot.finished) + sum(len(r.history) for r in snapshot.running.values())
+    last = next(float(losses[i, n - 1]) for i, n in enumerate(num_steps) if n > 0)
+    progress(steps_done, steps * problems, len(snapshot.finished), problems, last)
 
 
 def _chunk_on_lanes(

@@ -1,4 +1,4 @@
-"""Sampling a trained generator (:mod:`augment.gantk.generator`): images from noise in batches
+"""Sampling a trained generator (:mod:`augment.gantk.generator.training`): images from noise in batches
 that fit the processor's caches, and the samples ``augment synth --mode generator`` writes, with
 the discriminator's realness and the novelty floor kept by drawing other samples instead of
 nearer ones (docs/design.md, "Copy guards")."""
@@ -18,9 +18,10 @@ import numpy as np
 from augment.errors import AugmentError
 from augment.gantk.channels import is_grey, keep_grey
 from augment.gantk.direct import ProgressFn, plan_problems, synthesize
-from augment.gantk.direct_config import SynthesisConfig
-from augment.gantk.generator import TrainedGenerator, compiled_generator, sized
-from augment.gantk.generator_network import generator_network, sampling_batch
+from augment.gantk.direct.config import SynthesisConfig
+from augment.gantk.generator.config import sized
+from augment.gantk.generator.network import generator_network, sampling_batch
+from augment.gantk.generator.training import TrainedGenerator, compiled_generator
 from augment.quality import leave_one_out_threshold, nearest_real
 
 Array = jax.Array
