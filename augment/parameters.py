@@ -97,6 +97,9 @@ AUGMENT_REAL_TO = 200  # the augmented real set's size up to SCAN_SIZE; 0 above 
 NOVELTY_FLOOR = {DIRECT: 60.0, GENERATOR: 60.0}  # each mode's novelty floor (a percentile)
 SCAN_NOVELTY_FLOOR = 40.0  # direct mode's above SCAN_SIZE
 SCAN_GENERATOR_NOVELTY_FLOOR = 50.0  # generator mode's above SCAN_SIZE
+DIRECT_STEPS, DIRECT_BATCH = 300, 32  # direct mode's steps (up to SCAN_SIZE) and synthetic batch
+REAL_BATCH = {DIRECT: 256, GENERATOR: 128}  # real images the discriminator sees per step
+MATMUL_PRECISION = "float32"  # both modes' default
 GENERATOR_STEPS, GENERATOR_BATCH = 1000, 64  # generator mode's training up to SCAN_SIZE
 SCAN_GENERATOR_STEPS, SCAN_GENERATOR_BATCH = 4000, 16  # and above it: more, smaller, cheaper steps
 SCAN_DIRECT_STEPS, SCAN_DIRECT_START = 50, "warped"  # direct mode above SCAN_SIZE: deformed real images
@@ -130,8 +133,8 @@ _DECLARED = [
     Parameter(
         "steps",
         "Steps per synthetic batch (direct) or per generator.",
-        per_mode={DIRECT: 300, GENERATOR: GENERATOR_STEPS},
-        shown=f"300, above {SCAN_SIZE} px {SCAN_DIRECT_STEPS}; generator mode {GENERATOR_STEPS}, "
+        per_mode={DIRECT: DIRECT_STEPS, GENERATOR: GENERATOR_STEPS},
+        shown=f"{DIRECT_STEPS}, above {SCAN_SIZE} px {SCAN_DIRECT_STEPS}; generator mode {GENERATOR_STEPS}, "
         f"above {SCAN_SIZE} px {SCAN_GENERATOR_STEPS}",
         kind=int,
         target="mode",
@@ -139,16 +142,17 @@ _DECLARED = [
     Parameter(
         "batch_size",
         "Synthetic images per GA-NTK problem (direct) or generator batch.",
-        per_mode={DIRECT: 32, GENERATOR: GENERATOR_BATCH},
-        shown=f"32; generator mode {GENERATOR_BATCH}, above {SCAN_SIZE} px {SCAN_GENERATOR_BATCH}",
+        per_mode={DIRECT: DIRECT_BATCH, GENERATOR: GENERATOR_BATCH},
+        shown=f"{DIRECT_BATCH}; generator mode {GENERATOR_BATCH}, "
+        f"above {SCAN_SIZE} px {SCAN_GENERATOR_BATCH}",
         kind=int,
         target="mode",
     ),
     Parameter(
         "real_batch_size",
         "Real images the discriminator sees per step.",
-        per_mode={DIRECT: 256, GENERATOR: 128},
-        shown="256 (generator mode 128), lowered to fit --memory",
+        per_mode=REAL_BATCH,
+        shown=f"{REAL_BATCH[DIRECT]} (generator mode {REAL_BATCH[GENERATOR]}), lowered to fit --memory",
         kind=int,
         target="mode",
     ),
@@ -198,8 +202,8 @@ _DECLARED = [
         "matmul_precision",
         "float32, or on a GPU the faster tensorfloat32 or bfloat16 "
         "(docs/usage.md, On a GPU: their accuracy).",
-        per_mode={DIRECT: "float32", GENERATOR: "float32"},
-        shown="float32",
+        per_mode={DIRECT: MATMUL_PRECISION, GENERATOR: MATMUL_PRECISION},
+        shown=MATMUL_PRECISION,
         target="mode",
     ),
     Parameter(

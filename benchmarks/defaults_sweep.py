@@ -60,7 +60,7 @@ def main() -> None:
                 PER_CLASS,
                 config,
                 jax.random.fold_in(jax.random.PRNGKey(seed), c),
-                near_copy_threshold=threshold,
+                floor_distance=threshold,
             )
             for c in range(10)
         ]

@@ -38,8 +38,9 @@ from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
 from augment.gantk import SynthesisConfig, synthesize
-from augment.gantk.generator import GeneratorConfig, generate, sample, train_generator
+from augment.gantk.generator import GeneratorConfig, sample, train_generator
 from augment.gantk.modes import MODES
+from augment.gantk.modes.polish import polished_samples
 from augment.gantk.resolution import at_size
 from augment.privacy import membership_inference
 from augment.quality import leave_one_out_threshold, nearest_real, privacy
@@ -98,7 +99,7 @@ def ga_ntk(config: SynthesisConfig, percentile: float, draw: int = 0) -> Callabl
             classes = [real[labels == c] for c in range(10)]
             with Timer() as timer:
                 images = [
-                    synthesize(r, per_class, config, k, near_copy_threshold=threshold).images
+                    synthesize(r, per_class, config, k, floor_distance=threshold).images
                     for r, k in zip(classes, keys, strict=True)
                 ]
             _MADE[made_as] = (np.concatenate(images), np.repeat(np.arange(10), per_class), timer.seconds)
@@ -145,8 +146,8 @@ def ga_ntk_generator(
     nearest_of: int = 1,
     polish: bool = True,
 ) -> Callable:
-    """One generator per class, its samples drawn as synth draws them (``generate`` with the novelty
-    floor at ``percentile`` of the training images' leave-one-out distances). With ``draw`` > 0,
+    """One generator per class, its samples drawn as synth draws them (``polished_samples`` with the
+    novelty floor at ``percentile`` of the training images' leave-one-out distances). With ``draw`` > 0,
     class c's samples are drawn with ``fold_in(fold_in(key, 100 + c), draw)`` instead of
     ``fold_in(key, 100 + c)``: the same generators, another draw of their samples. With
     ``noise_std``, the samples come from noise of that standard deviation instead of N(0, 1).
@@ -181,7 +182,7 @@ def ga_ntk_generator(
                 draw_key = jax.random.fold_in(key, 100 + c)
                 if draw:
                     draw_key = jax.random.fold_in(draw_key, draw)
-                pool = generate(g, per_class * nearest_of, real[labels == c], draw_key, floor).images
+                pool = polished_samples(g, per_class * nearest_of, real[labels == c], draw_key, floor).images
                 if nearest_of > 1:
                     pool = pool[np.argsort(nearest_real(pool, real[labels == c])[1], kind="stable")]
                 images.append(pool[:per_class])

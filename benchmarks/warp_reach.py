@@ -27,10 +27,10 @@ from harness import save
 from PIL import Image
 from suite_data import he_files, spread, tissue_tiles
 
-from augment.gantk.direct.config import SCAN_NOVELTY_PERCENTILE
 from augment.gantk.direct.starts import warp
 from augment.io.dataset import stored_form
 from augment.io.folder import load_folder
+from augment.parameters import SCAN_NOVELTY_FLOOR
 from augment.quality import leave_one_out_threshold, nearest_real
 
 STRENGTHS = (1.0, 2.0, 4.0, 8.0)
@@ -85,13 +85,13 @@ def main() -> None:
     parser.add_argument("--out", type=pathlib.Path)
     args = parser.parse_args()
     key = jax.random.PRNGKey(args.seed)
-    result: dict = {"seed": args.seed, "draws": DRAWS, "percentile": SCAN_NOVELTY_PERCENTILE, "classes": []}
+    result: dict = {"seed": args.seed, "draws": DRAWS, "percentile": SCAN_NOVELTY_FLOOR, "classes": []}
     with tempfile.TemporaryDirectory() as root:
         for case, (train, holdout) in cases(pathlib.Path(root)).items():
             if case == "digits":  # 8 px: direct mode starts from noise there
                 continue
             # one floor for the run, over every class's real images, as `augment synth` takes it
-            floor = leave_one_out_threshold(np.concatenate(list(train.values())), SCAN_NOVELTY_PERCENTILE)
+            floor = leave_one_out_threshold(np.concatenate(list(train.values())), SCAN_NOVELTY_FLOOR)
             assert floor is not None  # twelve distinct images a class
             for k, (name, real) in enumerate(train.items()):
                 fresh = {"held-out": holdout[name]}

@@ -217,11 +217,11 @@ def test_the_pixel_envelope_bounds_the_starting_images_the_novelty_stop_may_retu
     version: the noise, or the images it was given (coarse to fine), clipped to the envelope."""
     config = dataclasses.replace(FAST, steps=10, pixel_envelope=True, novelty_stop=True)  # compiled above
     everything_near = 100.0  # every image is nearer than this to some real image, at every step
-    started = synthesize(threes, 8, config, jax.random.PRNGKey(0), near_copy_threshold=everything_near)
+    started = synthesize(threes, 8, config, jax.random.PRNGKey(0), floor_distance=everything_near)
     assert np.all(started.images >= threes.min(axis=0)) and np.all(started.images <= threes.max(axis=0))
     white = np.ones((8, 8, 8, 1), np.float32)
     given = synthesize(
-        threes, 8, config, jax.random.PRNGKey(0), near_copy_threshold=everything_near, initial=white
+        threes, 8, config, jax.random.PRNGKey(0), floor_distance=everything_near, initial=white
     )
     np.testing.assert_array_equal(given.images, np.broadcast_to(threes.max(axis=0), white.shape))
 

@@ -154,8 +154,8 @@ def test_failures_are_replaced_by_passing_images_and_the_rest_dropped():
 
 
 def test_a_mostly_broken_class_gets_the_closing_warning_and_the_others_none():
+    from augment.run.messages import broken_warning
     from augment.run.request import ClassSummary
-    from augment.run.synth import broken_warning
 
     gated = ClassSummary("frontal", 12, 12, 0.7, 1.0, rejected=20, dropped=0, checked=36)
     assert broken_warning(gated) == (

@@ -14,7 +14,7 @@ import optax
 import pytest
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import AUGMENT_REAL_TO, discriminator_real_set
+from augment.gantk.augmentation import discriminator_real_set
 from augment.gantk.generator.config import LEARNING_RATE_SCHEDULES, GeneratorConfig
 from augment.gantk.generator.network import (
     SAMPLING_BATCH_BYTES,
@@ -28,7 +28,7 @@ from augment.gantk.generator.training import generator_optimizer, generator_sche
 from augment.gantk.levels import resize
 from augment.gantk.resolution import at_size
 from augment.ntk import stax
-from augment.parameters import SCAN_GENERATOR_NOVELTY_FLOOR
+from augment.parameters import AUGMENT_REAL_TO, SCAN_GENERATOR_NOVELTY_FLOOR
 
 FAST = GeneratorConfig(steps=40, chunk_steps=10, batch_size=16, base_channels=32, learning_rate=5e-3)
 
@@ -503,17 +503,17 @@ def test_the_novelty_floor_draws_other_samples_instead_of_closer_ones(threes, tr
     key = jax.random.PRNGKey(5)
     free = generate(trained, 20, threes, key)
     assert free.too_close == 0
-    np.testing.assert_array_equal(generate(trained, 20, threes, key, floor=0.0).images, free.images)
+    np.testing.assert_array_equal(generate(trained, 20, threes, key, floor_distance=0.0).images, free.images)
     distances = nearest_real(free.images, threes)[1]
     floor = float(np.median(distances))  # about half of the first draw is too close
-    kept = generate(trained, 20, threes, key, floor=floor)
+    kept = generate(trained, 20, threes, key, floor_distance=floor)
     assert kept.too_close == 0 and kept.images.shape == free.images.shape
     assert (nearest_real(kept.images, threes)[1] >= floor).all()
     # the far enough images of the first draw come first, in their order
     first = free.images[distances >= floor]
     np.testing.assert_array_equal(kept.images[: len(first)], first)
     # a floor no sample reaches: the farthest of every pool fill the gap, and are counted
-    stuck = generate(trained, 20, threes, key, floor=10.0)
+    stuck = generate(trained, 20, threes, key, floor_distance=10.0)
     assert stuck.too_close == 20
     pool = -(-20 // trained.config.batch_size) * trained.config.batch_size  # whole batches
     sample_key = jax.random.split(key)[0]
@@ -526,7 +526,8 @@ def test_the_novelty_floor_draws_other_samples_instead_of_closer_ones(threes, tr
 
 
 def test_synth_polishes_the_samples_it_draws_with_direct_mode_under_the_novelty_floor(threes, trained):
-    from augment.gantk.generator.sampling import POLISH_STREAM, generate, polish
+    from augment.gantk.generator.sampling import generate
+    from augment.gantk.modes.polish import POLISH_STREAM, polish, polished_samples
     from augment.quality import nearest_real
 
     raw = trained._replace(config=dataclasses.replace(trained.config, polish_steps=0))
@@ -535,7 +536,8 @@ def test_synth_polishes_the_samples_it_draws_with_direct_mode_under_the_novelty_
     assert trained.config.polish_steps == 50
     # a low floor: the polish moves every sample nearer the class
     low = 0.5 * float(free.min())
-    drawn, made = generate(raw, 20, threes, key, floor=low), generate(trained, 20, threes, key, floor=low)
+    drawn = generate(raw, 20, threes, key, floor_distance=low)
+    made = polished_samples(trained, 20, threes, key, floor_distance=low)
     again = polish(drawn.images, 20, threes, 50, jax.random.fold_in(key, POLISH_STREAM), low)
     np.testing.assert_array_equal(made.images, again)  # from the very samples the draw keeps
     before, after = nearest_real(drawn.images, threes)[1], nearest_real(made.images, threes)[1]
@@ -545,14 +547,15 @@ def test_synth_polishes_the_samples_it_draws_with_direct_mode_under_the_novelty_
     # a floor most samples are just beyond: a sample whose polish would start or end nearer than the
     # floor (direct mode starts from it clipped to the pixel envelope) is written as drawn
     floor = float(np.quantile(free, 0.25))
-    drawn, made = generate(raw, 20, threes, key, floor=floor), generate(trained, 20, threes, key, floor=floor)
+    drawn = generate(raw, 20, threes, key, floor_distance=floor)
+    made = polished_samples(trained, 20, threes, key, floor_distance=floor)
     assert (nearest_real(made.images, threes)[1] >= floor).all()
     as_drawn = np.abs(made.images - drawn.images).max(axis=(1, 2, 3)) == 0
     assert 0 < as_drawn.sum() < 20
 
 
 def test_the_polish_takes_as_many_samples_as_it_returns_and_fills_its_last_problem(threes, trained):
-    from augment.gantk.generator.sampling import polish
+    from augment.gantk.modes.polish import polish
 
     samples = sample(trained, 33, jax.random.PRNGKey(6))  # two problems of 17: one row short
     key = jax.random.PRNGKey(7)

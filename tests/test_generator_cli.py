@@ -16,7 +16,8 @@ from unwritable import unwritable_even_for_root
 
 import augment.run.synth
 from augment.cli.app import app
-from augment.gantk.generator.sampling import POLISH_STREAM, polish, sample
+from augment.gantk.generator.sampling import sample
+from augment.gantk.modes.polish import POLISH_STREAM, polish
 from augment.io.dataset import stored_form, to_integer_pixels
 from augment.io.folder import load_folder
 from augment.io.writers import read_output

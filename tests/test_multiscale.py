@@ -16,14 +16,13 @@ from typer.testing import CliRunner
 from augment.cli.app import app
 from augment.errors import AugmentError
 from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapshot, synthesize
-from augment.gantk.augmentation import AUGMENT_REAL_TO
-from augment.gantk.direct.config import SCAN_NOVELTY_PERCENTILE
 from augment.gantk.direct.multiscale import CoarseToFineSnapshot, schedule, synthesize_coarse_to_fine
 from augment.gantk.levels import level_sizes, resize
 from augment.gantk.modes import MODES
 from augment.gantk.resolution import at_size
 from augment.io.dataset import from_integer_pixels
 from augment.io.writers import read_output
+from augment.parameters import AUGMENT_REAL_TO, SCAN_NOVELTY_FLOOR
 from augment.run.checkpoint import load_checkpoint, save_checkpoint
 
 # 16x16 digits synthesised from 8x8: two levels, both small enough for the quick loop.
@@ -89,12 +88,12 @@ def test_each_coarser_level_keeps_the_floor_at_the_same_percentile_of_its_own_re
     seen = []
 
     def record(real, n, config, key, *args, **kwargs):
-        seen.append((real.shape[1], kwargs["near_copy_threshold"]))
+        seen.append((real.shape[1], kwargs["floor_distance"]))
         return synthesize(real, n, dataclasses.replace(config, steps=1), key, *args, **kwargs)
 
     monkeypatch.setattr(multiscale, "synthesize", record)
     synthesize_coarse_to_fine(
-        threes16, 2, CONFIG, jax.random.PRNGKey(0), near_copy_threshold=0.3, novelty_floor=60.0
+        threes16, 2, CONFIG, jax.random.PRNGKey(0), floor_distance=0.3, novelty_floor=60.0
     )
     coarse = resize(threes16, 8)
     between = np.sqrt(((coarse[:, None] - coarse[None]) ** 2).mean(axis=(2, 3, 4)))
@@ -213,7 +212,7 @@ def test_synth_at_64_pixels_starts_from_deformed_real_images_and_records_the_sch
     assert provenance["config"]["start"] == "warped"
     # a scan size: the real side is the real images themselves, the floor the scans' percentile
     assert provenance["config"]["augment_real_to"] == 0
-    assert provenance["novelty_floor"]["percentile"] == SCAN_NOVELTY_PERCENTILE
+    assert provenance["novelty_floor"]["percentile"] == SCAN_NOVELTY_FLOOR
     # and the pixel envelope: no synthetic pixel brighter than its class's real images there
     assert provenance["config"]["pixel_envelope"] is True
     for image, label in zip(from_integer_pixels(written.images)[..., 0], written.labels, strict=True):
@@ -224,9 +223,9 @@ def test_synth_at_64_pixels_starts_from_deformed_real_images_and_records_the_sch
     "size, chosen, real_to, percentile",
     [
         (16, None, AUGMENT_REAL_TO, 60.0),
-        (32, None, 0, SCAN_NOVELTY_PERCENTILE),  # above 16 px, single level or not
-        (64, None, 0, SCAN_NOVELTY_PERCENTILE),
-        (128, None, 0, SCAN_NOVELTY_PERCENTILE),
+        (32, None, 0, SCAN_NOVELTY_FLOOR),  # above 16 px, single level or not
+        (64, None, 0, SCAN_NOVELTY_FLOOR),
+        (128, None, 0, SCAN_NOVELTY_FLOOR),
         (64, 200, 200, 60.0),  # chosen by hand: kept, with the floor of a posed real side
         (16, 0, 0, 60.0),
     ],

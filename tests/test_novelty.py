@@ -104,7 +104,7 @@ def test_the_novelty_stop_keeps_the_last_state_before_too_many_near_copies(three
         np.testing.assert_array_equal(stopped.images[i], novel[-1] if is_near[i] else kept[i])
     assert near_fraction(stopped.images) == 0.0
     # a threshold of 0 never stops; the stop can be turned off
-    assert synthesize(threes, 8, COPYING, key, near_copy_threshold=0.0).steps_run.tolist() == [120]
+    assert synthesize(threes, 8, COPYING, key, floor_distance=0.0).steps_run.tolist() == [120]
 
 
 @pytest.mark.slow
@@ -120,7 +120,7 @@ def test_by_default_no_batch_ends_and_every_image_ends_as_its_last_version_above
 
     free = synthesize(threes, 8, dataclasses.replace(default, novelty_stop=False), key, checkpoint=keep)
     chunks.append(free.images)  # a finished problem's last chunk is in its result, not a snapshot
-    kept = synthesize(threes, 8, default, key, near_copy_threshold=floor)
+    kept = synthesize(threes, 8, default, key, floor_distance=floor)
     assert kept.steps_run.tolist() == [120]  # every step ran, on the unstopped run's trajectory
     np.testing.assert_array_equal(kept.loss_history, free.loss_history)
     distance = np.stack([pairwise_rms_distance(c, threes).min(axis=1) for c in chunks])  # (chunks, 8)

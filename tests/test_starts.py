@@ -118,7 +118,7 @@ def test_direct_mode_above_the_scan_size_writes_deformed_slices_beyond_the_floor
     real = golden("coronal_frontal")[:, ::2, ::2]  # 32 px: a scan size, one cheap level
     floor = leave_one_out_threshold(real, 40.0)
     config = SynthesisConfig(steps=10, batch_size=8, augment_real_to=0)
-    result = synthesize(real, 8, config, jax.random.PRNGKey(0), near_copy_threshold=floor)
+    result = synthesize(real, 8, config, jax.random.PRNGKey(0), floor_distance=floor)
     stored = np.round(result.images * 255) / 255
     assert np.all(nearest_real(stored, real)[1] >= floor)
     _, failed = check(result.images, reference(real))

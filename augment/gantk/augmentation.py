@@ -24,17 +24,12 @@ Array = jax.Array
 AUGMENTATION_STREAM = 0x617567  # fold_in constant: the augmentation's key, apart from the others
 POSE_ROTATION, POSE_SHIFT = 12.0, 0.125  # the default small poses: degrees, fraction of the size
 
-SCAN_SIZE = parameters.SCAN_SIZE
-"""Working sizes above this many pixels are scans' (the CPU default for them is 64): there the
-scans' defaults apply (:mod:`augment.gantk.resolution`)."""
-AUGMENT_REAL_TO = parameters.AUGMENT_REAL_TO
-"""The augmented real set's size up to :data:`SCAN_SIZE` pixels (digits, small crops)."""
-
 
 def is_scan_size(image_size: int) -> bool:
     """Whether a working size of ``image_size`` pixels is in the scans' regime (above
-    :data:`SCAN_SIZE`)."""
-    return image_size > SCAN_SIZE
+    :data:`~augment.parameters.SCAN_SIZE`: there the scans' defaults apply,
+    :mod:`augment.gantk.resolution`)."""
+    return image_size > parameters.SCAN_SIZE
 
 
 def _affine(image: Array, angle: Array, shift: Array) -> Array:
@@ -90,9 +85,9 @@ def augmented_real_set(
 
 def planned_augment_real_to(augment_real_to: int | None) -> int:
     """The augmented real set's size a plan made before the working size is known counts on: the
-    one chosen, or for None :data:`AUGMENT_REAL_TO`, the larger of the two that
+    one chosen, or for None :data:`~augment.parameters.AUGMENT_REAL_TO`, the larger of the two that
     :func:`~augment.gantk.resolution.resolve` may decide."""
-    return AUGMENT_REAL_TO if augment_real_to is None else augment_real_to
+    return parameters.AUGMENT_REAL_TO if augment_real_to is None else augment_real_to
 
 
 def augmented_size(augment_real_to: int, n: int) -> int:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import jax
 import jax.numpy as jnp
 
+from augment import parameters
 from augment.errors import AugmentError, one_of
 from augment.gantk import architectures
 from augment.gantk.architectures import ARCHITECTURES, AUTO, discriminator
@@ -61,8 +62,8 @@ class DiscriminatorConfig:
     eta: float = 1e-2
     t: float = 65536.0 * 2
     diag_reg: float = 1e-5
-    real_batch_size: int = 256
-    matmul_precision: str = "float32"
+    real_batch_size: int = parameters.REAL_BATCH[parameters.DIRECT]
+    matmul_precision: str = parameters.MATMUL_PRECISION
     detail_weight: float = 0.0
 
     def __post_init__(self) -> None:

@@ -2,12 +2,12 @@
 
 A configuration leaves a size-dependent field at None: the discriminator's real side
 (``augment_real_to``, both modes) and the fields its type lists in ``SIZE_DEFAULTS`` (direct
-mode's ``steps`` and ``start``, generator mode's ``steps``, ``batch_size`` and
-``polish_steps``), each a :class:`SizeDefault`: one value up to :data:`SCAN_SIZE` pixels, one
+mode's ``steps`` and ``start``, generator mode's ``steps``, ``batch_size`` and ``polish_steps``),
+each a :class:`SizeDefault`: one value up to :data:`~augment.parameters.SCAN_SIZE` pixels, one
 above it, and why. :func:`resolve` is the one place they are decided. ``augment synth`` resolves
 its configuration once, through its mode (:meth:`~augment.gantk.modes.base.Mode.resolve`, which
-adds the novelty floor), and records every :class:`Decision` in the provenance (``defaults``);
-the library's entry points (:func:`~augment.gantk.direct.synthesize`,
+adds the novelty floor), and records every :class:`Decision` in the provenance (``defaults``); the
+library's entry points (:func:`~augment.gantk.direct.synthesize`,
 :func:`~augment.gantk.direct.multiscale.synthesize_coarse_to_fine`,
 :func:`~augment.gantk.generator.train_generator`) apply the same step to a configuration given to
 them unresolved. Nothing behind them decides a default again: they read the resolved fields and
@@ -22,12 +22,10 @@ from typing import Any, NamedTuple, TypeVar
 from augment import parameters
 from augment.errors import AugmentError
 
-SCAN_SIZE = parameters.SCAN_SIZE
-
 
 class SizeDefault(NamedTuple):
-    """A default that depends on the working size: ``small`` up to :data:`SCAN_SIZE` pixels,
-    ``large`` above it, and the reason for each."""
+    """A default that depends on the working size: ``small`` up to
+    :data:`~augment.parameters.SCAN_SIZE` pixels, ``large`` above it, and the reason for each."""
 
     small: Any
     large: Any
@@ -68,8 +66,8 @@ def resolve(config: Config, image_size: int) -> tuple[Config, tuple[Decision, ..
     """``config`` with every size-dependent field left at None decided for a working size of
     ``image_size`` pixels (a value set by hand is kept), and one :class:`Decision` per such
     field, in :func:`size_defaults` order."""
-    scan = image_size > SCAN_SIZE
-    where = f"above {SCAN_SIZE} px" if scan else f"up to {SCAN_SIZE} px"
+    scan = image_size > parameters.SCAN_SIZE
+    where = f"above {parameters.SCAN_SIZE} px" if scan else f"up to {parameters.SCAN_SIZE} px"
     chosen: dict[str, Any] = {}
     decisions = []
     for name, rule in size_defaults(config).items():

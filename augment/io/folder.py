@@ -51,7 +51,6 @@ from augment.io.scans import InputFile, Scan, scan_order
 
 MAX_FILE_BYTES = 2**31  # a larger input file is a bad file (read neither into memory nor decoded)
 MAX_LISTED = 20  # unreadable files named in one error
-DEFAULT_MAX_SIZE = parameters.CPU_SIZE_CAP  # default working size cap on a CPU (augment.parameters)
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 BAD_FILE_POLICIES = ("fail", "skip")
 CHANNELS = ("auto", "1", "3")
@@ -179,7 +178,7 @@ def to_working_size(pixels: np.ndarray, size: int) -> np.ndarray:
     return np.clip(np.stack(channels, axis=-1), 0.0, 1.0).astype(np.float32)
 
 
-def default_size(shorter_sides: list[int], minimum: int = 1, cap: int = DEFAULT_MAX_SIZE) -> int:
+def default_size(shorter_sides: list[int], minimum: int = 1, cap: int = parameters.CPU_SIZE_CAP) -> int:
     """The default working size: the median shorter side, at most ``cap`` and at least ``minimum``."""
     return int(max(minimum, min(cap, np.median(shorter_sides))))
 
@@ -190,7 +189,7 @@ def load_folder(
     channels: str = "auto",
     on_bad_file: str = "fail",
     min_size: int = 1,
-    size_cap: int = DEFAULT_MAX_SIZE,
+    size_cap: int = parameters.CPU_SIZE_CAP,
     read_settings: ReadSettings | None = None,
 ) -> RealDataset:
     """Read every image under ``folder`` (layout, readers and scaling in the module docstring).

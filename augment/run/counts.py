@@ -7,9 +7,6 @@ import math
 from augment import parameters
 from augment.errors import AugmentError
 
-DEFAULT_N = parameters.DEFAULT_N
-
-
 MAX_SYNTHETIC = 1_000_000  # more images per run is a mistake, not a request (weeks on a CPU)
 
 
@@ -49,7 +46,7 @@ def split_across_classes(total: int, real_counts: list[int]) -> list[int]:
 
 
 def synthetic_counts(n: int | None, per_class: int | None, real_counts: list[int]) -> list[int]:
-    """Images per class for ``n`` (split by the real counts, default :data:`DEFAULT_N`) or
+    """Images per class for ``n`` (split by the real counts, default :data:`~augment.parameters.DEFAULT_N`) or
     ``per_class``."""
     check_count_options(n, per_class)
     if per_class is not None:
@@ -58,4 +55,4 @@ def synthetic_counts(n: int | None, per_class: int | None, real_counts: list[int
                 f"`per_class={per_class}` over {len(real_counts)} classes is more than {MAX_SYNTHETIC} images"
             )
         return [per_class] * len(real_counts)
-    return split_across_classes(DEFAULT_N if n is None else n, real_counts)
+    return split_across_classes(parameters.DEFAULT_N if n is None else n, real_counts)

@@ -22,7 +22,6 @@ from augment.gantk.memory import MemoryPlan, default_budget, format_bytes, parse
 from augment.gantk.modes import MODES, Mode
 from augment.gantk.placement import Placement, own_devices
 from augment.io.atomic import Target, check_apart
-from augment.io.folder import DEFAULT_MAX_SIZE
 from augment.io.saved_generator import check_generator_target
 from augment.io.writers import check_target, resolve_format
 from augment.run.checkpoint import checkpoint_path
@@ -31,14 +30,11 @@ from augment.run.devices import check_precision, resolve_device, resolve_devices
 from augment.run.request import Log, SynthRequest
 from augment.run.seed import check_seed
 
-MAX_SIZE = parameters.MAX_SIZE  # the largest working size
-ACCELERATOR_SIZE_CAP = parameters.ACCELERATOR_SIZE_CAP  # the default size's cap on a GPU or TPU
-
 
 def default_size_cap(platform: str) -> int:
     """The largest default working size on ``platform``: :data:`~augment.parameters.CPU_SIZE_CAP`
     on a CPU (its time for 500 MRI slices: benchmarks/RESULTS.md), the accelerator cap on a GPU."""
-    return DEFAULT_MAX_SIZE if platform == "cpu" else ACCELERATOR_SIZE_CAP
+    return parameters.CPU_SIZE_CAP if platform == "cpu" else parameters.ACCELERATOR_SIZE_CAP
 
 
 @dataclass(frozen=True)
@@ -87,9 +83,10 @@ def check_request(request: SynthRequest) -> Checked:
         )
     parameters.PARAMETERS["novelty_floor"].check(request.novelty_floor)
     minimum = config.discriminator.min_size
-    if request.size is not None and request.size > MAX_SIZE:
+    if request.size is not None and request.size > parameters.MAX_SIZE:
         raise AugmentError(
-            f"`size={request.size}` is too large: augment works at {MAX_SIZE}x{MAX_SIZE} at most"
+            f"`size={request.size}` is too large: augment works at "
+            f"{parameters.MAX_SIZE}x{parameters.MAX_SIZE} at most"
         )
     if request.size is not None and request.size < minimum:
         raise AugmentError(

@@ -26,10 +26,10 @@ from augment.io.dataset import (
     stored_form,
     to_integer_pixels,
 )
-from augment.io.folder import RealDataset, load_folder
+from augment.io.folder import load_folder
 from augment.io.writers import check_class_names, write_output
 from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, nearest_real, privacy
-from augment.realism import MOSTLY_BROKEN, detail_counts
+from augment.realism import detail_counts
 from augment.run.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from augment.run.context import RunContext
 from augment.run.counts import synthetic_counts
@@ -37,7 +37,8 @@ from augment.run.estimate import Estimate
 from augment.run.gate import RULE as GATE_RULE
 from augment.run.gate import gated
 from augment.run.generators import save_run_generators
-from augment.run.plan import MAX_SIZE, Checked, RunPlan, check_request, default_size_cap, plan_run
+from augment.run.messages import broken_warning, say_what_was_decided, say_what_was_written
+from augment.run.plan import check_request, default_size_cap, plan_run
 from augment.run.provenance import fingerprint, loss_summary, synth_provenance
 from augment.run.request import ClassProgress, ClassSummary, Log, SynthReport, SynthRequest
 from augment.run.seed import root_key
@@ -49,7 +50,6 @@ NOVELTY_RULE = (
     "last version that far, generator mode draws other samples in place of nearer ones and its "
     "polish keeps each sample that far"
 )
-DOMINANCE_WARNING = 10.0  # warn when there are more than this many synthetic images per real one
 
 
 def run_synth(
@@ -110,7 +110,7 @@ def prepare(request: SynthRequest, say: Log) -> RunContext:
     checked = dataclasses.replace(checked, config=resolution.config)
     check_free_space(checked.out, sum(counts) * int(np.prod(image_shape)) * dataset.bit_depth // 8)
     plan = plan_run(checked, image_shape, real_counts, counts, request.fixed_batches, say)
-    _say_what_was_decided(request, checked, plan, dataset, counts, cap, say)
+    say_what_was_decided(request, checked, plan, dataset, counts, cap, say)
     novelty_floor = resolution.novelty_floor if request.novelty_floor is None else request.novelty_floor
     defaults = _as_run(resolution.decisions, plan.config, request.novelty_floor)
     run_fingerprint = fingerprint(
@@ -140,43 +140,6 @@ def _as_run(decisions: tuple[Decision, ...], config: Any, asked_floor: float | N
             decision = Decision(decision.name, planned, lowered)
         made.append(decision)
     return tuple(made)
-
-
-def _say_what_was_decided(
-    request: SynthRequest,
-    checked: Checked,
-    plan: RunPlan,
-    dataset: RealDataset,
-    counts: list[int],
-    cap: int,
-    say: Log,
-) -> None:
-    """The notes and warnings on the run's size, balance and devices, before it starts."""
-    size, channels = dataset.images.shape[1], dataset.images.shape[-1]
-    real_counts = dataset.real_counts
-    if request.size is None and dataset.median_side > size:
-        say(
-            "note",
-            f"working size {size}x{size}: the images' median shorter side is {dataset.median_side}, "
-            f"capped at {cap} by default on this {checked.devices[0].platform.upper()}; "
-            f"`size={min(2 * size, MAX_SIZE)}` keeps more detail and takes about twice as long per image",
-        )
-    per_real = sum(counts) / sum(real_counts)
-    if per_real > DOMINANCE_WARNING:
-        say(
-            "warning",
-            f"{sum(counts)} synthetic images for {sum(real_counts)} real ones "
-            f"({per_real:.1f} per real image): a classifier trained on both sees mostly synthetic images, "
-            "which can lower its accuracy on real ones; compare with augment evaluate --holdout, "
-            "or ask for fewer (`n`)",
-        )
-    say(
-        "info",
-        f"devices {plan.placement.describe()['devices']}; "
-        f"working size {size}x{size}x{channels}, {dataset.bit_depth}-bit",
-    )
-    for name, real, count in zip(dataset.class_names, real_counts, counts, strict=True):
-        say("info", f"class {name}: {real} real images -> {count} synthetic")
 
 
 @dataclass(frozen=True)
@@ -239,7 +202,7 @@ def assemble(context: RunContext, results: list[ClassResult], resumed: bool) -> 
         }
         for k, s in enumerate(summaries)
     ]
-    _say_what_was_written(summaries, floor, say)
+    say_what_was_written(summaries, floor, say)
     provenance = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -269,43 +232,6 @@ def assemble(context: RunContext, results: list[ClassResult], resumed: bool) -> 
         provenance=provenance,
     )
     return Assembled(synthetic, summaries, results)
-
-
-def _say_what_was_written(summaries: list[ClassSummary], floor: float | None, say: Log) -> None:
-    """A warning per class whose images were dropped or are nearer a real image than the novelty
-    floor (a class whose images are mostly broken is warned about last: :func:`broken_warning`)."""
-    for s in summaries:
-        if s.too_close:
-            say(
-                "warning",
-                f"class {s.class_name!r}: {s.too_close} images are nearer a real image than the novelty "
-                f"floor ({floor:.3g}): too few samples were farther away",
-            )
-        if s.dropped:
-            say(
-                "warning",
-                f"class {s.class_name!r}: {s.dropped} of {s.synthetic + s.dropped} images failed the quality "
-                "gate after re-synthesis and were left out",
-            )
-
-
-def broken_warning(summary: ClassSummary) -> str | None:
-    """The warning a run ends with for a class whose images are mostly broken (more than
-    :data:`~augment.realism.MOSTLY_BROKEN` of them), None for the others."""
-    if summary.broken <= MOSTLY_BROKEN:
-        return None
-    name = repr(summary.class_name)
-    if summary.checked:
-        what = (
-            f"the quality gate rejected {summary.rejected} of the {summary.checked} images it checked "
-            f"({summary.broken:.0%})"
-        )
-    else:
-        what = (
-            f"{summary.blurred + summary.noisy} of its {summary.synthetic} images ({summary.broken:.0%}) are "
-            f"blurred ({summary.blurred}) or noisy ({summary.noisy})"
-        )
-    return f"class {name}: {what}: most of what it makes is broken; look at the images before using them"
 
 
 def publish(context: RunContext, assembled: Assembled) -> None:

@@ -9,7 +9,7 @@
 - :mod:`~augment.gantk.direct.multiscale`: coarse-to-fine synthesis.
 """
 
-from augment.gantk.direct.config import SCAN_NOVELTY_PERCENTILE, SynthesisConfig
+from augment.gantk.direct.config import SynthesisConfig
 from augment.gantk.direct.multiscale import CoarseToFineSnapshot, synthesize_coarse_to_fine
 from augment.gantk.direct.problem import (
     UNBATCHED_SINGLE_LANE,
@@ -23,7 +23,6 @@ from augment.gantk.direct.snapshot import SynthesisSnapshot
 from augment.gantk.direct.synthesis import ProgressFn, SynthesisResult, plan_problems, stops_for, synthesize
 
 __all__ = [
-    "SCAN_NOVELTY_PERCENTILE",
     "UNBATCHED_SINGLE_LANE",
     "CoarseToFineSnapshot",
     "CompiledProblem",

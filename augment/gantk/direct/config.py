@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from augment import parameters
 from augment.errors import one_of
+from augment.gantk.augmentation import POSE_ROTATION, POSE_SHIFT
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.direct.starts import STARTS
 from augment.gantk.resolution import SizeDefault
@@ -51,7 +52,7 @@ class SynthesisConfig(FlatRecord):
             "fading copy",
         ),
         "steps": SizeDefault(
-            300,
+            parameters.DIRECT_STEPS,
             parameters.SCAN_DIRECT_STEPS,
             "the steps from noise to sharp images",
             "a deformed real image is an image already: the steps sharpen it towards its class",
@@ -64,12 +65,12 @@ class SynthesisConfig(FlatRecord):
     noise: float = 0.0
     start: str | None = None  # None: by working size (SIZE_DEFAULTS, resolution.resolve)
     steps: int | None = None  # None: by working size (SIZE_DEFAULTS, resolution.resolve)
-    batch_size: int = 32
+    batch_size: int = parameters.DIRECT_BATCH
     chunk_steps: int = 10
     augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (resolution)
-    augment_rotation: float = 12.0
-    augment_shift: float = 0.125
-    novelty_stop: bool = True
+    augment_rotation: float = POSE_ROTATION
+    augment_shift: float = POSE_SHIFT
+    novelty_stop: bool = parameters.PARAMETERS["novelty_stop"].per_mode[parameters.DIRECT]
     pixel_envelope: bool = True
     max_near_copy_fraction: float = 1.0
     coarse_size: int = parameters.COARSE_SIZE
@@ -116,11 +117,3 @@ class SynthesisConfig(FlatRecord):
                 ),
             ]
         )
-
-
-SCAN_NOVELTY_PERCENTILE = parameters.SCAN_NOVELTY_FLOOR
-"""Direct mode's default novelty floor above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels,
-where the real side is the real images themselves: the images come to rest between real scans, as
-far from the nearest one as the real scans are from each other. At 60, the floor of smaller
-images, many of them came closer than the floor while their fine detail was still missing,
-and the novelty stop left them as those blurred versions (docs/design.md, "Sharp scans")."""

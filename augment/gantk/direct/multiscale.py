@@ -120,7 +120,7 @@ def synthesize_coarse_to_fine(
     *,
     resume: CoarseToFineSnapshot | None = None,
     checkpoint: Callable[[CoarseToFineSnapshot], None] | None = None,
-    near_copy_threshold: float | None = None,
+    floor_distance: float | None = None,
     novelty_floor: float = NEAR_COPY_PERCENTILE,
     placement: Placement | None = None,
 ) -> SynthesisResult:
@@ -130,7 +130,7 @@ def synthesize_coarse_to_fine(
     give :class:`CoarseToFineSnapshot`; ``progress`` counts work in coarsest-step units,
     :func:`level_weights`, so that its rate gives a true remaining time). Returns the last level's
     images and realness, and the loss history of every level side by side: (problems, sum of the
-    levels' steps). ``near_copy_threshold`` is the last level's novelty floor; each coarser level
+    levels' steps). ``floor_distance`` is the last level's novelty floor; each coarser level
     keeps its images at least the ``novelty_floor`` of its own real images' leave-one-out
     distances from them, so that the images a finer level starts from keep the same floor.
     """
@@ -197,9 +197,7 @@ def synthesize_coarse_to_fine(
             level_progress,
             resume=resume.current if resume is not None and k == first else None,
             checkpoint=level_checkpoint,
-            near_copy_threshold=(
-                near_copy_threshold if last else leave_one_out_threshold(level_real, novelty_floor)
-            ),
+            floor_distance=(floor_distance if last else leave_one_out_threshold(level_real, novelty_floor)),
             placement=placement,
             initial=start,
         )

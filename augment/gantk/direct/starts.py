@@ -15,7 +15,7 @@ that is already sharp and already beyond the floor keeps neither:
   together are new after a small deformation, tissue tiles that lie far apart are not, and a
   deformed copy within the floor is never written.
 
-A start function takes ``(key, real, count, floor, bounds)``: a PRNG key, the class's real images
+A start function takes ``(key, real, count, floor_distance, bounds)``: a PRNG key, the class's real images
 (n, S, S, C) in [0, 1], the number of images, the novelty floor's distance (None: no floor) and
 the lowest and highest value each pixel may take (two (S, S, C) arrays, what every step clips
 to: :func:`~augment.gantk.direct.pixel_bounds`), and returns (count, S, S, C) float32 within
@@ -83,15 +83,19 @@ def warp(key: Array, images: np.ndarray, strength: float = 1.0) -> np.ndarray:
     return np.clip(np.asarray(_warp_batch(jnp.asarray(images), field, angle, shift)), 0.0, 1.0)
 
 
-def noise_start(key: Array, real: np.ndarray, count: int, floor: float | None, bounds: Bounds) -> None:
+def noise_start(
+    key: Array, real: np.ndarray, count: int, floor_distance: float | None, bounds: Bounds
+) -> None:
     """The optimiser's own start: uniform noise (None)."""
     return None
 
 
-def warped_start(key: Array, real: np.ndarray, count: int, floor: float | None, bounds: Bounds) -> np.ndarray:
+def warped_start(
+    key: Array, real: np.ndarray, count: int, floor_distance: float | None, bounds: Bounds
+) -> np.ndarray:
     """``count`` deformed real images (see the module's docstring), each clipped to ``bounds``
     before it is measured: image j comes from a real image drawn uniformly; one still nearer
-    than ``floor`` to its nearest real image after :data:`WARP_ATTEMPTS` deformations starts as
+    than ``floor_distance`` to its nearest real image after :data:`WARP_ATTEMPTS` deformations starts as
     uniform noise (within the bounds) instead."""
     real = np.asarray(real, np.float32)
     low, high = (np.asarray(b, np.float32) for b in bounds)
@@ -102,10 +106,10 @@ def warped_start(key: Array, real: np.ndarray, count: int, floor: float | None, 
         return np.clip(images, low, high)
 
     starts = within(warp(jax.random.fold_in(warp_key, 0), sources))
-    if floor is None:
+    if floor_distance is None:
         return starts
     for attempt in range(1, WARP_ATTEMPTS + 1):
-        near = nearest_real(starts, real)[1] < floor
+        near = nearest_real(starts, real)[1] < floor_distance
         if not near.any():
             break
         again = within(

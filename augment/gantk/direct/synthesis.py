@@ -12,7 +12,7 @@ each pixel (``pixel_envelope``, :func:`pixel_bounds`; [0, 1] without it), as the
 Two defaults keep the images from becoming copies of the real ones (docs/design.md, "Copy
 guards"; measured in ``benchmarks/RESULTS.md``):
 
-- up to :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels, the real side of the loss is an
+- up to :data:`~augment.parameters.SCAN_SIZE` pixels, the real side of the loss is an
   *augmented real set*: ``augment_real_to`` random small rotations and shifts of the class's
   real images (:mod:`augment.gantk.augmentation`), so the discriminator's target is the class
   under small pose changes rather than the few real images. Above it (scans) the
@@ -20,7 +20,7 @@ guards"; measured in ``benchmarks/RESULTS.md``):
   copies of each scan is their blurred average, and the novelty stop alone is the copy guard
   (:func:`~augment.gantk.resolution.resolve`);
 - a *novelty stop*: after every chunk of steps, each image is checked against the novelty floor
-  (``near_copy_threshold``: closer to a real image than it counts as too close), and every
+  (``floor_distance``: an image nearer a real image than that is too close), and every
   image ends as its own last version that was not too close. A chunk that takes the share of
   too-close images above ``max_near_copy_fraction`` is undone and ends that batch; the default
   (1.0) never ends one (why: docs/design.md, "Copy guards").
@@ -158,7 +158,7 @@ def stops_for(config: SynthesisConfig, guarded: bool) -> Stop:
 
 
 def _prepared(
-    real_images, n_synthetic: int, config: SynthesisConfig, key: Array, floor: float | None, initial
+    real_images, n_synthetic: int, config: SynthesisConfig, key: Array, floor_distance: float | None, initial
 ) -> _Class:
     """Checks, resolves and computes what the class's problems share (see :func:`synthesize`)."""
     real = _checked_real(real_images)
@@ -175,16 +175,16 @@ def _prepared(
         dataclasses.replace(config, steps=1, start="noise"), image_shape[0], image_shape[-1]
     )
     gram = compiled.gram(real)
-    if floor is None:
-        floor = leave_one_out_threshold(originals)
-    guarded = config.novelty_stop and floor is not None
+    if floor_distance is None:
+        floor_distance = leave_one_out_threshold(originals)
+    guarded = config.novelty_stop and floor_distance is not None
     bounds = pixel_bounds(config, real)  # computed once: every step clips to them
     if initial is None:
         initial = STARTS[config.start](
             jax.random.fold_in(key, START_STREAM),
             originals,
             problems * per_problem,
-            floor,
+            floor_distance,
             (np.asarray(bounds[0]), np.asarray(bounds[1])),
         )
     if initial is not None and tuple(np.shape(initial)) != (problems * per_problem, *image_shape):
@@ -197,9 +197,9 @@ def _prepared(
         """(n_s,) bool: which images are near-copies of a real image of the class; within half a
         grey level of the floor counts as within it, so that the image as stored (rounded to
         whole levels, at most that far from it) is beyond the floor too. None without a floor."""
-        if not guarded or floor is None:
+        if not guarded or floor_distance is None:
             return None
-        return pairwise_rms_distance(images, originals).min(axis=1) < floor + SAME_IMAGE
+        return pairwise_rms_distance(images, originals).min(axis=1) < floor_distance + SAME_IMAGE
 
     keys = [jax.random.split(k) for k in jax.random.split(key, problems)]
     grey = np.asarray(is_grey(originals))
@@ -232,7 +232,7 @@ def synthesize(
     *,
     resume: SynthesisSnapshot | None = None,
     checkpoint: CheckpointFn | None = None,
-    near_copy_threshold: float | None = None,
+    floor_distance: float | None = None,
     placement: Placement | None = None,
     initial: np.ndarray | None = None,
 ) -> SynthesisResult:
@@ -247,8 +247,8 @@ def synthesize(
       resume: a snapshot from an interrupted call with the same arguments; the result is then
         identical to that of an uninterrupted call.
       checkpoint: called with a snapshot after every chunk of steps.
-      near_copy_threshold: the RMS distance below which an image counts as a near-copy of a real
-        one, for the novelty stop. Default: the 5th percentile of the leave-one-out nearest
+      floor_distance: the novelty floor as a distance: an image nearer (RMS) a real image of the
+        class is too close, for the novelty stop. Default: the 5th percentile of the leave-one-out nearest
         distances among ``real_images`` (no novelty stop with a single real image).
       placement: how many problems run at once, on which devices (default: one at a time on the
         default device). It does not change the result beyond float round-off.
@@ -260,7 +260,7 @@ def synthesize(
       AugmentError: bad shapes or values, a snapshot that does not fit, or a loss that became
         NaN or infinite (the last snapshot passed to ``checkpoint`` is the last good state).
     """
-    c = _prepared(real_images, n_synthetic, config, key, near_copy_threshold, initial)
+    c = _prepared(real_images, n_synthetic, config, key, floor_distance, initial)
     placement = placement or Placement.single()
     steps, problems = c.config.steps, c.problems
     assert steps is not None  # resolved

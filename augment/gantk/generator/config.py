@@ -16,12 +16,15 @@ import jax.numpy as jnp
 import optax
 
 from augment.errors import AugmentError
+from augment.gantk.augmentation import POSE_ROTATION, POSE_SHIFT
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.resolution import SizeDefault
 from augment.parameters import (
+    GENERATOR,
     GENERATOR_BATCH,
     GENERATOR_STEPS,
     POLISH_STEPS,
+    REAL_BATCH,
     SCAN_GENERATOR_BATCH,
     SCAN_GENERATOR_STEPS,
 )
@@ -54,7 +57,7 @@ LEARNING_RATE_SCHEDULES: dict[str, Callable[[float, int | Array], optax.ScalarOr
 training of ``steps`` steps. One entry here adds a schedule (``learning_rate_schedule``)."""
 
 
-GENERATOR_REAL_BATCH = 128
+GENERATOR_REAL_BATCH = REAL_BATCH[GENERATOR]
 """Real images the discriminator sees per generator step, drawn at random from its real side: as
 good on the digits protocol as the whole augmented set of 200, and faster (docs/design.md)."""
 
@@ -119,8 +122,8 @@ class GeneratorConfig(FlatRecord):
     clip_norm: float = 5.0
     chunk_steps: int = 25
     augment_real_to: int | None = None  # None: AUGMENT_REAL_TO up to SCAN_SIZE, 0 above (resolution)
-    augment_rotation: float = 12.0
-    augment_shift: float = 0.125
+    augment_rotation: float = POSE_ROTATION
+    augment_shift: float = POSE_SHIFT
     coarse_size: int = 0  # 0: one level; else trains at this size first (docs/design.md, "Sharp scans")
     refine_steps: int = 200
     polish_steps: int | None = None  # direct-mode steps per sample synth writes; None: by size

@@ -17,12 +17,10 @@ import numpy as np
 
 from augment.errors import AugmentError
 from augment.gantk.channels import is_grey, keep_grey
-from augment.gantk.direct import ProgressFn, plan_problems, synthesize
-from augment.gantk.direct.config import SynthesisConfig
 from augment.gantk.generator.config import sized
 from augment.gantk.generator.network import generator_network, sampling_batch
 from augment.gantk.generator.training import TrainedGenerator, compiled_generator
-from augment.quality import leave_one_out_threshold, nearest_real
+from augment.quality import nearest_real
 
 Array = jax.Array
 
@@ -70,12 +68,12 @@ NOVELTY_ROUNDS = 8  # pools of samples drawn, at most, to find enough that keep 
 
 
 def far_enough_pools(
-    draw: Callable[[Array], np.ndarray], real_pixels: np.ndarray, floor: float, key: Array
+    draw: Callable[[Array], np.ndarray], real_pixels: np.ndarray, floor_distance: float, key: Array
 ) -> tuple[np.ndarray, int]:
     """As many images as one pool, keeping the novelty floor where the pools allow.
 
     ``draw(key)`` makes one pool (m, S, S, C); round 0 draws with ``key``, round ``r`` with
-    ``fold_in(key, r)``, up to :data:`NOVELTY_ROUNDS` rounds, until m images are at least ``floor``
+    ``fold_in(key, r)``, up to :data:`NOVELTY_ROUNDS` rounds, until m images are at least ``floor_distance``
     (RMS) from every image of ``real_pixels`` (r, S, S, C). Returns those m images in the order
     drawn, the farthest of the nearer ones filling any gap, and how many are far enough.
     """
@@ -86,8 +84,8 @@ def far_enough_pools(
         pool = draw(key if round_ == 0 else jax.random.fold_in(key, round_))
         size = len(pool)
         distance = nearest_real(pool, real_pixels)[1]
-        kept.append(pool[distance >= floor])
-        near.append((pool[distance < floor], distance[distance < floor]))
+        kept.append(pool[distance >= floor_distance])
+        near.append((pool[distance < floor_distance], distance[distance < floor_distance]))
         if sum(len(k) for k in kept) >= size:
             break
     far_enough = np.concatenate(kept)[:size]
@@ -104,13 +102,17 @@ class Generated(NamedTuple):
     too_close: int
 
 
+Refine = Callable[[np.ndarray, int], np.ndarray]
+"""``refine(samples, n)``: (m, S, S, C) samples drawn, m >= n -> (n, S, S, C) the first n refined."""
+
+
 def generate(
     generator: TrainedGenerator,
     n: int,
     real_images,
     key: Array,
-    floor: float | None = None,
-    progress: ProgressFn | None = None,
+    floor_distance: float | None = None,
+    refine: Refine | None = None,
 ) -> Generated:
     """``n`` samples and their realness, as ``augment synth --mode generator`` writes them.
 
@@ -118,26 +120,25 @@ def generate(
     training, on one generator batch (``config.batch_size`` images) against a real batch of the
     class. A class whose real images are grey in a colour run gets grey samples (every pixel the
     mean of its channels, :mod:`augment.gantk.channels`). The samples are drawn in whole batches:
-    without ``floor``, the images are the first ``n`` rows of ``sample(generator, n rounded up to
+    without ``floor_distance``, the images are the first ``n`` rows of ``sample(generator, n rounded up to
     whole batches, key')`` (``key'`` the first half of ``jax.random.split(key)``).
 
-    With ``floor``, a sample whose RMS distance to its nearest image of ``real_images`` is below
+    With ``floor_distance``, a sample whose RMS distance to its nearest image of ``real_images`` is below
     it is left out and others are drawn in its place: up to :data:`NOVELTY_ROUNDS` pools of that
     many samples, the first from ``key'``, round ``r`` from ``fold_in(key', r)``, keeping the far
     enough ones in order. Should the pools not hold enough, the farthest of the rest fill the gap
     and are counted in ``too_close``.
 
-    With ``config.polish_steps`` > 0 (the default up to 16 pixels), the ``n`` samples are then polished
-    (:func:`polish`, with ``fold_in(key, POLISH_STREAM)`` and the same floor) before they are
-    scored.
+    With ``refine``, the first ``n`` samples are refined before they are scored (the polish,
+    :mod:`augment.gantk.modes.polish`, which composes this with direct mode).
 
     Args:
       generator: a trained generator.
       n: the number of images wanted.
       real_images: (r, S, S, C) the real images of its class, in [0, 1].
       key: a JAX PRNG key.
-      floor: the smallest RMS distance to a real image a sample may have, or None.
-      progress: the polish's progress (:data:`~augment.gantk.direct.ProgressFn`).
+      floor_distance: the smallest RMS distance to a real image a sample may have, or None.
+      refine: what to do to the samples before they are scored (None: nothing).
     """
     _check_count(n)
     config = generator.config
@@ -153,77 +154,16 @@ def generate(
         images = sample(generator, pool_size, pool_key)
         return np.asarray(keep_grey(images, True)) if grey else images
 
-    if floor is None:
+    if floor_distance is None:
         images, too_close = draw(sample_key), 0
     else:
-        images, far = far_enough_pools(draw, np.asarray(real), floor, sample_key)
+        images, far = far_enough_pools(draw, np.asarray(real), floor_distance, sample_key)
         too_close = max(0, n - far)
-    polish_steps = sized(config.polish_steps, "polish_steps")
-    if polish_steps > 0:
-        polish_key = jax.random.fold_in(key, POLISH_STREAM)
-        polished = polish(images, n, real, polish_steps, polish_key, floor, progress)
-        images = np.concatenate([polished, images[n:]])  # whole batches to score
+    if refine is not None:
+        images = np.concatenate([refine(images, n), images[n:]])  # whole batches to score
     gram = compiled.gram(real)
     scores = [
         np.asarray(compiled.realness(images[b * batch : (b + 1) * batch], real, gram, k))
         for b, k in enumerate(jax.random.split(score_key, batches))
     ]
     return Generated(images[:n], np.concatenate(scores)[:n].astype(np.float32), too_close)
-
-
-POLISH_STREAM = 1
-"""``generate`` polishes with ``fold_in(key, POLISH_STREAM)``; ``split(key)`` draws and scores."""
-
-
-def polish(
-    samples: np.ndarray,
-    n: int,
-    real_images,
-    steps: int,
-    key: Array,
-    floor: float | None = None,
-    progress: ProgressFn | None = None,
-) -> np.ndarray:
-    """The first ``n`` of ``samples`` refined by ``steps`` direct-mode steps each against the real
-    images of their class: :func:`~augment.gantk.direct.synthesize` at the samples' size with
-    direct mode's settings otherwise (``SynthesisConfig(steps=steps)``, one level, its pixel
-    envelope and its novelty stop with ``floor`` as the threshold: a sample that comes nearer a
-    real image than the floor ends as its last version beyond it).
-
-    Direct mode starts from its images clipped to the pixel envelope, and a clipped sample may
-    already be nearer a real image than the floor: such a sample is returned as drawn, so the
-    polish never brings an image within the floor that the sample kept.
-
-    Generator samples start direct mode nearer the class than noise does; 50 steps from them
-    gained more on the digits protocol than the samples themselves and than direct mode from
-    noise (docs/design.md, "The polish of generator samples").
-
-    Args:
-      samples: (m, S, S, C) generator samples in [0, 1], m >= n; rows past ``n`` fill the last
-        problem (direct mode splits its images into equal problems) and are dropped after.
-      n: the number of images wanted.
-      real_images: (r, S, S, C) the real images of the class, in [0, 1].
-      steps: direct-mode steps per sample.
-      key: a JAX PRNG key.
-      floor: the novelty stop's RMS distance, or None for direct mode's default (the 5th
-        percentile of the real images' leave-one-out distances).
-      progress: as :func:`~augment.gantk.direct.synthesize`'s.
-
-    Returns:
-      (n, S, S, C) float32 images in [0, 1].
-    """
-    config = SynthesisConfig(steps=steps)
-    problems, per_problem = plan_problems(n, config.batch_size)
-    rows = np.asarray(samples, np.float32)
-    if len(rows) < n:
-        raise AugmentError(f"{n} polished images need at least {n} samples, got {len(rows)}")
-    wanted = problems * per_problem
-    start = rows[:wanted] if len(rows) >= wanted else np.concatenate([rows[:n], rows[: wanted - n]])
-    real = np.asarray(real_images, np.float32)
-    if floor is None:
-        floor = leave_one_out_threshold(real)
-    polished = synthesize(real, n, config, key, progress, near_copy_threshold=floor, initial=start).images
-    if floor is None:  # a single real image: no novelty stop
-        return polished
-    too_near = nearest_real(polished, real)[1] < floor
-    return np.where(too_near[:, None, None, None], rows[:n], polished)

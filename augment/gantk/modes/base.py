@@ -185,7 +185,7 @@ class Mode:
     ) -> Resolution:
         """The size's defaults (:func:`~augment.gantk.resolution.resolve`) and the novelty floor:
         ``scan_floor`` where the real side is the real images themselves (above
-        :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels unless ``augment_real_to`` was
+        :data:`~augment.parameters.SCAN_SIZE` pixels unless ``augment_real_to`` was
         chosen), else :attr:`novelty_floor`, each with its reason."""
         sized, decisions = resolve(config, image_size)
         if is_scan_size(image_size) and sized.augment_real_to == 0:

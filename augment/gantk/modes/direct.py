@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 import numpy as np
 
 from augment.errors import AugmentError
-from augment.gantk.augmentation import SCAN_SIZE, augmented_size, planned_augment_real_to
+from augment.gantk.augmentation import augmented_size, planned_augment_real_to
 from augment.gantk.direct import plan_problems
-from augment.gantk.direct.config import SCAN_NOVELTY_PERCENTILE, SynthesisConfig
+from augment.gantk.direct.config import SynthesisConfig
 from augment.gantk.direct.multiscale import (
     CoarseToFineSnapshot,
     schedule,
@@ -29,7 +29,7 @@ from augment.gantk.modes.base import (
     Snapshot,
     schedule_record,
 )
-from augment.parameters import NOVELTY_FLOOR
+from augment.parameters import NOVELTY_FLOOR, SCAN_NOVELTY_FLOOR, SCAN_SIZE
 
 T = TypeVar("T")
 
@@ -39,18 +39,18 @@ class DirectMode(Mode):
     config_type = SynthesisConfig
     description = "optimise the pixels"
     # with a posed real side; the real images themselves as the real side have their own
-    # (SCAN_NOVELTY_PERCENTILE, resolve)
+    # (SCAN_NOVELTY_FLOOR, resolve)
     novelty_floor = NOVELTY_FLOOR["direct"]
 
     def resolve(self, config: SynthesisConfig, image_size: int) -> Resolution:
         """The size's defaults (:func:`~augment.gantk.resolution.resolve`) and the novelty floor:
-        :data:`~augment.gantk.direct.config.SCAN_NOVELTY_PERCENTILE` where the real side is the
-        real images themselves (above :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels unless
+        :data:`~augment.parameters.SCAN_NOVELTY_FLOOR` where the real side is the
+        real images themselves (above :data:`~augment.parameters.SCAN_SIZE` pixels unless
         ``augment_real_to`` was chosen), else :attr:`novelty_floor`."""
         return self.resolved_with_floor(
             config,
             image_size,
-            SCAN_NOVELTY_PERCENTILE,
+            SCAN_NOVELTY_FLOOR,
             (
                 "with the real images themselves as the real side the floor is the only copy guard: each "
                 "image is kept farther from every real image than that share of the real images are "
@@ -87,7 +87,7 @@ class DirectMode(Mode):
             task.progress,
             resume=_own_snapshot(task.resume, CoarseToFineSnapshot),
             checkpoint=task.checkpoint,
-            near_copy_threshold=task.floor_distance,
+            floor_distance=task.floor_distance,
             novelty_floor=task.novelty_floor,
             placement=task.placement,
         )

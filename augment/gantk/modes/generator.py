@@ -10,10 +10,7 @@ import jax
 import numpy as np
 
 from augment.gantk.augmentation import augmented_size, planned_augment_real_to
-from augment.gantk.direct import plan_problems
-from augment.gantk.direct.config import SynthesisConfig
-from augment.gantk.generator.config import GeneratorConfig, sized
-from augment.gantk.generator.sampling import generate
+from augment.gantk.generator.config import GeneratorConfig
 from augment.gantk.generator.snapshot import GeneratorSnapshot
 from augment.gantk.generator.training import (
     TrainedGenerator,
@@ -25,6 +22,7 @@ from augment.gantk.levels import level_work
 from augment.gantk.loop import GRAM_BLOCK
 from augment.gantk.modes.base import ClassResult, ClassTask, MemoryNeed, Mode, Resolution, schedule_record
 from augment.gantk.modes.direct import _own_snapshot
+from augment.gantk.modes.polish import polish_batch, polish_work, polished_samples
 from augment.parameters import (
     GENERATOR_BATCH,
     NOVELTY_FLOOR,
@@ -44,7 +42,7 @@ class GeneratorMode(Mode):
 
     def resolve(self, config: GeneratorConfig, image_size: int) -> Resolution:
         """The size's defaults (:func:`~augment.gantk.resolution.resolve`: above
-        :data:`~augment.gantk.augmentation.SCAN_SIZE` pixels the real side is the real images
+        :data:`~augment.parameters.SCAN_SIZE` pixels the real side is the real images
         themselves and the samples are not polished, unless chosen) and the novelty floor:
         :data:`~augment.parameters.SCAN_GENERATOR_NOVELTY_FLOOR` with the real images themselves
         as the real side, else :attr:`novelty_floor` (direct mode's: the polish is its steps)."""
@@ -69,8 +67,7 @@ class GeneratorMode(Mode):
         n_real = max(augmented_size(real_to, n) for n in real_counts)
         # before the working size is known, the larger of its batches
         batch = max(GENERATOR_BATCH, SCAN_GENERATOR_BATCH) if config.batch_size is None else config.batch_size
-        if config.polish_steps != 0:  # the polish is direct mode's problems of its batch size
-            batch = max(batch, SynthesisConfig().batch_size)
+        batch = max(batch, polish_batch(config))  # the polish's problems run after the training
         return MemoryNeed(n_real, batch, min(GRAM_BLOCK, n_real), 1, one_device=True)
 
     def run_class(self, config: GeneratorConfig, task: ClassTask) -> ClassResult:
@@ -91,7 +88,7 @@ class GeneratorMode(Mode):
             resume=_own_snapshot(task.resume, GeneratorSnapshot),
             checkpoint=task.checkpoint,
         )
-        made = generate(trained, task.count, task.real, sample_key, task.floor_distance, polishing)
+        made = polished_samples(trained, task.count, task.real, sample_key, task.floor_distance, polishing)
         leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(trained.params)]
         return ClassResult(made.images, made.realness, trained.loss_history[None, :], 0.0, leaves)
 
@@ -101,7 +98,7 @@ class GeneratorMode(Mode):
         _, treedef = parameter_layout(shape, config)
         params = jax.tree_util.tree_unflatten(treedef, first.model or [])
         generator = TrainedGenerator(params, shape, config, first.loss_history[0])
-        made = generate(generator, task.count, task.real, task.key, task.floor_distance)
+        made = polished_samples(generator, task.count, task.real, task.key, task.floor_distance)
         return ClassResult(made.images, made.realness, first.loss_history, 0.0, first.model)
 
     def read_snapshot(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> GeneratorSnapshot:
@@ -111,7 +108,7 @@ class GeneratorMode(Mode):
         """A class's training in steps of the coarsest level (a finer step costs its pixels over
         the coarsest's), and the polish of its samples in direct-mode steps (one per problem and
         step); drawing the samples is not counted."""
-        polish = _polish_work(config, count)
+        polish = polish_work(config, count)
         return level_work(generator_schedule(image_shape[0], config)) + polish
 
     def describe(self, config: GeneratorConfig, image_shape: tuple[int, int, int]) -> dict[str, Any]:
@@ -133,12 +130,6 @@ class GeneratorMode(Mode):
 
     def progress_label(self, problems_done: int, problems: int) -> str:
         return "generator"
-
-
-def _polish_work(config: GeneratorConfig, count: int) -> int:
-    """Direct-mode steps the polish of ``count`` samples takes, over all its problems."""
-    steps = sized(config.polish_steps, "polish_steps")
-    return plan_problems(count, SynthesisConfig().batch_size)[0] * steps if steps else 0
 
 
 GENERATOR = GeneratorMode()
