@@ -1,16 +1,16 @@
 """``augment evaluate``: how useful and how novel a synthetic dataset is, against real folders.
 
-- Novelty / privacy in pixel space at the working size (see :mod:`augment.quality`): DCR to the
+- Novelty / privacy in pixel space at the working size (see :mod:`augment.measures.quality`): DCR to the
   training images, privacy ratio against the holdout (or leave-one-out among the training
   images), and the near-copies, listed closest first.
 - Fidelity / diversity: precision, recall, density, coverage and KID, in pixel space and in the
-  ``random-conv-v1`` feature space (:func:`augment.quality.random_conv_features`).
-- Realism (see :mod:`augment.realism`): classifier two-sample tests with grouped folds (can a
+  ``random-conv-v1`` feature space (:func:`augment.measures.quality.random_conv_features`).
+- Realism (see :mod:`augment.measures.realism`): classifier two-sample tests with grouped folds (can a
   logistic regression on pixels, or on texture statistics, tell the synthetic images from every
   real image at hand, training and held-out?), the high-frequency power ratio, each class's
   blurred and noisy images, and a plain verdict that reads them with the pixel precision, the
   worst first.
-- Data copying, with a holdout (:func:`augment.privacy.data_copying`): Meehan et al.'s C_T over
+- Data copying, with a holdout (:func:`augment.measures.privacy.data_copying`): Meehan et al.'s C_T over
   k-means cells of the training images, and authenticity beside the held-out images' own.
 - Utility, when a labelled holdout is given and there are at least two classes: scikit-learn
   ``SVC()`` and ``LogisticRegression`` on pixels, trained on real only, real + synthetic,
@@ -25,7 +25,7 @@ the synthetic set's provenance records (unless told otherwise).
 Scans (the slices of one volume or DICOM series, :mod:`augment.io.folder`): a warning says when
 the training and held-out folders share scans (their held-out slices are not unseen), the
 membership inference treats a scan as the member when some scan holds several images
-(:mod:`augment.privacy`), and each near-copy names the scan and slice of its nearest real image.
+(:mod:`augment.measures.privacy`), and each near-copy names the scan and slice of its nearest real image.
 """
 
 from __future__ import annotations
@@ -40,15 +40,15 @@ from augment.io.dataset import from_integer_pixels, stored_form
 from augment.io.folder import RealDataset, load_folder
 from augment.io.readers import DEFAULT_READING, SLICE_AXES, ReadSettings
 from augment.io.writers import read_output
-from augment.privacy import data_copying, membership_inference
-from augment.quality import (
+from augment.measures.privacy import data_copying, membership_inference
+from augment.measures.quality import (
     FEATURES,
     kid,
     prdc,
     privacy,
     random_conv_features,
 )
-from augment.realism import realism
+from augment.measures.realism import realism
 
 
 @dataclass

@@ -4,8 +4,8 @@ H&E tiles, digits), per class. Nothing is synthesised: this measures the measuri
 
 Per class: the share of held-out real images the gate (:mod:`augment.run.gate`, referenced on the
 class's training images) passes, and the share of each broken kind (:func:`suite_data.broken_kinds`)
-it rejects. Per case: the realism verdict (:func:`augment.realism.realism`, against the training
-and held-out images) and the data-copying test (:func:`augment.privacy.data_copying`) of the
+it rejects. Per case: the realism verdict (:func:`augment.measures.realism.realism`, against the training
+and held-out images) and the data-copying test (:func:`augment.measures.privacy.data_copying`) of the
 held-out images scored as if synthetic (against the training images alone), of copies of the
 training images, and of each broken kind.
 
@@ -25,9 +25,9 @@ from suite_data import MRI_CASES, broken_kinds, mri_reading, write_he, write_mri
 
 from augment.io.dataset import stored_form
 from augment.io.folder import RealDataset, load_folder
-from augment.privacy import data_copying
-from augment.quality import prdc
-from augment.realism import realism
+from augment.measures.privacy import data_copying
+from augment.measures.quality import prdc
+from augment.measures.realism import realism
 from augment.run.gate import check, reference
 
 SIZE = 64

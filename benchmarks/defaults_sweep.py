@@ -24,7 +24,7 @@ from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
 from augment.gantk import SynthesisConfig, synthesize
-from augment.quality import leave_one_out_threshold, privacy
+from augment.measures.quality import leave_one_out_threshold, privacy
 
 PER_CLASS = 20
 

@@ -8,7 +8,7 @@ the SVC trained on real + extra images, its gain over real only, the privacy rat
 distance of the extra images to their closest training image over the same for the held-out
 images), the near-copy fraction (extra images closer than the 5th percentile of the held-out
 distances), the membership-inference AUC (the 50 training images as members, the held-out ones
-as non-members; ``augment.privacy``) with its bootstrap upper bound, and the wall time to make
+as non-members; ``augment.measures.privacy``) with its bootstrap upper bound, and the wall time to make
 the extra images.
 
 The methods are registered in :data:`METHODS` (one ``METHODS.add`` each); each mode's defaults
@@ -42,8 +42,8 @@ from augment.gantk.generator import GeneratorConfig, sample, train_generator
 from augment.gantk.modes import MODES
 from augment.gantk.modes.polish import polished_samples
 from augment.gantk.resolution import at_size
-from augment.privacy import membership_inference
-from augment.quality import leave_one_out_threshold, nearest_real, privacy
+from augment.measures.privacy import membership_inference
+from augment.measures.quality import leave_one_out_threshold, nearest_real, privacy
 
 REAL_PER_CLASS = 5
 SYNTHETIC = 200

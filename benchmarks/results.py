@@ -840,9 +840,9 @@ QUESTIONS: tuple[Question, ...] = (
             "draw (a draw makes a mode's synthetic images again with another key). Privacy ratio: median "
             "distance of the extra images to their nearest training image over the same for held-out "
             "images. Near-copies: extra images nearer than the 5th percentile of the held-out distances. "
-            "Membership AUC: the attack of `augment.privacy` (training images as members). Seconds: to "
-            "make one seed's extra images (a mode's first seed includes compiling; draws of generator mode "
-            "share its training)."
+            "Membership AUC: the attack of `augment.measures.privacy` (training images as members). "
+            "Seconds: to make one seed's extra images (a mode's first seed includes compiling; draws of "
+            "generator mode share its training)."
         ),
         commands=(
             _digits_command(

@@ -4,8 +4,8 @@ pixels) for real only, real + synthetic, synthetic only and real + classic augme
 ratio, near-copies, the quality gate's counts, realism: the classifier two-sample tests (grouped
 C2ST AUCs of logistic regressions on pixels and on texture, real training + held-out slices
 against the synthetic ones), the high-frequency power ratio, each class's blurred and noisy images
-and pixel precision (augment.realism), the data-copying test (C_T and authenticity,
-augment.privacy), and the stray bright pixels in the background (``stray_background``).
+and pixel precision (augment.measures.realism), the data-copying test (C_T and authenticity,
+augment.measures.privacy), and the stray bright pixels in the background (``stray_background``).
 
 Data: 24 axial slices (233x197) of the MNI152 T1 template in two classes, 16 held out, read
 through augment's NIfTI reader (``--slices png``: as 8-bit PNGs, how rows before 2026-12-06 were

@@ -30,8 +30,8 @@ from suite_data import he_files, spread, tissue_tiles
 from augment.gantk.direct.starts import warp
 from augment.io.dataset import stored_form
 from augment.io.folder import load_folder
+from augment.measures.quality import leave_one_out_threshold, nearest_real
 from augment.parameters import SCAN_NOVELTY_FLOOR
-from augment.quality import leave_one_out_threshold, nearest_real
 
 STRENGTHS = (1.0, 2.0, 4.0, 8.0)
 DRAWS = 8  # deformations of each real image at each strength

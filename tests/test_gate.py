@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from augment.cli.app import app
 from augment.gantk.modes import ClassResult, ClassTask, Mode
 from augment.gantk.placement import Placement
-from augment.realism import high_frequency_share
+from augment.measures.realism import high_frequency_share
 from augment.run.gate import GATE_ROUNDS, TESTS, check, gated, reference
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))

@@ -497,7 +497,7 @@ def test_scan_sizes_train_against_the_real_images_themselves_unless_chosen(size,
 
 def test_the_novelty_floor_draws_other_samples_instead_of_closer_ones(threes, trained):
     from augment.gantk.generator.sampling import NOVELTY_ROUNDS, generate
-    from augment.quality import nearest_real
+    from augment.measures.quality import nearest_real
 
     trained = trained._replace(config=dataclasses.replace(trained.config, polish_steps=0))  # the draws
     key = jax.random.PRNGKey(5)
@@ -528,7 +528,7 @@ def test_the_novelty_floor_draws_other_samples_instead_of_closer_ones(threes, tr
 def test_synth_polishes_the_samples_it_draws_with_direct_mode_under_the_novelty_floor(threes, trained):
     from augment.gantk.generator.sampling import generate
     from augment.gantk.modes.polish import POLISH_STREAM, polish, polished_samples
-    from augment.quality import nearest_real
+    from augment.measures.quality import nearest_real
 
     raw = trained._replace(config=dataclasses.replace(trained.config, polish_steps=0))
     key = jax.random.PRNGKey(5)

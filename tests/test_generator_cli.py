@@ -21,7 +21,7 @@ from augment.gantk.modes.polish import POLISH_STREAM, polish
 from augment.io.dataset import stored_form, to_integer_pixels
 from augment.io.folder import load_folder
 from augment.io.writers import read_output
-from augment.quality import leave_one_out_threshold, nearest_real
+from augment.measures.quality import leave_one_out_threshold, nearest_real
 from augment.run.checkpoint import checkpoint_path
 from augment.run.generators import load_generators
 

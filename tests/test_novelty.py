@@ -15,7 +15,7 @@ import scipy.ndimage
 from augment.errors import AugmentError
 from augment.gantk import DiscriminatorConfig, SynthesisConfig, SynthesisSnapshot, synthesize
 from augment.gantk.augmentation import _affine, augmented_real_set, random_poses
-from augment.quality import leave_one_out_threshold, pairwise_rms_distance
+from augment.measures.quality import leave_one_out_threshold, pairwise_rms_distance
 
 # Without augmentation, five real threes are copied within about 60 Adam steps: the stop must act.
 # Pixels in [0, 1], not the real images' range: within that range (the pixel envelope, tested in

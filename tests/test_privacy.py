@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from augment.privacy import _rates_at_low_fpr, membership_inference, membership_verdict
-from augment.quality import nearest_real
+from augment.measures.privacy import _rates_at_low_fpr, membership_inference, membership_verdict
+from augment.measures.quality import nearest_real
 
 
 def draws(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -92,7 +92,7 @@ def _independent_c_t(synthetic, train, holdout, cells_of) -> float:
 
 
 def test_the_data_copying_test_against_an_independent_computation():
-    from augment.privacy import data_copying
+    from augment.measures.privacy import data_copying
 
     rng = np.random.default_rng(11)
     centres = np.stack([np.full((4, 4, 1), v) for v in (0.15, 0.5, 0.85)])  # three far-apart cells
@@ -132,7 +132,7 @@ def test_copies_fail_the_data_copying_test_and_fresh_samples_pass_it_at_its_leve
     """Over 30 draws: copies of training images read "copying" every time; fresh samples of the
     same distribution read "not significant" about 90 % of the time (a 5 % level each side, a little
     over with few cells)."""
-    from augment.privacy import data_copying
+    from augment.measures.privacy import data_copying
 
     centres = np.stack([np.full((4, 4, 1), v) for v in (0.15, 0.5, 0.85)])
     passed = 0
@@ -153,7 +153,7 @@ def _kmeans_cells(train: np.ndarray, cells: int):
 
 
 def test_images_far_from_the_training_set_read_farther_than_fresh_data():
-    from augment.privacy import data_copying
+    from augment.measures.privacy import data_copying
 
     rng = np.random.default_rng(12)
     centres = np.stack([np.full((4, 4, 1), v) for v in (0.2, 0.8)])

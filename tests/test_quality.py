@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from augment.quality import (
+from augment.measures.quality import (
     kid,
     leave_one_out_dcr,
     nearest_real,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from augment.realism import (
+from augment.measures.realism import (
     auc_of_scores,
     c2st,
     high_frequency_ratio,

@@ -16,7 +16,7 @@ from augment.errors import AugmentError
 from augment.gantk import SynthesisConfig, synthesize
 from augment.gantk.augmentation import _affine
 from augment.gantk.direct.starts import STARTS, WARP_ATTEMPTS, _warp_one, warp, warped_start
-from augment.quality import distinct, leave_one_out_dcr, leave_one_out_threshold, nearest_real
+from augment.measures.quality import distinct, leave_one_out_dcr, leave_one_out_threshold, nearest_real
 from augment.run.gate import check, reference
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "real_images.npz"

@@ -25,7 +25,7 @@ from augment.evaluation import evaluate, recorded_reading
 from augment.io.folder import find_images, load_folder
 from augment.io.readers import DEFAULT_READING, ReadSettings, parse_window, reader_for
 from augment.io.readers.nifti import decode
-from augment.privacy import membership_inference, per_scan
+from augment.measures.privacy import membership_inference, per_scan
 
 MR_SMALL = pathlib.Path(pydicom.__file__).parent / "data" / "test_files" / "MR_small.dcm"
 

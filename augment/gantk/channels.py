@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from augment.quality import SAME_IMAGE
+from augment.measures.quality import SAME_IMAGE
 
 GREY_TOLERANCE = SAME_IMAGE  # a channel within half an 8-bit grey level of the pixel's mean is equal to it
 

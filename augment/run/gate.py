@@ -3,10 +3,10 @@
 The reference is the class's *real* images themselves (not posed copies of them, whose
 interpolation blurs them). An image passes when each of these holds (:func:`check`):
 
-- **not blurred, not noisy**: its fine-detail share (:func:`augment.realism.high_frequency_share`)
-  lies within :func:`augment.realism.detail_band` of the real images: at least
-  :data:`~augment.realism.BLURRED_BELOW` times the least detailed one's, at most
-  :data:`~augment.realism.NOISY_ABOVE` times the most detailed one's;
+- **not blurred, not noisy**: its fine-detail share (:func:`augment.measures.realism.high_frequency_share`)
+  lies within :func:`augment.measures.realism.detail_band` of the real images: at least
+  :data:`~augment.measures.realism.BLURRED_BELOW` times the least detailed one's, at most
+  :data:`~augment.measures.realism.NOISY_ABOVE` times the most detailed one's;
 - **intensity**: each channel's mean and spread (standard deviation over the pixels), and the
   shares of its *dark* and *bright* pixels: within :data:`EXTREME_TOLERANCE` of, or beyond, the
   darkest and brightest of the class's real pixels but 0.1 % (:data:`EXTREMES`). Where the real
@@ -17,13 +17,13 @@ interpolation blurs them). An image passes when each of these holds (:func:`chec
   least instead where every real image has a background (at least :data:`MIN_RANGE` of its
   pixels; a synthetic image's background may be a little smaller or fainter);
 - **colour** (images with several channels): the channels' correlation over the pixels
-  (:func:`augment.realism.channel_correlation`) and over the differences between neighbouring pixels
-  (:func:`augment.realism.detail_channel_correlation`), as Fisher's z (``arctanh``, the correlation
+  (:func:`augment.measures.realism.channel_correlation`) and over the differences between neighbouring pixels
+  (:func:`augment.measures.realism.detail_channel_correlation`), as Fisher's z (``arctanh``, the correlation
   clipped to :data:`CORRELATION_CLIP`), lie in the real images' range widened the same way:
   independent noise in each channel, or grain laid over the image, lowers them; a grey image in a
   colour class raises them to 1, a coloured one in a grey class lowers them below;
 - **structure**: its nearest real image in the fixed random-conv feature space
-  (:data:`augment.quality.FEATURES`) is at most :data:`STRUCTURE_FACTOR` times as far as the
+  (:data:`augment.measures.quality.FEATURES`) is at most :data:`STRUCTURE_FACTOR` times as far as the
   farthest real image is from its own nearest other real image (with two real images or more).
 
 Failed images are replaced by newly synthesised ones (up to :data:`GATE_ROUNDS` rounds, each with
@@ -43,8 +43,8 @@ import jax
 import numpy as np
 
 from augment.gantk.modes import ClassResult, ClassTask, Mode
-from augment.quality import FEATURES, leave_one_out_dcr, pairwise_rms_distance, random_conv_features
-from augment.realism import (
+from augment.measures.quality import FEATURES, leave_one_out_dcr, pairwise_rms_distance, random_conv_features
+from augment.measures.realism import (
     BLURRED_BELOW,
     NOISY_ABOVE,
     channel_correlation,

@@ -5,8 +5,8 @@ came nearer a real image than the floor, or are mostly broken)."""
 from __future__ import annotations
 
 from augment.io.folder import RealDataset
+from augment.measures.realism import MOSTLY_BROKEN
 from augment.parameters import MAX_SIZE
-from augment.realism import MOSTLY_BROKEN
 from augment.run.plan import Checked, RunPlan
 from augment.run.request import ClassSummary, Log, SynthRequest
 
@@ -70,7 +70,7 @@ def say_what_was_written(summaries: list[ClassSummary], floor: float | None, say
 
 def broken_warning(summary: ClassSummary) -> str | None:
     """The warning a run ends with for a class whose images are mostly broken (more than
-    :data:`~augment.realism.MOSTLY_BROKEN` of them), None for the others."""
+    :data:`~augment.measures.realism.MOSTLY_BROKEN` of them), None for the others."""
     if summary.broken <= MOSTLY_BROKEN:
         return None
     name = repr(summary.class_name)

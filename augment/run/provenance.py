@@ -19,7 +19,7 @@ import augment
 from augment.io.folder import RealDataset
 from augment.io.readers import DEFAULT_READING, ReadSettings
 from augment.io.scans import InputFile
-from augment.quality import NEAR_COPY_PERCENTILE
+from augment.measures.quality import NEAR_COPY_PERCENTILE
 from augment.run.context import RunContext
 
 

@@ -120,7 +120,7 @@ class ClassSummary:
     """One class of a finished run: of the ``checked`` images, ``rejected`` failed the quality gate
     (replaced by new ones where a later round passed), ``dropped`` of them are missing from the
     output; of the ``synthetic`` images written, ``blurred`` and ``noisy`` ones
-    (:func:`augment.realism.detail_counts`) and ``too_close`` ones (nearer a real image than the
+    (:func:`augment.measures.realism.detail_counts`) and ``too_close`` ones (nearer a real image than the
     novelty floor)."""
 
     class_name: str

@@ -28,8 +28,8 @@ from augment.io.dataset import (
 )
 from augment.io.folder import load_folder
 from augment.io.writers import check_class_names, write_output
-from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, nearest_real, privacy
-from augment.realism import detail_counts
+from augment.measures.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold, nearest_real, privacy
+from augment.measures.realism import detail_counts
 from augment.run.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from augment.run.context import RunContext
 from augment.run.counts import synthetic_counts

@@ -39,7 +39,7 @@ from augment.gantk.direct.synthesis import ProgressFn, SynthesisResult, plan_pro
 from augment.gantk.levels import LEVEL_STREAM, level_sizes, level_weights, level_work, resize
 from augment.gantk.placement import Placement
 from augment.gantk.resolution import at_size, check_resolved
-from augment.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold
+from augment.measures.quality import NEAR_COPY_PERCENTILE, leave_one_out_threshold
 
 Array = jax.Array
 

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from augment.quality import nearest_real
+from augment.measures.quality import nearest_real
 from augment.registry import Registry
 
 Array = jax.Array

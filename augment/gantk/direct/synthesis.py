@@ -72,7 +72,7 @@ from augment.gantk.direct.stops import (
 from augment.gantk.loop import check_finite
 from augment.gantk.placement import Placement
 from augment.gantk.resolution import at_size
-from augment.quality import SAME_IMAGE, leave_one_out_threshold, pairwise_rms_distance
+from augment.measures.quality import SAME_IMAGE, leave_one_out_threshold, pairwise_rms_distance
 
 Array = jax.Array
 START_STREAM = 0x737472  # fold_in constant: the start's key, apart from the problems' own

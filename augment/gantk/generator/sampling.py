@@ -20,7 +20,7 @@ from augment.gantk.channels import is_grey, keep_grey
 from augment.gantk.generator.config import sized
 from augment.gantk.generator.network import generator_network, sampling_batch
 from augment.gantk.generator.training import TrainedGenerator, compiled_generator
-from augment.quality import nearest_real
+from augment.measures.quality import nearest_real
 
 Array = jax.Array
 

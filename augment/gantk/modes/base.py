@@ -22,7 +22,7 @@ from augment.gantk.augmentation import is_scan_size
 from augment.gantk.config import DiscriminatorConfig
 from augment.gantk.placement import Placement
 from augment.gantk.resolution import Decision, resolve
-from augment.quality import NEAR_COPY_PERCENTILE
+from augment.measures.quality import NEAR_COPY_PERCENTILE
 
 
 @dataclass
@@ -77,12 +77,12 @@ class ClassTask:
       progress: see :data:`StepProgress`, or None.
       resume: the snapshot of an interrupted run of the same class, or None.
       checkpoint: called with a snapshot after every chunk of steps.
-      floor_distance: RMS distance to the nearest real image of the class under which a synthetic
-        image is too close to one: the ``novelty_floor`` of every class's real images' (as
-        stored) distances to their nearest other one (:func:`augment.quality.leave_one_out_threshold`;
-        the rule is ``augment.run.synth.NOVELTY_RULE``), or None when there is no reference. Direct mode
-        keeps every image's last version at least this far (its novelty stop); generator mode
-        draws other samples instead of closer ones.
+      floor_distance: RMS distance to the nearest real image of the class under which a synthetic image
+        is too close to one: the ``novelty_floor`` of every class's real images' (as stored) distances
+        to their nearest other one (:func:`augment.measures.quality.leave_one_out_threshold`; the rule
+        is ``augment.run.synth.NOVELTY_RULE``), or None when there is no reference. Direct mode keeps
+        every image's last version at least this far (its novelty stop); generator mode draws other
+        samples instead of closer ones.
       placement: the devices and lanes the mode may use.
       novelty_floor: the percentile of the real images' leave-one-out nearest distances the
         floor was taken at (direct mode takes its coarser levels' floors at it).

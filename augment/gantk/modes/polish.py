@@ -19,7 +19,7 @@ from augment.gantk.direct import ProgressFn, SynthesisConfig, plan_problems, syn
 from augment.gantk.generator.config import GeneratorConfig, sized
 from augment.gantk.generator.sampling import Generated, generate
 from augment.gantk.generator.training import TrainedGenerator
-from augment.quality import leave_one_out_threshold, nearest_real
+from augment.measures.quality import leave_one_out_threshold, nearest_real
 
 Array = jax.Array
 POLISH_STREAM = 1

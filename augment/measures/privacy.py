@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from augment.quality import leave_one_out_dcr, nearest_real
+from augment.measures.quality import leave_one_out_dcr, nearest_real
 
 LOW_FALSE_POSITIVE_RATE = 0.1
 BOOTSTRAP_ROUNDS = 2000

@@ -27,7 +27,7 @@ figures here do, with no downloaded weights, at the working size (docs/design.md
   detailed one (:func:`detail_band`). The quality gate uses the same band.
 
 Pixel precision (the share of synthetic images inside some real image's k-nearest-neighbour ball)
-is :func:`augment.quality.prdc`'s; :func:`realism_verdict` reads all of them, the worst first.
+is :func:`augment.measures.quality.prdc`'s; :func:`realism_verdict` reads all of them, the worst first.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from augment.privacy import bootstrap_auc_interval, pairwise_wins
-from augment.quality import nearest_real
+from augment.measures.privacy import bootstrap_auc_interval, pairwise_wins
+from augment.measures.quality import nearest_real
 
 C2ST_FOLDS = 5
 C2ST_C = 1.0  # the logistic regression's inverse regularisation
@@ -412,7 +412,7 @@ def realism(
     Args:
       real: (R, H, W, C) every real image at hand (training and held-out).
       synthetic: (M, H, W, C).
-      precision: pixel precision from :func:`augment.quality.prdc`, read by the verdict.
+      precision: pixel precision from :func:`augment.measures.quality.prdc`, read by the verdict.
       classes: per class, (name, its real training images, its synthetic images): the blurred and
         noisy counts (:func:`detail_counts`).
     """
