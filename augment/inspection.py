@@ -21,6 +21,47 @@ def describe_output(path: Path, dataset: SyntheticDataset) -> list[str]:
         ) from None
 
 
+def _class_lines(dataset: SyntheticDataset, trained_on: dict, sampled: bool) -> list[str]:
+    """A line per class: its synthetic and real counts, and what the gate and the floor did."""
+    lines: list[str] = []
+    entries = {
+        entry["class_name"]: entry for entry in trained_on.get("classes", []) if isinstance(entry, dict)
+    }
+    counts = np.bincount(dataset.labels, minlength=len(dataset.class_names))
+    width = max((len(name) for name in dataset.class_names), default=0)
+    for name, count in zip(dataset.class_names, counts, strict=True):
+        entry = entries.get(name, {})
+        line = f"  {name:<{width}}  {count} synthetic from {entry.get('real', '?')} real"
+        if "blurred" in entry and not sampled:  # older outputs lack these counts
+            line += (
+                f"; gate rejected {entry.get('rejected', 0)} of {entry.get('checked', 0)}, "
+                f"{entry.get('blurred')} blurred, {entry.get('noisy')} noisy, "
+                f"{entry.get('too_close', 0)} nearer than the floor"
+            )
+        lines.append(line)
+    return lines
+
+
+def _quality_lines(dataset: SyntheticDataset, quality: dict) -> list[str]:
+    """The realness, the nearest-real distances, the near-copies and the privacy ratio."""
+    n = len(dataset.images)
+    lines: list[str] = []
+    d = dataset.nearest_real_distance
+    lines.append(
+        f"quality: realness mean {float(np.mean(dataset.realness)):.3f}; nearest-real distance "
+        f"min {float(d.min()):.3f}, median {float(np.median(d)):.3f}, max {float(d.max()):.3f} "
+        "(RMS pixel difference, intensities in [0, 1])"
+    )
+    ratio, threshold = quality.get("privacy_ratio"), quality.get("near_copy_threshold")
+    lines.append(
+        f"near-copies: {int(np.sum(dataset.near_copy))} of {n}"
+        + (f" (closer than {threshold:.4f} to a real image)" if threshold is not None else "")
+        + "; privacy ratio "
+        + (f"{ratio:.3f} ({quality.get('privacy_reference')} reference)" if ratio is not None else "n/a")
+    )
+    return lines
+
+
 def _describe_output(path: Path, dataset: SyntheticDataset) -> list[str]:
     """Counts per class, size, dtype, seed, versions, inputs and quality figures, one fact per line."""
     p = dataset.provenance
@@ -35,21 +76,7 @@ def _describe_output(path: Path, dataset: SyntheticDataset) -> list[str]:
     generator = p.get("generator")
     sampled = p.get("mode") == "sample"
     trained_on = (generator or {}).get("training", {}) if sampled else p
-    entries = {
-        entry["class_name"]: entry for entry in trained_on.get("classes", []) if isinstance(entry, dict)
-    }
-    counts = np.bincount(dataset.labels, minlength=len(dataset.class_names))
-    width = max((len(name) for name in dataset.class_names), default=0)
-    for name, count in zip(dataset.class_names, counts, strict=True):
-        entry = entries.get(name, {})
-        line = f"  {name:<{width}}  {count} synthetic from {entry.get('real', '?')} real"
-        if "blurred" in entry and not sampled:  # written since 2026-12-07
-            line += (
-                f"; gate rejected {entry.get('rejected', 0)} of {entry.get('checked', 0)}, "
-                f"{entry.get('blurred')} blurred, {entry.get('noisy')} noisy, "
-                f"{entry.get('too_close', 0)} nearer than the floor"
-            )
-        lines.append(line)
+    lines += _class_lines(dataset, trained_on, sampled)
     versions = ", ".join(f"{k} {v}" for k, v in p.get("versions", {}).items() if v)
     lines += [
         f"seed: {p.get('seed')}; device: {_devices(p)}; started {p.get('started')}, "
@@ -90,20 +117,7 @@ def _describe_output(path: Path, dataset: SyntheticDataset) -> list[str]:
     if sampled:
         lines.append(f"quality: not computed ({p.get('quality', {}).get('reason')})")
     elif n:
-        d = dataset.nearest_real_distance
-        lines.append(
-            f"quality: realness mean {float(np.mean(dataset.realness)):.3f}; nearest-real distance "
-            f"min {float(d.min()):.3f}, median {float(np.median(d)):.3f}, max {float(d.max()):.3f} "
-            "(RMS pixel difference, intensities in [0, 1])"
-        )
-        quality = p.get("quality", {})
-        ratio, threshold = quality.get("privacy_ratio"), quality.get("near_copy_threshold")
-        lines.append(
-            f"near-copies: {int(np.sum(dataset.near_copy))} of {n}"
-            + (f" (closer than {threshold:.4f} to a real image)" if threshold is not None else "")
-            + "; privacy ratio "
-            + (f"{ratio:.3f} ({quality.get('privacy_reference')} reference)" if ratio is not None else "n/a")
-        )
+        lines += _quality_lines(dataset, p.get("quality", {}))
     return lines
 
 

@@ -244,6 +244,65 @@ def check_report_target(folder: Path, overwrite: bool, inputs: dict[str, Path] |
     return check_replaceable(Path(folder), overwrite, is_report)
 
 
+def _class_sections(evaluation: Evaluation, folder: Path, per_class: int, cell: int) -> list[str]:
+    """Per class, a picture in ``folder`` (a row of real images, two of synthetic) and its HTML."""
+    sections = []
+    for k, name in enumerate(evaluation.class_names):
+        real = evaluation.train[evaluation.train_labels == k][:per_class]
+        synthetic = evaluation.synthetic[evaluation.synthetic_labels == k][: per_class * 2]
+        rows = [list(real), list(synthetic[:per_class]), list(synthetic[per_class:])]
+        picture = f"class-{k}.png"
+        grid_picture([r for r in rows if r], cell).save(folder / picture)
+        sections.append(
+            f"<h3>{html.escape(name)}</h3><p>top row: real (training) images; below: synthetic</p>"
+            f'<img src="{picture}" alt="real and synthetic images of {html.escape(name)}">'
+        )
+    return sections
+
+
+def _nearest_pictures(
+    evaluation: Evaluation, folder: Path, per_class: int, cell: int
+) -> tuple[str, str, list[list[np.ndarray]]]:
+    """The flagged near-copies (or the closest images) beside their nearest real images, as
+    ``folder/nearest.png``: the caption, their distances, and the pairs (none: no picture)."""
+    worst = evaluation.near_copies[:per_class]
+    shown = worst if len(worst) else np.argsort(evaluation.dcr, kind="stable")[:per_class]
+    pairs = [[evaluation.synthetic[i], evaluation.train[evaluation.nearest[i]]] for i in shown]
+    if pairs:
+        grid_picture(pairs, cell).save(folder / "nearest.png")
+    caption = "flagged near-copies" if len(worst) else "no near-copies flagged; the closest synthetic images"
+    distances = ", ".join(f"#{int(i)}: {evaluation.dcr[i]:.4f}{_nearest_scan(evaluation, i)}" for i in shown)
+    return caption, distances, pairs
+
+
+def _verdict_items(said: dict[str, str]) -> str:
+    """The verdicts as HTML list items, in the page's order."""
+    return "".join(
+        f'<li class="{key}"><b>{title}:</b> {html.escape(said[key])}</li>'
+        for key, title in (
+            ("utility", "Utility"),
+            ("realism", "Realism"),
+            ("copies", "Copies"),
+            ("copying", "Data copying"),
+            ("membership", "Membership"),
+        )
+        if key in said
+    )
+
+
+def _accuracy_section(utility: dict | None) -> str:
+    """The held-out accuracy's chart, or why there is none."""
+    return (
+        f"<h2>Held-out accuracy</h2><p>Classifiers trained on the real images, on the real images with "
+        f"as many rotated and shifted copies of them as there are synthetic images (plain augmentation), "
+        "on real and synthetic together, and on synthetic alone, scored on the held-out images.</p>"
+        f"{_accuracy_svg(utility)}"
+        if utility is not None
+        else "<h2>Held-out accuracy</h2><p>Not measured: pass <code>--holdout</code> with labelled "
+        "real images that were not used for synthesis.</p>"
+    )
+
+
 def write_report(
     evaluation: Evaluation,
     folder: Path,
@@ -267,40 +326,10 @@ def write_report(
     remove(temporary)
     temporary.mkdir(parents=True)
     try:
-        sections = []
-        for k, name in enumerate(evaluation.class_names):
-            real = evaluation.train[evaluation.train_labels == k][:per_class]
-            synthetic = evaluation.synthetic[evaluation.synthetic_labels == k][: per_class * 2]
-            rows = [list(real), list(synthetic[:per_class]), list(synthetic[per_class:])]
-            picture = f"class-{k}.png"
-            grid_picture([r for r in rows if r], cell).save(temporary / picture)
-            sections.append(
-                f"<h3>{html.escape(name)}</h3><p>top row: real (training) images; below: synthetic</p>"
-                f'<img src="{picture}" alt="real and synthetic images of {html.escape(name)}">'
-            )
-        worst = evaluation.near_copies[:per_class]
-        shown = worst if len(worst) else np.argsort(evaluation.dcr, kind="stable")[:per_class]
-        pairs = [[evaluation.synthetic[i], evaluation.train[evaluation.nearest[i]]] for i in shown]
-        if pairs:
-            grid_picture(pairs, cell).save(temporary / "nearest.png")
-        caption = (
-            "flagged near-copies" if len(worst) else "no near-copies flagged; the closest synthetic images"
-        )
-        distances = ", ".join(
-            f"#{int(i)}: {evaluation.dcr[i]:.4f}{_nearest_scan(evaluation, i)}" for i in shown
-        )
+        sections = _class_sections(evaluation, temporary, per_class, cell)
+        caption, distances, pairs = _nearest_pictures(evaluation, temporary, per_class, cell)
         said = verdicts(evaluation.figures)
-        verdict_items = "".join(
-            f'<li class="{key}"><b>{title}:</b> {html.escape(said[key])}</li>'
-            for key, title in (
-                ("utility", "Utility"),
-                ("realism", "Realism"),
-                ("copies", "Copies"),
-                ("copying", "Data copying"),
-                ("membership", "Membership"),
-            )
-            if key in said
-        )
+        verdict_items = _verdict_items(said)
         reference_name = (
             "held-out images"
             if evaluation.figures["holdout"] is not None
@@ -310,16 +339,7 @@ def write_report(
             {"synthetic images": evaluation.dcr, reference_name: evaluation.reference_dcr},
             ["#c44e52", "#4c72b0"],
         )
-        utility = evaluation.figures.get("utility")
-        accuracy = (
-            f"<h2>Held-out accuracy</h2><p>Classifiers trained on the real images, on the real images with "
-            f"as many rotated and shifted copies of them as there are synthetic images (plain augmentation), "
-            "on real and synthetic together, and on synthetic alone, scored on the held-out images.</p>"
-            f"{_accuracy_svg(utility)}"
-            if utility is not None
-            else "<h2>Held-out accuracy</h2><p>Not measured: pass <code>--holdout</code> with labelled "
-            "real images that were not used for synthesis.</p>"
-        )
+        accuracy = _accuracy_section(evaluation.figures.get("utility"))
         page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>augment evaluation</title>
 <style>body{{font-family:sans-serif;max-width:70em;margin:2em auto;line-height:1.4}}

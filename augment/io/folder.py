@@ -183,36 +183,21 @@ def default_size(shorter_sides: list[int], minimum: int = 1, cap: int = paramete
     return int(max(minimum, min(cap, np.median(shorter_sides))))
 
 
-def load_folder(
-    folder: Path,
-    size: int | None = None,
-    channels: str = "auto",
-    on_bad_file: str = "fail",
-    min_size: int = 1,
-    size_cap: int = parameters.CPU_SIZE_CAP,
-    read_settings: ReadSettings | None = None,
-) -> RealDataset:
-    """Read every image under ``folder`` (layout, readers and scaling in the module docstring).
-
-    Args:
-      folder: the input folder.
-      size: the square working size; None picks :func:`default_size`.
-      channels: "auto", "1" or "3".
-      on_bad_file: "fail" raises on the first unreadable file; "skip" leaves them out.
-      min_size: the smallest working size the caller can use (the default size is raised to it).
-      size_cap: the largest default working size.
-      read_settings: how volumes are cut and windowed (default: axial, by percentiles).
-    """
-    settings = read_settings or ReadSettings()
+def _check_options(channels: str, on_bad_file: str, size: int | None) -> None:
+    """An AugmentError naming the first of :func:`load_folder`'s options that is not one it takes."""
     if channels not in CHANNELS:
         raise AugmentError(f"`channels` must be auto, 1 or 3, got {channels!r}")
     if on_bad_file not in BAD_FILE_POLICIES:
         raise AugmentError(f"`on_bad_file` must be fail or skip, got {on_bad_file!r}")
     if size is not None and size < 1:
         raise AugmentError(f"`size` must be positive, got {size}")
-    folder = Path(folder)
-    entries, ignored = find_images(folder)
 
+
+def _read_all(
+    folder: Path, entries: list[tuple[Path, str]], settings: ReadSettings
+) -> tuple[list[InputFile], list[Decoded | None]]:
+    """Each image file read and decoded, in folder order: what it is (an :class:`InputFile`, with
+    the reason where it could not be read) and what it holds (None for a bad file)."""
     files: list[InputFile] = []
     decoded: list[Decoded | None] = []
     for path, class_name in entries:
@@ -237,7 +222,14 @@ def load_folder(
             )
         )  # fmt: skip
         decoded.append(result)
-    order, scan_of, rank = scan_order(files, decoded)
+    return files, decoded
+
+
+def _check_readable(
+    folder: Path, files: list[InputFile], decoded: list[Decoded | None], on_bad_file: str
+) -> None:
+    """An AugmentError naming the unreadable files (with ``on_bad_file`` "fail"), or when no file
+    could be read."""
     bad_files = [f for f in files if f.skipped is not None]
     if bad_files and on_bad_file == "fail":
         listed = "; ".join(f"{f.path}: {f.skipped}" for f in bad_files[:MAX_LISTED])
@@ -254,12 +246,58 @@ def load_folder(
             f"(first: {first.path}: {first.skipped})"
         )
 
+
+def _dataset_window(decoded: list[Decoded | None]) -> tuple[float, float] | None:
+    """The lowest and highest value over every frame scaled per dataset (monochrome DICOM), which
+    map to 0 and 1; None when there is none."""
     window = None
     dicom_values = [f for d in decoded if d is not None and d.dataset_scaled for f in d.frames]
     if dicom_values:
         low = float(min(f.min() for f in dicom_values))
         high = float(max(f.max() for f in dicom_values))
         window = (low, high)
+    return window
+
+
+def _in_channels(pixels: np.ndarray, colour: bool) -> np.ndarray:
+    """(H, W, 1 or 3) pixels in the run's channels: grey repeated for colour, luminance for grey."""
+    if colour and pixels.shape[-1] == 1:
+        return np.repeat(pixels, 3, axis=-1)
+    if not colour and pixels.shape[-1] == 3:
+        return (pixels @ _LUMA)[..., None]
+    return pixels
+
+
+def load_folder(
+    folder: Path,
+    size: int | None = None,
+    channels: str = "auto",
+    on_bad_file: str = "fail",
+    min_size: int = 1,
+    size_cap: int = parameters.CPU_SIZE_CAP,
+    read_settings: ReadSettings | None = None,
+) -> RealDataset:
+    """Read every image under ``folder`` (layout, readers and scaling in the module docstring).
+
+    Args:
+      folder: the input folder.
+      size: the square working size; None picks :func:`default_size`.
+      channels: "auto", "1" or "3".
+      on_bad_file: "fail" raises on the first unreadable file; "skip" leaves them out.
+      min_size: the smallest working size the caller can use (the default size is raised to it).
+      size_cap: the largest default working size.
+      read_settings: how volumes are cut and windowed (default: axial, by percentiles).
+    """
+    settings = read_settings or ReadSettings()
+    _check_options(channels, on_bad_file, size)
+    folder = Path(folder)
+    entries, ignored = find_images(folder)
+
+    files, decoded = _read_all(folder, entries, settings)
+    order, scan_of, rank = scan_order(files, decoded)
+    _check_readable(folder, files, decoded, on_bad_file)
+
+    window = _dataset_window(decoded)
 
     def scaled(frame: np.ndarray, d: Decoded) -> np.ndarray:
         if not d.dataset_scaled or window is None:
@@ -287,12 +325,7 @@ def load_folder(
             scans[scan.key] = len(scan_list)
             scan_list.append(scan)
         for frame_index, frame in enumerate(d.frames):
-            pixels = scaled(frame, d)
-            if colour and pixels.shape[-1] == 1:
-                pixels = np.repeat(pixels, 3, axis=-1)
-            elif not colour and pixels.shape[-1] == 3:
-                pixels = (pixels @ _LUMA)[..., None]
-            images.append(to_working_size(pixels, size))
+            images.append(to_working_size(_in_channels(scaled(frame, d), colour), size))
             labels.append(class_names.index(file.class_name))
             sources.append((index, frame_index))
             image_scans.append(scans[scan.key])

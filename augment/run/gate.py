@@ -17,8 +17,8 @@ interpolation blurs them). An image passes when each of these holds (:func:`chec
   least instead where every real image has a background (at least :data:`MIN_RANGE` of its
   pixels; a synthetic image's background may be a little smaller or fainter);
 - **colour** (images with several channels): the channels' correlation over the pixels
-  (:func:`augment.measures.realism.channel_correlation`) and over the differences between neighbouring pixels
-  (:func:`augment.measures.realism.detail_channel_correlation`), as Fisher's z (``arctanh``, the correlation
+  (:func:`augment.measures.texture.channel_correlation`) and over the differences between neighbouring pixels
+  (:func:`augment.measures.texture.detail_channel_correlation`), as Fisher's z (``arctanh``, the correlation
   clipped to :data:`CORRELATION_CLIP`), lie in the real images' range widened the same way:
   independent noise in each channel, or grain laid over the image, lowers them; a grey image in a
   colour class raises them to 1, a coloured one in a grey class lowers them below;
@@ -44,14 +44,8 @@ import numpy as np
 
 from augment.gantk.modes import ClassResult, ClassTask, Mode
 from augment.measures.quality import FEATURES, leave_one_out_dcr, pairwise_rms_distance, random_conv_features
-from augment.measures.realism import (
-    BLURRED_BELOW,
-    NOISY_ABOVE,
-    channel_correlation,
-    detail_band,
-    detail_channel_correlation,
-    high_frequency_share,
-)
+from augment.measures.realism import BLURRED_BELOW, NOISY_ABOVE, detail_band, high_frequency_share
+from augment.measures.texture import channel_correlation, detail_channel_correlation
 
 MARGIN = 1.5  # a statistic's range is widened by this many times its width on each side
 MIN_RANGE = 0.1  # the smallest width a range is widened by (intensities in [0, 1]; Fisher's z)

@@ -111,6 +111,29 @@ class CoarseToFineSnapshot:
         return cls(int(record["level"]), start, current, losses)
 
 
+def _where_to_resume(
+    resume: CoarseToFineSnapshot | None, levels: list[tuple[int, int]], problems: int, total: int
+) -> tuple[int, np.ndarray | None, np.ndarray]:
+    """The level to start at, the images it starts from (None: its own start) and the losses of
+    the levels before it, (problems, their steps): from ``resume``, checked against the schedule
+    (``total`` images in ``problems`` problems), or a run's beginning."""
+    if resume is None:
+        return 0, None, np.zeros((problems, 0), np.float32)
+    if not 0 <= resume.level < len(levels):
+        raise AugmentError("the checkpoint does not match this request (its level is not in the schedule)")
+    first, start = resume.level, resume.start
+    done = resume.losses if resume.losses is not None else np.zeros((problems, 0), np.float32)
+    steps_before = sum(steps for _, steps in levels[:first])
+    if first > 0 and (
+        start is None
+        or start.shape[0] != total
+        or start.shape[1] != levels[first][0]
+        or done.shape != (problems, steps_before)
+    ):
+        raise AugmentError("the checkpoint does not match this request (the images of its level differ)")
+    return first, start, done
+
+
 def synthesize_coarse_to_fine(
     real_images: Any,
     n_synthetic: int,
@@ -142,26 +165,10 @@ def synthesize_coarse_to_fine(
     levels = schedule(real.shape[1], config)
     problems, per_problem = plan_problems(n_synthetic, config.batch_size)
     total = problems * per_problem
-    if resume is not None and not 0 <= resume.level < len(levels):
-        raise AugmentError("the checkpoint does not match this request (its level is not in the schedule)")
-    steps_before = [sum(steps for _, steps in levels[:k]) for k in range(len(levels))]
+    first, start, done = _where_to_resume(resume, levels, problems, total)
     weights = level_weights(levels)
     work_before = [level_work(levels, k) for k in range(len(levels))]
     all_work = level_work(levels)
-    start = resume.start if resume is not None else None
-    first = resume.level if resume is not None else 0
-    done = (
-        resume.losses
-        if resume is not None and resume.losses is not None
-        else np.zeros((problems, 0), np.float32)
-    )
-    if first > 0 and (
-        start is None
-        or start.shape[0] != total
-        or start.shape[1] != levels[first][0]
-        or done.shape != (problems, steps_before[first])
-    ):
-        raise AugmentError("the checkpoint does not match this request (the images of its level differ)")
     result: SynthesisResult | None = None
     for k in range(first, len(levels)):
         size, steps = levels[k]
@@ -180,13 +187,8 @@ def synthesize_coarse_to_fine(
             done: int, _total: int, problems_done: int, count: int, loss: float, k: int = k
         ) -> None:
             if progress is not None:
-                progress(
-                    problems * work_before[k] + done * weights[k],
-                    problems * all_work,
-                    problems_done,
-                    count,
-                    loss,
-                )
+                work = problems * work_before[k] + done * weights[k]
+                progress(work, problems * all_work, problems_done, count, loss)
 
         level_real = resize(real, size)
         result = synthesize(

@@ -17,7 +17,7 @@ import dataclasses
 import functools
 import itertools
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -144,6 +144,26 @@ def _run_level_chunk(
     return compiled.run_chunk(state, real, gram, steps, num_steps)
 
 
+def _level_start(
+    compiled: CompiledGenerator,
+    level_config: GeneratorConfig,
+    key: Array,
+    params: Any,
+    coarser_size: int,
+    level_size: int,
+) -> GeneratorState:
+    """A level's first state: a new network, or for a finer level (``params`` of the coarser one)
+    the coarser network grown to ``level_size``, with a fresh optimiser for the level's steps."""
+    state = compiled.init_state(key)
+    if params is None:
+        return state
+    grown = grown_parameters(params, coarser_size, level_size, level_config.base_channels)
+    assert level_config.steps is not None  # the level's own
+    return state._replace(
+        params=grown, opt_state=generator_optimizer(level_config, level_config.steps).init(grown)
+    )
+
+
 def train_generator(
     real_images,
     config: GeneratorConfig,
@@ -184,6 +204,7 @@ def train_generator(
     if not 0 <= first_level < len(levels):
         raise AugmentError(f"the checkpoint's generator level {first_level} is not one of this training's")
     params = None
+    poses = (config.augment_real_to, config.augment_rotation, config.augment_shift)  # the real side
     for level, (level_size, steps) in enumerate(levels):
         if level < first_level:
             continue
@@ -191,20 +212,11 @@ def train_generator(
         level_shape = (level_size, level_size, channels)
         level_config = dataclasses.replace(config, steps=steps)
         compiled = compiled_generator(dataclasses.replace(level_config, steps=1), level_shape)
-        real = discriminator_real_set(
-            level_key,
-            jnp.asarray(resize(real_all, level_size)),
-            config.augment_real_to,
-            config.augment_rotation,
-            config.augment_shift,
-        )
+        real = discriminator_real_set(level_key, jnp.asarray(resize(real_all, level_size)), *poses)
         gram = compiled.gram(real)
-        state = compiled.init_state(level_key)
-        if params is not None:  # a finer level: the coarser network, grown
-            grown = grown_parameters(params, levels[level - 1][0], level_size, config.base_channels)
-            state = state._replace(
-                params=grown, opt_state=generator_optimizer(level_config, steps).init(grown)
-            )
+        state = _level_start(
+            compiled, level_config, level_key, params, levels[max(level - 1, 0)][0], level_size
+        )
         if resume is not None and level == first_level:
             state = restore(state, resume.state, "generator architecture or size")
         before = sum(s for _, s in levels[:level])  # steps of the finished levels
