@@ -41,6 +41,17 @@ def test_every_result_file_a_question_names_exists_and_every_json_is_used(result
     assert stored <= named, f"result files no question shows (remove them; git keeps them): {stored - named}"
 
 
+def test_every_notes_file_is_a_questions_and_is_shown_under_it(results):
+    questions = {question.notes: question for question in results.QUESTIONS}
+    written = sorted((ROOT / "benchmarks" / "notes").glob("*.md"))
+    assert written and set(written) <= set(questions), set(written) - set(questions)
+    document = results.document()
+    for path in written:
+        title = questions[path].title
+        section = document.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+        assert path.read_text() in section, title
+
+
 def test_draws_are_pooled_and_gains_paired_by_seed(results):
     rows = [
         {"method": "real only", "seed": 0, "accuracy": 0.80, "seconds": 0.0, "extra": 0},
@@ -61,11 +72,12 @@ def test_draws_are_pooled_and_gains_paired_by_seed(results):
                 "membership_auc_high": 0.6,
             }
         )
-    source = results.Source("made-up.json", measured="today")
-    table = results.digits_table([(source, {"rows": rows, "table": []})])
+    core, tables = importlib.import_module("results_core"), importlib.import_module("results_quality_tables")
+    source = core.Source("made-up.json", measured="today")
+    table = tables.digits_table([(source, {"rows": rows, "table": []})])
     gains = [3.0, 2.0, 4.0, 5.0]  # each against its own seed's real-only accuracy
     expected = f"+{statistics.mean(gains):.2f} ± {statistics.stdev(gains) / math.sqrt(4):.2f}"
     line = next(row for row in table.splitlines() if row.startswith("| M |"))
     assert "| 2 \u00d7 2 |" in line and expected in line, line
-    assert results.family("GA-NTK generator (defaults), draw 3") == "GA-NTK generator (defaults)"
-    assert results.family("classic 200") == "classic 200"
+    assert tables.family("GA-NTK generator (defaults), draw 3") == "GA-NTK generator (defaults)"
+    assert tables.family("classic 200") == "classic 200"
