@@ -125,7 +125,8 @@ def with_overrides(config, assignments: list[str]):
     return config
 
 
-def main() -> None:
+def _arguments() -> argparse.ArgumentParser:
+    """The benchmark's options (the module docstring says what they do)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--n", type=int, default=120)
@@ -156,49 +157,30 @@ def main() -> None:
     parser.add_argument("--out", type=pathlib.Path)
     parser.add_argument("--grid", type=pathlib.Path, help="save real vs synthetic images per class (PNG)")
     parser.add_argument("--keep", type=pathlib.Path, help="copy the synthetic dataset (HDF5) here")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        root = pathlib.Path(scratch)
-        reading, channels = READING, "1"
-        if args.case in MRI_CASES:
-            train, holdout = write_mri(root / args.case, args.case)
-            reading = mri_reading(args.case)
-        elif args.case == "he":
-            train, holdout = write_he(root / "he")
-            reading, channels = DEFAULT_READING, "3"
-        else:
-            train, holdout = write_slices(root / "mri", args.split, args.slices)
-        out = root / "synthetic.h5"
-        options: dict = {}  # the library's option names, as `augment synth` passes them
-        if args.no_convergence_stop:
-            options["convergence_stop"] = False
-        if args.augment_real_to is not None:
-            options["augment_real_to"] = args.augment_real_to
-        if args.real_batch_size is not None:
-            options["real_batch_size"] = args.real_batch_size
-        levels = {"coarse_size": args.coarse_size, "refine_steps": args.refine_steps}
-        levels = {k: v for k, v in levels.items() if v is not None}  # both modes' config fields
-        config = MODES[args.mode].configure(options) if options or levels or args.set else None
-        if levels:
-            config = dataclasses.replace(config, **levels)
-        config = with_overrides(config, args.set)
-        request = SynthRequest(
-            input_folder=train, out=out, mode=args.mode, n=args.n, size=args.size, seed=args.seed,
-            config=config, quality_gate=not args.no_quality_gate, novelty_floor=args.novelty_floor,
-            read_settings=reading, channels=channels,
-        )  # fmt: skip
-        start = time.perf_counter()
-        report = run_synth(request)
-        seconds = time.perf_counter() - start
-        synthetic = read_output(out)
-        provenance = synthetic.provenance
-        if args.grid:
-            save_grid(args.grid, synthetic, train, reading=reading, channels=channels)
-        if args.keep:
-            shutil.copyfile(out, args.keep)
-        figures = evaluate(out, train, holdout).figures
-        stray = None if channels == "3" else stray_background(synthetic, train, holdout, reading)
-    result = {
+    return parser
+
+
+def _config(args: argparse.Namespace):
+    """The mode's configuration the options ask for (None: its defaults)."""
+    options: dict = {}  # the library's option names, as `augment synth` passes them
+    if args.no_convergence_stop:
+        options["convergence_stop"] = False
+    if args.augment_real_to is not None:
+        options["augment_real_to"] = args.augment_real_to
+    if args.real_batch_size is not None:
+        options["real_batch_size"] = args.real_batch_size
+    levels = {"coarse_size": args.coarse_size, "refine_steps": args.refine_steps}
+    levels = {k: v for k, v in levels.items() if v is not None}  # both modes' config fields
+    config = MODES[args.mode].configure(options) if options or levels or args.set else None
+    if levels:
+        config = dataclasses.replace(config, **levels)
+    config = with_overrides(config, args.set)
+    return config
+
+
+def _record(args: argparse.Namespace, provenance: dict, report, seconds: float, figures: dict, stray) -> dict:
+    """What a run stores: its settings, times, gate counts and `augment evaluate`'s figures."""
+    return {
         "size": args.size,
         "case": args.case,
         "split": args.split,
@@ -246,6 +228,40 @@ def main() -> None:
             k: figures["membership_inference"][k] for k in ("auc", "auc_interval", "advantage", "verdict")
         },
     }
+
+
+def main() -> None:
+    args = _arguments().parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        root = pathlib.Path(scratch)
+        reading, channels = READING, "1"
+        if args.case in MRI_CASES:
+            train, holdout = write_mri(root / args.case, args.case)
+            reading = mri_reading(args.case)
+        elif args.case == "he":
+            train, holdout = write_he(root / "he")
+            reading, channels = DEFAULT_READING, "3"
+        else:
+            train, holdout = write_slices(root / "mri", args.split, args.slices)
+        out = root / "synthetic.h5"
+        config = _config(args)
+        request = SynthRequest(
+            input_folder=train, out=out, mode=args.mode, n=args.n, size=args.size, seed=args.seed,
+            config=config, quality_gate=not args.no_quality_gate, novelty_floor=args.novelty_floor,
+            read_settings=reading, channels=channels,
+        )  # fmt: skip
+        start = time.perf_counter()
+        report = run_synth(request)
+        seconds = time.perf_counter() - start
+        synthetic = read_output(out)
+        provenance = synthetic.provenance
+        if args.grid:
+            save_grid(args.grid, synthetic, train, reading=reading, channels=channels)
+        if args.keep:
+            shutil.copyfile(out, args.keep)
+        figures = evaluate(out, train, holdout).figures
+        stray = None if channels == "3" else stray_background(synthetic, train, holdout, reading)
+    result = _record(args, provenance, report, seconds, figures, stray)
     save(result, args.out)
 
 
