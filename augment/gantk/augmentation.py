@@ -32,19 +32,25 @@ def is_scan_size(image_size: int) -> bool:
     return image_size > parameters.SCAN_SIZE
 
 
-def _affine(image: Array, angle: Array, shift: Array) -> Array:
-    """One (S, S, C) image rotated by ``angle`` radians and shifted by ``shift`` (2,) pixels."""
-    size = image.shape[0]
+def posed_grid(size: int, angle: Array, shift: Array) -> list[Array]:
+    """Where each pixel of an S x S image rotated by ``angle`` radians about its centre and shifted
+    by ``shift`` (2,) pixels comes from: the source rows and columns, two (S, S) arrays (what
+    ``jax.scipy.ndimage.map_coordinates`` takes)."""
     centre = (size - 1) / 2.0
     y, x = jnp.meshgrid(
         jnp.arange(size, dtype=jnp.float32), jnp.arange(size, dtype=jnp.float32), indexing="ij"
     )
     dy, dx = y - centre - shift[0], x - centre - shift[1]
     cos, sin = jnp.cos(angle), jnp.sin(angle)
-    source = jnp.stack([cos * dy - sin * dx + centre, sin * dy + cos * dx + centre])
+    return [cos * dy - sin * dx + centre, sin * dy + cos * dx + centre]
+
+
+def _affine(image: Array, angle: Array, shift: Array) -> Array:
+    """One (S, S, C) image rotated by ``angle`` radians and shifted by ``shift`` (2,) pixels."""
+    source = posed_grid(image.shape[0], angle, shift)
 
     def channel(plane):
-        return jax.scipy.ndimage.map_coordinates(plane, list(source), order=1, mode="nearest")
+        return jax.scipy.ndimage.map_coordinates(plane, source, order=1, mode="nearest")
 
     return jax.vmap(channel, in_axes=-1, out_axes=-1)(image)
 

@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from augment.gantk.augmentation import posed_grid
 from augment.measures.quality import nearest_real
 from augment.registry import Registry
 
@@ -48,14 +49,8 @@ def _warp_one(image: Array, field: Array, angle: Array, shift: Array) -> Array:
     """One (S, S, C) image resampled (bilinear, edges repeated) at the identity grid rotated by
     ``angle`` radians about the centre, shifted by ``shift`` (2,) pixels and displaced by ``field``
     (S, S, 2) pixels."""
-    size = image.shape[0]
-    centre = (size - 1) / 2.0
-    y, x = jnp.meshgrid(
-        jnp.arange(size, dtype=jnp.float32), jnp.arange(size, dtype=jnp.float32), indexing="ij"
-    )
-    dy, dx = y - centre - shift[0], x - centre - shift[1]
-    cos, sin = jnp.cos(angle), jnp.sin(angle)
-    source = [cos * dy - sin * dx + centre + field[..., 0], sin * dy + cos * dx + centre + field[..., 1]]
+    rows, columns = posed_grid(image.shape[0], angle, shift)
+    source = [rows + field[..., 0], columns + field[..., 1]]
 
     def channel(plane: Array) -> Array:
         return jax.scipy.ndimage.map_coordinates(plane, source, order=1, mode="nearest")
