@@ -527,7 +527,7 @@ def test_the_novelty_floor_draws_other_samples_instead_of_closer_ones(threes, tr
 
 def test_synth_polishes_the_samples_it_draws_with_direct_mode_under_the_novelty_floor(threes, trained):
     from augment.gantk.generator.sampling import generate
-    from augment.gantk.modes.polish import POLISH_STREAM, polish, polished_samples
+    from augment.gantk.modes.polish import POLISH_STREAM, polish, polish_config, polished_samples
     from augment.measures.quality import nearest_real
 
     raw = trained._replace(config=dataclasses.replace(trained.config, polish_steps=0))
@@ -538,7 +538,10 @@ def test_synth_polishes_the_samples_it_draws_with_direct_mode_under_the_novelty_
     low = 0.5 * float(free.min())
     drawn = generate(raw, 20, threes, key, floor_distance=low)
     made = polished_samples(trained, 20, threes, key, floor_distance=low)
-    again = polish(drawn.images, 20, threes, 50, jax.random.fold_in(key, POLISH_STREAM), low)
+    settings = polish_config(trained.config)
+    again = polish(
+        drawn.images, 20, threes, 50, jax.random.fold_in(key, POLISH_STREAM), low, settings=settings
+    )
     np.testing.assert_array_equal(made.images, again)  # from the very samples the draw keeps
     before, after = nearest_real(drawn.images, threes)[1], nearest_real(made.images, threes)[1]
     assert (after >= low).all() and np.mean(after) < 0.9 * np.mean(before)
@@ -552,6 +555,25 @@ def test_synth_polishes_the_samples_it_draws_with_direct_mode_under_the_novelty_
     assert (nearest_real(made.images, threes)[1] >= floor).all()
     as_drawn = np.abs(made.images - drawn.images).max(axis=(1, 2, 3)) == 0
     assert 0 < as_drawn.sum() < 20
+
+
+def test_the_polish_takes_the_runs_discriminator_with_the_settings_it_was_measured_with():
+    from augment.gantk.config import DiscriminatorConfig
+    from augment.gantk.direct import SynthesisConfig
+    from augment.gantk.modes.polish import polish_batch, polish_config
+
+    direct = SynthesisConfig()
+    run = at_size(GeneratorConfig(), 8)  # the defaults: the polish is direct mode's, as measured
+    assert polish_config(run) == SynthesisConfig(steps=50)
+    chosen = DiscriminatorConfig(
+        architecture="paper-gray", diag_reg=1e-4, real_batch_size=64, matmul_precision="bfloat16"
+    )
+    settings = polish_config(dataclasses.replace(run, discriminator=chosen))
+    assert settings.discriminator == dataclasses.replace(
+        chosen, diag_reg=direct.discriminator.diag_reg, real_batch_size=direct.discriminator.real_batch_size
+    )
+    assert settings.batch_size == direct.batch_size == polish_batch(run)
+    assert polish_batch(dataclasses.replace(run, polish_steps=0)) == 0
 
 
 def test_the_polish_takes_as_many_samples_as_it_returns_and_fills_its_last_problem(threes, trained):

@@ -3,13 +3,16 @@ then direct mode (:mod:`augment.gantk.direct`) takes steps from them against the
 their class, and the samples are scored. The two engines do not call each other: the composition
 lives here, beside the mode that uses it (:mod:`augment.gantk.modes.generator`).
 
-The polish is direct mode with its own settings (``SynthesisConfig(steps=...)``: its
-discriminator, its batch, one level, its pixel envelope and its novelty stop with the run's floor
-as the threshold), as it was measured (docs/design.md, "The polish of generator samples"); the
-memory plan counts its batch (``GeneratorMode.memory_need``).
+The polish runs with the run's discriminator (architecture, loss, precision) but direct mode's
+``diag_reg``, real batch and synthetic batch, the settings it was measured with (docs/design.md,
+"The polish of generator samples"; :func:`polish_config`); one level, the pixel envelope, and the
+novelty stop with the run's floor as the threshold. The memory plan counts its batch
+(``GeneratorMode.memory_need``) but does not lower it.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import jax
 import numpy as np
@@ -27,6 +30,18 @@ POLISH_STREAM = 1
 scores."""
 
 
+def polish_config(config: GeneratorConfig) -> SynthesisConfig:
+    """Direct mode's settings for the polish of a run of ``config`` (resolved): ``polish_steps``
+    steps and the run's discriminator with direct mode's ``diag_reg`` and real batch."""
+    direct = SynthesisConfig()
+    discriminator = dataclasses.replace(
+        config.discriminator,
+        diag_reg=direct.discriminator.diag_reg,
+        real_batch_size=direct.discriminator.real_batch_size,
+    )
+    return SynthesisConfig(steps=sized(config.polish_steps, "polish_steps"), discriminator=discriminator)
+
+
 def polish(
     samples: np.ndarray,
     n: int,
@@ -35,6 +50,8 @@ def polish(
     key: Array,
     floor_distance: float | None = None,
     progress: ProgressFn | None = None,
+    *,
+    settings: SynthesisConfig | None = None,
 ) -> np.ndarray:
     """The first ``n`` of ``samples`` refined by ``steps`` direct-mode steps each against the real
     images of their class (:func:`~augment.gantk.direct.synthesize` at the samples' size, one
@@ -55,11 +72,13 @@ def polish(
       floor_distance: the novelty stop's RMS distance, or None for direct mode's default (the 5th
         percentile of the real images' leave-one-out distances).
       progress: as :func:`~augment.gantk.direct.synthesize`'s.
+      settings: direct mode's configuration but for ``steps`` (default: its defaults;
+        :func:`polish_config` gives a run's).
 
     Returns:
       (n, S, S, C) float32 images in [0, 1].
     """
-    config = SynthesisConfig(steps=steps)
+    config = dataclasses.replace(settings or SynthesisConfig(), steps=steps)
     problems, per_problem = plan_problems(n, config.batch_size)
     rows = np.asarray(samples, np.float32)
     if len(rows) < n:
@@ -93,8 +112,12 @@ def polished_samples(
         return generate(generator, n, real_images, key, floor_distance)
     polish_key = jax.random.fold_in(key, POLISH_STREAM)
 
+    settings = polish_config(generator.config)
+
     def refine(images: np.ndarray, count: int) -> np.ndarray:
-        return polish(images, count, real_images, steps, polish_key, floor_distance, progress)
+        return polish(
+            images, count, real_images, steps, polish_key, floor_distance, progress, settings=settings
+        )
 
     return generate(generator, n, real_images, key, floor_distance, refine)
 
@@ -102,7 +125,7 @@ def polished_samples(
 def polish_work(config: GeneratorConfig, count: int) -> int:
     """Direct-mode steps the polish of ``count`` samples takes, over all its problems."""
     steps = sized(config.polish_steps, "polish_steps")
-    return plan_problems(count, SynthesisConfig().batch_size)[0] * steps if steps else 0
+    return plan_problems(count, polish_config(config).batch_size)[0] * steps if steps else 0
 
 
 def polish_batch(config: GeneratorConfig) -> int:
