@@ -576,6 +576,18 @@ def test_the_polish_takes_the_runs_discriminator_with_the_settings_it_was_measur
     assert polish_batch(dataclasses.replace(run, polish_steps=0)) == 0
 
 
+@pytest.mark.parametrize(
+    "planned, generator_batch, polish_batch", [(None, 64, 32), (48, 48, 32), (16, 16, 16)]
+)
+def test_the_memory_plan_lowers_the_polish_with_the_generators_batch(planned, generator_batch, polish_batch):
+    from augment.gantk.modes.generator import GENERATOR
+    from augment.gantk.modes.polish import polish_config
+
+    run = GENERATOR.with_batches(at_size(GeneratorConfig(), 8), planned, None)
+    assert run.batch_size == generator_batch and run.polish_batch_size == polish_batch
+    assert polish_config(run).batch_size == polish_batch
+
+
 def test_the_polish_takes_as_many_samples_as_it_returns_and_fills_its_last_problem(threes, trained):
     from augment.gantk.modes.polish import polish
 

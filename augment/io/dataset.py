@@ -12,7 +12,7 @@ import numpy as np
 from augment.errors import AugmentError
 
 FORMAT_NAME = "augment.synthetic"
-FORMAT_VERSION = "1.5"
+FORMAT_VERSION = "1.6"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from augment.gantk.augmentation import POSE_ROTATION, POSE_SHIFT
 from augment.gantk.config import DiscriminatorConfig, FlatRecord, check
 from augment.gantk.resolution import SizeDefault
 from augment.parameters import (
+    DIRECT_BATCH,
     GENERATOR,
     GENERATOR_BATCH,
     GENERATOR_STEPS,
@@ -127,6 +128,7 @@ class GeneratorConfig(FlatRecord):
     coarse_size: int = 0  # 0: one level; else trains at this size first (docs/design.md, "Sharp scans")
     refine_steps: int = 200
     polish_steps: int | None = None  # direct-mode steps per sample synth writes; None: by size
+    polish_batch_size: int = DIRECT_BATCH  # samples per polish problem; the memory plan may lower it
 
     def __post_init__(self) -> None:
         check(
@@ -143,9 +145,11 @@ class GeneratorConfig(FlatRecord):
                         self.batch_size or 1,
                         self.steps or 1,
                         self.chunk_steps,
+                        self.polish_batch_size,
                     )
                     >= 1,
-                    "`z_dim`, `base_channels`, `batch_size`, `steps` and `chunk_steps` must be at least 1",
+                    "`z_dim`, `base_channels`, `batch_size`, `steps`, `chunk_steps` and `polish_batch_size` "
+                    "must be at least 1",
                 ),
                 (
                     self.learning_rate > 0 and self.clip_norm > 0,

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax
@@ -69,6 +70,16 @@ class GeneratorMode(Mode):
         batch = max(GENERATOR_BATCH, SCAN_GENERATOR_BATCH) if config.batch_size is None else config.batch_size
         batch = max(batch, polish_batch(config))  # the polish's problems run after the training
         return MemoryNeed(n_real, batch, min(GRAM_BLOCK, n_real), 1, one_device=True)
+
+    def with_batches(
+        self, config: GeneratorConfig, synthetic: int | None, real: int | None
+    ) -> GeneratorConfig:
+        """The memory plan's batches: the generator's, and the polish's no larger than the
+        synthetic batch the plan left (the plan counts the larger of the two)."""
+        planned = super().with_batches(config, synthetic, real)
+        if synthetic is None:
+            return planned
+        return dataclasses.replace(planned, polish_batch_size=min(config.polish_batch_size, synthetic))
 
     def run_class(self, config: GeneratorConfig, task: ClassTask) -> ClassResult:
         train_key, sample_key = jax.random.split(task.key)

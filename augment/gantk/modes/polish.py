@@ -4,10 +4,11 @@ their class, and the samples are scored. The two engines do not call each other:
 lives here, beside the mode that uses it (:mod:`augment.gantk.modes.generator`).
 
 The polish runs with the run's discriminator (architecture, loss, precision) but direct mode's
-``diag_reg``, real batch and synthetic batch, the settings it was measured with (docs/design.md,
-"The polish of generator samples"; :func:`polish_config`); one level, the pixel envelope, and the
-novelty stop with the run's floor as the threshold. The memory plan counts its batch
-(``GeneratorMode.memory_need``) but does not lower it.
+``diag_reg`` and real batch, the settings it was measured with (docs/design.md, "The polish of
+generator samples"; :func:`polish_config`), in problems of ``polish_batch_size`` samples (direct
+mode's batch, which the memory plan lowers with the generator's batch when a step does not fit:
+``GeneratorMode.with_batches``); one level, the pixel envelope, and the novelty stop with the
+run's floor as the threshold.
 """
 
 from __future__ import annotations
@@ -31,15 +32,17 @@ scores."""
 
 
 def polish_config(config: GeneratorConfig) -> SynthesisConfig:
-    """Direct mode's settings for the polish of a run of ``config`` (resolved): ``polish_steps``
-    steps and the run's discriminator with direct mode's ``diag_reg`` and real batch."""
+    """Direct mode's settings for the polish of a run of ``config`` (resolved, its batches as
+    planned): ``polish_steps`` steps of ``polish_batch_size`` samples per problem, and the run's
+    discriminator with direct mode's ``diag_reg`` and real batch."""
     direct = SynthesisConfig()
     discriminator = dataclasses.replace(
         config.discriminator,
         diag_reg=direct.discriminator.diag_reg,
         real_batch_size=direct.discriminator.real_batch_size,
     )
-    return SynthesisConfig(steps=sized(config.polish_steps, "polish_steps"), discriminator=discriminator)
+    steps = sized(config.polish_steps, "polish_steps")
+    return SynthesisConfig(steps=steps, batch_size=config.polish_batch_size, discriminator=discriminator)
 
 
 def polish(
@@ -130,4 +133,4 @@ def polish_work(config: GeneratorConfig, count: int) -> int:
 
 def polish_batch(config: GeneratorConfig) -> int:
     """The synthetic batch of the polish's problems (0 without a polish), for the memory plan."""
-    return SynthesisConfig().batch_size if config.polish_steps != 0 else 0
+    return config.polish_batch_size if config.polish_steps != 0 else 0
