@@ -17,7 +17,7 @@ LIBRARY_ONLY = {
     "architecture", "loss", "eta", "t", "diag_reg", "similarity_weight", "optimizer", "learning_rate",
     "noise", "chunk_steps", "augment_rotation", "augment_shift", "max_near_copy_fraction", "z_dim",
     "base_channels", "clip_norm", "config", "coarse_size", "refine_steps", "convergence_window",
-    "learning_rate_schedule", "detail_weight", "polish_steps", "start",
+    "learning_rate_schedule", "detail_weight", "polish_steps", "polish_batch_size", "start",
     "convergence_tolerance",
 }  # fmt: skip
 
