@@ -153,6 +153,7 @@ SCAN_RUNS: tuple[tuple[str, str, str], ...] = (
 
 _SUITE_CASES = ("axial", "axial-adjacent", "coronal", "coronal-middle", "sagittal", "he")
 _SUITE_SEEDS = (0, 1, 2)
+_GENERATOR_SUITE_CASES = ("coronal", "sagittal")  # cases direct mode falls short on; seed 0 (H&E: notes)
 
 QUALITY_QUESTIONS: tuple[Question, ...] = (
     Question(
@@ -236,6 +237,24 @@ QUALITY_QUESTIONS: tuple[Question, ...] = (
         ),
         sources=(Source("warp_reach.json"),),
         table=warp_reach_table,
+    ),
+    Question(
+        title="Where generator mode's defaults stand on the suite",
+        about=(
+            "`augment synth --mode generator` with its defaults (above 16 px: 4000 training steps of 16 "
+            "samples against the real images themselves, samples drawn beyond the novelty floor and "
+            "written as drawn) on the suite cases where direct mode falls short, seed 0, otherwise as the "
+            "direct rows above: 64 px, 12 real images a class, 12 synthetic images a class, judged by "
+            "`augment evaluate` against the held-out images. Grids, real above synthetic: "
+            "docs/suite_<case>_generator.png."
+        ),
+        commands=tuple(
+            f".venv/bin/python benchmarks/scans.py --case {case} --size 64 --n 24 --seed 0 --mode generator "
+            f"--grid docs/suite_{case}_generator.png --out benchmarks/suite_{case}_generator_s0.json"
+            for case in _GENERATOR_SUITE_CASES
+        ),
+        sources=tuple(Source(f"suite_{case}_generator_s0.json") for case in _GENERATOR_SUITE_CASES),
+        table=suite_table,
     ),
     Question(
         title="500 images at 64 px: deformed real starts against noise, side by side",

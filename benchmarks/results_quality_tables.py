@@ -138,7 +138,8 @@ def suite_table(loaded: Sequence[tuple[Source, dict]]) -> str:
             counts = realism["per_class"].get(c["class_name"], {})
             rows.append(
                 [
-                    f"{d['case']}, {d['mode']}, {_start_of(d)} start",
+                    f"{d['case']}, {d['mode']}"
+                    + (f", {_start_of(d)} start" if d["mode"] == "direct" else ""),
                     str(d["seed"]),
                     c["class_name"],
                     f"{c['rejected']}/{c['checked']}",
