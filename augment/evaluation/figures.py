@@ -175,7 +175,10 @@ def evaluate(
     set's provenance records."""
     synthetic_data = read_output(synthetic_path)
     recorded = recorded_reading(synthetic_data.provenance)
-    reading = ReadSettings(slice_axis or recorded.slice_axis, recorded.window if window is None else window)
+    reading = ReadSettings(
+        recorded.slice_axis if slice_axis is None else slice_axis,
+        recorded.window if window is None else window,
+    )
     synthetic = from_integer_pixels(synthetic_data.images)
     if len(synthetic) == 0:
         raise AugmentError(f"{synthetic_path} holds no images")
@@ -194,8 +197,8 @@ def evaluate(
         warnings.append(_shared_scans_warning(holdout_data, shared))
     novelty = privacy(synthetic, train, holdout)
     figures = _figures(
-        (synthetic_path, real_folder, holdout_folder), synthetic, synthetic_data.labels, class_names,
-        (train_data, train, train_labels), holdout, novelty, seed,
+        synthetic_path, real_folder, holdout_folder, synthetic, synthetic_data.labels, class_names,
+        train_data, train, train_labels, holdout, novelty, seed,
     )  # fmt: skip
     if holdout is not None and holdout_scans is not None:
         figures |= _copying_figures(synthetic, train, holdout, train_scans, holdout_scans, shared, seed)
@@ -224,11 +227,15 @@ def evaluate(
 
 
 def _figures(
-    paths: tuple[Path, Path, Path | None],
+    synthetic_path: Path,
+    real_folder: Path,
+    holdout_folder: Path | None,
     synthetic: np.ndarray,
     synthetic_labels: np.ndarray,
     class_names: tuple[str, ...],
-    training: tuple[RealDataset, np.ndarray, np.ndarray],
+    train_data: RealDataset,
+    train: np.ndarray,
+    train_labels: np.ndarray,
     holdout: np.ndarray | None,
     novelty: dict[str, Any],
     seed: int,
@@ -236,8 +243,6 @@ def _figures(
     """Every figure that needs no held-out labels: what was compared, the privacy, the pixel and
     feature distributions and the realism (utility, membership and data copying None: filled in
     with a held-out set)."""
-    synthetic_path, real_folder, holdout_folder = paths
-    train_data, train, train_labels = training
     size, channels = synthetic.shape[1], synthetic.shape[-1]
     pixel, feature = _distribution_figures(train, synthetic, seed)
     return {
