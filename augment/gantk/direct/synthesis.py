@@ -286,9 +286,9 @@ def synthesize(
                 continue
             chunk_losses = losses[lane, : num_steps[lane]]
             check_finite(chunk_losses, len(run.history), f"problem {(slots[lane] or 0) + 1}")
-            verdict, images, novel = _take(c, run, leaves_of[lane], chunk_losses, treedef)
+            verdict, ending = _take(c, run, leaves_of[lane], chunk_losses, treedef)
             if verdict != GO:
-                _finish(c, snapshot, slots[lane], images, novel)
+                _finish(c, snapshot, slots[lane], ending)
                 slots[lane], snapshot.milestone = None, True
         if checkpoint is not None:
             checkpoint(snapshot)
@@ -297,13 +297,16 @@ def synthesize(
     return _result([snapshot.finished[p] for p in range(problems)], n_synthetic, steps, c.per_problem)
 
 
-def _finish(
-    c: _Class, snapshot: SynthesisSnapshot, problem: int | None, images: np.ndarray, novel: np.ndarray | None
-) -> None:
+Ending = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
+"""What a problem ends with: its images, their novel versions and which are near-copies."""
+
+
+def _finish(c: _Class, snapshot: SynthesisSnapshot, problem: int | None, ending: Ending) -> None:
     """Ends a running problem: the images it writes (the stop policy's ``finish``), scored."""
     assert problem is not None  # a lane that finishes holds a problem
     run = snapshot.running.pop(problem)
-    images = c.stop.finish(novel, images, c.near(images))
+    images, novel, near = ending
+    images = c.stop.finish(novel, images, near)
     _, scores = c.compiled.evaluate(jnp.asarray(images), c.real, c.gram, c.keys[problem][1])
     snapshot.finished[problem] = FinishedProblem(images, np.asarray(scores), run.history)
 
@@ -314,17 +317,19 @@ def _take(
     leaves: list[np.ndarray],
     losses: np.ndarray,
     treedef: jax.tree_util.PyTreeDef,
-) -> tuple[str, np.ndarray, np.ndarray | None]:
+) -> tuple[str, Ending]:
     """Hands a problem's chunk (its new state's ``leaves`` and its ``losses``) to the stop policy
-    and takes it into ``run`` unless the policy undoes it: the verdict, and the images and novel
-    versions the problem ends with if it ends (before the chunk where it was undone)."""
+    and takes it into ``run`` unless the policy undoes it: the verdict, and what the problem ends
+    with if it ends (as before the chunk where it was undone)."""
     images = np.asarray(jax.tree_util.tree_unflatten(treedef, leaves).synthetic)
-    verdict, novel = c.stop.update(run.novel, Chunk(images, losses, run.history, c.near(images)))
+    near = c.near(images)
+    verdict, novel = c.stop.update(run.novel, Chunk(images, losses, run.history, near))
     if verdict == UNDO:
-        return verdict, np.asarray(jax.tree_util.tree_unflatten(treedef, run.state).synthetic), run.novel
+        before = np.asarray(jax.tree_util.tree_unflatten(treedef, run.state).synthetic)
+        return verdict, (before, run.novel, c.near(before))
     run.state, run.novel = leaves, novel
     run.history.extend(losses.tolist())
-    return verdict, images, novel
+    return verdict, (images, novel, near)
 
 
 def _report(
