@@ -84,10 +84,10 @@ class GeneratorConfig(FlatRecord):
     the working size (:func:`~augment.gantk.resolution.resolve`): 200 up to 16 pixels,
     the real images themselves above.
     ``polish_steps`` does not change training: it is how many direct-mode steps each sample takes
-    against the class's real images before ``augment synth`` writes it
-    (:func:`~augment.gantk.generator.sampling.generate`); left at None, 50 up to 16 pixels (where
-    it was measured) and 0 above. Samples drawn without the real data (``augment sample``) are
-    not polished.
+    against the class's real images before ``augment synth`` writes it, in problems of
+    ``polish_batch_size`` samples (:mod:`augment.gantk.modes.polish`); left at None, 50 up to 16
+    pixels (where it was measured) and 0 above. Samples drawn without the real data (``augment
+    sample``) are not polished.
     """
 
     SIZE_DEFAULTS: ClassVar[dict[str, SizeDefault]] = {

@@ -113,9 +113,7 @@ def polished_samples(
     steps = sized(generator.config.polish_steps, "polish_steps")
     if steps == 0:
         return generate(generator, n, real_images, key, floor_distance)
-    polish_key = jax.random.fold_in(key, POLISH_STREAM)
-
-    settings = polish_config(generator.config)
+    polish_key, settings = jax.random.fold_in(key, POLISH_STREAM), polish_config(generator.config)
 
     def refine(images: np.ndarray, count: int) -> np.ndarray:
         return polish(
@@ -128,7 +126,7 @@ def polished_samples(
 def polish_work(config: GeneratorConfig, count: int) -> int:
     """Direct-mode steps the polish of ``count`` samples takes, over all its problems."""
     steps = sized(config.polish_steps, "polish_steps")
-    return plan_problems(count, polish_config(config).batch_size)[0] * steps if steps else 0
+    return plan_problems(count, config.polish_batch_size)[0] * steps if steps else 0
 
 
 def polish_batch(config: GeneratorConfig) -> int:
